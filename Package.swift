@@ -1,0 +1,72 @@
+// swift-tools-version:6.1
+// pnnlab — in-situ training of physical neural networks.
+// Layers import only downward: PNNCore → (PNNWire, PNNTransport, PNNSim, PNNStore)
+// → Drivers/<Family> → (Calibration, PNNTraining) → pnnlab CLI.
+
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "pnnlab",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pnnlab", targets: ["pnnlab"]),
+        .library(name: "PNNCore", targets: ["PNNCore"]),
+        .library(name: "PNNSim", targets: ["PNNSim"]),
+        .library(name: "PNNStore", targets: ["PNNStore"]),
+        .library(name: "PNNTraining", targets: ["PNNTraining"]),
+        .library(name: "PNNTransport", targets: ["PNNTransport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // System libraries, each a module map over a one-line shim header.
+        .systemLibrary(
+            name: "CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(
+            name: "CSerialPort", pkgConfig: "libserialport",
+            providers: [.apt(["libserialport-dev"])]),
+        .systemLibrary(
+            name: "CUSB", pkgConfig: "libusb-1.0",
+            providers: [.apt(["libusb-1.0-0-dev"])]),
+
+        .target(name: "PNNCore", dependencies: ["CBLAS"], swiftSettings: strict),
+        .target(name: "PNNSim", dependencies: ["PNNCore"], swiftSettings: strict),
+        .target(
+            name: "PNNStore",
+            dependencies: ["PNNCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .target(
+            name: "PNNTransport", dependencies: ["PNNCore", "CSerialPort", "CUSB"],
+            swiftSettings: strict),
+        .target(
+            name: "PNNTraining", dependencies: ["PNNCore", "PNNSim", "PNNStore"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "pnnlab",
+            dependencies: [
+                "PNNCore", "PNNSim", "PNNStore", "PNNTraining", "PNNTransport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "pnnbench",
+            dependencies: ["PNNCore", "PNNSim", "PNNStore", "PNNTraining", "CBLAS"],
+            swiftSettings: strict),
+
+        .testTarget(name: "PNNCoreTests", dependencies: ["PNNCore"], swiftSettings: strict),
+        .testTarget(name: "PNNSimTests", dependencies: ["PNNSim"], swiftSettings: strict),
+        .testTarget(name: "PNNStoreTests", dependencies: ["PNNStore"], swiftSettings: strict),
+        .testTarget(
+            name: "PNNTrainingTests", dependencies: ["PNNTraining", "PNNSim"],
+            swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["PNNStore"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,98 @@
+import CBLAS
+
+/// Failures of the LAPACK routines, with the routine's own `info` code.
+public enum LinearAlgebraError: Error, Equatable, CustomStringConvertible {
+    case didNotConverge(routine: String, info: Int32)
+    case invalidArgument(routine: String, info: Int32)
+    case shapeMismatch(String)
+
+    public var description: String {
+        switch self {
+        case .didNotConverge(let routine, let info):
+            return "\(routine) did not converge (info \(info)); the matrix may contain NaN or be badly scaled"
+        case .invalidArgument(let routine, let info):
+            return "\(routine) rejected argument \(-info)"
+        case .shapeMismatch(let message):
+            return "shape mismatch: \(message)"
+        }
+    }
+}
+
+/// A thin singular value decomposition A = U · diag(S) · Vᵀ.
+public struct SVD: Sendable {
+    /// m × k, k = min(m, n).
+    public var u: Matrix
+    /// k singular values, descending.
+    public var singularValues: [Double]
+    /// k × n.
+    public var vt: Matrix
+}
+
+extension Matrix {
+    /// Thin SVD through `LAPACKE_dgesdd` (divide and conquer).
+    public func svd() throws(LinearAlgebraError) -> SVD {
+        let m = rows
+        let n = cols
+        let k = min(m, n)
+        var a = storage
+        var s = Array(repeating: 0.0, count: k)
+        var u = Matrix(rows: m, cols: k)
+        var vt = Matrix(rows: k, cols: n)
+        if k == 0 { return SVD(u: u, singularValues: s, vt: vt) }
+        let info = LAPACKE_dgesdd(
+            LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "S")), Int32(m), Int32(n), &a, Int32(n), &s,
+            &u.storage, Int32(k), &vt.storage, Int32(n))
+        if info > 0 { throw .didNotConverge(routine: "dgesdd", info: info) }
+        if info < 0 { throw .invalidArgument(routine: "dgesdd", info: info) }
+        return SVD(u: u, singularValues: s, vt: vt)
+    }
+
+    /// Minimum-norm least-squares solution of A·X = B through `LAPACKE_dgelsd`.
+    /// Singular values below `rcond · σ_max` are treated as zero.
+    public func leastSquares(_ b: Matrix, rcond: Double = -1) throws(LinearAlgebraError) -> Matrix {
+        guard b.rows == rows else {
+            throw .shapeMismatch("least squares: A has \(rows) rows, B has \(b.rows)")
+        }
+        let m = rows
+        let n = cols
+        let nrhs = b.cols
+        let ldb = max(m, n)
+        var a = storage
+        // B is overwritten with the solution; it must hold max(m, n) rows.
+        var work = Array(repeating: 0.0, count: ldb * nrhs)
+        for r in 0..<m { for c in 0..<nrhs { work[r * nrhs + c] = b[r, c] } }
+        var s = Array(repeating: 0.0, count: max(min(m, n), 1))
+        var rank: Int32 = 0
+        let info = LAPACKE_dgelsd(
+            LAPACK_ROW_MAJOR, Int32(m), Int32(n), Int32(nrhs), &a, Int32(max(n, 1)), &work,
+            Int32(max(nrhs, 1)), &s, rcond, &rank)
+        if info > 0 { throw .didNotConverge(routine: "dgelsd", info: info) }
+        if info < 0 { throw .invalidArgument(routine: "dgelsd", info: info) }
+        return Matrix(rows: n, cols: nrhs, storage: Array(work[0..<(n * nrhs)]))
+    }
+
+    /// x = A⁺ b with a truncated-SVD pseudoinverse: singular values below
+    /// `cutoff · σ_max` are dropped.
+    public func pseudoInverseSolve(_ b: [Double], cutoff: Double) throws(LinearAlgebraError) -> [Double] {
+        try svd().filteredSolve(b) { s, smax in s > cutoff * smax ? 1 / s : 0 }
+    }
+
+    /// x = (AᵀA + λI)⁻¹ Aᵀ b (Tikhonov / Levenberg–Marquardt damping), through the SVD:
+    /// x = V · diag(σ / (σ² + λ)) · Uᵀ b.
+    public func dampedLeastSquaresSolve(_ b: [Double], lambda: Double) throws(LinearAlgebraError) -> [Double] {
+        try svd().filteredSolve(b) { s, _ in s / (s * s + lambda) }
+    }
+}
+
+extension SVD {
+    /// x = V · diag(f(σᵢ)) · Uᵀ b for a spectral filter f.
+    public func filteredSolve(_ b: [Double], filter: (Double, Double) -> Double) throws(LinearAlgebraError) -> [Double] {
+        guard b.count == u.rows else {
+            throw .shapeMismatch("solve: A has \(u.rows) rows, b has \(b.count) values")
+        }
+        let smax = singularValues.first ?? 0
+        var coeff = u.apply(b, transpose: true)
+        for i in coeff.indices { coeff[i] *= smax > 0 ? filter(singularValues[i], smax) : 0 }
+        return vt.apply(coeff, transpose: true)
+    }
+}

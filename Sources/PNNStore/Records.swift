@@ -1,0 +1,134 @@
+import Foundation
+import PNNCore
+
+/// Lifecycle of a training run as recorded in the store.
+public enum RunStatus: String, Sendable, Codable, CaseIterable {
+    /// Steps are being appended (or the process died while they were: resumable).
+    case running
+    /// Stopped at a step boundary on request (Ctrl-C); resumable.
+    case paused
+    /// Finished all epochs.
+    case completed
+    /// Stopped by an error; resumable from the last committed step.
+    case failed
+}
+
+/// One training run: what was trained, on which device, how, and how it ended.
+public struct RunRecord: Sendable, Codable, Equatable {
+    /// Store-assigned identifier (`nil` before insertion).
+    public var id: Int64?
+    /// The DEVICE argument as the user typed it (`sim:crossbar`, `crossbar-1`, a port).
+    public var deviceName: String
+    /// Identity reported by the device at run start.
+    public var identity: DeviceIdentity
+    public var task: String
+    public var method: String
+    public var seed: UInt64
+    /// The full run configuration as JSON (trainer settings, twin options, epochs...).
+    public var configJSON: String
+    public var status: RunStatus
+    public var createdAt: Date
+    public var updatedAt: Date
+    /// Free-form final summary as JSON (final accuracies etc.), set when the run ends.
+    public var summaryJSON: String?
+
+    public init(
+        id: Int64? = nil, deviceName: String, identity: DeviceIdentity, task: String, method: String,
+        seed: UInt64, configJSON: String, status: RunStatus = .running, createdAt: Date = Date(),
+        updatedAt: Date = Date(), summaryJSON: String? = nil
+    ) {
+        self.id = id
+        self.deviceName = deviceName
+        self.identity = identity
+        self.task = task
+        self.method = method
+        self.seed = seed
+        self.configJSON = configJSON
+        self.status = status
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.summaryJSON = summaryJSON
+    }
+}
+
+/// One committed training step. Steps are numbered from 1 within a run.
+public struct StepRecord: Sendable, Codable, Equatable {
+    public var runID: Int64
+    public var step: Int
+    public var epoch: Int
+    public var loss: Double
+    /// Accuracy on the training split, 0...1 (`nil` when not evaluated at this step).
+    public var trainAccuracy: Double?
+    /// Accuracy on the test split, 0...1 (`nil` when not evaluated at this step).
+    public var testAccuracy: Double?
+    /// Input vectors applied to the device during this step.
+    public var measurements: Int
+    /// Input vectors applied since the run started, this step included.
+    public var cumulativeMeasurements: Int
+    /// Wall time spent in this step, seconds.
+    public var wallSeconds: Double
+    /// Parameter targets after the step (device units), stored as a Float64 blob.
+    public var parameters: [Double]
+    /// Opaque trainer state needed to resume exactly (JSON), e.g. RNG state, step size.
+    public var checkpointJSON: String
+
+    public init(
+        runID: Int64, step: Int, epoch: Int, loss: Double, trainAccuracy: Double?, testAccuracy: Double?,
+        measurements: Int, cumulativeMeasurements: Int, wallSeconds: Double, parameters: [Double],
+        checkpointJSON: String
+    ) {
+        self.runID = runID
+        self.step = step
+        self.epoch = epoch
+        self.loss = loss
+        self.trainAccuracy = trainAccuracy
+        self.testAccuracy = testAccuracy
+        self.measurements = measurements
+        self.cumulativeMeasurements = cumulativeMeasurements
+        self.wallSeconds = wallSeconds
+        self.parameters = parameters
+        self.checkpointJSON = checkpointJSON
+    }
+}
+
+/// A block of measured values belonging to one step, stored as one blob (not a row per
+/// value): e.g. the outputs of every probe used for a Jacobian.
+public struct MeasurementBlock: Sendable, Equatable {
+    /// What the block holds, e.g. `outputs`, `jacobian`, `readback`.
+    public var kind: String
+    public var rows: Int
+    public var cols: Int
+    /// Row-major values, `rows * cols` of them.
+    public var values: [Double]
+
+    public init(kind: String, rows: Int, cols: Int, values: [Double]) {
+        precondition(values.count == rows * cols, "measurement block \(kind): \(values.count) values for \(rows)×\(cols)")
+        self.kind = kind
+        self.rows = rows
+        self.cols = cols
+        self.values = values
+    }
+
+    public init(kind: String, matrix: Matrix) {
+        self.init(kind: kind, rows: matrix.rows, cols: matrix.cols, values: matrix.storage)
+    }
+}
+
+/// A device registered under a name (`pnnlab attach`), usable as a DEVICE argument.
+public struct DeviceRecord: Sendable, Codable, Equatable {
+    public var name: String
+    public var identity: DeviceIdentity
+    /// Port path or USB selector it was attached through.
+    public var port: String
+    /// The descriptor reported at attach time, as JSON.
+    public var descriptorJSON: String
+    public var registeredAt: Date
+
+    public init(name: String, identity: DeviceIdentity, port: String, descriptorJSON: String, registeredAt: Date = Date()) {
+        self.name = name
+        self.identity = identity
+        self.port = port
+        self.descriptorJSON = descriptorJSON
+        self.registeredAt = registeredAt
+    }
+}
