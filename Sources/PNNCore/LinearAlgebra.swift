@@ -78,9 +78,10 @@ extension Matrix {
     }
 
     /// x = (AᵀA + λI)⁻¹ Aᵀ b (Tikhonov / Levenberg–Marquardt damping), through the SVD:
-    /// x = V · diag(σ / (σ² + λ)) · Uᵀ b.
+    /// x = V · diag(σ / (σ² + λ)) · Uᵀ b. Exactly zero singular values contribute nothing
+    /// (so λ = 0 on a rank-deficient A gives the minimum-norm solution, not NaN).
     public func dampedLeastSquaresSolve(_ b: [Double], lambda: Double) throws(LinearAlgebraError) -> [Double] {
-        try svd().filteredSolve(b) { s, _ in s / (s * s + lambda) }
+        try svd().filteredSolve(b) { s, _ in s > 0 ? s / (s * s + lambda) : 0 }
     }
 }
 
@@ -95,4 +96,16 @@ extension SVD {
         for i in coeff.indices { coeff[i] *= smax > 0 ? filter(singularValues[i], smax) : 0 }
         return vt.apply(coeff, transpose: true)
     }
+}
+
+/// Which BLAS/LAPACK build pnnlab is running on (for `pnnlab doctor`).
+public enum LinearAlgebraBackend {
+    /// OpenBLAS's build configuration string, e.g. `OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64`.
+    public static var description: String {
+        guard let c = openblas_get_config() else { return "OpenBLAS (unknown configuration)" }
+        return String(cString: c)
+    }
+
+    /// Threads OpenBLAS uses.
+    public static var threads: Int { Int(openblas_get_num_threads()) }
 }

@@ -75,7 +75,7 @@ public struct Matrix: Sendable, Equatable, Codable {
             precondition(p.cols == first.cols, "vstack: column counts differ")
             out.append(contentsOf: p.storage)
         }
-        return Matrix(rows: out.count / max(first.cols, 1), cols: first.cols, storage: out)
+        return Matrix(rows: parts.reduce(0) { $0 + $1.rows }, cols: first.cols, storage: out)
     }
 
     /// The transpose.

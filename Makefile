@@ -1,0 +1,45 @@
+# pnnlab — the two set-up commands are `make demo` and `make test`.
+SWIFT      ?= swift
+BIN        := .build/release/pnnlab
+DEMO_STORE := out/demo.sqlite
+
+.PHONY: deps deps-test build demo test bench results format lint clean
+
+deps:
+	@scripts/install-deps.sh
+
+deps-test:
+	@scripts/install-deps.sh --with-test-beds
+
+build: deps
+	$(SWIFT) build -c release --product pnnlab
+
+# Train on the crossbar twin (Iris, Gauss–Newton) and print the results table.
+demo: build
+	@mkdir -p out && rm -f $(DEMO_STORE) $(DEMO_STORE)-wal $(DEMO_STORE)-shm
+	$(BIN) train sim:crossbar --task iris --method gauss-newton --seed 1 --store $(DEMO_STORE)
+	$(BIN) runs --store $(DEMO_STORE)
+
+# The whole test suite (unit, physics, store, CLI end-to-end with real child processes).
+test: deps-test
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+# Speed and memory figures with same-run baselines; rewrites docs/benchmarks.md.
+bench: deps
+	$(SWIFT) build -c release --product pnnbench
+	.build/release/pnnbench --output docs/benchmarks.md
+
+# Accuracy tables over seeds on the twins; rewrites docs/results.md.
+results: build
+	$(SWIFT) build -c release --product pnnbench
+	.build/release/pnnbench --results --output docs/results.md
+
+format:
+	$(SWIFT) format --in-place --recursive Package.swift Sources Tests
+
+lint:
+	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
+
+clean:
+	rm -rf .build out

@@ -1,0 +1,129 @@
+import Foundation
+import PNNCore
+import PNNSim
+
+/// A run configuration file (TOML): optional top-level `task`, `method`, `seed`, a
+/// `[trainer]` table (`TrainerConfig`) and a `[twin]` table (`CrossbarConfig`). Command-line
+/// flags override it. Unknown keys are errors, so a typo never trains with a default.
+public struct ConfigFile: Sendable, Equatable {
+    public var task: String?
+    public var method: String?
+    public var seed: UInt64?
+    public var trainer = TrainerConfig()
+    public var twin: CrossbarConfig?
+
+    public init() {}
+
+    /// Read and parse `path`.
+    public static func load(path: String) throws(ConfigError) -> ConfigFile {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            let reason = (error as NSError).localizedDescription
+            throw .unreadable(path: path, reason: reason)
+        }
+        return try parse(text, file: (path as NSString).lastPathComponent)
+    }
+
+    /// Parse configuration text; `file` names it in error messages.
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> ConfigFile {
+        let document: [String: TOMLValue]
+        do {
+            document = try TOML.parse(text)
+        } catch {
+            throw .syntax(error.describe(file: file))
+        }
+        var out = ConfigFile()
+        for (key, value) in document {
+            switch (key, value) {
+            case ("task", .string(let s)): out.task = s
+            case ("method", .string(let s)): out.method = s
+            case ("seed", .integer(let n)) where n >= 0: out.seed = UInt64(n)
+            case ("trainer", .table(let t)):
+                try checkKeys(t, known: Set(TrainerConfig.CodingKeys.allCases.map(\.rawValue)), table: "trainer", file: file)
+                out.trainer = try decode(TrainerConfig.self, from: t, table: "trainer", file: file)
+            case ("twin", .table(let t)):
+                try checkKeys(t, known: CrossbarConfig.knownKeys, table: "twin", file: file)
+                out.twin = try decode(CrossbarConfig.self, from: t, table: "twin", file: file)
+            case ("task", _), ("method", _):
+                throw .invalid("\(file): \(key) must be a string")
+            case ("seed", _):
+                throw .invalid("\(file): seed must be a non-negative integer")
+            default:
+                throw .invalid("\(file): unknown key \(key) (expected task, method, seed, [trainer], [twin])")
+            }
+        }
+        return out
+    }
+
+    static func checkKeys(_ table: [String: TOMLValue], known: Set<String>, table name: String, file: String) throws(ConfigError) {
+        for key in table.keys.sorted() where !known.contains(key) {
+            throw .invalid("\(file): unknown key \(name).\(key)")
+        }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from table: [String: TOMLValue], table name: String, file: String) throws(ConfigError) -> T {
+        do {
+            let data = try JSONSerialization.data(withJSONObject: jsonObject(.table(table)), options: [.fragmentsAllowed])
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw .invalid("\(file): [\(name)] \(describe(error))")
+        } catch {
+            throw .invalid("\(file): [\(name)] \(error)")
+        }
+    }
+
+    static func jsonObject(_ value: TOMLValue) -> Any {
+        switch value {
+        case .string(let s): return s
+        case .integer(let n): return n
+        case .float(let x): return x
+        case .bool(let b): return b
+        case .array(let a): return a.map(jsonObject)
+        case .table(let t): return t.mapValues(jsonObject)
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ ctx: DecodingError.Context) -> String { ctx.codingPath.map(\.stringValue).joined(separator: ".") }
+        switch error {
+        case .typeMismatch(let t, let ctx): return "\(path(ctx)): expected \(t)"
+        case .valueNotFound(let t, let ctx): return "\(path(ctx)): missing \(t)"
+        case .keyNotFound(let k, _): return "missing key \(k.stringValue)"
+        case .dataCorrupted(let ctx):
+            return "\(path(ctx)): \(ctx.debugDescription.replacingOccurrences(of: "Cannot initialize", with: "invalid value for"))"
+        @unknown default: return "\(error)"
+        }
+    }
+}
+
+/// Problems with a configuration file, one line each, naming the file (and line).
+public enum ConfigError: Error, Equatable, CustomStringConvertible {
+    case unreadable(path: String, reason: String)
+    case syntax(String)
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason): return "cannot read config \(path): \(reason)"
+        case .syntax(let message): return message
+        case .invalid(let message): return message
+        }
+    }
+}
+
+extension CrossbarConfig {
+    /// Every key a `[twin]` table may contain.
+    public static var knownKeys: Set<String> {
+        var probe = CrossbarConfig()
+        probe.initialConductance = 1
+        probe.fullScale = 1
+        probe.dacBits = 8
+        probe.adcBits = 8
+        guard let data = try? JSONEncoder().encode(probe),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return [] }
+        return Set(object.keys)
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+import PNNCore
+import PNNSim
+
+/// What a run is: task, method, seed, device and every setting. Stored as the run's
+/// config JSON, so `--resume RUN` rebuilds exactly the same trainer.
+public struct RunPlan: Sendable, Codable, Equatable {
+    public var task: TaskName
+    public var method: TrainingMethod
+    public var seed: UInt64
+    /// The DEVICE argument (`sim:crossbar`, a registered name, a port).
+    public var device: String
+    public var trainer: TrainerConfig
+    /// Twin settings when `device` is `sim:crossbar` (sized to the task when not given).
+    public var twin: CrossbarConfig?
+
+    public init(task: TaskName, method: TrainingMethod, seed: UInt64, device: String, trainer: TrainerConfig = TrainerConfig(), twin: CrossbarConfig? = nil) {
+        self.task = task
+        self.method = method
+        self.seed = seed
+        self.device = device
+        self.trainer = trainer
+        self.twin = twin
+    }
+
+    /// Pretty, key-sorted JSON (what the store keeps).
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    public static func from(json: String) throws -> RunPlan {
+        try JSONDecoder().decode(RunPlan.self, from: Data(json.utf8))
+    }
+}

@@ -1,0 +1,245 @@
+import Foundation
+import PNNCore
+import PNNStore
+
+/// One in-situ training method bound to one device and one task. Stateless between
+/// calls: all progress lives in `TrainerState`, so a step can be replayed from a
+/// checkpoint after a crash or unplug.
+public struct Trainer: Sendable {
+    public let substrate: any Substrate
+    public let method: TrainingMethod
+    public let config: TrainerConfig
+    public let task: PreparedTask
+    public let readout: Readout
+    public let epochs: Int
+    public let learningRate: Double
+
+    public init(substrate: any Substrate, method: TrainingMethod, config: TrainerConfig, task: PreparedTask) throws(TrainingError) {
+        let d = substrate.descriptor
+        guard d.inputs.count == task.encoder.inputCount else {
+            throw .shapeMismatch(
+                "task \(task.name.rawValue) with \(task.encoder.encoding.rawValue) encoding needs \(task.encoder.inputCount) input lines; device \(d.identity.summary) has \(d.inputs.count)")
+        }
+        guard d.outputs.count >= task.classCount else {
+            throw .shapeMismatch("task \(task.name.rawValue) has \(task.classCount) classes; device \(d.identity.summary) has only \(d.outputs.count) outputs")
+        }
+        guard config.batchSize >= 1, config.repeats >= 1, config.stepResolutions > 0 else {
+            throw .invalidConfig("batch_size, repeats and step_resolutions must be positive")
+        }
+        self.substrate = substrate
+        self.method = method
+        self.config = config
+        self.task = task
+        self.readout = Readout(kind: config.readout, gain: config.gain, targetCurrent: config.targetCurrent)
+        self.epochs = config.resolvedEpochs(for: method)
+        self.learningRate = config.resolvedLearningRate(for: method)
+    }
+
+    public var batchesPerEpoch: Int { (task.train.count + config.batchSize - 1) / config.batchSize }
+
+    /// A fresh state: every differential pair at mid-window with a small seeded spread
+    /// (so outputs start near zero), programmed onto the device.
+    public func initialState(seed: UInt64) async throws -> TrainerState {
+        let space = substrate.descriptor.parameters
+        var rng = SeededRandom.derived(seed: seed, stream: 0x7_4A1)
+        var theta = [Double](repeating: 0, count: space.count)
+        for i in theta.indices {
+            let mid = 0.5 * (space.lower[i] + space.upper[i])
+            let span = space.upper[i] - space.lower[i]
+            theta[i] = min(max(mid + 0.05 * span * (rng.uniform() - 0.5), space.lower[i]), space.upper[i])
+        }
+        var order = Array(0..<task.train.count)
+        order.shuffle(using: &rng)
+        _ = try await substrate.setParameters(theta)
+        return TrainerState(
+            epoch: 0, batchIndex: 0, globalStep: 0, theta: theta, order: order, rng: rng,
+            cumulativeMeasurements: 0, wallSeconds: 0)
+    }
+
+    /// Reprogram the device with a checkpoint's parameters (after a resume or reconnect).
+    public func restore(_ state: TrainerState) async throws {
+        _ = try await substrate.setParameters(state.theta)
+    }
+
+    /// Whether the run has finished all epochs.
+    public func isFinished(_ state: TrainerState) -> Bool { state.epoch >= epochs }
+
+    /// Run one step (one batch) and advance `state`. Returns the report and the measured
+    /// blocks worth keeping.
+    public func step(_ state: inout TrainerState) async throws -> (StepReport, [MeasurementBlock]) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let lo = state.batchIndex * config.batchSize
+        let hi = min(lo + config.batchSize, state.order.count)
+        let indices = Array(state.order[lo..<hi])
+        let inputs = task.trainInputs.rows(at: indices)
+        let labels = indices.map { task.train.labels[$0] }
+        let space = substrate.descriptor.parameters
+
+        var measurements = 0
+        var baseOutputs: Matrix
+        var delta: [Double]
+        switch method {
+        case .gradient, .gaussNewton:
+            let estimator = JacobianEstimator(scheme: config.scheme, stepResolutions: config.stepResolutions, repeats: config.repeats)
+            let estimate = try await estimator.estimate(on: substrate, theta: state.theta, inputs: inputs)
+            measurements += estimate.measurements
+            baseOutputs = estimate.baseOutputs
+            let y = classOutputs(baseOutputs)
+            let jac = classJacobian(estimate.jacobian, outputs: baseOutputs.cols)
+            if method == .gradient {
+                let g = readout.gradient(y, labels: labels)
+                delta = UpdateRule.gradientStep(jacobian: jac, lossGradient: g, learningRate: learningRate)
+            } else {
+                let e = readout.outputStep(y, labels: labels, logitStep: config.logitStep)
+                delta = try UpdateRule.gaussNewtonStep(
+                    jacobian: jac, outputStep: e, learningRate: learningRate, solver: config.solver,
+                    damping: config.damping, cutoff: config.cutoff)
+            }
+        case .spsa:
+            let spsa = SPSA(a: learningRate, c: config.spsaPerturbation)
+            let k = state.globalStep
+            let ck = spsa.perturbation(k)
+            let signs = (0..<space.count).map { _ in state.rng.rademacher() }
+            var plus: [ParameterChange] = []
+            var minus: [ParameterChange] = []
+            for i in 0..<space.count {
+                let range = space.upper[i] - space.lower[i]
+                plus.append(ParameterChange(index: i, value: min(max(state.theta[i] + ck * range * signs[i], space.lower[i]), space.upper[i])))
+                minus.append(ParameterChange(index: i, value: min(max(state.theta[i] - ck * range * signs[i], space.lower[i]), space.upper[i])))
+            }
+            let probes = [
+                Probe(id: 0, inputs: inputs, repeats: config.repeats),
+                Probe(id: 1, changes: plus, inputs: inputs, repeats: config.repeats),
+                Probe(id: 2, changes: minus, inputs: inputs, repeats: config.repeats),
+            ]
+            var results: [Int: Matrix] = [:]
+            for try await r in try substrate.stream(probes) {
+                results[r.id] = r.outputs
+                measurements += r.measurementCount
+            }
+            guard let b = results[0], let p = results[1], let m = results[2] else {
+                throw SubstrateError.malformedReply("SPSA probes returned incomplete results")
+            }
+            baseOutputs = b
+            let diff = readout.loss(classOutputs(p), labels: labels) - readout.loss(classOutputs(m), labels: labels)
+            let ak = spsa.gain(k)
+            delta = (0..<space.count).map { i in
+                let range = space.upper[i] - space.lower[i]
+                return -ak * range * diff / (2 * ck * signs[i])
+            }
+        }
+        let loss = readout.loss(classOutputs(baseOutputs), labels: labels)
+        state.theta = UpdateRule.apply(delta, to: state.theta, space: space)
+        _ = try await substrate.setParameters(state.theta)
+
+        // Advance the schedule; evaluate at the end of an epoch.
+        state.globalStep += 1
+        state.batchIndex += 1
+        var blocks = config.recordOutputs ? [MeasurementBlock(kind: "batch_outputs", matrix: baseOutputs)] : []
+        var trainAcc: Double?
+        var testAcc: Double?
+        var trainLoss: Double?
+        if state.batchIndex >= batchesPerEpoch {
+            let finishing = state.epoch + 1
+            if finishing % max(config.evaluateEvery, 1) == 0 || finishing >= epochs {
+                let eval = try await evaluate()
+                measurements += eval.measurements
+                trainAcc = eval.trainAccuracy
+                testAcc = eval.testAccuracy
+                trainLoss = eval.trainLoss
+                state.lastTrainAccuracy = trainAcc
+                state.lastTestAccuracy = testAcc
+                state.lastLoss = trainLoss
+                if config.recordOutputs { blocks.append(MeasurementBlock(kind: "test_outputs", matrix: eval.testOutputs)) }
+            }
+            state.epoch += 1
+            state.batchIndex = 0
+            state.order.shuffle(using: &state.rng)
+        }
+        state.cumulativeMeasurements += measurements
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        state.wallSeconds += wall
+        let report = StepReport(
+            step: state.globalStep, epoch: min(state.epoch, epochs), epochs: epochs, batchIndex: state.batchIndex,
+            batchesPerEpoch: batchesPerEpoch, loss: loss, trainAccuracy: trainAcc, testAccuracy: testAcc,
+            trainLoss: trainLoss, measurements: measurements, cumulativeMeasurements: state.cumulativeMeasurements,
+            wallSeconds: wall, runWallSeconds: state.wallSeconds)
+        return (report, blocks)
+    }
+
+    /// Accuracy and loss on both splits at the device's current parameters.
+    public struct Evaluation: Sendable {
+        public var trainAccuracy: Double
+        public var testAccuracy: Double
+        public var trainLoss: Double
+        public var testOutputs: Matrix
+        public var measurements: Int
+    }
+
+    /// Measure the whole training and test splits, averaging `evaluationRepeats` reads.
+    public func evaluate() async throws -> Evaluation {
+        let repeats = max(config.evaluationRepeats, 1)
+        var outputs: [Int: Matrix] = [:]
+        var measurements = 0
+        let probes = [
+            Probe(id: 0, inputs: task.trainInputs, repeats: repeats), Probe(id: 1, inputs: task.testInputs, repeats: repeats),
+        ]
+        for try await r in try substrate.stream(probes) {
+            outputs[r.id] = r.outputs
+            measurements += r.measurementCount
+        }
+        guard let train = outputs[0], let test = outputs[1] else {
+            throw SubstrateError.malformedReply("evaluation probes returned incomplete results")
+        }
+        let yTrain = classOutputs(train)
+        let yTest = classOutputs(test)
+        return Evaluation(
+            trainAccuracy: readout.accuracy(yTrain, labels: task.train.labels),
+            testAccuracy: readout.accuracy(yTest, labels: task.test.labels),
+            trainLoss: readout.loss(yTrain, labels: task.train.labels), testOutputs: yTest, measurements: measurements)
+    }
+
+    /// The first `classCount` output channels (a device may have spare outputs).
+    func classOutputs(_ y: Matrix) -> Matrix {
+        let k = task.classCount
+        if y.cols == k { return y }
+        var out = Matrix(rows: y.rows, cols: k)
+        for r in 0..<y.rows { for c in 0..<k { out[r, c] = y[r, c] } }
+        return out
+    }
+
+    /// Jacobian rows of the class outputs only.
+    func classJacobian(_ jac: Matrix, outputs: Int) -> Matrix {
+        let k = task.classCount
+        if outputs == k { return jac }
+        let batch = jac.rows / outputs
+        var keep: [Int] = []
+        for b in 0..<batch { for c in 0..<k { keep.append(b * outputs + c) } }
+        return jac.rows(at: keep)
+    }
+}
+
+/// Problems setting up or running training, phrased for the user.
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+    case shapeMismatch(String)
+    case invalidConfig(String)
+    case unknownTask(String)
+    case unknownMethod(String)
+    case unknownDevice(String)
+    case resumeMismatch(String)
+    case nothingToResume(Int64)
+
+    public var description: String {
+        switch self {
+        case .shapeMismatch(let m): return m
+        case .invalidConfig(let m): return "invalid configuration: \(m)"
+        case .unknownTask(let t):
+            return "unknown task '\(t)'; choose one of \(TaskName.allCases.map(\.rawValue).joined(separator: ", "))"
+        case .unknownMethod(let m):
+            return "unknown method '\(m)'; choose one of \(TrainingMethod.allCases.map(\.rawValue).joined(separator: ", "))"
+        case .unknownDevice(let d): return "unknown device '\(d)'; use sim:crossbar or a name registered with 'pnnlab attach'"
+        case .resumeMismatch(let m): return "cannot resume: \(m)"
+        case .nothingToResume(let id): return "run \(id) has already completed; nothing to resume"
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import PNNCore
+
+/// Everything needed to continue a run exactly where its last committed step left it.
+/// Saved as JSON with every step (`StepRecord.checkpointJSON`).
+public struct TrainerState: Sendable, Codable, Equatable {
+    /// Epoch in progress (0-based).
+    public var epoch: Int
+    /// Next batch within the epoch.
+    public var batchIndex: Int
+    /// Steps committed so far (the next step is `globalStep + 1`).
+    public var globalStep: Int
+    /// Parameter targets.
+    public var theta: [Double]
+    /// Sample order of the epoch in progress.
+    public var order: [Int]
+    public var rng: SeededRandom
+    /// Input vectors applied since the run started.
+    public var cumulativeMeasurements: Int
+    /// Wall seconds spent in committed steps.
+    public var wallSeconds: Double
+    /// Latest evaluation.
+    public var lastTrainAccuracy: Double?
+    public var lastTestAccuracy: Double?
+    public var lastLoss: Double?
+}
+
+/// What one step did, for the store and the progress display.
+public struct StepReport: Sendable {
+    public var step: Int
+    public var epoch: Int
+    public var epochs: Int
+    public var batchIndex: Int
+    public var batchesPerEpoch: Int
+    /// Loss on the step's batch before the update.
+    public var loss: Double
+    /// Set when this step ended an evaluated epoch.
+    public var trainAccuracy: Double?
+    public var testAccuracy: Double?
+    /// Full-training-split loss when evaluated.
+    public var trainLoss: Double?
+    public var measurements: Int
+    public var cumulativeMeasurements: Int
+    public var wallSeconds: Double
+    /// Wall seconds of all committed steps of the run so far.
+    public var runWallSeconds: Double
+}
+
+/// How a training call ended.
+public enum TrainingStop: String, Sendable, Codable {
+    case completed
+    /// Stopped at a step boundary because a pause was requested; resumable.
+    case paused
+}
+
+/// The result of a training call (also printed by `pnnlab train --json`).
+public struct TrainingOutcome: Sendable, Codable {
+    public var runID: Int64?
+    public var stop: TrainingStop
+    public var steps: Int
+    public var trainAccuracy: Double?
+    public var testAccuracy: Double?
+    public var finalLoss: Double?
+    public var measurements: Int
+    public var wallSeconds: Double
+}

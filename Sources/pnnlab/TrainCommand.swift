@@ -1,0 +1,149 @@
+import ArgumentParser
+import Foundation
+import PNNCore
+import PNNStore
+import PNNTraining
+import Synchronization
+
+/// `pnnlab train DEVICE --task T --method M` — in-situ training, recorded step by step.
+struct Train: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a device in situ on a task; every step is committed to the store.",
+        discussion: """
+            Ctrl-C pauses at the next step boundary with the device left safe; continue with
+            --resume RUN. A second Ctrl-C aborts the step in flight.
+            """)
+
+    @Argument(help: "Device: sim:crossbar.")
+    var device: String
+
+    @Option(help: "Task: \(TaskName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var task: String?
+
+    @Option(help: "Method: \(TrainingMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var method: String?
+
+    @Option(help: "Passes over the training split (default depends on the method).")
+    var epochs: Int?
+
+    @Option(help: "Seed for the data split, the initial parameters and the twin.")
+    var seed: UInt64?
+
+    @Option(help: "TOML file with [trainer] and [twin] settings.")
+    var config: String?
+
+    @Option(help: "Continue run RUN from its last committed step.")
+    var resume: Int64?
+
+    @Flag(help: "Print one JSON object with the results instead of a table.")
+    var json = false
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    func validate() throws {
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if resume != nil, task != nil || method != nil || config != nil || seed != nil {
+            throw ValidationError("--resume continues a run with its recorded settings; drop --task/--method/--seed/--config")
+        }
+    }
+
+    func run() async throws {
+        let store = try storeOptions.open()
+        let plan = try resolvePlan(store: store)
+        let (substrate, prepared, twin) = try DeviceCatalog.open(plan)
+        var recordedPlan = plan
+        recordedPlan.twin = twin
+        let trainer = try Trainer(substrate: substrate, method: plan.method, config: plan.trainer, task: prepared)
+
+        var session: TrainingSession
+        if let resume {
+            session = try await TrainingSession.resume(runID: resume, trainer: trainer, store: store)
+        } else {
+            session = try await TrainingSession.start(plan: recordedPlan, trainer: trainer, store: store)
+        }
+        if !json {
+            Terminal.writeError(
+                "run \(session.runID): \(plan.task.rawValue) on \(substrate.descriptor.identity.summary), \(plan.method.rawValue), "
+                    + "\(trainer.epochs) epochs × \(trainer.batchesPerEpoch) steps, \(substrate.descriptor.parameters.count) parameters\n")
+        }
+        let progress = TrainingProgress(totalSteps: trainer.epochs * trainer.batchesPerEpoch)
+        let interrupts = InterruptController()
+        let box = OutcomeBox()
+        let runSession = session
+        let work = Task {
+            var s = runSession
+            do {
+                box.set(.success(try await s.run(observer: progress, pauseRequested: { interrupts.pauseRequested })))
+            } catch {
+                box.set(.failure(error))
+            }
+        }
+        interrupts.watch(work)
+        await work.value
+        progress.finish()
+        let outcome: TrainingOutcome
+        switch box.get() {
+        case .success(let o): outcome = o
+        case .failure(let error) where error is CancellationError:
+            throw CLIError("aborted; run \(session.runID) keeps its committed steps: pnnlab train \(device) --resume \(session.runID)")
+        case .failure(let error): throw error
+        case nil: throw CLIError("training ended without a result")
+        }
+        try report(outcome, plan: plan, identity: substrate.descriptor.identity)
+        if outcome.stop == .paused {
+            Terminal.writeError("paused; continue with: pnnlab train \(device) --resume \(session.runID)\n")
+            throw ExitCode(130)
+        }
+    }
+
+    /// The plan from the flags and config file, or from the store for `--resume`.
+    func resolvePlan(store: RunStore) throws -> RunPlan {
+        if let resume {
+            let record = try store.run(id: resume)
+            var plan = try RunPlan.from(json: record.configJSON)
+            if device != plan.device {
+                throw CLIError("run \(resume) was trained on \(plan.device); resume it with: pnnlab train \(plan.device) --resume \(resume)")
+            }
+            if let epochs { plan.trainer.epochs = epochs }
+            return plan
+        }
+        var file = ConfigFile()
+        if let config { file = try ConfigFile.load(path: config) }
+        guard let taskName = task ?? file.task else { throw ValidationError("missing --task (\(TaskName.allCases.map(\.rawValue).joined(separator: "|")))") }
+        guard let t = TaskName(rawValue: taskName) else { throw TrainingError.unknownTask(taskName) }
+        let methodName = method ?? file.method ?? TrainingMethod.gaussNewton.rawValue
+        guard let m = TrainingMethod(rawValue: methodName) else { throw TrainingError.unknownMethod(methodName) }
+        var trainer = file.trainer
+        if let epochs { trainer.epochs = epochs }
+        return RunPlan(task: t, method: m, seed: seed ?? file.seed ?? 1, device: device, trainer: trainer, twin: file.twin)
+    }
+
+    func report(_ o: TrainingOutcome, plan: RunPlan, identity: DeviceIdentity) throws {
+        if json {
+            let object: [String: Any] = [
+                "run": o.runID ?? 0, "device": plan.device, "identity": identity.summary, "task": plan.task.rawValue,
+                "method": plan.method.rawValue, "seed": plan.seed, "status": o.stop.rawValue, "steps": o.steps,
+                "train_accuracy": JSONOut.nullable(o.trainAccuracy), "test_accuracy": JSONOut.nullable(o.testAccuracy),
+                "final_loss": JSONOut.nullable(o.finalLoss), "measurements": o.measurements, "wall_seconds": o.wallSeconds,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        let rows: [(String, String)] = [
+            ("run", "\(o.runID ?? 0)"), ("device", "\(plan.device) (\(identity.summary))"), ("task", plan.task.rawValue),
+            ("method", plan.method.rawValue), ("status", o.stop.rawValue), ("steps", "\(o.steps)"),
+            ("train accuracy", formatPercent(o.trainAccuracy)), ("test accuracy", formatPercent(o.testAccuracy)),
+            ("final loss", o.finalLoss.map { String(format: "%.4f", $0) } ?? "–"),
+            ("measurements", "\(o.measurements)"), ("wall time", String(format: "%.2f s", o.wallSeconds)),
+        ]
+        print(Table.keyValue(rows))
+    }
+}
+
+/// Carries the training task's result back to the command.
+final class OutcomeBox: Sendable {
+    private let value = Mutex<Result<TrainingOutcome, any Error>?>(nil)
+    func set(_ v: Result<TrainingOutcome, any Error>) { value.withLock { $0 = v } }
+    func get() -> Result<TrainingOutcome, any Error>? { value.withLock { $0 } }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import PNNStore
+
+/// Runs the real `pnnlab` binary built next to the test bundle, as a child process.
+enum CLI {
+    static var binary: URL {
+        if let override = ProcessInfo.processInfo.environment["PNNLAB_BIN"] { return URL(fileURLWithPath: override) }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pnnlab")
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Run to completion (killed after `timeout` seconds).
+    static func run(_ args: [String], environment: [String: String] = [:], timeout: Double = 300) throws -> Result {
+        let p = try start(args, environment: environment)
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.process.isRunning && Date() < deadline { usleep(20_000) }
+        if p.process.isRunning { kill(p.process.processIdentifier, SIGKILL) }
+        p.process.waitUntilExit()
+        return p.finish()
+    }
+
+    /// A started child whose output is collected into files (no pipe can fill and block).
+    final class Child {
+        let process: Process
+        let out: URL
+        let err: URL
+        init(process: Process, out: URL, err: URL) {
+            self.process = process
+            self.out = out
+            self.err = err
+        }
+        func finish() -> Result {
+            Result(
+                status: process.terminationStatus,
+                stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        }
+    }
+
+    static func start(_ args: [String], environment: [String: String] = [:]) throws -> Child {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "PNNLAB_STORE")
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        let dir = FileManager.default.temporaryDirectory
+        let out = dir.appendingPathComponent("pnnlab-cli-\(UUID().uuidString).out")
+        let err = dir.appendingPathComponent("pnnlab-cli-\(UUID().uuidString).err")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        p.standardOutput = try FileHandle(forWritingTo: out)
+        p.standardError = try FileHandle(forWritingTo: err)
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        return Child(process: p, out: out, err: err)
+    }
+
+    /// A fresh store path in a fresh temp directory.
+    static func tempStore() -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pnnlab-cli-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent("runs.sqlite").path
+    }
+
+    /// Poll `condition` every 50 ms for up to `timeout` seconds.
+    static func waitFor(timeout: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try condition() { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    static func json(_ text: String) -> [String: Any]? {
+        guard let line = text.split(separator: "\n").last else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+    }
+}

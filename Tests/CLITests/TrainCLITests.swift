@@ -1,0 +1,71 @@
+import Foundation
+import PNNStore
+import Testing
+
+@Suite("pnnlab train, runs, show, export (real binary)", .serialized)
+struct TrainCLITests {
+    @Test func trainPrintsJSONWithTheDocumentedKeys() throws {
+        let store = CLI.tempStore()
+        let r = try CLI.run(["train", "sim:crossbar", "--task", "iris", "--method", "gauss-newton", "--epochs", "3", "--json", "--store", store])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let o = try #require(CLI.json(r.stdout))
+        for key in ["run", "device", "task", "method", "train_accuracy", "test_accuracy", "final_loss", "measurements", "wall_seconds"] {
+            #expect(o[key] != nil, "missing \(key)")
+        }
+        #expect(o["device"] as? String == "sim:crossbar")
+        #expect((o["test_accuracy"] as? Double ?? 0) > 0.6)
+        #expect((o["measurements"] as? Int ?? 0) > 0)
+
+        let runs = try CLI.run(["runs", "--json", "--store", store])
+        #expect(runs.status == 0)
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]])
+        #expect(list.count == 1)
+        #expect(list.first?["status"] as? String == "completed")
+
+        let show = try CLI.run(["show", "1", "--json", "--store", store])
+        #expect(show.status == 0)
+        let detail = try #require(CLI.json(show.stdout))
+        #expect((detail["steps"] as? [[String: Any]])?.isEmpty == false)
+
+        let csv = try CLI.run(["export", "1", "--format", "csv", "--store", store])
+        #expect(csv.status == 0)
+        let lines = csv.stdout.split(separator: "\n")
+        #expect(lines.first?.contains("theta_0") == true)
+        #expect(lines.count == ((detail["steps"] as? [Any])?.count ?? -1) + 1)
+    }
+
+    @Test(arguments: [
+        (["train", "sim:crossbar", "--task", "mnist"], "unknown task"),
+        (["train", "sim:crossbar", "--task", "iris", "--method", "backprop"], "unknown method"),
+        (["train", "sim:teapot", "--task", "iris"], "unknown device"),
+        (["train", "sim:crossbar", "--task", "iris", "--config", "/nonexistent/run.toml"], "cannot read"),
+        (["train", "sim:crossbar", "--task", "iris", "--epochs", "0"], "--epochs"),
+        (["show", "99"], "run 99"),
+        (["train", "sim:crossbar", "--task", "iris", "--bogus"], "--bogus"),
+    ])
+    func badInputGivesOneLineAndNonZeroExit(args: [String], fragment: String) throws {
+        let r = try CLI.run(args + ["--store", CLI.tempStore()])
+        #expect(r.status != 0)
+        let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: true)
+        #expect(lines.count == 1, "stderr was: \(r.stderr)")
+        #expect(r.stderr.hasPrefix("pnnlab: "))
+        #expect(r.stderr.contains(fragment), "stderr was: \(r.stderr)")
+        #expect(!r.stderr.contains("Fatal error"))
+    }
+
+    @Test func badConfigFileNamesTheLine() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pnnlab-cfg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("run.toml").path
+        try "[trainer]\nbatch_size = 8\nlearning_rate = = 2\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["train", "sim:crossbar", "--task", "iris", "--config", path, "--store", CLI.tempStore()])
+        #expect(r.status != 0)
+        #expect(r.stderr.split(separator: "\n").count == 1, "stderr was: \(r.stderr)")
+        #expect(r.stderr.contains("run.toml:3"), "stderr was: \(r.stderr)")
+
+        try "[trainer]\nbatch_sise = 8\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let r2 = try CLI.run(["train", "sim:crossbar", "--task", "iris", "--config", path, "--store", CLI.tempStore()])
+        #expect(r2.status != 0)
+        #expect(r2.stderr.contains("batch_sise"), "stderr was: \(r2.stderr)")
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages pnnlab builds and tests against, if missing.
+# Usage: scripts/install-deps.sh [--with-test-beds]
+set -euo pipefail
+
+packages=(pkg-config libserialport-dev libusb-1.0-0-dev libopenblas-dev liblapacke-dev libsqlite3-dev)
+if [ "${1:-}" = "--with-test-beds" ]; then
+  packages+=(umockdev libumockdev-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "pnnlab: missing system packages (${missing[*]}) and no apt-get to install them; install the equivalents by hand" >&2
+  exit 1
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "pnnlab: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "installing system packages: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >/dev/null
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
