@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "PNNStore", targets: ["PNNStore"]),
         .library(name: "PNNTraining", targets: ["PNNTraining"]),
         .library(name: "PNNTransport", targets: ["PNNTransport"]),
+        .library(name: "PNNWire", targets: ["PNNWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -39,6 +40,7 @@ let package = Package(
 
         .target(name: "PNNCore", dependencies: ["CBLAS"], swiftSettings: strict),
         .target(name: "PNNSim", dependencies: ["PNNCore"], swiftSettings: strict),
+        .target(name: "PNNWire", dependencies: ["PNNCore"], swiftSettings: strict),
         .target(
             name: "PNNStore",
             dependencies: ["PNNCore", .product(name: "GRDB", package: "GRDB.swift")],
@@ -63,6 +65,7 @@ let package = Package(
 
         .testTarget(name: "PNNCoreTests", dependencies: ["PNNCore"], swiftSettings: strict),
         .testTarget(name: "PNNSimTests", dependencies: ["PNNSim"], swiftSettings: strict),
+        .testTarget(name: "PNNWireTests", dependencies: ["PNNWire"], swiftSettings: strict),
         .testTarget(name: "PNNStoreTests", dependencies: ["PNNStore"], swiftSettings: strict),
         .testTarget(
             name: "PNNTrainingTests", dependencies: ["PNNTraining", "PNNSim"],

@@ -1,25 +1,34 @@
 import Foundation
 
-/// Arrays of `Double` as little-endian Float64 blobs (one memcpy each way; x86-64 and
-/// ARM64 are little-endian, which is asserted at compile time below).
+/// `[Double]` ⇄ BLOB of little-endian IEEE-754 Float64, one `memcpy` each way.
+///
+/// The on-disk format is little-endian Float64, `8 * count` bytes, no header, so numpy
+/// reads a blob with `np.frombuffer(blob, dtype="<f8")`. The bytes are copied as they lie
+/// in memory, which is that format on every platform pnnlab builds for (x86-64 and ARM64
+/// are little-endian; any other architecture is refused at compile time below). NaN
+/// payloads, infinities and -0 survive bit for bit.
 enum BlobCoding {
+    /// The blob for `values` (a single copy of the array's bytes).
     static func encode(_ values: [Double]) -> Data {
         values.withUnsafeBytes { Data($0) }
     }
 
-    static func decode(_ data: Data) throws(StoreError) -> [Double] {
-        guard data.count % 8 == 0 else { throw .corrupt("blob of \(data.count) bytes is not a whole number of Float64 values") }
-        let n = data.count / 8
-        var out = [Double](repeating: 0, count: n)
-        out.withUnsafeMutableBytes { dst in
-            data.withUnsafeBytes { src in
-                if let d = dst.baseAddress, let s = src.baseAddress { memcpy(d, s, data.count) }
-            }
+    /// The values stored in `bytes`; `nil` when the length is not a multiple of 8.
+    static func decode(_ bytes: UnsafeRawBufferPointer) -> [Double]? {
+        guard bytes.count % 8 == 0 else { return nil }
+        let n = bytes.count / 8
+        return [Double](unsafeUninitializedCapacity: n) { buffer, initialized in
+            if n > 0 { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: bytes) }
+            initialized = n
         }
-        return out
+    }
+
+    /// The values stored in `data`; `nil` when the length is not a multiple of 8.
+    static func decode(_ data: Data) -> [Double]? {
+        data.withUnsafeBytes { decode($0) }
     }
 }
 
 #if !(arch(x86_64) || arch(arm64))
-    #error("BlobCoding assumes a little-endian platform")
+    #error("BlobCoding stores Float64 in native byte order, which must be little-endian")
 #endif

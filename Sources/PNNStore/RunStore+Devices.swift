@@ -2,47 +2,63 @@ import Foundation
 import GRDB
 import PNNCore
 
+/// Devices registered under a name (`pnnlab attach`), usable as DEVICE arguments.
 extension RunStore {
-    /// Register (or update) a device under its name.
-    public func registerDevice(_ d: DeviceRecord) throws(StoreError) {
+    /// Registers `device` under its name, replacing whatever was registered under it.
+    public func registerDevice(_ device: DeviceRecord) throws(StoreError) {
         try write { db in
             try db.execute(
                 sql: """
                     INSERT INTO device (name, family, model, serial, firmware, port, descriptor, registered_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(name) DO UPDATE SET family = excluded.family, model = excluded.model, serial = excluded.serial,
+                    ON CONFLICT(name) DO UPDATE SET
+                      family = excluded.family, model = excluded.model, serial = excluded.serial,
                       firmware = excluded.firmware, port = excluded.port, descriptor = excluded.descriptor,
                       registered_at = excluded.registered_at
                     """,
                 arguments: [
-                    d.name, d.identity.family, d.identity.model, d.identity.serial, d.identity.firmware, d.port,
-                    d.descriptorJSON, d.registeredAt.timeIntervalSince1970,
+                    device.name, device.identity.family, device.identity.model, device.identity.serial,
+                    device.identity.firmware, device.port, device.descriptorJSON,
+                    device.registeredAt.timeIntervalSince1970,
                 ])
         }
     }
 
     /// The device registered under `name`, if any.
     public func device(named name: String) throws(StoreError) -> DeviceRecord? {
-        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM device WHERE name = ?", arguments: [name]).map(Self.deviceRecord) }
+        let path = self.path
+        return try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM device WHERE name = ?", arguments: [name]).map { row in
+                try Self.deviceRecord(row, path: path)
+            }
+        }
     }
 
-    /// Every registered device, by name.
+    /// Every registered device, sorted by name.
     public func devices() throws(StoreError) -> [DeviceRecord] {
-        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM device ORDER BY name").map(Self.deviceRecord) }
+        let path = self.path
+        return try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM device ORDER BY name").map { row in
+                try Self.deviceRecord(row, path: path)
+            }
+        }
     }
 
-    /// `<family>-<n>` with the smallest unused n ≥ 1.
+    /// `<family>-<n>` with the smallest n ≥ 1 not yet registered (`crossbar-1`, `crossbar-2`...).
     public func nextDeviceName(family: String) throws(StoreError) -> String {
-        let taken = Set(try devices().map(\.name))
+        let taken = try read { db in Set(try String.fetchAll(db, sql: "SELECT name FROM device")) }
         var n = 1
         while taken.contains("\(family)-\(n)") { n += 1 }
         return "\(family)-\(n)"
     }
 
-    static func deviceRecord(_ row: Row) -> DeviceRecord {
+    static func deviceRecord(_ row: Row, path: String) throws -> DeviceRecord {
         DeviceRecord(
-            name: row["name"],
-            identity: DeviceIdentity(family: row["family"], model: row["model"], serial: row["serial"], firmware: row["firmware"]),
-            port: row["port"], descriptorJSON: row["descriptor"], registeredAt: Date(timeIntervalSince1970: row["registered_at"]))
+            name: try row.decode(forColumn: "name"),
+            identity: DeviceIdentity(
+                family: try row.decode(forColumn: "family"), model: try row.decode(forColumn: "model"),
+                serial: try row.decode(forColumn: "serial"), firmware: try row.decode(forColumn: "firmware")),
+            port: try row.decode(forColumn: "port"), descriptorJSON: try row.decode(forColumn: "descriptor"),
+            registeredAt: Date(timeIntervalSince1970: try row.decode(forColumn: "registered_at")))
     }
 }

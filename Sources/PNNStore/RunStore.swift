@@ -2,90 +2,130 @@ import Foundation
 import GRDB
 import PNNCore
 
-/// The SQLite file (WAL mode, through GRDB) holding registered devices, runs, every
+/// The SQLite file (through GRDB, WAL mode) holding registered devices, runs, every
 /// committed step and the measured values of each step as blobs.
 ///
-/// Each `appendStep` is one write transaction, committed before it returns: a process
-/// killed with SIGKILL loses at most the step it was computing. `synchronous = NORMAL` in
-/// WAL mode is durable against a process crash; a power cut may lose the last
-/// transactions but never corrupts the file.
+/// Durability: each `appendStep` is one write transaction, committed before it returns,
+/// so a process killed with SIGKILL (or crashing, or losing its device) loses at most the
+/// step it was computing. The store runs WAL with `synchronous = NORMAL`: a commit is in
+/// the WAL file, hence in the operating system's hands, before `appendStep` returns, which
+/// survives any death of the process; only a power cut or kernel crash can lose the last
+/// few commits (never corrupting the file). `synchronous = FULL` would add an `fsync` per
+/// step to protect against that too, at a large cost in recording speed.
+///
+/// Several `RunStore` instances (in one or several processes) may share a file: one
+/// writes at a time (others wait up to 10 s), readers never block and see every
+/// committed step.
 public final class RunStore: Sendable {
-    /// Path of the store file.
+    /// Path of the store file, as given.
     public let path: String
     let pool: DatabasePool
 
-    /// `PNNLAB_STORE` if set, else `./pnnlab.sqlite` (the CLI's `--store` overrides both).
-    public static func defaultPath(environment: [String: String]) -> String {
-        if let p = environment["PNNLAB_STORE"], !p.isEmpty { return p }
+    /// `PNNLAB_STORE` if set and not empty, else `./pnnlab.sqlite` (the CLI's `--store`
+    /// overrides both).
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let path = environment["PNNLAB_STORE"], !path.isEmpty { return path }
         return "./pnnlab.sqlite"
     }
 
-    /// Open (creating file, parent folder and schema as needed).
+    /// Opens the store at `path`, creating the file, its folder and the schema as needed,
+    /// and migrating an older schema to the current one.
     public init(path: String) throws(StoreError) {
         self.path = path
-        let url = URL(fileURLWithPath: path)
-        let parent = url.deletingLastPathComponent()
-        do {
-            try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
-        } catch {
-            throw .cannotOpen(path: path, reason: "cannot create folder \(parent.path)")
-        }
-        if FileManager.default.fileExists(atPath: path) {
-            if !FileManager.default.isReadableFile(atPath: path) { throw .cannotOpen(path: path, reason: "permission denied") }
-            if let h = FileHandle(forReadingAtPath: path) {
-                let head = h.readData(ofLength: 16)
-                try? h.close()
-                if !head.isEmpty && head != Data("SQLite format 3\0".utf8) { throw .notAStore(path: path) }
-            }
-        }
+        try Self.checkFile(at: path)
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            try db.execute(sql: "PRAGMA foreign_keys = ON")
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            // Takes effect only when the file is new (before WAL mode writes the header).
+            try db.execute(sql: "PRAGMA page_size = \(Schema.pageSize)")
+            try db.execute(sql: "PRAGMA cache_size = -16384")  // 16 MiB per connection
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Schema.checkpointPages)")
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
-            try Schema.migrator.migrate(pool)
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
-            throw .notAStore(path: path)
-        } catch let error as DatabaseError {
-            throw .cannotOpen(path: path, reason: error.message ?? "\(error.resultCode)")
         } catch {
-            throw .cannotOpen(path: path, reason: "\(error)")
+            throw Self.storeError(error, path: path)
+        }
+        try migrate()
+    }
+
+    /// Refuses another program's database and a schema newer than this build, then
+    /// applies pending migrations.
+    private func migrate() throws(StoreError) {
+        let path = self.path
+        let migrator = Schema.migrator
+        let upToDate = try read { db in
+            let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+            let tables = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") ?? 0
+            if appID != Schema.applicationID && (appID != 0 || tables > 0) { throw StoreError.notAStore(path: path) }
+            if try migrator.hasBeenSuperseded(db) { throw StoreError.newerSchema(path: path) }
+            return try migrator.hasCompletedMigrations(db)
+        }
+        // Opening an up-to-date store only reads, so `pnnlab show` never waits for a
+        // training process that is appending steps.
+        if upToDate { return }
+        do { try migrator.migrate(pool) } catch { throw Self.storeError(error, path: path) }
+    }
+
+    /// Checks an existing file before SQLite touches it (so a stranger's file never gets
+    /// `-wal`/`-shm` companions), or creates the folder for a new one.
+    private static func checkFile(at path: String) throws(StoreError) {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: path, isDirectory: &isDirectory) {
+            if isDirectory.boolValue { throw .cannotOpen(path: path, reason: "it is a folder, not a file") }
+            guard fm.isReadableFile(atPath: path), let handle = FileHandle(forReadingAtPath: path) else {
+                throw .cannotOpen(path: path, reason: "permission denied")
+            }
+            let head = (try? handle.read(upToCount: 16)) ?? Data()
+            try? handle.close()
+            if !head.isEmpty && head != Data("SQLite format 3\0".utf8) { throw .notAStore(path: path) }
+            if !fm.isWritableFile(atPath: path) { throw .cannotOpen(path: path, reason: "permission denied (read-only file)") }
+            return
+        }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        do {
+            try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw .cannotOpen(path: path, reason: "cannot create folder \(folder.path)")
+        }
+        if !fm.isWritableFile(atPath: folder.path) {
+            throw .cannotOpen(path: path, reason: "permission denied (folder \(folder.path) is not writable)")
         }
     }
 
-    /// Run a read, mapping errors to `StoreError`.
+    /// Runs `body` against a consistent snapshot of the committed data.
     func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
-        do { return try pool.read(body) } catch { throw Self.map(error) }
+        do { return try pool.read(body) } catch { throw Self.storeError(error, path: path) }
     }
 
-    /// Run a write transaction, mapping errors to `StoreError`.
+    /// Runs `body` in one write transaction, committed (or rolled back on error) on return.
     func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
-        do { return try pool.write(body) } catch { throw Self.map(error) }
+        do { return try pool.write(body) } catch { throw Self.storeError(error, path: path) }
     }
 
-    static func map(_ error: any Error) -> StoreError {
-        if let e = error as? StoreError { return e }
-        if let e = error as? DatabaseError { return .database(e.message ?? "\(e.resultCode)") }
-        return .database("\(error)")
+    /// The `StoreError` a physicist can act on for any error thrown inside GRDB.
+    static func storeError(_ error: any Error, path: String) -> StoreError {
+        if let error = error as? StoreError { return error }
+        if error is RowDecodingError { return .corrupt(path: path, detail: "\(error)") }
+        guard let error = error as? DatabaseError else { return .database(path: path, detail: "\(error)") }
+        switch error.resultCode {
+        case .SQLITE_NOTADB: return .notAStore(path: path)
+        case .SQLITE_CORRUPT: return .corrupt(path: path, detail: "SQLite reports a malformed database file")
+        case .SQLITE_CANTOPEN: return .cannotOpen(path: path, reason: error.message ?? "SQLite cannot open the file")
+        case .SQLITE_PERM, .SQLITE_AUTH: return .cannotOpen(path: path, reason: "permission denied")
+        case .SQLITE_READONLY: return .database(path: path, detail: "the file is read-only")
+        case .SQLITE_FULL: return .database(path: path, detail: "the disk is full")
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return .database(path: path, detail: "locked by another process for more than 10 s")
+        case .SQLITE_IOERR: return .database(path: path, detail: "input/output error (\(error.message ?? "disk"))")
+        default: return .database(path: path, detail: error.message ?? "\(error.resultCode)")
+        }
     }
 
-    /// Whether the journal mode is WAL (for diagnostics and tests).
+    /// SQLite's journal mode of the store, `wal` for a healthy store (diagnostics, tests).
     public func journalMode() throws(StoreError) -> String {
         try read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
-    }
-}
-
-extension RunStore {
-    /// Benchmark baseline only: store values one row each (the layout pnnlab avoids).
-    public func benchmarkRowPerValue(values: [Double]) throws(StoreError) {
-        try write { db in
-            try db.execute(sql: "CREATE TABLE IF NOT EXISTS naive_value (i INTEGER PRIMARY KEY, v DOUBLE)")
-            let s = try db.makeStatement(sql: "INSERT INTO naive_value (i, v) VALUES (?, ?)")
-            for (i, v) in values.enumerated() { try s.execute(arguments: [i, v]) }
-        }
     }
 }

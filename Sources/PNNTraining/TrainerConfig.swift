@@ -17,7 +17,7 @@ public struct TrainerConfig: Sendable, Codable, Equatable {
     public var epochs: Int?
     /// Samples per step (per Jacobian).
     public var batchSize: Int = 32
-    /// η; default depends on the method (Mode A 2e3, Mode B 0.5, SPSA gain a = 2).
+    /// η; default depends on the method (Mode A 100 µS²·µA, Mode B 0.5, SPSA gain a = 0.02).
     public var learningRate: Double?
     /// Mode B inversion.
     public var solver: PseudoInverseSolver = .damped
@@ -70,8 +70,8 @@ public struct TrainerConfig: Sendable, Codable, Equatable {
         if let learningRate { return learningRate }
         switch method {
         case .gaussNewton: return 0.5
-        case .gradient: return 2e3
-        case .spsa: return 2
+        case .gradient: return 100
+        case .spsa: return 0.02
         }
     }
 }

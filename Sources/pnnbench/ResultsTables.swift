@@ -57,6 +57,29 @@ enum ResultsTables {
         return row
     }
 
+    /// The issue's acceptance targets beside what this run measured.
+    static func targets(_ rows: [Row]) -> String {
+        func mean(_ task: String, _ method: String, _ f: (Row) -> Double) -> Double? {
+            let rs = rows.filter { $0.task == task && $0.method == method }
+            return rs.isEmpty ? nil : rs.map(f).reduce(0, +) / Double(rs.count)
+        }
+        var out = "\n## Targets\n\n| target | measured | met |\n|---|---|---|\n"
+        if let gn = mean("iris", "gauss-newton", \.test) {
+            out += "| Iris, Mode B, mean test accuracy ≥ 95 % | \(pct(gn)) | \(gn >= 0.95 ? "yes" : "**no**") |\n"
+        }
+        if let d = mean("digits", "gauss-newton", \.test) {
+            out += "| digits 8×8, Mode B, test accuracy ≥ 90 % | \(pct(d)) | \(d >= 0.9 ? "yes" : "**no**") |\n"
+        }
+        if let b = mean("iris", "gauss-newton", { Double($0.measurementsToFinal) }),
+            let a = mean("iris", "gradient", { Double($0.measurementsToFinal) })
+        {
+            out += String(
+                format: "| Iris: Mode B needs far fewer measurements than Mode A | Mode B %.3g vs Mode A %.3g to final | %@ |\n", b, a,
+                b < 0.5 * a ? "yes" : "**no**")
+        }
+        return out
+    }
+
     static func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
 
     static func meanSD(_ xs: [Double]) -> (Double, Double) {
@@ -94,6 +117,7 @@ enum ResultsTables {
             out += "| \(rs[0].task) | \(rs[0].method) | \(rs.count) | \(pct(tm)) ± \(pct(ts)) | \(pct(rm)) ± \(pct(rsd)) | "
             out += String(format: "%.3g | %.3g | %.1f |\n", mm, fm, wm)
         }
+        out += targets(rows)
         out += "\n## Every run\n\n| task | method | seed | test | train | steps | measurements | to final | wall s |\n|---|---|---|---|---|---|---|---|---|\n"
         for r in rows {
             out += "| \(r.task) | \(r.method) | \(r.seed) | \(pct(r.test)) | \(pct(r.train)) | \(r.steps) | \(r.measurements) | \(r.measurementsToFinal) | "

@@ -53,8 +53,8 @@ enum CLI {
         let dir = FileManager.default.temporaryDirectory
         let out = dir.appendingPathComponent("pnnlab-cli-\(UUID().uuidString).out")
         let err = dir.appendingPathComponent("pnnlab-cli-\(UUID().uuidString).err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         p.standardOutput = try FileHandle(forWritingTo: out)
         p.standardError = try FileHandle(forWritingTo: err)
         p.standardInput = FileHandle.nullDevice

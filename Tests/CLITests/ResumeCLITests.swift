@@ -12,7 +12,7 @@ struct ResumeCLITests {
             "train", "sim:crossbar", "--task", "iris", "--method", "spsa", "--epochs", "400", "--seed", "3", "--store", store,
         ])
         let reader = try RunStore(path: store)
-        let started = try CLI.waitFor(timeout: 120) { (try? reader.steps(runID: 1).count ?? 0) ?? 0 >= 5 }
+        let started = CLI.waitFor(timeout: 120) { ((try? reader.steps(runID: 1).count) ?? 0) >= 5 }
         #expect(started, "no steps committed: \(child.finish().stderr)")
         kill(child.process.processIdentifier, SIGKILL)
         child.process.waitUntilExit()
@@ -39,7 +39,7 @@ struct ResumeCLITests {
         let store = CLI.tempStore()
         let child = try CLI.start(["train", "sim:crossbar", "--task", "iris", "--method", "spsa", "--epochs", "400", "--store", store])
         let reader = try RunStore(path: store)
-        #expect(try CLI.waitFor(timeout: 120) { (try? reader.steps(runID: 1).count ?? 0) ?? 0 >= 3 })
+        #expect(CLI.waitFor(timeout: 120) { ((try? reader.steps(runID: 1).count) ?? 0) >= 3 })
         kill(child.process.processIdentifier, SIGINT)
         let exited = CLI.waitFor(timeout: 60) { !child.process.isRunning }
         #expect(exited)
