@@ -21,7 +21,8 @@ public enum SafetyViolation: Error, Equatable, CustomStringConvertible {
         case .parameterOutOfRange(let name, let value, let lower, let upper, let unit):
             return "refused: parameter \(name) = \(value) \(unit) is outside its safe range [\(lower), \(upper)] \(unit)"
         case .inputOutOfRange(let row, let channel, let value, let lower, let upper, let unit):
-            return "refused: input \(channel) of vector \(row) = \(value) \(unit) is outside the safe range [\(lower), \(upper)] \(unit)"
+            return
+                "refused: input \(channel) of vector \(row) = \(value) \(unit) is outside the safe range [\(lower), \(upper)] \(unit)"
         case .notFinite(let what):
             return "refused: \(what) is not a finite number"
         case .wrongParameterCount(let expected, let got):

@@ -91,11 +91,13 @@ extension RunStore {
                 let rows: Int = try row.decode(atIndex: 2)
                 let cols: Int = try row.decode(atIndex: 3)
                 guard rows >= 0, cols >= 0, values.count == rows * cols else {
-                    throw StoreError.corrupt(path: path, detail: "a \(kind) block holds \(values.count) values for \(rows)×\(cols)")
+                    throw StoreError.corrupt(
+                        path: path, detail: "a \(kind) block holds \(values.count) values for \(rows)×\(cols)")
                 }
                 blocks.append(
                     StoredMeasurement(
-                        step: try row.decode(atIndex: 0), block: MeasurementBlock(kind: kind, rows: rows, cols: cols, values: values)))
+                        step: try row.decode(atIndex: 0),
+                        block: MeasurementBlock(kind: kind, rows: rows, cols: cols, values: values)))
             }
             return blocks
         }
@@ -122,7 +124,9 @@ extension RunStore {
         let id: Int64 = try row.decode(forColumn: "id")
         let seedText: String = try row.decode(forColumn: "seed")
         let statusText: String = try row.decode(forColumn: "status")
-        guard let seed = UInt64(seedText) else { throw StoreError.corrupt(path: path, detail: "run \(id) has seed \"\(seedText)\"") }
+        guard let seed = UInt64(seedText) else {
+            throw StoreError.corrupt(path: path, detail: "run \(id) has seed \"\(seedText)\"")
+        }
         guard let status = RunStatus(rawValue: statusText) else {
             throw StoreError.corrupt(path: path, detail: "run \(id) has unknown status \"\(statusText)\"")
         }

@@ -56,8 +56,9 @@ public final class RunStore: Sendable {
         let migrator = Schema.migrator
         let upToDate = try read { db in
             let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
-            let tables = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") ?? 0
+            let tables =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") ?? 0
             if appID != Schema.applicationID && (appID != 0 || tables > 0) { throw StoreError.notAStore(path: path) }
             if try migrator.hasBeenSuperseded(db) { throw StoreError.newerSchema(path: path) }
             return try migrator.hasCompletedMigrations(db)

@@ -57,13 +57,16 @@ public struct ConfigFile: Sendable, Equatable {
         return out
     }
 
-    static func checkKeys(_ table: [String: TOMLValue], known: Set<String>, table name: String, file: String) throws(ConfigError) {
+    static func checkKeys(_ table: [String: TOMLValue], known: Set<String>, table name: String, file: String) throws(ConfigError)
+    {
         for key in table.keys.sorted() where !known.contains(key) {
             throw .invalid("\(file): unknown key \(name).\(key)")
         }
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, from table: [String: TOMLValue], table name: String, file: String) throws(ConfigError) -> T {
+    static func decode<T: Decodable>(_ type: T.Type, from table: [String: TOMLValue], table name: String, file: String)
+        throws(ConfigError) -> T
+    {
         do {
             let data = try JSONSerialization.data(withJSONObject: jsonObject(.table(table)), options: [.fragmentsAllowed])
             return try JSONDecoder().decode(T.self, from: data)
@@ -92,7 +95,8 @@ public struct ConfigFile: Sendable, Equatable {
         case .valueNotFound(let t, let ctx): return "\(path(ctx)): missing \(t)"
         case .keyNotFound(let k, _): return "missing key \(k.stringValue)"
         case .dataCorrupted(let ctx):
-            return "\(path(ctx)): \(ctx.debugDescription.replacingOccurrences(of: "Cannot initialize", with: "invalid value for"))"
+            return
+                "\(path(ctx)): \(ctx.debugDescription.replacingOccurrences(of: "Cannot initialize", with: "invalid value for"))"
         @unknown default: return "\(error)"
         }
     }

@@ -39,7 +39,9 @@ public struct JacobianEstimator: Sendable {
 
     /// The probes for parameters `indices` at θ on `inputs`: id 0 is the base
     /// measurement; ids 2k+1 / 2k+2 are the + / − probes of `indices[k]`.
-    func probes(theta: [Double], indices: [Int], inputs: Matrix, space: ParameterSpace) -> (probes: [Probe], steps: [(plus: Double, minus: Double)]) {
+    func probes(theta: [Double], indices: [Int], inputs: Matrix, space: ParameterSpace) -> (
+        probes: [Probe], steps: [(plus: Double, minus: Double)]
+    ) {
         var probes = [Probe(id: 0, inputs: inputs, repeats: repeats)]
         var steps: [(Double, Double)] = []
         probes.reserveCapacity(2 * indices.count + 1)
@@ -52,10 +54,16 @@ public struct JacobianEstimator: Sendable {
             minus = max(minus, 0)
             steps.append((plus, minus))
             if plus > 0 {
-                probes.append(Probe(id: 2 * k + 1, changes: [ParameterChange(index: i, value: theta[i] + plus)], inputs: inputs, repeats: repeats))
+                probes.append(
+                    Probe(
+                        id: 2 * k + 1, changes: [ParameterChange(index: i, value: theta[i] + plus)], inputs: inputs,
+                        repeats: repeats))
             }
             if minus > 0 {
-                probes.append(Probe(id: 2 * k + 2, changes: [ParameterChange(index: i, value: theta[i] - minus)], inputs: inputs, repeats: repeats))
+                probes.append(
+                    Probe(
+                        id: 2 * k + 2, changes: [ParameterChange(index: i, value: theta[i] - minus)], inputs: inputs,
+                        repeats: repeats))
             }
         }
         return (probes, steps)
@@ -63,7 +71,9 @@ public struct JacobianEstimator: Sendable {
 
     /// Estimate the Jacobian of every output on `inputs` with respect to all parameters
     /// (or only `indices`, whose columns then appear in that order).
-    public func estimate(on substrate: any Substrate, theta: [Double], inputs: Matrix, indices: [Int]? = nil) async throws -> JacobianEstimate {
+    public func estimate(on substrate: any Substrate, theta: [Double], inputs: Matrix, indices: [Int]? = nil) async throws
+        -> JacobianEstimate
+    {
         let space = substrate.descriptor.parameters
         let chosen = indices ?? Array(0..<space.count)
         let (probes, steps) = probes(theta: theta, indices: chosen, inputs: inputs, space: space)
@@ -82,7 +92,8 @@ public struct JacobianEstimator: Sendable {
             let yMinus = minus > 0 ? results[2 * k + 2] : base
             guard let yp = yPlus, let ym = yMinus, plus + minus > 0 else { continue }
             guard yp.rows == base.rows, ym.rows == base.rows else {
-                throw SubstrateError.malformedReply("probe for \(space.name(of: chosen[k])) returned \(yp.rows) rows, expected \(base.rows)")
+                throw SubstrateError.malformedReply(
+                    "probe for \(space.name(of: chosen[k])) returned \(yp.rows) rows, expected \(base.rows)")
             }
             let denom = plus + minus
             for r in 0..<rowsJ { jac[r, k] = (yp.storage[r] - ym.storage[r]) / denom }

@@ -14,7 +14,10 @@ public struct RunPlan: Sendable, Codable, Equatable {
     /// Twin settings when `device` is `sim:crossbar` (sized to the task when not given).
     public var twin: CrossbarConfig?
 
-    public init(task: TaskName, method: TrainingMethod, seed: UInt64, device: String, trainer: TrainerConfig = TrainerConfig(), twin: CrossbarConfig? = nil) {
+    public init(
+        task: TaskName, method: TrainingMethod, seed: UInt64, device: String, trainer: TrainerConfig = TrainerConfig(),
+        twin: CrossbarConfig? = nil
+    ) {
         self.task = task
         self.method = method
         self.seed = seed

@@ -40,7 +40,8 @@ public struct PreparedTask: Sendable {
     public init(_ name: TaskName, config: TrainerConfig, amplitude: Double, seed: UInt64) throws(DatasetError) {
         let data = try name.load(seed: seed)
         let (train, test) = data.stratifiedSplit(testFraction: config.testFraction, seed: seed)
-        let encoder = InputEncoder(fitting: train, encoding: config.encoding ?? name.defaultEncoding, amplitude: amplitude, seed: seed)
+        let encoder = InputEncoder(
+            fitting: train, encoding: config.encoding ?? name.defaultEncoding, amplitude: amplitude, seed: seed)
         self.name = name
         self.train = train
         self.test = test

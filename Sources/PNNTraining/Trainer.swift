@@ -14,14 +14,18 @@ public struct Trainer: Sendable {
     public let epochs: Int
     public let learningRate: Double
 
-    public init(substrate: any Substrate, method: TrainingMethod, config: TrainerConfig, task: PreparedTask) throws(TrainingError) {
+    public init(substrate: any Substrate, method: TrainingMethod, config: TrainerConfig, task: PreparedTask) throws(TrainingError)
+    {
         let d = substrate.descriptor
         guard d.inputs.count == task.encoder.inputCount else {
             throw .shapeMismatch(
-                "task \(task.name.rawValue) with \(task.encoder.encoding.rawValue) encoding needs \(task.encoder.inputCount) input lines; device \(d.identity.summary) has \(d.inputs.count)")
+                "task \(task.name.rawValue) with \(task.encoder.encoding.rawValue) encoding needs \(task.encoder.inputCount) input lines; device \(d.identity.summary) has \(d.inputs.count)"
+            )
         }
         guard d.outputs.count >= task.classCount else {
-            throw .shapeMismatch("task \(task.name.rawValue) has \(task.classCount) classes; device \(d.identity.summary) has only \(d.outputs.count) outputs")
+            throw .shapeMismatch(
+                "task \(task.name.rawValue) has \(task.classCount) classes; device \(d.identity.summary) has only \(d.outputs.count) outputs"
+            )
         }
         guard config.batchSize >= 1, config.repeats >= 1, config.stepResolutions > 0 else {
             throw .invalidConfig("batch_size, repeats and step_resolutions must be positive")
@@ -80,7 +84,8 @@ public struct Trainer: Sendable {
         var delta: [Double]
         switch method {
         case .gradient, .gaussNewton:
-            let estimator = JacobianEstimator(scheme: config.scheme, stepResolutions: config.stepResolutions, repeats: config.repeats)
+            let estimator = JacobianEstimator(
+                scheme: config.scheme, stepResolutions: config.stepResolutions, repeats: config.repeats)
             let estimate = try await estimator.estimate(on: substrate, theta: state.theta, inputs: inputs)
             measurements += estimate.measurements
             baseOutputs = estimate.baseOutputs
@@ -104,8 +109,12 @@ public struct Trainer: Sendable {
             var minus: [ParameterChange] = []
             for i in 0..<space.count {
                 let range = space.upper[i] - space.lower[i]
-                plus.append(ParameterChange(index: i, value: min(max(state.theta[i] + ck * range * signs[i], space.lower[i]), space.upper[i])))
-                minus.append(ParameterChange(index: i, value: min(max(state.theta[i] - ck * range * signs[i], space.lower[i]), space.upper[i])))
+                plus.append(
+                    ParameterChange(
+                        index: i, value: min(max(state.theta[i] + ck * range * signs[i], space.lower[i]), space.upper[i])))
+                minus.append(
+                    ParameterChange(
+                        index: i, value: min(max(state.theta[i] - ck * range * signs[i], space.lower[i]), space.upper[i])))
             }
             let probes = [
                 Probe(id: 0, inputs: inputs, repeats: config.repeats),

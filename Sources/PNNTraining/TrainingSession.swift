@@ -41,7 +41,8 @@ public struct TrainingSession: Sendable {
         if let last = try store.lastStep(runID: runID) {
             state = try JSONDecoder().decode(TrainerState.self, from: Data(last.checkpointJSON.utf8))
             guard state.theta.count == trainer.substrate.descriptor.parameters.count else {
-                throw TrainingError.resumeMismatch("checkpoint has \(state.theta.count) parameters, device has \(trainer.substrate.descriptor.parameters.count)")
+                throw TrainingError.resumeMismatch(
+                    "checkpoint has \(state.theta.count) parameters, device has \(trainer.substrate.descriptor.parameters.count)")
             }
             try await trainer.restore(state)
         } else {
@@ -54,7 +55,9 @@ public struct TrainingSession: Sendable {
 
     /// Train until the last epoch or until `pauseRequested()` turns true at a step
     /// boundary. The device is left in its safe state either way, and on error.
-    public mutating func run(observer: (any TrainingObserver)?, pauseRequested: @Sendable () -> Bool) async throws -> TrainingOutcome {
+    public mutating func run(observer: (any TrainingObserver)?, pauseRequested: @Sendable () -> Bool) async throws
+        -> TrainingOutcome
+    {
         do {
             while !trainer.isFinished(state) {
                 if pauseRequested() {

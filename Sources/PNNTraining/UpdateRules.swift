@@ -63,4 +63,3 @@ public struct SPSA: Sendable, Codable, Equatable {
     public func gain(_ k: Int) -> Double { a / pow(Double(k) + 1 + stabilityA, alpha) }
     public func perturbation(_ k: Int) -> Double { c / pow(Double(k) + 1, gamma) }
 }
-

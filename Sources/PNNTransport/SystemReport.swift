@@ -20,7 +20,9 @@ public struct SystemReport: Sendable {
     /// Query the libraries (libserialport, libusb-1.0) and enumerate serial ports.
     public static func collect() -> SystemReport {
         var libs: [Library] = [
-            Library(name: "OpenBLAS + LAPACKE", version: "\(LinearAlgebraBackend.description), \(LinearAlgebraBackend.threads) threads")
+            Library(
+                name: "OpenBLAS + LAPACKE",
+                version: "\(LinearAlgebraBackend.description), \(LinearAlgebraBackend.threads) threads")
         ]
         if let v = sp_get_lib_version_string() { libs.append(Library(name: "libserialport", version: String(cString: v))) }
         if let v = libusb_get_version()?.pointee {

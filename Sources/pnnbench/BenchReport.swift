@@ -14,7 +14,9 @@ struct BenchReport {
 
     private(set) var rows: [Row] = []
 
-    mutating func add(_ name: String, _ value: Double, unit: String, baseline: Double? = nil, baselineName: String? = nil, goal: String? = nil) {
+    mutating func add(
+        _ name: String, _ value: Double, unit: String, baseline: Double? = nil, baselineName: String? = nil, goal: String? = nil
+    ) {
         rows.append(Row(name: name, value: value, unit: unit, baseline: baseline, baselineName: baselineName, goal: goal))
         var line = "\(name): \(Self.format(value)) \(unit)"
         if let b = baseline, let bn = baselineName {

@@ -60,7 +60,9 @@ func jacobianBenchmarks(into report: inout BenchReport) async throws {
         let t0 = DispatchTime.now().uptimeNanoseconds
         let est = try await estimator.estimate(on: twin, theta: theta, inputs: inputs)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        report.add("FD Jacobian per parameter, \(name) twin (P = \(space.count))", seconds / Double(space.count) * 1e6, unit: "µs")
-        report.add("FD Jacobian measurements per parameter, \(name)", Double(est.measurements) / Double(space.count), unit: "vectors")
+        report.add(
+            "FD Jacobian per parameter, \(name) twin (P = \(space.count))", seconds / Double(space.count) * 1e6, unit: "µs")
+        report.add(
+            "FD Jacobian measurements per parameter, \(name)", Double(est.measurements) / Double(space.count), unit: "vectors")
     }
 }

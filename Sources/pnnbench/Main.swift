@@ -17,7 +17,8 @@ enum PNNBench {
             case "--results": results = true
             case "--quick": quick = true
             default:
-                FileHandle.standardError.write(Data("pnnbench: unknown argument \(a); use [--results] [--quick] [--output FILE]\n".utf8))
+                FileHandle.standardError.write(
+                    Data("pnnbench: unknown argument \(a); use [--results] [--quick] [--output FILE]\n".utf8))
                 exit(64)
             }
         }

@@ -53,7 +53,9 @@ enum ResultsTables {
             task: task.rawValue, method: method.rawValue, seed: seed, train: outcome.trainAccuracy ?? 0, test: finalTest,
             measurements: outcome.measurements, measurementsToFinal: reached, steps: outcome.steps, wall: outcome.wallSeconds)
         FileHandle.standardError.write(
-            Data("\(row.task) \(row.method) seed \(seed): test \(pct(row.test)) train \(pct(row.train)) measurements \(row.measurements)\n".utf8))
+            Data(
+                "\(row.task) \(row.method) seed \(seed): test \(pct(row.test)) train \(pct(row.train)) measurements \(row.measurements)\n"
+                    .utf8))
         return row
     }
 
@@ -74,7 +76,8 @@ enum ResultsTables {
             let a = mean("iris", "gradient", { Double($0.measurementsToFinal) })
         {
             out += String(
-                format: "| Iris: Mode B needs far fewer measurements than Mode A | Mode B %.3g vs Mode A %.3g to final | %@ |\n", b, a,
+                format: "| Iris: Mode B needs far fewer measurements than Mode A | Mode B %.3g vs Mode A %.3g to final | %@ |\n",
+                b, a,
                 b < 0.5 * a ? "yes" : "**no**")
         }
         return out
@@ -118,9 +121,11 @@ enum ResultsTables {
             out += String(format: "%.3g | %.3g | %.1f |\n", mm, fm, wm)
         }
         out += targets(rows)
-        out += "\n## Every run\n\n| task | method | seed | test | train | steps | measurements | to final | wall s |\n|---|---|---|---|---|---|---|---|---|\n"
+        out +=
+            "\n## Every run\n\n| task | method | seed | test | train | steps | measurements | to final | wall s |\n|---|---|---|---|---|---|---|---|---|\n"
         for r in rows {
-            out += "| \(r.task) | \(r.method) | \(r.seed) | \(pct(r.test)) | \(pct(r.train)) | \(r.steps) | \(r.measurements) | \(r.measurementsToFinal) | "
+            out +=
+                "| \(r.task) | \(r.method) | \(r.seed) | \(pct(r.test)) | \(pct(r.train)) | \(r.steps) | \(r.measurements) | \(r.measurementsToFinal) | "
             out += String(format: "%.1f |\n", r.wall)
         }
         return out

@@ -58,7 +58,9 @@ func runStoreBenchmarks(into report: inout BenchReport) throws {
     let load = try bestTime(repeats: 3) {
         loaded = try reader.measurements(runID: runID).reduce(0) { $0 + $1.block.values.count }
     }
-    guard loaded == steps * perStep else { throw BenchFailure("store load returned \(loaded) values, expected \(steps * perStep)") }
+    guard loaded == steps * perStep else {
+        throw BenchFailure("store load returned \(loaded) values, expected \(steps * perStep)")
+    }
     let plainRead = try bestTime(repeats: 3) {
         let data = try Data(contentsOf: plain)
         loaded = data.withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }.count

@@ -32,7 +32,10 @@ struct Runs: AsyncParsableCommand {
         }
         print(
             Table.render(
-                header: ["run", "status", "device", "task", "method", "seed", "steps", "loss", "train", "test", "measurements", "started"],
+                header: [
+                    "run", "status", "device", "task", "method", "seed", "steps", "loss", "train", "test", "measurements",
+                    "started",
+                ],
                 rows: rows))
     }
 }

@@ -37,8 +37,10 @@ struct Show: AsyncParsableCommand {
         let last = steps.last
         print(
             Table.keyValue([
-                ("run", "\(run)"), ("status", record.status.rawValue), ("device", "\(record.deviceName) (\(record.identity.summary))"),
-                ("firmware", record.identity.firmware), ("task", record.task), ("method", record.method), ("seed", "\(record.seed)"),
+                ("run", "\(run)"), ("status", record.status.rawValue),
+                ("device", "\(record.deviceName) (\(record.identity.summary))"),
+                ("firmware", record.identity.firmware), ("task", record.task), ("method", record.method),
+                ("seed", "\(record.seed)"),
                 ("started", RunJSON.shortDate(record.createdAt)), ("updated", RunJSON.shortDate(record.updatedAt)),
                 ("steps", "\(steps.count)"), ("parameters", "\(last?.parameters.count ?? 0)"),
                 ("measurements", "\(last?.cumulativeMeasurements ?? 0)"),
@@ -51,8 +53,10 @@ struct Show: AsyncParsableCommand {
                 Table.render(
                     header: ["epoch", "step", "loss", "train", "test", "measurements"],
                     rows: evaluated.map {
-                        ["\($0.epoch)", "\($0.step)", String(format: "%.4f", $0.loss), formatPercent($0.trainAccuracy),
-                         formatPercent($0.testAccuracy), "\($0.cumulativeMeasurements)"]
+                        [
+                            "\($0.epoch)", "\($0.step)", String(format: "%.4f", $0.loss), formatPercent($0.trainAccuracy),
+                            formatPercent($0.testAccuracy), "\($0.cumulativeMeasurements)",
+                        ]
                     }))
         }
     }

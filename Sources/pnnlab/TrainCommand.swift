@@ -64,7 +64,8 @@ struct Train: AsyncParsableCommand {
         if !json {
             Terminal.writeError(
                 "run \(session.runID): \(plan.task.rawValue) on \(substrate.descriptor.identity.summary), \(plan.method.rawValue), "
-                    + "\(trainer.epochs) epochs × \(trainer.batchesPerEpoch) steps, \(substrate.descriptor.parameters.count) parameters\n")
+                    + "\(trainer.epochs) epochs × \(trainer.batchesPerEpoch) steps, \(substrate.descriptor.parameters.count) parameters\n"
+            )
         }
         let progress = TrainingProgress(totalSteps: trainer.epochs * trainer.batchesPerEpoch)
         let interrupts = InterruptController()
@@ -85,7 +86,8 @@ struct Train: AsyncParsableCommand {
         switch box.get() {
         case .success(let o): outcome = o
         case .failure(let error) where error is CancellationError:
-            throw CLIError("aborted; run \(session.runID) keeps its committed steps: pnnlab train \(device) --resume \(session.runID)")
+            throw CLIError(
+                "aborted; run \(session.runID) keeps its committed steps: pnnlab train \(device) --resume \(session.runID)")
         case .failure(let error): throw error
         case nil: throw CLIError("training ended without a result")
         }
@@ -102,14 +104,17 @@ struct Train: AsyncParsableCommand {
             let record = try store.run(id: resume)
             var plan = try RunPlan.from(json: record.configJSON)
             if device != plan.device {
-                throw CLIError("run \(resume) was trained on \(plan.device); resume it with: pnnlab train \(plan.device) --resume \(resume)")
+                throw CLIError(
+                    "run \(resume) was trained on \(plan.device); resume it with: pnnlab train \(plan.device) --resume \(resume)")
             }
             if let epochs { plan.trainer.epochs = epochs }
             return plan
         }
         var file = ConfigFile()
         if let config { file = try ConfigFile.load(path: config) }
-        guard let taskName = task ?? file.task else { throw ValidationError("missing --task (\(TaskName.allCases.map(\.rawValue).joined(separator: "|")))") }
+        guard let taskName = task ?? file.task else {
+            throw ValidationError("missing --task (\(TaskName.allCases.map(\.rawValue).joined(separator: "|")))")
+        }
         guard let t = TaskName(rawValue: taskName) else { throw TrainingError.unknownTask(taskName) }
         let methodName = method ?? file.method ?? TrainingMethod.gaussNewton.rawValue
         guard let m = TrainingMethod(rawValue: methodName) else { throw TrainingError.unknownMethod(methodName) }

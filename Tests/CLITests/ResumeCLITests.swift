@@ -23,7 +23,9 @@ struct ResumeCLITests {
         #expect(before.map(\.step) == Array(1...before.count))
         #expect(try reader.run(id: 1).status == .running)
 
-        let resumed = try CLI.run(["train", "sim:crossbar", "--resume", "1", "--epochs", "\(before.last!.epoch + 2)", "--json", "--store", store])
+        let resumed = try CLI.run([
+            "train", "sim:crossbar", "--resume", "1", "--epochs", "\(before.last!.epoch + 2)", "--json", "--store", store,
+        ])
         #expect(resumed.status == 0, "stderr: \(resumed.stderr)")
         let after = try reader.steps(runID: 1)
         #expect(after.map(\.step) == Array(1...after.count), "steps must continue without gaps or duplicates")
@@ -37,7 +39,9 @@ struct ResumeCLITests {
     /// SIGINT pauses at a step boundary (exit 130, status paused); resume completes.
     @Test func ctrlCPausesAndResumeCompletes() throws {
         let store = CLI.tempStore()
-        let child = try CLI.start(["train", "sim:crossbar", "--task", "iris", "--method", "spsa", "--epochs", "400", "--store", store])
+        let child = try CLI.start([
+            "train", "sim:crossbar", "--task", "iris", "--method", "spsa", "--epochs", "400", "--store", store,
+        ])
         let reader = try RunStore(path: store)
         #expect(CLI.waitFor(timeout: 120) { ((try? reader.steps(runID: 1).count) ?? 0) >= 3 })
         kill(child.process.processIdentifier, SIGINT)
@@ -49,7 +53,10 @@ struct ResumeCLITests {
         #expect(try reader.run(id: 1).status == .paused)
         let steps = try reader.steps(runID: 1).count
 
-        let resumed = try CLI.run(["train", "sim:crossbar", "--resume", "1", "--epochs", "\(try reader.steps(runID: 1).last!.epoch + 1)", "--store", store])
+        let resumed = try CLI.run([
+            "train", "sim:crossbar", "--resume", "1", "--epochs", "\(try reader.steps(runID: 1).last!.epoch + 1)", "--store",
+            store,
+        ])
         #expect(resumed.status == 0, "stderr: \(resumed.stderr)")
         #expect(try reader.steps(runID: 1).count > steps)
         #expect(try reader.run(id: 1).status == .completed)

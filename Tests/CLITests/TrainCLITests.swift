@@ -6,10 +6,14 @@ import Testing
 struct TrainCLITests {
     @Test func trainPrintsJSONWithTheDocumentedKeys() throws {
         let store = CLI.tempStore()
-        let r = try CLI.run(["train", "sim:crossbar", "--task", "iris", "--method", "gauss-newton", "--epochs", "3", "--json", "--store", store])
+        let r = try CLI.run([
+            "train", "sim:crossbar", "--task", "iris", "--method", "gauss-newton", "--epochs", "3", "--json", "--store", store,
+        ])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         let o = try #require(CLI.json(r.stdout))
-        for key in ["run", "device", "task", "method", "train_accuracy", "test_accuracy", "final_loss", "measurements", "wall_seconds"] {
+        for key in [
+            "run", "device", "task", "method", "train_accuracy", "test_accuracy", "final_loss", "measurements", "wall_seconds",
+        ] {
             #expect(o[key] != nil, "missing \(key)")
         }
         #expect(o["device"] as? String == "sim:crossbar")

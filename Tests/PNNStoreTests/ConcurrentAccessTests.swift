@@ -63,7 +63,8 @@ struct ConcurrentAccessTests {
             // Each read is one snapshot: a step is visible with all its blocks or not at all.
             let blocks = try reader.measurements(runID: id)
             let steps = Set(blocks.map(\.step))
-            consistent = consistent && blocks.count == 2 * steps.count && steps == Set(steps.isEmpty ? [] : Array(1...steps.count))
+            consistent =
+                consistent && blocks.count == 2 * steps.count && steps == Set(steps.isEmpty ? [] : Array(1...steps.count))
             consistent = consistent && blocks.allSatisfy { m in m.block.values.allSatisfy { $0 == Double(m.step) } }
             #expect(steps.count >= seen, "committed steps never disappear")
             seen = steps.count

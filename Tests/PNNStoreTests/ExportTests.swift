@@ -25,7 +25,10 @@ struct ExportTests {
         let id = try recordedRun(store)
         let lines = try RunExporter(store: store).exportCSV(runID: id).split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.count == 3 + 2, "header, 3 steps, empty remainder after the final newline")
-        #expect(lines[0] == "step,epoch,loss,train_accuracy,test_accuracy,measurements,cumulative_measurements,wall_seconds,theta_0,theta_1,theta_2,theta_3")
+        #expect(
+            lines[0]
+                == "step,epoch,loss,train_accuracy,test_accuracy,measurements,cumulative_measurements,wall_seconds,theta_0,theta_1,theta_2,theta_3"
+        )
         let rows = lines[1...3].map { $0.split(separator: ",").map(String.init) }
         #expect(rows.allSatisfy { $0.count == 8 + 4 })
         #expect(rows.map { $0[0] } == ["1", "2", "3"])
@@ -33,7 +36,8 @@ struct ExportTests {
         #expect(rows[1][10] == "nan")
         let stored = try store.steps(runID: id)
         for (row, s) in zip(rows, stored) {
-            #expect(row[8...].map { Double($0)!.bitPattern } == s.parameters.map(\.bitPattern), "theta columns parse back exactly")
+            #expect(
+                row[8...].map { Double($0)!.bitPattern } == s.parameters.map(\.bitPattern), "theta columns parse back exactly")
         }
     }
 

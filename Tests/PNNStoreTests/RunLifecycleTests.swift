@@ -30,7 +30,10 @@ struct RunLifecycleTests {
         let blocks = try store.measurements(runID: id)
         #expect(blocks.map(\.step) == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5])
         #expect(blocks.map(\.block.kind) == Array(repeating: ["outputs", "readback"], count: 5).flatMap { $0 })
-        #expect(blocks.allSatisfy { $0.block.kind != "outputs" || $0.block.values.map(\.bitPattern) == awkwardValues.map(\.bitPattern) })
+        #expect(
+            blocks.allSatisfy {
+                $0.block.kind != "outputs" || $0.block.values.map(\.bitPattern) == awkwardValues.map(\.bitPattern)
+            })
         #expect(blocks[0].block.rows == 2 && blocks[0].block.cols == 5)
         let readbacks = try store.measurements(runID: id, kinds: ["readback"])
         #expect(readbacks.map(\.step) == [1, 2, 3, 4, 5])
@@ -86,7 +89,8 @@ struct RunLifecycleTests {
         try store.appendStep(step(id, 1), measurements: [MeasurementBlock(kind: "o", rows: 1, cols: 1, values: [7])])
         let updated = try store.run(id: id).updatedAt
         #expect(throws: StoreError.duplicateStep(runID: id, step: 1)) {
-            try store.appendStep(step(id, 1, parameters: [9]), measurements: [MeasurementBlock(kind: "o", rows: 1, cols: 1, values: [8])])
+            try store.appendStep(
+                step(id, 1, parameters: [9]), measurements: [MeasurementBlock(kind: "o", rows: 1, cols: 1, values: [8])])
         }
         #expect(try store.steps(runID: id) == [step(id, 1)])
         #expect(try store.measurements(runID: id).map(\.block.values) == [[7]], "the refused step's blocks were rolled back")

@@ -45,7 +45,8 @@ struct ConfigFileTests {
     @Test func runPlanRoundTripsThroughJSON() throws {
         var trainer = TrainerConfig()
         trainer.epochs = 3
-        let plan = RunPlan(task: .moons, method: .spsa, seed: 42, device: "sim:crossbar", trainer: trainer, twin: CrossbarConfig())
+        let plan = RunPlan(
+            task: .moons, method: .spsa, seed: 42, device: "sim:crossbar", trainer: trainer, twin: CrossbarConfig())
         #expect(try RunPlan.from(json: plan.json()) == plan)
     }
 }

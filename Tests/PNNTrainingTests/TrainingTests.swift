@@ -51,6 +51,8 @@ struct TrainingTests {
         config.rows = 3
         let twin = CrossbarTwin(physics: try CrossbarPhysics(config: config))
         let task = try PreparedTask(.iris, config: TrainerConfig(), amplitude: 0.2, seed: 1)
-        #expect(throws: TrainingError.self) { try Trainer(substrate: twin, method: .gradient, config: TrainerConfig(), task: task) }
+        #expect(throws: TrainingError.self) {
+            try Trainer(substrate: twin, method: .gradient, config: TrainerConfig(), task: task)
+        }
     }
 }

@@ -23,7 +23,8 @@ struct UpdateRuleTests {
         var target = Matrix(rows: 12, cols: 2)
         for b in 0..<12 { for j in 0..<2 { for i in 0..<4 { target[b, j] += inputs[b, i] * wTrue[i * 2 + j] } } }
 
-        let est = try await JacobianEstimator(scheme: .central, stepResolutions: 4).estimate(on: twin, theta: theta0, inputs: inputs)
+        let est = try await JacobianEstimator(scheme: .central, stepResolutions: 4).estimate(
+            on: twin, theta: theta0, inputs: inputs)
         // The Jacobian of output j with respect to G±[i, j] is ±V_i exactly.
         for b in 0..<12 {
             for i in 0..<4 {
@@ -53,10 +54,12 @@ struct UpdateRuleTests {
     @Test func dampedStepShrinksTowardZeroAsDampingGrows() throws {
         let jac = Matrix([[2, 0], [0, 1], [1, 1]])
         let e = [1.0, 2, 3]
-        let small = try UpdateRule.gaussNewtonStep(jacobian: jac, outputStep: e, learningRate: 1, solver: .damped, damping: 1e-12, cutoff: 0)
+        let small = try UpdateRule.gaussNewtonStep(
+            jacobian: jac, outputStep: e, learningRate: 1, solver: .damped, damping: 1e-12, cutoff: 0)
         let exact = try jac.leastSquares(Matrix(column: e)).storage
         #expect(abs(small[0] - exact[0]) < 1e-8 && abs(small[1] - exact[1]) < 1e-8)
-        let big = try UpdateRule.gaussNewtonStep(jacobian: jac, outputStep: e, learningRate: 1, solver: .damped, damping: 10, cutoff: 0)
+        let big = try UpdateRule.gaussNewtonStep(
+            jacobian: jac, outputStep: e, learningRate: 1, solver: .damped, damping: 10, cutoff: 0)
         #expect(Matrix(column: big).norm < 0.2 * Matrix(column: exact).norm)
     }
 

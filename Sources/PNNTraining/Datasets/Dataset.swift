@@ -78,14 +78,17 @@ public enum BundledData {
         return Dataset(name: "digits", features: features, labels: labels, classCount: 10, classNames: (0..<10).map(String.init))
     }
 
-    static func parseRows(_ lines: ArraySlice<Substring>, name: String, featureCount: Int, firstLine: Int) throws(DatasetError) -> (Matrix, [Int]) {
+    static func parseRows(_ lines: ArraySlice<Substring>, name: String, featureCount: Int, firstLine: Int) throws(DatasetError)
+        -> (Matrix, [Int])
+    {
         var values: [Double] = []
         var labels: [Int] = []
         values.reserveCapacity(lines.count * featureCount)
         for (offset, line) in lines.enumerated() {
             let fields = line.split(separator: ",")
             guard fields.count == featureCount + 1 else {
-                throw .malformedCSV(dataset: name, line: firstLine + offset, reason: "expected \(featureCount + 1) fields, found \(fields.count)")
+                throw .malformedCSV(
+                    dataset: name, line: firstLine + offset, reason: "expected \(featureCount + 1) fields, found \(fields.count)")
             }
             for f in fields.prefix(featureCount) {
                 guard let v = Double(f.trimmingCharacters(in: .whitespaces)) else {
@@ -94,7 +97,8 @@ public enum BundledData {
                 values.append(v)
             }
             guard let label = Int(fields[featureCount].trimmingCharacters(in: .whitespaces)) else {
-                throw .malformedCSV(dataset: name, line: firstLine + offset, reason: "label '\(fields[featureCount])' is not an integer")
+                throw .malformedCSV(
+                    dataset: name, line: firstLine + offset, reason: "label '\(fields[featureCount])' is not an integer")
             }
             labels.append(label)
         }
