@@ -45,8 +45,9 @@ let package = Package(
             name: "PNNStore",
             dependencies: ["PNNCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
+        .systemLibrary(name: "CPty"),
         .target(
-            name: "PNNTransport", dependencies: ["PNNCore", "CSerialPort", "CUSB"],
+            name: "PNNTransport", dependencies: ["PNNCore", "CSerialPort", "CUSB", "CPty"],
             swiftSettings: strict),
         .target(
             name: "PNNTraining", dependencies: ["PNNCore", "PNNSim", "PNNStore"],
@@ -65,6 +66,7 @@ let package = Package(
 
         .testTarget(name: "PNNCoreTests", dependencies: ["PNNCore"], swiftSettings: strict),
         .testTarget(name: "PNNSimTests", dependencies: ["PNNSim"], swiftSettings: strict),
+        .testTarget(name: "PNNTransportTests", dependencies: ["PNNTransport"], swiftSettings: strict),
         .testTarget(name: "PNNWireTests", dependencies: ["PNNWire"], swiftSettings: strict),
         .testTarget(name: "PNNStoreTests", dependencies: ["PNNStore"], swiftSettings: strict),
         .testTarget(
