@@ -1,0 +1,175 @@
+import Dispatch
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Owns one non-blocking file descriptor and runs every blocking `poll` on dedicated
+/// dispatch queues (one for reads, one for writes), never on a Swift concurrency thread.
+/// Waits are sliced into 50 ms polls so ``close()`` takes effect promptly; the descriptor is
+/// closed only after both queues have drained, so it is never reused under a running poll.
+final class FDChannel: Sendable {
+    let fd: Int32
+    let path: String
+    private struct State {
+        var closing = false
+        var fdClosed = false
+    }
+    private let state = Mutex(State())
+    private let readQueue: DispatchQueue
+    private let writeQueue: DispatchQueue
+    private static let slice: Int32 = 50  // ms
+
+    init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+        readQueue = DispatchQueue(label: "pnnlab.transport.read.\(path)")
+        writeQueue = DispatchQueue(label: "pnnlab.transport.write.\(path)")
+    }
+
+    deinit {
+        // Queued blocks retain `self`, so nothing can be in flight here.
+        let mustClose = state.withLock { s in
+            let m = !s.fdClosed
+            s.fdClosed = true
+            return m
+        }
+        if mustClose { _ = Glibc.close(fd) }
+    }
+
+    private var isClosing: Bool { state.withLock { $0.closing } }
+
+    func read(maxCount: Int, timeout: Duration) async throws(TransportError) -> [UInt8] {
+        precondition(maxCount > 0, "maxCount must be positive")
+        let result: Result<[UInt8], TransportError> = await withCheckedContinuation { cont in
+            readQueue.async { cont.resume(returning: self.blockingRead(maxCount: maxCount, timeout: timeout)) }
+        }
+        return try result.get()
+    }
+
+    func write(_ bytes: [UInt8]) async throws(TransportError) {
+        if bytes.isEmpty { return }
+        let result: Result<Void, TransportError> = await withCheckedContinuation { cont in
+            writeQueue.async { cont.resume(returning: self.blockingWrite(bytes)) }
+        }
+        try result.get()
+    }
+
+    func close() async {
+        let first = state.withLock { s in
+            let f = !s.closing
+            s.closing = true
+            return f
+        }
+        guard first else { return }
+        await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
+            readQueue.async {
+                self.writeQueue.async {
+                    let mustClose = self.state.withLock { s in
+                        let m = !s.fdClosed
+                        s.fdClosed = true
+                        return m
+                    }
+                    if mustClose { _ = Glibc.close(self.fd) }
+                    cont.resume()
+                }
+            }
+        }
+    }
+
+    private static func milliseconds(_ d: Duration) -> Int64 {
+        let c = d.components
+        return max(0, c.seconds * 1000 + c.attoseconds / 1_000_000_000_000_000)
+    }
+
+    private func blockingRead(maxCount: Int, timeout: Duration) -> Result<[UInt8], TransportError> {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            if isClosing { return .failure(.closed("closed locally")) }
+            let remaining = Self.milliseconds(deadline - clock.now)
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let rc = poll(&pfd, 1, Int32(min(remaining, Int64(Self.slice))))
+            if rc < 0 {
+                let e = errno
+                if e == EINTR || e == EAGAIN { continue }
+                return .failure(.system(operation: "poll", path: path, errno: e))
+            }
+            if rc > 0 {
+                if pfd.revents & Int16(POLLIN) != 0 {
+                    var out = [UInt8](repeating: 0, count: maxCount)
+                    let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, maxCount) }
+                    if n > 0 {
+                        out.removeLast(maxCount - n)
+                        return .success(out)
+                    }
+                    if n == 0 { return .failure(.closed("device unplugged")) }
+                    let e = errno
+                    if e == EAGAIN || e == EWOULDBLOCK || e == EINTR { continue }
+                    if e == EIO || e == ENXIO || e == ENODEV { return .failure(.closed("device unplugged")) }
+                    return .failure(.system(operation: "read", path: path, errno: e))
+                }
+                if pfd.revents & Int16(POLLHUP | POLLERR) != 0 { return .failure(.closed("device unplugged")) }
+                if pfd.revents & Int16(POLLNVAL) != 0 { return .failure(.closed("closed locally")) }
+            }
+            if clock.now >= deadline { return .failure(.timeout(timeout)) }
+        }
+    }
+
+    private func blockingWrite(_ bytes: [UInt8]) -> Result<Void, TransportError> {
+        var offset = 0
+        while offset < bytes.count {
+            if isClosing { return .failure(.closed("closed locally")) }
+            let n = bytes.withUnsafeBytes { buf in
+                Glibc.write(fd, buf.baseAddress! + offset, buf.count - offset)
+            }
+            if n > 0 {
+                offset += n
+                continue
+            }
+            let e = n < 0 ? errno : EAGAIN
+            if e == EINTR { continue }
+            if e == EIO || e == EPIPE || e == ENXIO || e == ENODEV { return .failure(.closed("device unplugged")) }
+            guard e == EAGAIN || e == EWOULDBLOCK else {
+                return .failure(.system(operation: "write", path: path, errno: e))
+            }
+            var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            let rc = poll(&pfd, 1, Self.slice)
+            if rc > 0, pfd.revents & Int16(POLLHUP | POLLERR) != 0, pfd.revents & Int16(POLLOUT) == 0 {
+                return .failure(.closed("device unplugged"))
+            }
+            if rc > 0, pfd.revents & Int16(POLLNVAL) != 0 { return .failure(.closed("closed locally")) }
+        }
+        return .success(())
+    }
+}
+
+/// A ``Transport`` over any already-open file descriptor (for example the master side of a
+/// ``PtyPair``, which an emulator or a test holds). The link owns the descriptor, sets it
+/// non-blocking and close-on-exec, and closes it in ``close()`` (or when released).
+public final class FileDescriptorLink: Transport {
+    let channel: FDChannel
+    public let description: String
+
+    /// Take ownership of `fd`; `name` appears in messages and ``description``.
+    public init(fd: Int32, name: String) {
+        let flags = fcntl(fd, F_GETFL)
+        if flags >= 0 { _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        channel = FDChannel(fd: fd, path: name)
+        description = "fd \(fd) (\(name))"
+    }
+
+    public func write(_ bytes: [UInt8]) async throws(TransportError) {
+        try await channel.write(bytes)
+    }
+
+    public func read(maxCount: Int, timeout: Duration) async throws(TransportError) -> [UInt8] {
+        try await channel.read(maxCount: maxCount, timeout: timeout)
+    }
+
+    public func close() async { await channel.close() }
+}

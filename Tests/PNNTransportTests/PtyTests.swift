@@ -1,0 +1,92 @@
+import Testing
+
+@testable import PNNTransport
+
+@Suite(.serialized) struct PtyTests {
+    static func payload(_ n: Int, seed: UInt64) -> [UInt8] {
+        var x = seed
+        return (0..<n).map { _ in
+            x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: x >> 33)
+        }
+    }
+
+    /// Send `data` from `src` to `dst` concurrently; return the bytes read and MB/s.
+    static func transfer(_ data: [UInt8], from src: some Transport, to dst: some Transport) async throws
+        -> ([UInt8], Double)
+    {
+        let clock = ContinuousClock()
+        let start = clock.now
+        async let sent: Void = src.write(data)
+        let got = await readAll(dst, count: data.count, idle: .seconds(2))
+        try await sent
+        let s = (clock.now - start) / .seconds(1)
+        return (got, Double(data.count) / 1e6 / s)
+    }
+
+    @Test func megabyteBothWays() async throws {
+        let pty = try PtyPair.open()
+        let serial = try PosixSerialLink.open(path: pty.slavePath, baud: 115_200)
+        let up = Self.payload(1 << 20, seed: 1)
+        let (got1, rate1) = try await Self.transfer(up, from: serial, to: pty.master)
+        #expect(got1 == up)
+        let down = Self.payload(1 << 20, seed: 2)
+        let (got2, rate2) = try await Self.transfer(down, from: pty.master, to: serial)
+        #expect(got2 == down)
+        print("pty throughput: serial→master \(rate1) MB/s, master→serial \(rate2) MB/s")
+        await serial.close()
+        await pty.close()
+    }
+
+    @Test func readTimeout() async throws {
+        let pty = try PtyPair.open()
+        let serial = try PosixSerialLink.open(path: pty.slavePath)
+        let clock = ContinuousClock()
+        let start = clock.now
+        await #expect(throws: TransportError.timeout(.milliseconds(100))) {
+            _ = try await serial.read(maxCount: 16, timeout: .milliseconds(100))
+        }
+        let elapsed = clock.now - start
+        #expect(elapsed >= .milliseconds(100) && elapsed < .seconds(5))
+        await serial.close()
+        await pty.close()
+    }
+
+    @Test func exclusiveSecondOpenIsBusy() async throws {
+        let pty = try PtyPair.open()
+        let serial = try PosixSerialLink.open(path: pty.slavePath)
+        #expect(throws: TransportError.busy(path: pty.slavePath)) {
+            _ = try PosixSerialLink.open(path: pty.slavePath)
+        }
+        await serial.close()
+        // After closing, the port can be opened again.
+        let again = try PosixSerialLink.open(path: pty.slavePath)
+        await again.close()
+        await pty.close()
+    }
+
+    @Test func missingPortIsNotFound() {
+        #expect(throws: TransportError.notFound(path: "/dev/nonexistent-tty")) {
+            _ = try PosixSerialLink.open(path: "/dev/nonexistent-tty")
+        }
+    }
+
+    @Test func closingMasterClosesSerialSide() async throws {
+        let pty = try PtyPair.open()
+        let serial = try PosixSerialLink.open(path: pty.slavePath)
+        try await pty.master.write([1, 2, 3])
+        #expect(await readAll(serial, count: 3) == [1, 2, 3])
+        await pty.close()
+        await #expect(throws: TransportError.closed("device unplugged")) {
+            _ = try await serial.read(maxCount: 16, timeout: .seconds(1))
+        }
+        await serial.close()
+    }
+
+    @Test func closedLinkRefusesIO() async throws {
+        let pty = try PtyPair.open()
+        await pty.master.close()
+        await #expect(throws: TransportError.closed("closed locally")) { try await pty.master.write([1]) }
+        await pty.close()
+    }
+}
