@@ -73,7 +73,7 @@ public enum BundledData {
 
     /// 8×8 handwritten digits: 1797 samples, 64 pixels (0–16), 10 classes.
     public static func digits() throws(DatasetError) -> Dataset {
-        let lines = digitsCSV.split(whereSeparator: \.isNewline)
+        let lines = digitsCSV.split { $0.isNewline || $0 == ";" }
         let (features, labels) = try parseRows(lines[...], name: "digits", featureCount: 64, firstLine: 1)
         return Dataset(name: "digits", features: features, labels: labels, classCount: 10, classNames: (0..<10).map(String.init))
     }
