@@ -1,0 +1,132 @@
+/// Incremental receiver: feed it whatever bytes the link delivers, in chunks of any size,
+/// and it hands back complete, verified frames. Bytes up to each 0x00 delimiter form one
+/// candidate frame; a candidate failing COBS, length, size, CRC, version or flag checks is
+/// counted in `statistics` and dropped — never delivered. After garbage or a lost byte it
+/// resynchronises at the next 0x00, so at most the damaged frame is lost.
+///
+/// Allocation-free per byte: one fixed buffer, decoded in place; only delivered payloads
+/// allocate.
+public struct FrameDecoder: Sendable {
+    /// Counters of what the decoder saw.
+    public struct Statistics: Sendable, Equatable {
+        /// Verified frames handed to the caller.
+        public var framesDelivered = 0
+        /// All bytes fed in.
+        public var bytesReceived = 0
+        /// Candidates that were not valid COBS.
+        public var cobsErrors = 0
+        /// Candidates whose CRC did not match.
+        public var crcErrors = 0
+        /// Candidates larger than the limits (dropped without being decoded when too long
+        /// to buffer).
+        public var oversize = 0
+        /// Candidates shorter than header + CRC, or with reserved flag bits.
+        public var malformed = 0
+        /// CRC-valid frames of another protocol version.
+        public var versionErrors = 0
+        /// The version byte of the last such frame: lets the host report "device speaks
+        /// protocol N" instead of a bare timeout.
+        public var lastForeignVersion: UInt8?
+        /// Bytes belonging to rejected candidates (delimiters excluded).
+        public var bytesDiscarded = 0
+
+        /// Total rejected candidates.
+        public var framesRejected: Int { cobsErrors + crcErrors + oversize + malformed + versionErrors }
+
+        public init() {}
+    }
+
+    /// The size limits applied.
+    public let limits: FrameLimits
+    /// What has been seen so far.
+    public private(set) var statistics = Statistics()
+
+    private var buffer: [UInt8]
+    private var count = 0
+    private var overflowing = false
+
+    public init(limits: FrameLimits = .standard) {
+        self.limits = limits
+        let largest = max(limits.maxBulkFrame, limits.maxControlFrame)
+        buffer = [UInt8](repeating: 0, count: COBS.maxEncodedCount(largest))
+    }
+
+    /// Bytes of a partial frame waiting for its delimiter.
+    public var pendingByteCount: Int { count }
+
+    /// Feeds bytes; `deliver` is called once per verified frame, in order.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ deliver: (Frame) -> Void) {
+        let input = bytes.bindMemory(to: UInt8.self)
+        statistics.bytesReceived += input.count
+        let capacity = buffer.count
+        var start = 0
+        let n = input.count
+        while start < n {
+            var end = start
+            while end < n && input[end] != 0 { end += 1 }
+            let segment = end - start
+            if !overflowing {
+                if count + segment <= capacity {
+                    buffer.withUnsafeMutableBufferPointer { b in
+                        for i in 0..<segment { b[count + i] = input[start + i] }
+                    }
+                    count += segment
+                } else {
+                    overflowing = true
+                }
+            }
+            if overflowing { statistics.bytesDiscarded += segment }
+            if end < n {  // delimiter found
+                finishCandidate(deliver)
+                end += 1
+            }
+            start = end
+        }
+    }
+
+    /// Feeds bytes and returns the frames they completed.
+    public mutating func feed(_ bytes: [UInt8]) -> [Frame] {
+        var frames: [Frame] = []
+        bytes.withUnsafeBytes { feed($0) { frames.append($0) } }
+        return frames
+    }
+
+    private mutating func finishCandidate(_ deliver: (Frame) -> Void) {
+        defer {
+            count = 0
+            overflowing = false
+        }
+        if overflowing {
+            statistics.oversize += 1
+            statistics.bytesDiscarded += count
+            return
+        }
+        if count == 0 { return }  // idle delimiters are allowed between frames
+        let encoded = count
+        let limits = self.limits
+        let result = buffer.withUnsafeMutableBufferPointer { b -> Result<Frame, FrameError> in
+            let candidate = UnsafeMutableBufferPointer(rebasing: b[0..<encoded])
+            let n: Int
+            do throws(COBSError) { n = try COBS.decodeInPlace(candidate) } catch { return .failure(.cobs(error)) }
+            do throws(FrameError) {
+                return .success(try Frame.decode(raw: UnsafeBufferPointer(rebasing: candidate[0..<n]), limits: limits))
+            } catch { return .failure(error) }
+        }
+        switch result {
+        case .success(let frame):
+            statistics.framesDelivered += 1
+            deliver(frame)
+        case .failure(let error):
+            statistics.bytesDiscarded += encoded
+            switch error {
+            case .cobs: statistics.cobsErrors += 1
+            case .crcMismatch: statistics.crcErrors += 1
+            case .oversize: statistics.oversize += 1
+            case .tooShort, .reservedFlags: statistics.malformed += 1
+            case .unsupportedVersion(let v):
+                statistics.versionErrors += 1
+                statistics.lastForeignVersion = v
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+/// A device-pushed stream frame's payload: `streamID u8 | data`. The frame has type
+/// `streamData`, flag `stream`, and its seq is the stream's own counter (starting
+/// anywhere, +1 per frame, wrapping at 65535).
+public struct StreamData: Hashable, Sendable {
+    /// Which stream (device-defined, e.g. 0 = ADC samples).
+    public var streamID: UInt8
+    /// The samples.
+    public var data: [UInt8]
+
+    public init(streamID: UInt8, data: [UInt8]) {
+        self.streamID = streamID
+        self.data = data
+    }
+
+    /// The frame carrying this data as stream frame number `seq`.
+    public func frame(seq: UInt16) -> Frame {
+        Frame(type: .streamData, seq: seq, flags: .stream, payload: [streamID] + data)
+    }
+
+    /// Parses a stream payload.
+    public static func decode(_ payload: [UInt8]) throws(PayloadError) -> StreamData {
+        guard let id = payload.first else {
+            throw .truncated(field: "streamID", needed: 1, available: 0)
+        }
+        return StreamData(streamID: id, data: Array(payload.dropFirst()))
+    }
+}
+
+/// Counts lost stream frames from gaps in their sequence numbers, per stream. Streams are
+/// never acknowledged or retransmitted; this is how the host knows what it missed.
+public struct StreamTracker: Sendable {
+    /// Counters for one stream (or all).
+    public struct Counters: Sendable, Equatable {
+        /// Frames received.
+        public var received = 0
+        /// Frames missing from seq gaps.
+        public var lost = 0
+        /// Frames arriving with a seq at or behind the latest (duplicates, reordering).
+        public var outOfOrder = 0
+        public init() {}
+    }
+
+    private var last: [UInt8: UInt16] = [:]
+    /// Per-stream counters.
+    public private(set) var streams: [UInt8: Counters] = [:]
+    /// Totals over all streams.
+    public private(set) var total = Counters()
+
+    public init() {}
+
+    /// Records stream frame `seq` of `streamID`; returns how many frames were lost just
+    /// before it (0 when in order, and for out-of-order frames).
+    @discardableResult
+    public mutating func record(streamID: UInt8, seq: UInt16) -> Int {
+        var c = streams[streamID] ?? Counters()
+        c.received += 1
+        total.received += 1
+        var gap = 0
+        if let prev = last[streamID] {
+            let delta = seq &- prev
+            if delta == 0 || delta >= 0x8000 {
+                c.outOfOrder += 1
+                total.outOfOrder += 1
+            } else {
+                gap = Int(delta) - 1
+                last[streamID] = seq
+            }
+        } else {
+            last[streamID] = seq
+        }
+        c.lost += gap
+        total.lost += gap
+        streams[streamID] = c
+        return gap
+    }
+
+    /// Records a received stream frame (its first payload byte is the stream id).
+    @discardableResult
+    public mutating func record(_ frame: Frame) -> Int {
+        record(streamID: frame.payload.first ?? 0, seq: frame.seq)
+    }
+}
+
+/// Device-side memory of the last `capacity` replies, keyed by request seq and type, so
+/// that a request carrying the `retransmission` flag whose reply was lost gets the cached
+/// reply again instead of being executed twice.
+public struct Deduplicator: Sendable {
+    private struct Entry: Sendable {
+        var seq: UInt16
+        var type: FrameType
+        var reply: Frame
+    }
+
+    /// How many replies are remembered (should be ≥ the host's window).
+    public let capacity: Int
+    private var entries: [Entry] = []
+    /// Retransmissions answered from the cache.
+    public private(set) var hits = 0
+
+    public init(capacity: Int = 32) { self.capacity = max(capacity, 1) }
+
+    /// The cached reply if `request` is a retransmission of a request already executed;
+    /// nil means: execute it, then `remember` the reply.
+    public mutating func cachedReply(for request: Frame) -> Frame? {
+        guard request.flags.contains(.retransmission) else { return nil }
+        guard let e = entries.last(where: { $0.seq == request.seq && $0.type == request.type }) else { return nil }
+        hits += 1
+        return e.reply
+    }
+
+    /// Stores the reply sent for `request`.
+    public mutating func remember(request: Frame, reply: Frame) {
+        let e = Entry(seq: request.seq, type: request.type, reply: reply)
+        entries.removeAll { $0.seq == request.seq }
+        if entries.count == capacity { entries.removeFirst() }
+        entries.append(e)
+    }
+}

@@ -1,0 +1,118 @@
+import PNNCore
+import Testing
+@testable import PNNWire
+
+@Suite struct RequestTrackerTests {
+    func reply(to f: Frame) -> Frame { Frame(type: f.type, seq: f.seq, flags: .reply, payload: f.payload) }
+
+    @Test func windowLimitsInFlight() throws {
+        var t = RequestTracker(configuration: .init(window: 3))
+        let frames = try (0..<3).map { _ throws(TrackerError) in try t.send(type: .ping, retry: .idempotent, now: 0) }
+        #expect(frames.map(\.seq) == [0, 1, 2])
+        #expect(!t.canSend)
+        #expect(throws: TrackerError.windowFull(limit: 3)) { try t.send(type: .ping, retry: .never, now: 0) }
+        // Replies out of order free slots.
+        guard case .completed(let seq, _, _, let attempts, let rtt)? = t.receive(reply(to: frames[2]), now: 0.01) else {
+            Issue.record("no completion")
+            return
+        }
+        #expect(seq == 2 && attempts == 1 && rtt == 0.01)
+        #expect(t.canSend && t.inFlight == 2)
+    }
+
+    @Test func seqWrapsAt65535AndSkipsInFlight() throws {
+        var t = RequestTracker(configuration: .init(window: 4), firstSeq: 65_534)
+        let a = try t.send(type: .ping, retry: .never, now: 0)
+        let b = try t.send(type: .ping, retry: .never, now: 0)
+        let c = try t.send(type: .ping, retry: .never, now: 0)
+        #expect([a.seq, b.seq, c.seq] == [65_534, 65_535, 0])
+        #expect(t.receive(reply(to: c), now: 0) != nil)
+        #expect(t.receive(reply(to: b), now: 0) != nil)
+        // Run the counter all the way round: it must skip 65534 (still in flight).
+        for _ in 0..<65_535 {
+            let f = try t.send(type: .ping, retry: .never, now: 0)
+            #expect(f.seq != a.seq)
+            _ = t.receive(reply(to: f), now: 0)
+        }
+        #expect(t.inFlightSeqs == [65_534])
+    }
+
+    @Test func unknownAndDuplicateRepliesAreDropped() throws {
+        var t = RequestTracker()
+        let f = try t.send(type: .ping, retry: .never, now: 0)
+        #expect(t.receive(reply(to: f), now: 0.001) != nil)
+        #expect(t.receive(reply(to: f), now: 0.002) == nil)
+        #expect(t.receive(Frame(type: .ping, seq: 999, flags: .reply), now: 0.002) == nil)
+        #expect(t.receive(Frame(type: .streamData, seq: 0, flags: .stream), now: 0.002) == nil)
+        #expect(t.statistics.duplicateReplies == 1 && t.statistics.unknownReplies == 1 && t.statistics.completed == 1)
+    }
+
+    @Test func timeoutRetriesOnlyRetryableRequests() throws {
+        var t = RequestTracker(configuration: .init(window: 8, timeout: 0.125, maxAttempts: 3, backoff: 2, maxTimeout: 1))
+        let read = try t.send(type: .ping, retry: .idempotent, now: 0)
+        let write = try t.send(type: .family(1)!, payload: [7], retry: .deduplicated, now: 0)
+        let once = try t.send(type: .family(2)!, retry: .never, now: 0)
+        #expect(t.poll(now: 0.12).isEmpty)
+        #expect(t.nextDeadline == 0.125)
+        let first = t.poll(now: 0.125)
+        #expect(first.count == 3)
+        #expect(first.contains(.retransmit(Frame(type: .ping, seq: read.seq, flags: .retransmission))))
+        #expect(first.contains(.retransmit(Frame(type: .family(1)!, seq: write.seq, flags: .retransmission, payload: [7]))))
+        #expect(first.contains(.timedOut(seq: once.seq, request: .family(2)!, attempts: 1, waited: 0.125)))
+        // Backoff: the second retry is due 0.25 s after the first.
+        #expect(t.poll(now: 0.37).isEmpty)
+        #expect(t.poll(now: 0.375).count == 2)
+        // Third attempt waits 0.5 s, then the requests time out after 3 attempts.
+        #expect(t.poll(now: 0.87).isEmpty)
+        let last = t.poll(now: 0.875)
+        #expect(last.count == 2 && last.allSatisfy { if case .timedOut(_, _, 3, _) = $0 { true } else { false } })
+        #expect(t.inFlight == 0 && t.statistics.timeouts == 3 && t.statistics.retransmissions == 4)
+        // A late reply after the timeout is counted as a duplicate, not delivered.
+        #expect(t.receive(reply(to: read), now: 0.9) == nil)
+        #expect(t.statistics.duplicateReplies == 1)
+    }
+
+    @Test func errorRepliesComplete() throws {
+        var t = RequestTracker()
+        let f = try t.send(type: .family(3)!, retry: .never, now: 0)
+        let e = ErrorReply(code: .busy, message: "ramping").frame(seq: f.seq)
+        guard case .completed(_, let request, let r, _, _)? = t.receive(e, now: 1) else {
+            Issue.record("error reply not matched")
+            return
+        }
+        #expect(request == .family(3)! && r.flags.contains(.error) && t.statistics.errorReplies == 1)
+    }
+}
+
+@Suite struct StreamAndDedupTests {
+    @Test func streamGapsAreCounted() throws {
+        var s = StreamTracker()
+        #expect(s.record(streamID: 0, seq: 65_533) == 0)
+        #expect(s.record(streamID: 0, seq: 65_534) == 0)
+        #expect(s.record(streamID: 0, seq: 1) == 2)  // 65535 and 0 missing, across the wrap
+        #expect(s.record(streamID: 0, seq: 1) == 0)  // duplicate
+        #expect(s.record(streamID: 0, seq: 0) == 0)  // late
+        #expect(s.record(streamID: 1, seq: 100) == 0)
+        #expect(s.record(StreamData(streamID: 1, data: [1, 2]).frame(seq: 105)) == 4)
+        #expect(s.streams[0] == { var c = StreamTracker.Counters(); c.received = 5; c.lost = 2; c.outOfOrder = 2; return c }())
+        #expect(s.total.lost == 6 && s.total.received == 7)
+        #expect(try StreamData.decode([1, 2, 3]) == StreamData(streamID: 1, data: [2, 3]))
+    }
+
+    @Test func deduplicatorReturnsCachedReply() {
+        var d = Deduplicator(capacity: 2)
+        let write = Frame(type: .family(1)!, seq: 10, payload: [1])
+        #expect(d.cachedReply(for: write) == nil)
+        let r = Frame(type: .family(1)!, seq: 10, flags: .reply, payload: [42])
+        d.remember(request: write, reply: r)
+        // Same seq without the retransmission flag (e.g. after wrap-around) executes anew.
+        #expect(d.cachedReply(for: write) == nil)
+        var again = write
+        again.flags.insert(.retransmission)
+        #expect(d.cachedReply(for: again) == r)
+        #expect(d.hits == 1)
+        // Evicted after `capacity` newer requests.
+        for s: UInt16 in 11...12 { d.remember(request: Frame(type: .ping, seq: s), reply: Frame(type: .ping, seq: s, flags: .reply)) }
+        #expect(d.cachedReply(for: again) == nil)
+    }
+}
