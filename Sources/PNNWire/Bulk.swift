@@ -108,7 +108,8 @@ public struct BulkAck: Hashable, Sendable {
     /// Parses an acknowledgement payload.
     public static func decode(_ payload: [UInt8]) throws(PayloadError) -> BulkAck {
         var r = PayloadReader(payload)
-        let ack = BulkAck(transferID: try r.u16("transferID"), received: try r.u32("received"), complete: try r.u8("complete") != 0)
+        let ack = BulkAck(
+            transferID: try r.u16("transferID"), received: try r.u32("received"), complete: try r.u8("complete") != 0)
         try r.expectEnd()
         return ack
     }

@@ -112,7 +112,8 @@ public struct Frame: Hashable, Sendable, CustomStringConvertible {
         let body = UnsafeBufferPointer(rebasing: raw[0..<(n - crcSize)])
         if bulk {
             let computed = CRC32.finalize(CRC32.update(CRC32.initial, body))
-            let received = UInt32(raw[n - 4]) | UInt32(raw[n - 3]) << 8
+            let received =
+                UInt32(raw[n - 4]) | UInt32(raw[n - 3]) << 8
                 | UInt32(raw[n - 2]) << 16 | UInt32(raw[n - 1]) << 24
             if computed != received { throw .crcMismatch(received: received, computed: computed) }
         } else {

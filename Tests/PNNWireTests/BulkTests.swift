@@ -1,5 +1,6 @@
 import PNNCore
 import Testing
+
 @testable import PNNWire
 
 @Suite struct BulkTests {

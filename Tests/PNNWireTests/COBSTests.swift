@@ -1,5 +1,6 @@
 import PNNCore
 import Testing
+
 @testable import PNNWire
 
 @Suite struct COBSTests {
@@ -76,11 +77,16 @@ import Testing
         let data = rng.bytes(1000)
         let split = 337
         let c16 = data.withUnsafeBufferPointer { b in
-            CRC16.update(CRC16.update(CRC16.initial, UnsafeBufferPointer(rebasing: b[0..<split])), UnsafeBufferPointer(rebasing: b[split...]))
+            CRC16.update(
+                CRC16.update(CRC16.initial, UnsafeBufferPointer(rebasing: b[0..<split])),
+                UnsafeBufferPointer(rebasing: b[split...]))
         }
         #expect(c16 == CRC16.checksum(data))
         let c32 = data.withUnsafeBufferPointer { b in
-            CRC32.finalize(CRC32.update(CRC32.update(CRC32.initial, UnsafeBufferPointer(rebasing: b[0..<split])), UnsafeBufferPointer(rebasing: b[split...])))
+            CRC32.finalize(
+                CRC32.update(
+                    CRC32.update(CRC32.initial, UnsafeBufferPointer(rebasing: b[0..<split])),
+                    UnsafeBufferPointer(rebasing: b[split...])))
         }
         #expect(c32 == CRC32.checksum(data))
     }

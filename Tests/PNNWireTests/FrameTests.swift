@@ -1,12 +1,15 @@
 import PNNCore
 import Testing
+
 @testable import PNNWire
 
 @Suite struct FrameTests {
     @Test func everyTypeAndFlagCombinationRoundTrips() throws {
         for t in 0...255 {
             for f in 0..<32 {
-                let frame = Frame(type: FrameType(rawValue: UInt8(t)), seq: UInt16(truncatingIfNeeded: t * 257 + f), flags: FrameFlags(rawValue: UInt8(f)), payload: [UInt8(f), 0, UInt8(t)])
+                let frame = Frame(
+                    type: FrameType(rawValue: UInt8(t)), seq: UInt16(truncatingIfNeeded: t * 257 + f),
+                    flags: FrameFlags(rawValue: UInt8(f)), payload: [UInt8(f), 0, UInt8(t)])
                 let bytes = try frame.encoded()
                 #expect(bytes.last == 0 && !bytes.dropLast().contains(0))
                 #expect(try Frame.decode(wire: bytes) == frame)

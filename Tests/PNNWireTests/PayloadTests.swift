@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PNNWire
 
 @Suite struct PayloadTests {

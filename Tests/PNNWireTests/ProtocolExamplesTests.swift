@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PNNWire
 
 /// The worked examples in docs/protocol.md, asserted byte for byte so the document stays

@@ -1,5 +1,6 @@
 import PNNCore
 import Testing
+
 @testable import PNNWire
 
 @Suite struct RequestTrackerTests {
@@ -94,7 +95,11 @@ import Testing
         #expect(s.record(streamID: 0, seq: 0) == 0)  // late
         #expect(s.record(streamID: 1, seq: 100) == 0)
         #expect(s.record(StreamData(streamID: 1, data: [1, 2]).frame(seq: 105)) == 4)
-        #expect(s.streams[0] == { var c = StreamTracker.Counters(); c.received = 5; c.lost = 2; c.outOfOrder = 2; return c }())
+        #expect(
+            s.streams[0]
+                == {
+                    var c = StreamTracker.Counters(); c.received = 5; c.lost = 2; c.outOfOrder = 2; return c
+                }())
         #expect(s.total.lost == 6 && s.total.received == 7)
         #expect(try StreamData.decode([1, 2, 3]) == StreamData(streamID: 1, data: [2, 3]))
     }
@@ -112,7 +117,9 @@ import Testing
         #expect(d.cachedReply(for: again) == r)
         #expect(d.hits == 1)
         // Evicted after `capacity` newer requests.
-        for s: UInt16 in 11...12 { d.remember(request: Frame(type: .ping, seq: s), reply: Frame(type: .ping, seq: s, flags: .reply)) }
+        for s: UInt16 in 11...12 {
+            d.remember(request: Frame(type: .ping, seq: s), reply: Frame(type: .ping, seq: s, flags: .reply))
+        }
         #expect(d.cachedReply(for: again) == nil)
     }
 }

@@ -1,4 +1,5 @@
 import PNNCore
+
 @testable import PNNWire
 
 extension SeededRandom {
@@ -11,7 +12,8 @@ extension SeededRandom {
     mutating func frame() -> Frame {
         let flags = FrameFlags(rawValue: byte() & 0x1F)
         let len = next() % 4 == 0 ? int(0..<3) : int(0..<300)
-        return Frame(type: FrameType(rawValue: byte()), seq: UInt16(truncatingIfNeeded: next()), flags: flags, payload: bytes(len))
+        return Frame(
+            type: FrameType(rawValue: byte()), seq: UInt16(truncatingIfNeeded: next()), flags: flags, payload: bytes(len))
     }
 }
 
