@@ -2,12 +2,12 @@
 /// with Gaussian draws. Its state is `Codable`, so a twin's noise stream can be saved and
 /// resumed exactly.
 public struct SeededRandom: RandomNumberGenerator, Sendable, Codable, Equatable {
-    private var s0: UInt64
-    private var s1: UInt64
-    private var s2: UInt64
-    private var s3: UInt64
+    @usableFromInline var s0: UInt64
+    @usableFromInline var s1: UInt64
+    @usableFromInline var s2: UInt64
+    @usableFromInline var s3: UInt64
 
-    public init(seed: UInt64) {
+    @inlinable public init(seed: UInt64) {
         var sm = seed
         func splitmix(_ x: inout UInt64) -> UInt64 {
             x &+= 0x9E37_79B9_7F4A_7C15
@@ -27,11 +27,11 @@ public struct SeededRandom: RandomNumberGenerator, Sendable, Codable, Equatable 
         SeededRandom(seed: seed ^ (stream &* 0xD1B5_4A32_D192_ED03))
     }
 
-    @inline(__always) private static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 {
+    @inlinable @inline(__always) static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 {
         (x << k) | (x >> (64 - k))
     }
 
-    public mutating func next() -> UInt64 {
+    @inlinable public mutating func next() -> UInt64 {
         let result = Self.rotl(s1 &* 5, 7) &* 9
         let t = s1 << 17
         s2 ^= s0
@@ -44,7 +44,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable, Codable, Equatable 
     }
 
     /// Uniform in [0, 1).
-    public mutating func uniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+    @inlinable public mutating func uniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 
     /// Standard normal draw (Box–Muller).
     public mutating func normal() -> Double {

@@ -33,9 +33,9 @@ struct NormalZiggurat: Sendable {
 
 extension SeededRandom {
     /// Fills `buffer` with standard normal draws (ziggurat method). Consumes one value of
-    /// this stream, which seeds a local generator that the compiler can inline.
+    /// this stream, which seeds a local copy of the generator (its steps inline across modules).
     mutating func fillStandardNormal(_ buffer: UnsafeMutableBufferPointer<Double>) {
-        var local = Xoshiro256(seed: next())
+        var local = SeededRandom(seed: next())
         let table = NormalZiggurat.shared
         table.x.withUnsafeBufferPointer { x in
             table.f.withUnsafeBufferPointer { f in
@@ -45,44 +45,7 @@ extension SeededRandom {
     }
 }
 
-/// xoshiro256** seeded through SplitMix64 (the algorithm of `SeededRandom`), local to
-/// this module so bulk noise generation inlines.
-struct Xoshiro256 {
-    private var s0: UInt64
-    private var s1: UInt64
-    private var s2: UInt64
-    private var s3: UInt64
-
-    init(seed: UInt64) {
-        var x = seed
-        func splitmix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = splitmix()
-        s1 = splitmix()
-        s2 = splitmix()
-        s3 = splitmix()
-    }
-
-    @inline(__always) mutating func next() -> UInt64 {
-        let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
-        let t = s1 << 17
-        s2 ^= s0
-        s3 ^= s1
-        s1 ^= s2
-        s0 ^= s3
-        s2 ^= t
-        s3 = (s3 << 45) | (s3 >> 19)
-        return result
-    }
-
-    /// Uniform in [0, 1).
-    @inline(__always) mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
-
+extension SeededRandom {
     @inline(__always)
     mutating func zigguratNormal(x: UnsafeBufferPointer<Double>, f: UnsafeBufferPointer<Double>) -> Double {
         while true {
