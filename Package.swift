@@ -21,6 +21,8 @@ let package = Package(
         .library(name: "PNNTraining", targets: ["PNNTraining"]),
         .library(name: "PNNTransport", targets: ["PNNTransport"]),
         .library(name: "PNNWire", targets: ["PNNWire"]),
+        .library(name: "PNNLink", targets: ["PNNLink"]),
+        .library(name: "CrossbarDriver", targets: ["CrossbarDriver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -49,19 +51,31 @@ let package = Package(
         .target(
             name: "PNNTransport", dependencies: ["PNNCore", "CSerialPort", "CUSB", "CPty"],
             swiftSettings: strict),
+        // Drivers: the link session shared by every family, then one target per family.
         .target(
-            name: "PNNTraining", dependencies: ["PNNCore", "PNNSim", "PNNStore"],
+            name: "PNNLink", dependencies: ["PNNCore", "PNNWire", "PNNTransport"], path: "Drivers/Link",
+            exclude: ["README.md"], swiftSettings: strict),
+        .target(
+            name: "CrossbarDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNTransport", "PNNLink"],
+            path: "Drivers/Crossbar", exclude: ["README.md"], swiftSettings: strict),
+        .target(
+            name: "PNNTraining",
+            dependencies: ["PNNCore", "PNNSim", "PNNStore", "PNNLink", "PNNTransport", "CrossbarDriver"],
             swiftSettings: strict),
         .executableTarget(
             name: "pnnlab",
             dependencies: [
-                "PNNCore", "PNNSim", "PNNStore", "PNNTraining", "PNNTransport",
+                "PNNCore", "PNNSim", "PNNStore", "PNNTraining", "PNNTransport", "PNNWire", "PNNLink",
+                "CrossbarDriver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
         .executableTarget(
             name: "pnnbench",
-            dependencies: ["PNNCore", "PNNSim", "PNNStore", "PNNTraining", "CBLAS"],
+            dependencies: [
+                "PNNCore", "PNNSim", "PNNStore", "PNNTraining", "PNNWire", "PNNTransport", "PNNLink",
+                "CrossbarDriver", "CBLAS",
+            ],
             swiftSettings: strict),
 
         .testTarget(name: "PNNCoreTests", dependencies: ["PNNCore"], swiftSettings: strict),
@@ -71,6 +85,12 @@ let package = Package(
         .testTarget(name: "PNNStoreTests", dependencies: ["PNNStore"], swiftSettings: strict),
         .testTarget(
             name: "PNNTrainingTests", dependencies: ["PNNTraining", "PNNSim"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "PNNLinkTests", dependencies: ["PNNLink", "PNNWire", "PNNTransport"], swiftSettings: strict),
+        .testTarget(
+            name: "CrossbarDriverTests",
+            dependencies: ["CrossbarDriver", "PNNLink", "PNNSim", "PNNTransport", "PNNTraining"],
             swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["PNNStore"], swiftSettings: strict),
     ]
