@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(pkg-config libserialport-dev libusb-1.0-0-dev libopenblas-dev liblapacke-dev libsqlite3-dev)
 if [ "${1:-}" = "--with-test-beds" ]; then
-  packages+=(umockdev libumockdev-dev)
+  packages+=(umockdev libumockdev-dev gcc)  # gcc: cc builds Tests/TestBeds/serial-bed.c
 fi
 
 missing=()

@@ -13,6 +13,8 @@ public struct RunPlan: Sendable, Codable, Equatable {
     public var trainer: TrainerConfig
     /// Twin settings when `device` is `sim:crossbar` (sized to the task when not given).
     public var twin: CrossbarConfig?
+    /// Serial baud rate for devices on a serial port (default 115 200).
+    public var baud: Int?
 
     public init(
         task: TaskName, method: TrainingMethod, seed: UInt64, device: String, trainer: TrainerConfig = TrainerConfig(),

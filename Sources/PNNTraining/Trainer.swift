@@ -17,9 +17,9 @@ public struct Trainer: Sendable {
     public init(substrate: any Substrate, method: TrainingMethod, config: TrainerConfig, task: PreparedTask) throws(TrainingError)
     {
         let d = substrate.descriptor
-        guard d.inputs.count == task.encoder.inputCount else {
+        guard d.inputs.count == task.trainInputs.cols else {
             throw .shapeMismatch(
-                "task \(task.name.rawValue) with \(task.encoder.encoding.rawValue) encoding needs \(task.encoder.inputCount) input lines; device \(d.identity.summary) has \(d.inputs.count)"
+                "task \(task.name.rawValue) with \(task.encoder.encoding.rawValue) encoding needs \(task.trainInputs.cols) input lines; device \(d.identity.summary) has \(d.inputs.count)"
             )
         }
         guard d.outputs.count >= task.classCount else {

@@ -74,14 +74,14 @@ public final class PosixSerialLink: Transport {
         self.channel = channel
         self.path = path
         self.baud = baud
-        description = "serial \(path) @ \(baud)"
+        description = "serial \(path) @ \(baud) (termios)"
     }
 
     /// Open `path` read/write as raw 8N1 at `baud`. With `exclusive` (the default) the port
     /// is locked with `TIOCEXCL` and `flock`, so another opener gets ``TransportError/busy(path:)``.
-    public static func open(path: String, baud: Int = 115_200, exclusive: Bool = true) throws(TransportError)
-        -> PosixSerialLink
-    {
+    public static func open(
+        path: String, baud: Int = 115_200, flowControl: FlowControl = .none, exclusive: Bool = true
+    ) throws(TransportError) -> PosixSerialLink {
         guard let speed = speedConstant(baud) else { throw .unsupportedBaud(baud) }
         let fd = Glibc.open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
         if fd < 0 { throw mapOpenError(errno, path: path) }
@@ -104,6 +104,11 @@ public final class PosixSerialLink: Transport {
         t.c_cflag &= ~(tcflag_t(CSTOPB) | tcflag_t(PARENB) | tcflag_t(CRTSCTS))
         t.c_cflag = (t.c_cflag & ~tcflag_t(CSIZE)) | tcflag_t(CS8)
         t.c_iflag &= ~tcflag_t(IXON | IXOFF | IXANY)
+        switch flowControl {
+        case .none: break
+        case .hardware: t.c_cflag |= tcflag_t(CRTSCTS)
+        case .software: t.c_iflag |= tcflag_t(IXON | IXOFF)
+        }
         withUnsafeMutableBytes(of: &t.c_cc) { cc in
             cc[Int(VMIN)] = 0
             cc[Int(VTIME)] = 0

@@ -39,6 +39,14 @@ public enum TransportError: Error, CustomStringConvertible, Equatable, Sendable 
     case unsupportedBaud(Int)
     /// Any other failing system call, with its errno.
     case system(operation: String, path: String, errno: Int32)
+    /// A USB device selector was not `VID:PID[:SERIAL]` with hexadecimal IDs.
+    case invalidUsbSelector(String)
+    /// No connected USB device matches the selector.
+    case usbDeviceNotFound(String)
+    /// A libusb call failed; `message` is libusb's own explanation.
+    case usb(operation: String, message: String)
+    /// A libserialport call failed; `message` is libserialport's own explanation.
+    case serialPort(operation: String, path: String, message: String)
 
     public var description: String {
         switch self {
@@ -53,6 +61,11 @@ public enum TransportError: Error, CustomStringConvertible, Equatable, Sendable 
         case .unsupportedBaud(let b): "baud rate \(b) is not supported by this system's serial driver"
         case .system(let op, let path, let code):
             "\(op) on \(path) failed: \(String(cString: strerror(code))) (errno \(code))"
+        case .invalidUsbSelector(let text):
+            "bad USB device selector '\(text)': expected VID:PID[:SERIAL] in hex, e.g. 1209:0001:PNN0001"
+        case .usbDeviceNotFound(let sel): "no USB device matches \(sel) (is it plugged in?)"
+        case .usb(let op, let message): "USB \(op) failed: \(message)"
+        case .serialPort(let op, let path, let message): "\(op) on \(path) failed: \(message)"
         }
     }
 

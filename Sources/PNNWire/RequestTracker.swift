@@ -84,6 +84,7 @@ public struct RequestTracker: Sendable {
         var firstSent: Double
         var deadline: Double
         var attempts: Int
+        var baseTimeout: Double
     }
 
     /// The configuration in force.
@@ -110,16 +111,20 @@ public struct RequestTracker: Sendable {
     public var nextDeadline: Double? { pending.values.map(\.deadline).min() }
 
     /// Assigns a seq to a new request and returns the frame to send. The reply, error
-    /// and stream flags are not request flags and are cleared.
+    /// and stream flags are not request flags and are cleared. `timeout` overrides the
+    /// configured first-attempt deadline for slow commands (retries back off from it).
     public mutating func send(
-        type: FrameType, payload: [UInt8] = [], flags: FrameFlags = [], retry: RetryPolicy, now: Double
+        type: FrameType, payload: [UInt8] = [], flags: FrameFlags = [], retry: RetryPolicy, now: Double,
+        timeout firstTimeout: Double? = nil
     ) throws(TrackerError) -> Frame {
         guard canSend else { throw .windowFull(limit: configuration.window) }
         while pending[nextSeq] != nil { nextSeq &+= 1 }
         let frame = Frame(type: type, seq: nextSeq, flags: flags.subtracting([.reply, .error, .stream]), payload: payload)
         nextSeq &+= 1
+        let base = firstTimeout ?? configuration.timeout
         pending[frame.seq] = Pending(
-            frame: frame, policy: retry, firstSent: now, deadline: now + timeout(attempt: 1), attempts: 1)
+            frame: frame, policy: retry, firstSent: now, deadline: now + timeout(attempt: 1, base: base), attempts: 1,
+            baseTimeout: base)
         statistics.sent += 1
         return frame
     }
@@ -152,7 +157,7 @@ public struct RequestTracker: Sendable {
             if p.policy != .never && p.attempts < configuration.maxAttempts {
                 p.attempts += 1
                 p.frame.flags.insert(.retransmission)
-                p.deadline = now + timeout(attempt: p.attempts)
+                p.deadline = now + timeout(attempt: p.attempts, base: p.baseTimeout)
                 pending[seq] = p
                 statistics.retransmissions += 1
                 events.append(.retransmit(p.frame))
@@ -174,10 +179,10 @@ public struct RequestTracker: Sendable {
         return seqs
     }
 
-    private func timeout(attempt: Int) -> Double {
-        var t = configuration.timeout
+    private func timeout(attempt: Int, base: Double) -> Double {
+        var t = base
         for _ in 1..<max(attempt, 1) { t *= configuration.backoff }
-        return min(t, max(configuration.maxTimeout, configuration.timeout))
+        return min(t, max(configuration.maxTimeout, base))
     }
 
     private mutating func remember(_ seq: UInt16) {

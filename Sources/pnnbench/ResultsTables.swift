@@ -40,10 +40,10 @@ enum ResultsTables {
         var trainer = TrainerConfig()
         if task == .digits { trainer.batchSize = 64 }
         let plan = RunPlan(task: task, method: method, seed: seed, device: "sim:crossbar", trainer: trainer)
-        let (substrate, prepared, twin) = try DeviceCatalog.open(plan)
+        let opened = try await DeviceCatalog.open(plan)
         var recorded = plan
-        recorded.twin = twin
-        let t = try Trainer(substrate: substrate, method: method, config: plan.trainer, task: prepared)
+        recorded.twin = opened.twin
+        let t = try Trainer(substrate: opened.substrate, method: method, config: plan.trainer, task: opened.task)
         var session = try await TrainingSession.start(plan: recorded, trainer: t, store: store)
         let outcome = try await session.run(observer: nil, pauseRequested: { false })
         let steps = try store.steps(runID: session.runID)

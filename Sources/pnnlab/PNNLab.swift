@@ -11,7 +11,10 @@ struct PNNLab: AsyncParsableCommand {
             Runs are recorded in ./pnnlab.sqlite (move it with --store or PNNLAB_STORE).
             """,
         version: PNNLabVersion.string,
-        subcommands: [Train.self, Runs.self, Show.self, Export.self, Devices.self, Doctor.self]
+        subcommands: [
+            Train.self, Runs.self, Show.self, Export.self, Devices.self, Attach.self, Emulate.self, Conformance.self,
+            Doctor.self,
+        ]
     )
 }
 

@@ -14,8 +14,11 @@ struct Train: AsyncParsableCommand {
             --resume RUN. A second Ctrl-C aborts the step in flight.
             """)
 
-    @Argument(help: "Device: sim:crossbar.")
+    @Argument(help: "Device: sim:crossbar, a name registered with 'pnnlab attach', a port path or usb:VID:PID[:serial].")
     var device: String
+
+    @Option(help: "Baud rate for a serial port (default 115200).")
+    var baud: Int?
 
     @Option(help: "Task: \(TaskName.allCases.map(\.rawValue).joined(separator: ", ")).")
     var task: String?
@@ -50,10 +53,11 @@ struct Train: AsyncParsableCommand {
     func run() async throws {
         let store = try storeOptions.open()
         let plan = try resolvePlan(store: store)
-        let (substrate, prepared, twin) = try DeviceCatalog.open(plan)
+        let opened = try await DeviceCatalog.open(plan, store: store)
+        let substrate = opened.substrate
         var recordedPlan = plan
-        recordedPlan.twin = twin
-        let trainer = try Trainer(substrate: substrate, method: plan.method, config: plan.trainer, task: prepared)
+        recordedPlan.twin = opened.twin
+        let trainer = try Trainer(substrate: substrate, method: plan.method, config: plan.trainer, task: opened.task)
 
         var session: TrainingSession
         if let resume {
@@ -108,6 +112,7 @@ struct Train: AsyncParsableCommand {
                     "run \(resume) was trained on \(plan.device); resume it with: pnnlab train \(plan.device) --resume \(resume)")
             }
             if let epochs { plan.trainer.epochs = epochs }
+            if let baud { plan.baud = baud }
             return plan
         }
         var file = ConfigFile()
@@ -120,7 +125,9 @@ struct Train: AsyncParsableCommand {
         guard let m = TrainingMethod(rawValue: methodName) else { throw TrainingError.unknownMethod(methodName) }
         var trainer = file.trainer
         if let epochs { trainer.epochs = epochs }
-        return RunPlan(task: t, method: m, seed: seed ?? file.seed ?? 1, device: device, trainer: trainer, twin: file.twin)
+        var plan = RunPlan(task: t, method: m, seed: seed ?? file.seed ?? 1, device: device, trainer: trainer, twin: file.twin)
+        plan.baud = baud
+        return plan
     }
 
     func report(_ o: TrainingOutcome, plan: RunPlan, identity: DeviceIdentity) throws {

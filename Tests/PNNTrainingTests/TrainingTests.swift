@@ -6,16 +6,16 @@ import Testing
 
 @Suite("Training on the crossbar twin")
 struct TrainingTests {
-    func trainer(_ task: TaskName, _ method: TrainingMethod, seed: UInt64, epochs: Int) throws -> Trainer {
+    func trainer(_ task: TaskName, _ method: TrainingMethod, seed: UInt64, epochs: Int) async throws -> Trainer {
         var config = TrainerConfig()
         config.epochs = epochs
         let plan = RunPlan(task: task, method: method, seed: seed, device: "sim:crossbar", trainer: config)
-        let (substrate, prepared, _) = try DeviceCatalog.open(plan)
-        return try Trainer(substrate: substrate, method: method, config: config, task: prepared)
+        let opened = try await DeviceCatalog.open(plan)
+        return try Trainer(substrate: opened.substrate, method: method, config: config, task: opened.task)
     }
 
     @Test func gaussNewtonLearnsIrisOnTheNoisyTwin() async throws {
-        let t = try trainer(.iris, .gaussNewton, seed: 2, epochs: 6)
+        let t = try await trainer(.iris, .gaussNewton, seed: 2, epochs: 6)
         var state = try await t.initialState(seed: 2)
         let before = try await t.evaluate()
         while !t.isFinished(state) { _ = try await t.step(&state) }
@@ -26,14 +26,14 @@ struct TrainingTests {
     }
 
     @Test func gaussNewtonSolvesXorWithTheQuadraticEncoding() async throws {
-        let t = try trainer(.xor, .gaussNewton, seed: 1, epochs: 6)
+        let t = try await trainer(.xor, .gaussNewton, seed: 1, epochs: 6)
         var state = try await t.initialState(seed: 1)
         while !t.isFinished(state) { _ = try await t.step(&state) }
         #expect(try await t.evaluate().testAccuracy >= 0.9)
     }
 
     @Test func stepsAreReproducibleFromACheckpoint() async throws {
-        let t = try trainer(.iris, .spsa, seed: 3, epochs: 2)
+        let t = try await trainer(.iris, .spsa, seed: 3, epochs: 2)
         var state = try await t.initialState(seed: 3)
         _ = try await t.step(&state)
         let saved = state

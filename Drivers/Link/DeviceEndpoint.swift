@@ -1,0 +1,27 @@
+import PNNWire
+
+/// The device side of one family: what an emulator (or a test double of firmware) must
+/// provide to be served by a ``WireServer``. The server does framing, CRCs, the hello,
+/// pings, de-duplication and pacing; the endpoint only executes family commands.
+public protocol DeviceEndpoint: Actor {
+    /// The hello reply: identity, schema hash, capability bits, family descriptor.
+    nonisolated var hello: HelloReply { get }
+
+    /// Executes one family command (types 0x40–0xFF, or `bulkChunk`) and returns the reply
+    /// payload, or throws the error reply. `push` sends device-initiated stream frames.
+    func handle(_ type: FrameType, payload: [UInt8], push: StreamPusher) async throws(ErrorReply) -> [UInt8]
+
+    /// A new session began (a hello arrived): stop streams, forget per-session state.
+    func sessionReset() async
+}
+
+/// Sends device-pushed stream frames (type `streamData`, flag `stream`) through the
+/// server that handed it out, numbering each stream's frames.
+public struct StreamPusher: Sendable {
+    let send: @Sendable (UInt8, [UInt8]) async -> Void
+
+    /// Pushes `data` on stream `streamID`.
+    public func push(streamID: UInt8, data: [UInt8]) async {
+        await send(streamID, data)
+    }
+}

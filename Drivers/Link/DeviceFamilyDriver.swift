@@ -1,0 +1,99 @@
+import PNNCore
+import PNNTransport
+import PNNWire
+
+/// What a device family contributes to the registry: its name and schema, the host
+/// driver, the emulator, its conformance checks and its health check. Adding a family
+/// means writing one type conforming to this and adding it to the registry list.
+public protocol DeviceFamilyDriver: Sendable {
+    /// Family name as sent in the hello (`crossbar`, `clln`…).
+    static var family: String { get }
+    /// CRC-32 of the family's command-set schema text.
+    static var schemaHash: UInt32 { get }
+    /// Names of the family's commands by frame type, for messages.
+    static func commandName(_ type: FrameType) -> String
+
+    /// The host driver on an open connection.
+    static func substrate(on connection: LinkConnection) async throws -> any Substrate
+
+    /// Family-specific conformance checks.
+    static var conformanceChecks: [ConformanceCheck] { get }
+
+    /// Round trip, streamed throughput and a read of all outputs.
+    static func healthCheck(_ substrate: any Substrate) async throws -> HealthReport
+
+    /// The device side of an emulated board of this family.
+    static func emulator(_ settings: EmulatorSettings) throws -> any DeviceEndpoint
+}
+
+/// What `pnnlab emulate FAMILY` may set on the emulated board.
+public struct EmulatorSettings: Sendable {
+    /// Seed of the twin (device spreads, noise).
+    public var seed: UInt64
+    /// Serial number reported in the hello (default `EMU-<seed>`).
+    public var serial: String?
+    /// Input lines / outputs, when the family has such a geometry.
+    public var rows: Int?
+    public var outputs: Int?
+    /// Switch every non-ideality of the twin off.
+    public var ideal: Bool
+
+    public init(seed: UInt64 = 1, serial: String? = nil, rows: Int? = nil, outputs: Int? = nil, ideal: Bool = false) {
+        self.seed = seed
+        self.serial = serial
+        self.rows = rows
+        self.outputs = outputs
+        self.ideal = ideal
+    }
+}
+
+/// A board's health at attach time.
+public struct HealthReport: Sendable, Codable, Equatable {
+    /// Mean round-trip time of a minimal request, seconds.
+    public var roundTrip: Double
+    /// Requests per second when pipelined.
+    public var requestsPerSecond: Double
+    /// Measurement payload bytes per second in a device-pushed stream.
+    public var streamBytesPerSecond: Double
+    /// Stream frames per second.
+    public var streamFramesPerSecond: Double
+    /// Stream frames lost (gaps in the counter).
+    public var streamFramesLost: Int
+    /// The outputs read with a test input, in the output unit.
+    public var outputs: [Double]
+    /// Unit of `outputs`.
+    public var outputUnit: String
+    /// Device-side counters worth showing (violations, pulses…).
+    public var counters: [String: Int]
+
+    public init(
+        roundTrip: Double, requestsPerSecond: Double, streamBytesPerSecond: Double, streamFramesPerSecond: Double,
+        streamFramesLost: Int, outputs: [Double], outputUnit: String, counters: [String: Int]
+    ) {
+        self.roundTrip = roundTrip
+        self.requestsPerSecond = requestsPerSecond
+        self.streamBytesPerSecond = streamBytesPerSecond
+        self.streamFramesPerSecond = streamFramesPerSecond
+        self.streamFramesLost = streamFramesLost
+        self.outputs = outputs
+        self.outputUnit = outputUnit
+        self.counters = counters
+    }
+}
+
+extension WireClient {
+    /// Mean round trip of `count` pings (stop and wait), then pipelined pings per second.
+    public func measurePing(count: Int = 50) async throws(LinkError) -> (roundTrip: Double, perSecond: Double) {
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        for i in 0..<count { _ = try await request(.ping, payload: [UInt8(truncatingIfNeeded: i)], retry: .idempotent) }
+        let rtt = (clock.now - t0).seconds / Double(count)
+        let t1 = clock.now
+        var tickets: [Ticket] = []
+        for i in 0..<(count * 4) {
+            tickets.append(try await submit(.ping, payload: [UInt8(truncatingIfNeeded: i)], retry: .idempotent))
+        }
+        for t in tickets { _ = try await reply(to: t) }
+        return (rtt, Double(count * 4) / max((clock.now - t1).seconds, 1e-9))
+    }
+}

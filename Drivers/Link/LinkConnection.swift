@@ -1,0 +1,94 @@
+import PNNTransport
+import PNNWire
+
+/// A connection to one board that survives unplugs: it owns the current ``WireClient``
+/// and knows how to open the port again. After a hang-up or a run of timeouts a driver
+/// calls ``reconnect(after:)``: the old session is closed, the port is reopened (retrying
+/// until the grace period runs out — the board may be re-enumerating or restarting), the
+/// hello is repeated and the board's serial number is checked, so a different board on the
+/// same port is never mistaken for the old one.
+public actor LinkConnection {
+    /// Opens the byte link (e.g. the serial port) afresh.
+    public typealias Opener = @Sendable () async throws(LinkError) -> any Transport
+
+    private let opener: Opener
+    private let configuration: WireClient.Configuration
+    private let family: String
+    private let schemaHash: UInt32
+    /// How long ``reconnect(after:)`` keeps trying, seconds.
+    public let grace: Double
+    private var current: WireClient
+    /// The board's hello (identity) from the first handshake.
+    public nonisolated let hello: HelloReply
+    /// The port, for messages.
+    public nonisolated let port: String
+    /// Successful reconnections so far.
+    public private(set) var reconnections = 0
+
+    /// Opens the port, says hello and checks family and schema.
+    public init(
+        port: String, family: String, schemaHash: UInt32, grace: Double = 15,
+        configuration: WireClient.Configuration = .init(), opener: @escaping Opener
+    ) async throws(LinkError) {
+        let client = WireClient(transport: try await opener(), configuration: configuration)
+        do {
+            self.hello = try await client.handshake(family: family, schemaHash: schemaHash)
+        } catch {
+            await client.close()
+            throw error
+        }
+        self.port = port
+        self.opener = opener
+        self.configuration = configuration
+        self.family = family
+        self.schemaHash = schemaHash
+        self.grace = grace
+        self.current = client
+    }
+
+    /// The session in use.
+    public var client: WireClient { current }
+
+    /// Replaces a broken session with a new one on a reopened port. Throws
+    /// ``LinkError/reconnectFailed(port:waited:lastError:)`` after `grace` seconds.
+    @discardableResult
+    public func reconnect(after error: LinkError) async throws(LinkError) -> WireClient {
+        await current.close()
+        let clock = ContinuousClock()
+        let start = clock.now
+        var last = error.description
+        var delay = Duration.milliseconds(50)
+        while (clock.now - start) < .seconds(grace) {
+            do throws(LinkError) {
+                let client = WireClient(transport: try await opener(), configuration: configuration)
+                let reply: HelloReply
+                do throws(LinkError) {
+                    reply = try await client.handshake(family: family, schemaHash: schemaHash)
+                } catch {
+                    await client.close()
+                    throw error
+                }
+                if reply.serial != hello.serial {
+                    await client.close()
+                    throw LinkError.deviceChanged(port: port, expected: hello.serial, found: reply.serial)
+                }
+                current = client
+                reconnections += 1
+                return client
+            } catch .deviceChanged(let p, let e, let f) {
+                throw .deviceChanged(port: p, expected: e, found: f)
+            } catch {
+                last = error.description
+            }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .milliseconds(500))
+        }
+        let waited = (clock.now - start).seconds
+        throw .reconnectFailed(port: port, waited: waited, lastError: last)
+    }
+
+    /// Closes the session.
+    public func close() async {
+        await current.close()
+    }
+}

@@ -1,0 +1,68 @@
+import PNNTransport
+import PNNWire
+
+/// Why talking to a board over a link failed, phrased for the person at the bench.
+public enum LinkError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The byte link itself failed (port missing, busy, unplugged…).
+    case transport(TransportError)
+    /// The device answered a request with an error reply.
+    case device(request: String, ErrorReply)
+    /// No reply after every allowed attempt.
+    case timedOut(request: String, attempts: Int, waited: Double)
+    /// Nothing at all came back to the hello: not a board, switched off, or another baud rate.
+    case silent(port: String, waited: Double)
+    /// Bytes came back, but not one valid pnnlab frame.
+    case garbage(port: String, bytes: Int)
+    /// The device's frames carry another protocol version.
+    case handshake(HandshakeError)
+    /// The device is of another family than the command needs.
+    case wrongFamily(port: String, found: String, expected: String)
+    /// A reply's payload does not have the layout the command set defines.
+    case malformedReply(request: String, detail: String)
+    /// A request could not be encoded (e.g. larger than the device's frame limit).
+    case cannotEncode(String)
+    /// After an unplug the device did not come back within the grace period.
+    case reconnectFailed(port: String, waited: Double, lastError: String)
+    /// A different board answered after reconnecting.
+    case deviceChanged(port: String, expected: String, found: String)
+    /// The link was closed by this program.
+    case closed
+
+    public var description: String {
+        switch self {
+        case .transport(let e): e.description
+        case .device(let request, let reply): "device refused \(request): \(reply)"
+        case .timedOut(let request, let attempts, let waited):
+            "no reply to \(request) after \(attempts) attempt\(attempts == 1 ? "" : "s") (\(Self.ms(waited))): "
+                + "the link or the board stopped responding"
+        case .silent(let port, let waited):
+            "nothing answered on \(port) within \(Self.ms(waited)): not a pnnlab board, switched off, "
+                + "or set to another baud rate"
+        case .garbage(let port, let bytes):
+            "\(port) sent \(bytes) bytes but no valid pnnlab frame: not a pnnlab board, or a baud-rate mismatch "
+                + "(try --baud with the board's rate)"
+        case .handshake(let e): e.description
+        case .wrongFamily(let port, let found, let expected):
+            "\(port) is a \(found) board; this needs a \(expected) board"
+        case .malformedReply(let request, let detail): "malformed reply to \(request): \(detail)"
+        case .cannotEncode(let why): "cannot encode request: \(why)"
+        case .reconnectFailed(let port, let waited, let last):
+            "\(port) did not come back within \(Self.ms(waited)) after the link dropped (\(last))"
+        case .deviceChanged(let port, let expected, let found):
+            "a different board answered on \(port) after reconnecting (expected \(expected), found \(found))"
+        case .closed: "the link was closed"
+        }
+    }
+
+    /// Whether reopening the port may cure this (unplug, hang-up, lost replies).
+    public var isConnectionLoss: Bool {
+        switch self {
+        case .transport(.closed), .transport(.notFound), .timedOut: true
+        default: false
+        }
+    }
+
+    static func ms(_ seconds: Double) -> String {
+        seconds < 1 ? "\(Int((seconds * 1000).rounded())) ms" : "\((seconds * 10).rounded() / 10) s"
+    }
+}

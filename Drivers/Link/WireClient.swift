@@ -1,0 +1,367 @@
+import PNNTransport
+import PNNWire
+
+/// The host end of a pnnlab wire session over one byte link: handshake, pipelined
+/// requests matched by sequence number, retries with backoff, device-pushed streams,
+/// counters. One actor per link serialises the bookkeeping; a reader task feeds it bytes
+/// and a writer task puts frames on the wire in the order they were submitted.
+///
+/// Use ``submit(_:payload:retry:timeout:)`` to queue many requests (it waits only while
+/// the pipelining window is full) and ``reply(to:)`` to collect each answer, or
+/// ``request(_:payload:retry:timeout:)`` for one round trip.
+public actor WireClient {
+    /// Tunables of a session.
+    public struct Configuration: Sendable {
+        /// Window, deadlines and retries.
+        public var tracker: RequestTracker.Configuration
+        /// Largest frames accepted and sent.
+        public var limits: FrameLimits
+        /// Name announced in the hello.
+        public var hostName: String
+        /// How long the hello may take before the port is declared silent.
+        public var helloTimeout: Double
+
+        public init(
+            tracker: RequestTracker.Configuration = .init(), limits: FrameLimits = .standard,
+            hostName: String = "pnnlab", helloTimeout: Double = 0.3
+        ) {
+            self.tracker = tracker
+            self.limits = limits
+            self.hostName = hostName
+            self.helloTimeout = helloTimeout
+        }
+    }
+
+    /// A request on its way; pass it to ``reply(to:)``.
+    public struct Ticket: Sendable, Hashable {
+        let id: UInt64
+        /// The command sent.
+        public let type: FrameType
+    }
+
+    /// Counters of this session.
+    public struct Statistics: Sendable {
+        public var requests: RequestTracker.Statistics
+        public var decoder: FrameDecoder.Statistics
+        public var streams: StreamTracker.Counters
+        public var bytesSent = 0
+        public var framesSent = 0
+        /// Mean round-trip time of completed requests, seconds (first attempts included).
+        public var meanRoundTrip: Double
+    }
+
+    private let transport: any Transport
+    /// The link's name, for messages.
+    public nonisolated let port: String
+    private let configuration: Configuration
+    private var tracker: RequestTracker
+    private var decoder: FrameDecoder
+    private var streamCounters = StreamTracker()
+    private let clock = ContinuousClock()
+    private let epoch: ContinuousClock.Instant
+    private var nextTicket: UInt64 = 0
+    private var ticketOfSeq: [UInt16: (ticket: UInt64, type: FrameType)] = [:]
+    private var results: [UInt64: Result<Frame, LinkError>] = [:]
+    private var waiting: [UInt64: CheckedContinuation<Result<Frame, LinkError>, Never>] = [:]
+    private var windowWaiters: [CheckedContinuation<Void, Never>] = []
+    private var subscribers: [UInt8: AsyncStream<StreamData>.Continuation] = [:]
+    private var unmatchedTap: AsyncStream<Frame>.Continuation?
+    private var failure: LinkError?
+    private var readerTask: Task<Void, Never>?
+    private var writerTask: Task<Void, Never>?
+    private let outbox: AsyncStream<[UInt8]>.Continuation
+    private let outboxStream: AsyncStream<[UInt8]>
+    private var bytesSent = 0
+    private var framesSent = 0
+    private var roundTripSum = 0.0
+    /// The device's hello, once the handshake succeeded.
+    public private(set) var hello: HelloReply?
+
+    /// Starts a session on `transport` (no bytes are sent until the first request).
+    public init(transport: any Transport, configuration: Configuration = Configuration()) {
+        self.transport = transport
+        self.port = transport.description
+        self.configuration = configuration
+        self.tracker = RequestTracker(configuration: configuration.tracker)
+        self.decoder = FrameDecoder(limits: configuration.limits)
+        self.epoch = clock.now
+        let (stream, continuation) = AsyncStream<[UInt8]>.makeStream()
+        self.outbox = continuation
+        self.outboxStream = stream
+    }
+
+    /// Runs the reader and writer tasks; called lazily by the first request.
+    private func startReader() {
+        guard readerTask == nil else { return }
+        let link = transport
+        let stream = outboxStream
+        writerTask = Task { [weak self] in
+            for await bytes in stream {
+                do throws(TransportError) {
+                    try await link.write(bytes)
+                } catch {
+                    await self?.fail(.transport(error))
+                    return
+                }
+            }
+        }
+        readerTask = Task { [weak self] in
+            while !Task.isCancelled {
+                do throws(TransportError) {
+                    let bytes = try await link.read(maxCount: 1 << 16, timeout: .milliseconds(5))
+                    guard let self else { return }
+                    await self.ingest(bytes)
+                } catch .timeout {
+                    guard let self else { return }
+                    await self.tick()
+                } catch {
+                    await self?.fail(.transport(error))
+                    return
+                }
+            }
+        }
+    }
+
+    private var now: Double { (clock.now - epoch).seconds }
+
+    // MARK: Requests
+
+    /// Sends a request as soon as the window has room and returns its ticket.
+    public func submit(
+        _ type: FrameType, payload: [UInt8] = [], retry: RetryPolicy, timeout: Double? = nil
+    ) async throws(LinkError) -> Ticket {
+        startReader()
+        while true {
+            if let failure { throw failure }
+            if tracker.canSend { break }
+            await withCheckedContinuation { windowWaiters.append($0) }
+        }
+        let frame: Frame
+        do {
+            frame = try tracker.send(type: type, payload: payload, retry: retry, now: now, timeout: timeout)
+        } catch {
+            throw .cannotEncode(error.description)
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try frame.encoded(limits: configuration.limits)
+        } catch {
+            _ = tracker.receive(Frame(type: type, seq: frame.seq, flags: .reply), now: now)
+            wakeWindowWaiter()
+            throw .cannotEncode("\(type): \(error)")
+        }
+        nextTicket += 1
+        ticketOfSeq[frame.seq] = (nextTicket, type)
+        send(bytes)
+        return Ticket(id: nextTicket, type: type)
+    }
+
+    /// Waits for the answer to `ticket`: the reply payload, or the device's error reply
+    /// (``LinkError/device(request:_:)``), or a timeout after the last retry.
+    public func reply(to ticket: Ticket) async throws(LinkError) -> [UInt8] {
+        let result: Result<Frame, LinkError>
+        if let ready = results.removeValue(forKey: ticket.id) {
+            result = ready
+        } else if let failure {
+            result = .failure(failure)
+        } else {
+            result = await withCheckedContinuation { waiting[ticket.id] = $0 }
+        }
+        let frame = try result.get()
+        if frame.flags.contains(.error) {
+            let reply = (try? ErrorReply.decode(frame.payload)) ?? ErrorReply(code: .internal, message: "unparsable error reply")
+            throw .device(request: "\(ticket.type)", reply)
+        }
+        return frame.payload
+    }
+
+    /// One round trip.
+    public func request(
+        _ type: FrameType, payload: [UInt8] = [], retry: RetryPolicy, timeout: Double? = nil
+    ) async throws(LinkError) -> [UInt8] {
+        let ticket = try await submit(type, payload: payload, retry: retry, timeout: timeout)
+        return try await reply(to: ticket)
+    }
+
+    /// Puts raw bytes on the wire (conformance tests send damaged frames this way).
+    public func sendRaw(_ bytes: [UInt8]) {
+        startReader()
+        send(bytes)
+    }
+
+    private func send(_ bytes: [UInt8]) {
+        bytesSent += bytes.count
+        framesSent += 1
+        outbox.yield(bytes)
+    }
+
+    // MARK: Handshake
+
+    /// Says hello and validates the reply: protocol version, then the family and schema
+    /// hash when `family`/`schemaHash` are given. Distinguishes a silent port, a port
+    /// sending garbage and a device of another protocol version.
+    @discardableResult
+    public func handshake(family: String? = nil, schemaHash: UInt32? = nil) async throws(LinkError) -> HelloReply {
+        startReader()
+        send([0])  // flush any partial frame in the device's receiver
+        let payload: [UInt8]
+        do {
+            payload = try HelloRequest(hostName: configuration.hostName).encode()
+        } catch {
+            throw .cannotEncode(error.description)
+        }
+        let started = now
+        let replyPayload: [UInt8]
+        do throws(LinkError) {
+            replyPayload = try await request(.hello, payload: payload, retry: .idempotent, timeout: configuration.helloTimeout)
+        } catch .timedOut {
+            let stats = decoder.statistics
+            if let foreign = stats.lastForeignVersion {
+                throw .handshake(.versionMismatch(device: foreign, host: PNNWireVersion.protocolVersion))
+            }
+            if stats.bytesReceived > 0 { throw .garbage(port: port, bytes: stats.bytesReceived) }
+            throw .silent(port: port, waited: now - started)
+        }
+        let reply: HelloReply
+        do {
+            reply = try HelloReply.decode(replyPayload)
+        } catch {
+            throw .handshake(error)
+        }
+        if let family, reply.family != family {
+            throw .wrongFamily(port: port, found: reply.family, expected: family)
+        }
+        if let schemaHash {
+            do {
+                try reply.validate(expectedSchemaHash: schemaHash)
+            } catch {
+                throw .handshake(error)
+            }
+        }
+        hello = reply
+        return reply
+    }
+
+    // MARK: Streams
+
+    /// Frames of device-pushed stream `id`, from now on. One subscriber per stream.
+    public func subscribe(stream id: UInt8) -> AsyncStream<StreamData> {
+        startReader()
+        let (stream, continuation) = AsyncStream<StreamData>.makeStream()
+        subscribers[id]?.finish()
+        subscribers[id] = continuation
+        return stream
+    }
+
+    /// Every reply that matches no request of this client (answers to ``sendRaw(_:)``
+    /// frames, duplicates, late replies), from now on. Used by the conformance suite.
+    public func observeUnmatched() -> AsyncStream<Frame> {
+        startReader()
+        let (stream, continuation) = AsyncStream<Frame>.makeStream()
+        unmatchedTap?.finish()
+        unmatchedTap = continuation
+        return stream
+    }
+
+    /// Stops delivering stream `id`.
+    public func unsubscribe(stream id: UInt8) {
+        subscribers.removeValue(forKey: id)?.finish()
+    }
+
+    // MARK: Incoming
+
+    private func ingest(_ bytes: [UInt8]) {
+        let frames = decoder.feed(bytes)
+        let t = now
+        for frame in frames {
+            if frame.flags.contains(.stream) {
+                _ = streamCounters.record(frame)
+                if let data = try? StreamData.decode(frame.payload) { subscribers[data.streamID]?.yield(data) }
+                continue
+            }
+            let duplicatesBefore = tracker.statistics.duplicateReplies
+            guard case .completed(let seq, _, let reply, _, let rtt)? = tracker.receive(frame, now: t) else {
+                // Late answers to our own retransmitted requests are not "unmatched".
+                if tracker.statistics.duplicateReplies == duplicatesBefore { unmatchedTap?.yield(frame) }
+                continue
+            }
+            roundTripSum += rtt
+            finish(seq: seq, .success(reply))
+        }
+        tick()
+    }
+
+    private func tick() {
+        for event in tracker.poll(now: now) {
+            switch event {
+            case .retransmit(let frame):
+                if let bytes = try? frame.encoded(limits: configuration.limits) { send(bytes) }
+            case .timedOut(let seq, let type, let attempts, let waited):
+                finish(seq: seq, .failure(.timedOut(request: "\(type)", attempts: attempts, waited: waited)))
+            case .completed:
+                break
+            }
+        }
+    }
+
+    private func finish(seq: UInt16, _ result: Result<Frame, LinkError>) {
+        guard let entry = ticketOfSeq.removeValue(forKey: seq) else { return }
+        if let c = waiting.removeValue(forKey: entry.ticket) {
+            c.resume(returning: result)
+        } else {
+            results[entry.ticket] = result
+        }
+        wakeWindowWaiter()
+    }
+
+    private func wakeWindowWaiter() {
+        if !windowWaiters.isEmpty { windowWaiters.removeFirst().resume() }
+    }
+
+    private func fail(_ error: LinkError) {
+        if failure == nil { failure = error }
+        let error = failure ?? error
+        _ = tracker.cancelAll()
+        for (_, entry) in ticketOfSeq { results[entry.ticket] = .failure(error) }
+        ticketOfSeq.removeAll()
+        for (id, c) in waiting {
+            results.removeValue(forKey: id)
+            c.resume(returning: .failure(error))
+        }
+        waiting.removeAll()
+        for w in windowWaiters { w.resume() }
+        windowWaiters.removeAll()
+        for (_, s) in subscribers { s.finish() }
+        subscribers.removeAll()
+        unmatchedTap?.finish()
+        unmatchedTap = nil
+    }
+
+    // MARK: Lifecycle
+
+    /// The session's counters.
+    public var statistics: Statistics {
+        let s = tracker.statistics
+        return Statistics(
+            requests: s, decoder: decoder.statistics, streams: streamCounters.total, bytesSent: bytesSent,
+            framesSent: framesSent, meanRoundTrip: s.completed > 0 ? roundTripSum / Double(s.completed) : 0)
+    }
+
+    /// Why the session ended, if it did.
+    public var terminalError: LinkError? { failure }
+
+    /// Ends the session: pending requests fail with ``LinkError/closed``, the link closes.
+    public func close() async {
+        fail(.closed)
+        outbox.finish()
+        readerTask?.cancel()
+        await transport.close()
+    }
+}
+
+extension Duration {
+    /// This duration in seconds.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,150 @@
+import CSerialPort
+import Dispatch
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Owns one open libserialport port. Reads and writes use `sp_nonblocking_read/write`; the
+/// waits between them are 50 ms `poll` slices on the port's descriptor, run on dedicated
+/// dispatch queues (never on a Swift concurrency thread). ``close()`` waits for both queues
+/// to drain, then `sp_close` + `sp_free_port`, so the port is never freed under a call.
+final class SerialPortChannel: Sendable {
+    private struct State {
+        /// The `sp_port` pointer's address (0 once freed), kept as an integer so the state is Sendable.
+        var port: UInt
+        var closing = false
+    }
+    private let state: Mutex<State>
+    private let fd: Int32
+    private let path: String
+    private let readQueue: DispatchQueue
+    private let writeQueue: DispatchQueue
+    private static let slice: Int32 = 50  // ms
+
+    init(port: OpaquePointer, fd: Int32, path: String) {
+        state = Mutex(State(port: UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(port)))))
+        self.fd = fd
+        self.path = path
+        readQueue = DispatchQueue(label: "pnnlab.serialport.read.\(path)")
+        writeQueue = DispatchQueue(label: "pnnlab.serialport.write.\(path)")
+    }
+
+    deinit { release() }
+
+    private func release() {
+        state.withLock { s in
+            if let p = OpaquePointer(bitPattern: s.port) {
+                sp_close(p)
+                sp_free_port(p)
+            }
+            s.port = 0
+            s.closing = true
+        }
+    }
+
+    func read(maxCount: Int, timeout: Duration) async throws(TransportError) -> [UInt8] {
+        precondition(maxCount > 0, "maxCount must be positive")
+        let result: Result<[UInt8], TransportError> = await withCheckedContinuation { cont in
+            readQueue.async { cont.resume(returning: self.blockingRead(maxCount: maxCount, timeout: timeout)) }
+        }
+        return try result.get()
+    }
+
+    func write(_ bytes: [UInt8]) async throws(TransportError) {
+        if bytes.isEmpty { return }
+        let result: Result<Void, TransportError> = await withCheckedContinuation { cont in
+            writeQueue.async { cont.resume(returning: self.blockingWrite(bytes)) }
+        }
+        try result.get()
+    }
+
+    func close() async {
+        let first = state.withLock { s in
+            let f = !s.closing
+            s.closing = true
+            return f
+        }
+        guard first else { return }
+        await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
+            readQueue.async {
+                self.writeQueue.async {
+                    self.release()
+                    cont.resume()
+                }
+            }
+        }
+    }
+
+    private var isOpen: Bool { state.withLock { !$0.closing && $0.port != 0 } }
+
+    /// Run `body` on the open port, or report that the link was closed.
+    private func withPort<T: Sendable>(_ body: (OpaquePointer) -> T) -> T? {
+        state.withLock { s in
+            guard !s.closing, let p = OpaquePointer(bitPattern: s.port) else { return nil }
+            return body(p)
+        }
+    }
+
+    private func failure(_ operation: String) -> TransportError {
+        let e = sp_last_error_code()
+        if e == EIO || e == ENXIO || e == ENODEV || e == EPIPE { return .closed("device unplugged") }
+        return .system(operation: operation, path: path, errno: e)
+    }
+
+    private func blockingRead(maxCount: Int, timeout: Duration) -> Result<[UInt8], TransportError> {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            let remaining = deadline - clock.now
+            let ms = max(0, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)
+            // The descriptor stays valid during the poll: close() frees the port only after
+            // this queue has drained. The lock is not held, so writes proceed meanwhile.
+            guard isOpen else { return .failure(.closed("closed locally")) }
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let rc = poll(&pfd, 1, Int32(min(ms, Int64(Self.slice))))
+            if rc < 0, errno != EINTR { return .failure(.system(operation: "poll", path: path, errno: errno)) }
+            if rc > 0 {
+                if pfd.revents & Int16(POLLIN) != 0 {
+                    var out = [UInt8](repeating: 0, count: maxCount)
+                    let n = withPort { p in out.withUnsafeMutableBytes { sp_nonblocking_read(p, $0.baseAddress, maxCount) } }
+                    guard let n else { return .failure(.closed("closed locally")) }
+                    if n.rawValue > 0 {
+                        out.removeLast(maxCount - Int(n.rawValue))
+                        return .success(out)
+                    }
+                    if n.rawValue < 0 { return .failure(failure("read")) }
+                    if pfd.revents & Int16(POLLHUP) != 0 { return .failure(.closed("device unplugged")) }
+                } else if pfd.revents & Int16(POLLHUP | POLLERR) != 0 {
+                    return .failure(.closed("device unplugged"))
+                } else if pfd.revents & Int16(POLLNVAL) != 0 {
+                    return .failure(.closed("closed locally"))
+                }
+            }
+            if clock.now >= deadline { return .failure(.timeout(timeout)) }
+        }
+    }
+
+    private func blockingWrite(_ bytes: [UInt8]) -> Result<Void, TransportError> {
+        var offset = 0
+        while offset < bytes.count {
+            let n = withPort { p in
+                bytes.withUnsafeBytes { buf in sp_nonblocking_write(p, buf.baseAddress! + offset, buf.count - offset) }
+            }
+            guard let n else { return .failure(.closed("closed locally")) }
+            if n.rawValue < 0 { return .failure(failure("write")) }
+            if n.rawValue > 0 {
+                offset += Int(n.rawValue)
+                continue
+            }
+            guard isOpen else { return .failure(.closed("closed locally")) }
+            var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            let rc = poll(&pfd, 1, Self.slice)
+            if rc > 0, pfd.revents & Int16(POLLHUP | POLLERR) != 0, pfd.revents & Int16(POLLOUT) == 0 {
+                return .failure(.closed("device unplugged"))
+            }
+        }
+        return .success(())
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import PNNLink
+import PNNTraining
+
+/// `pnnlab conformance PORT` — check a device against docs/protocol.md.
+struct Conformance: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the wire-protocol conformance suite against a board.",
+        discussion: "Exits with status 1 if any check fails. No check programs a device or leaves its safe ranges.")
+
+    @Argument(help: "Serial port path or usb:VID:PID[:serial].")
+    var port: String
+
+    @Option(help: "Baud rate of a serial port.")
+    var baud: Int = 115_200
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() async throws {
+        let address = try LinkAddress(parsing: port, baud: baud)
+        let (hello, results) = try await DeviceCatalog.conformance(address)
+        let passed = results.filter { $0.passed }.count
+        if json {
+            try JSONOut.print([
+                "port": address.description, "family": hello.family, "serial": hello.serial, "passed": passed,
+                "total": results.count,
+                "checks": results.map {
+                    ["name": $0.name, "requirement": $0.requirement, "passed": $0.passed, "detail": $0.detail] as [String: Any]
+                },
+            ])
+        } else {
+            print(
+                Table.render(
+                    header: ["check", "spec", "result", "detail"],
+                    rows: results.map { [$0.name, $0.requirement, $0.passed ? "pass" : "FAIL", $0.detail] }))
+            print("")
+            print("\(passed)/\(results.count) checks passed (\(hello.family) \(hello.serial) on \(address.description))")
+        }
+        if passed != results.count { throw ExitCode(1) }
+    }
+}
