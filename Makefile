@@ -1,7 +1,6 @@
 # pnnlab — the two set-up commands are `make demo` and `make test`.
 SWIFT      ?= swift
 BIN        := .build/release/pnnlab
-DEMO_STORE := out/demo.sqlite
 
 .PHONY: deps deps-test build demo test bench results format lint clean
 
@@ -14,11 +13,9 @@ deps-test:
 build: deps
 	$(SWIFT) build -c release --product pnnlab
 
-# Train on the crossbar twin (Iris, Gauss–Newton) and print the results table.
+# Emulated crossbar board on a pty: attach, train Iris over the serial link, print the runs.
 demo: build
-	@mkdir -p out && rm -f $(DEMO_STORE) $(DEMO_STORE)-wal $(DEMO_STORE)-shm
-	$(BIN) train sim:crossbar --task iris --method gauss-newton --seed 1 --store $(DEMO_STORE)
-	$(BIN) runs --store $(DEMO_STORE)
+	@BIN=$(BIN) scripts/demo.sh
 
 # The whole test suite (unit, physics, store, CLI end-to-end with real child processes).
 test: deps-test

@@ -16,12 +16,17 @@ public enum CrossbarFamily: DeviceFamilyDriver {
 
     public static var conformanceChecks: [ConformanceCheck] { CrossbarChecks.all }
 
-    /// An emulated board: the default twin (5 rows × 3 outputs, PCM-like non-idealities),
+    /// Default emulated geometry: 16 input lines × 4 differential outputs (Iris with its
+    /// quadratic encoding needs 15 lines and 3 outputs; XOR and moons fit too).
+    public static let defaultRows = 16
+    public static let defaultOutputs = 4
+
+    /// An emulated board: the default twin's PCM-like non-idealities on a 16 × 4 array,
     /// resized and seeded as asked.
     public static func emulator(_ settings: EmulatorSettings) throws -> any DeviceEndpoint {
         var config = settings.ideal ? CrossbarConfig.ideal : CrossbarConfig()
-        if let rows = settings.rows { config.rows = rows }
-        if let outputs = settings.outputs { config.outputs = outputs }
+        config.rows = settings.rows ?? defaultRows
+        config.outputs = settings.outputs ?? defaultOutputs
         config.seed = settings.seed
         return CrossbarEmulator(
             physics: try CrossbarPhysics(config: config), serial: settings.serial ?? "EMU-\(settings.seed)")

@@ -24,6 +24,12 @@ public actor LinkConnection {
     public nonisolated let port: String
     /// Successful reconnections so far.
     public private(set) var reconnections = 0
+    private var observer: (@Sendable (LinkEvent) -> Void)?
+
+    /// Calls `observer` when the link is lost and when it comes back (e.g. to tell the user).
+    public func setObserver(_ observer: @escaping @Sendable (LinkEvent) -> Void) {
+        self.observer = observer
+    }
 
     /// Opens the port, says hello and checks family and schema.
     public init(
@@ -54,6 +60,7 @@ public actor LinkConnection {
     @discardableResult
     public func reconnect(after error: LinkError) async throws(LinkError) -> WireClient {
         await current.close()
+        observer?(.lost(port: port, reason: error.description))
         let clock = ContinuousClock()
         let start = clock.now
         var last = error.description
@@ -74,6 +81,7 @@ public actor LinkConnection {
                 }
                 current = client
                 reconnections += 1
+                observer?(.reconnected(port: port, after: (clock.now - start).seconds))
                 return client
             } catch .deviceChanged(let p, let e, let f) {
                 throw .deviceChanged(port: p, expected: e, found: f)
@@ -84,11 +92,30 @@ public actor LinkConnection {
             delay = min(delay * 2, .milliseconds(500))
         }
         let waited = (clock.now - start).seconds
+        observer?(.gaveUp(port: port, after: waited))
         throw .reconnectFailed(port: port, waited: waited, lastError: last)
     }
 
     /// Closes the session.
     public func close() async {
         await current.close()
+    }
+}
+
+/// What happened to a board's link, for the person watching.
+public enum LinkEvent: Sendable, CustomStringConvertible {
+    /// The link dropped; reconnecting.
+    case lost(port: String, reason: String)
+    /// The same board answers again.
+    case reconnected(port: String, after: Double)
+    /// The board did not come back within the grace period.
+    case gaveUp(port: String, after: Double)
+
+    public var description: String {
+        switch self {
+        case .lost(let port, let reason): "link to \(port) lost (\(reason)); reconnecting"
+        case .reconnected(let port, let after): "reconnected to \(port) after \(LinkError.ms(after)); resuming"
+        case .gaveUp(let port, let after): "gave up on \(port) after \(LinkError.ms(after))"
+        }
     }
 }

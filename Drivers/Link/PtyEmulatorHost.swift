@@ -38,10 +38,11 @@ public final class PtyEmulatorHost: Sendable {
         }
         var serverOptions = options
         if let baud, fd >= 0, let expected = Self.speed(for: baud) {
+            let otherwise = options.lineMatches
             serverOptions.lineMatches = {
                 var t = termios()
-                guard tcgetattr(fd, &t) == 0 else { return true }
-                return cfgetispeed(&t) == expected
+                guard tcgetattr(fd, &t) == 0 else { return otherwise() }
+                return cfgetispeed(&t) == expected && otherwise()
             }
         }
         let transport: any Transport =

@@ -22,6 +22,8 @@ public actor WireServer {
         /// When this returns false the line settings do not match (e.g. wrong baud): every
         /// byte received is answered with line noise instead of frames.
         public var lineMatches: @Sendable () -> Bool
+        /// Reads and discards everything, answering nothing (a board that is off or hung).
+        public var silent = false
 
         public init(
             serviceTime: Duration = .zero, latency: Duration = .zero, limits: FrameLimits = .standard,
@@ -102,6 +104,7 @@ public actor WireServer {
                 return
             }
             let arrival = clock.now
+            if options.silent { continue }
             if !options.lineMatches() {
                 sendNoise(count: bytes.count)
                 continue

@@ -27,7 +27,7 @@ public enum DeviceCatalog {
     }
 
     /// The substrate for `plan.device` and the task encoded for it.
-    public static func open(_ plan: RunPlan, store: RunStore? = nil) async throws -> Opened {
+    public static func open(_ plan: RunPlan, store: RunStore? = nil, reconnectGrace: Double = 15) async throws -> Opened {
         if plan.device == "sim:crossbar" {
             let probe = try PreparedTask(plan.task, config: plan.trainer, amplitude: 1, seed: plan.seed)
             var twin = plan.twin ?? CrossbarConfig()
@@ -42,7 +42,7 @@ public enum DeviceCatalog {
             return Opened(substrate: substrate, task: probe.rescaled(amplitude: amplitude), twin: twin, connected: nil)
         }
         let (address, serial) = try resolve(plan.device, baud: plan.baud ?? 115_200, store: store)
-        let device = try await connect(address)
+        let device = try await connect(address, reconnectGrace: reconnectGrace)
         if let serial, device.hello.serial != serial {
             await device.connection.close()
             throw DeviceError.differentBoard(name: plan.device, expected: serial, found: device.hello.serial)

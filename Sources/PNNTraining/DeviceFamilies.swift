@@ -56,7 +56,9 @@ public enum DeviceError: Error, CustomStringConvertible, Equatable {
 extension DeviceCatalog {
     /// Opens `address`, finds out which family answers, and attaches that family's driver.
     /// `family`, when given, must match (a clear error otherwise).
-    public static func connect(_ address: LinkAddress, family expected: String? = nil) async throws -> ConnectedDevice {
+    public static func connect(
+        _ address: LinkAddress, family expected: String? = nil, reconnectGrace: Double = 15
+    ) async throws -> ConnectedDevice {
         let probe = WireClient(transport: try await address.open())
         let hello: HelloReply
         do {
@@ -70,7 +72,8 @@ extension DeviceCatalog {
             throw DeviceError.unknownFamily(port: address.description, family: hello.family)
         }
         let connection = try await LinkConnection(
-            port: address.description, family: driver.family, schemaHash: driver.schemaHash, opener: address.opener)
+            port: address.description, family: driver.family, schemaHash: driver.schemaHash, grace: reconnectGrace,
+            opener: address.opener)
         let substrate = try await driver.substrate(on: connection)
         return ConnectedDevice(
             address: address, hello: connection.hello, driver: driver, substrate: substrate, connection: connection)

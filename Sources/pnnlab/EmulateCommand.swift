@@ -55,6 +55,9 @@ struct Emulate: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Header version to send (tests of version mismatch).", visibility: .hidden))
     var protocolVersion: UInt8 = PNNWireVersion.protocolVersion
 
+    @Option(help: ArgumentHelp("normal, silent (never answers) or noise (answers with line noise).", visibility: .hidden))
+    var behave: String = "normal"
+
     func validate() throws {
         if serviceMs < 0 || latencyMs < 0 { throw ValidationError("--service-ms and --latency-ms must be ≥ 0") }
         if let rows, rows < 1 || rows > 4096 { throw ValidationError("--rows must be 1…4096") }
@@ -69,9 +72,15 @@ struct Emulate: AsyncParsableCommand {
         let spec = try FaultSpec(parsing: faults)
         let endpoint = try driver.emulator(
             EmulatorSettings(seed: seed, serial: serial, rows: rows, outputs: outputs, ideal: ideal))
-        let options = WireServer.Options(
+        var options = WireServer.Options(
             serviceTime: .microseconds(Int64(serviceMs * 1000)), latency: .microseconds(Int64(latencyMs * 1000)),
             headerVersion: protocolVersion)
+        switch behave {
+        case "normal": break
+        case "noise": options.lineMatches = { false }
+        case "silent": options.silent = true
+        default: throw ValidationError("--behave must be normal, silent or noise")
+        }
         let stop = StopSignal()
         if let fd {
             let serving = Task { await DescriptorEmulatorHost.serve(endpoint: endpoint, fd: fd, options: options) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PNNCore
+import PNNLink
 import PNNStore
 import PNNTraining
 import Synchronization
@@ -19,6 +20,9 @@ struct Train: AsyncParsableCommand {
 
     @Option(help: "Baud rate for a serial port (default 115200).")
     var baud: Int?
+
+    @Option(help: "Seconds to wait for an unplugged board to come back before pausing the run.")
+    var reconnectGrace: Double = 15
 
     @Option(help: "Task: \(TaskName.allCases.map(\.rawValue).joined(separator: ", ")).")
     var task: String?
@@ -53,8 +57,9 @@ struct Train: AsyncParsableCommand {
     func run() async throws {
         let store = try storeOptions.open()
         let plan = try resolvePlan(store: store)
-        let opened = try await DeviceCatalog.open(plan, store: store)
+        let opened = try await DeviceCatalog.open(plan, store: store, reconnectGrace: reconnectGrace)
         let substrate = opened.substrate
+        await opened.connected?.connection.setObserver { event in Terminal.writeError("\npnnlab: \(event)\n") }
         var recordedPlan = plan
         recordedPlan.twin = opened.twin
         let trainer = try Trainer(substrate: substrate, method: plan.method, config: plan.trainer, task: opened.task)
@@ -92,6 +97,8 @@ struct Train: AsyncParsableCommand {
         case .failure(let error) where error is CancellationError:
             throw CLIError(
                 "aborted; run \(session.runID) keeps its committed steps: pnnlab train \(device) --resume \(session.runID)")
+        case .failure(let error) where error is LinkError:
+            throw CLIError("\(error); committed steps are kept: pnnlab train \(device) --resume \(session.runID)")
         case .failure(let error): throw error
         case nil: throw CLIError("training ended without a result")
         }

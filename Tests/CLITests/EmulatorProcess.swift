@@ -1,0 +1,59 @@
+import Foundation
+
+/// A `pnnlab emulate crossbar --link PATH` child process, for tests that take the user's
+/// path: a board on a pseudo-terminal in another process.
+final class EmulatorProcess {
+    let child: CLI.Child
+    let link: String
+
+    /// Starts an emulator and waits until its link exists and its first stdout line (the pty) is out.
+    init(link: String, extra: [String] = []) throws {
+        try? FileManager.default.removeItem(atPath: link)
+        child = try CLI.start(["emulate", "crossbar", "--link", link] + extra)
+        self.link = link
+        let up = CLI.waitFor(timeout: 20) {
+            FileManager.default.fileExists(atPath: link) && ((try? String(contentsOf: child.out, encoding: .utf8)) ?? "").contains("\n")
+        }
+        if !up {
+            kill(child.process.processIdentifier, SIGKILL)
+            throw EmulatorFailure(text: "emulator did not come up: \(child.finish().stderr)")
+        }
+    }
+
+    /// The pty path printed on the first line of stdout.
+    var ptyPath: String {
+        ((try? String(contentsOf: child.out, encoding: .utf8)) ?? "").split(separator: "\n").first.map(String.init) ?? ""
+    }
+
+    /// SIGTERM, then wait; returns the exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        if child.process.isRunning { kill(child.process.processIdentifier, SIGTERM) }
+        _ = CLI.waitFor(timeout: 10) { !child.process.isRunning }
+        if child.process.isRunning { kill(child.process.processIdentifier, SIGKILL) }
+        child.process.waitUntilExit()
+        return child.process.terminationStatus
+    }
+
+    /// SIGKILL: the board vanishes as if unplugged.
+    func unplug() {
+        kill(child.process.processIdentifier, SIGKILL)
+        child.process.waitUntilExit()
+    }
+
+    deinit {
+        if child.process.isRunning { kill(child.process.processIdentifier, SIGKILL) }
+    }
+
+    struct EmulatorFailure: Error, CustomStringConvertible {
+        var text: String
+        var description: String { text }
+    }
+
+    /// A fresh directory for links and stores.
+    static func tempDir() -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pnnlab-hw-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.path
+    }
+}
