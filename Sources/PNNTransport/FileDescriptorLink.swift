@@ -121,6 +121,8 @@ final class FDChannel: Sendable {
 
     private func blockingWrite(_ bytes: [UInt8]) -> Result<Void, TransportError> {
         var offset = 0
+        let clock = ContinuousClock()
+        var lastProgress = clock.now
         while offset < bytes.count {
             if isClosing { return .failure(.closed("closed locally")) }
             let n = bytes.withUnsafeBytes { buf in
@@ -128,6 +130,7 @@ final class FDChannel: Sendable {
             }
             if n > 0 {
                 offset += n
+                lastProgress = clock.now
                 continue
             }
             let e = n < 0 ? errno : EAGAIN
@@ -136,6 +139,8 @@ final class FDChannel: Sendable {
             guard e == EAGAIN || e == EWOULDBLOCK else {
                 return .failure(.system(operation: "write", path: path, errno: e))
             }
+            // Nobody is draining the other end: give up rather than hang for ever.
+            if clock.now - lastProgress > writeStallLimit { return .failure(.timeout(writeStallLimit)) }
             var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
             let rc = poll(&pfd, 1, Self.slice)
             if rc > 0, pfd.revents & Int16(POLLHUP | POLLERR) != 0, pfd.revents & Int16(POLLOUT) == 0 {

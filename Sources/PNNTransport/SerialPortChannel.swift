@@ -128,6 +128,8 @@ final class SerialPortChannel: Sendable {
 
     private func blockingWrite(_ bytes: [UInt8]) -> Result<Void, TransportError> {
         var offset = 0
+        let clock = ContinuousClock()
+        var lastProgress = clock.now
         while offset < bytes.count {
             let n = withPort { p in
                 bytes.withUnsafeBytes { buf in sp_nonblocking_write(p, buf.baseAddress! + offset, buf.count - offset) }
@@ -136,9 +138,12 @@ final class SerialPortChannel: Sendable {
             if n.rawValue < 0 { return .failure(failure("write")) }
             if n.rawValue > 0 {
                 offset += Int(n.rawValue)
+                lastProgress = clock.now
                 continue
             }
             guard isOpen else { return .failure(.closed("closed locally")) }
+            // Nobody is draining the other end: give up rather than hang for ever.
+            if clock.now - lastProgress > writeStallLimit { return .failure(.timeout(writeStallLimit)) }
             var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
             let rc = poll(&pfd, 1, Self.slice)
             if rc > 0, pfd.revents & Int16(POLLHUP | POLLERR) != 0, pfd.revents & Int16(POLLOUT) == 0 {

@@ -75,3 +75,7 @@ public enum TransportError: Error, CustomStringConvertible, Equatable, Sendable 
         return "\(Double(us) / 1000) ms"
     }
 }
+
+/// How long a write may make no progress at all (the peer reads nothing) before it fails
+/// with ``TransportError/timeout(_:)`` instead of blocking for ever.
+let writeStallLimit: Duration = .seconds(10)

@@ -31,6 +31,7 @@ enum PNNBench {
                 try forwardBenchmarks(into: &report, quick: quick)
                 try await jacobianBenchmarks(into: &report)
                 try runStoreBenchmarks(into: &report)
+                try await linkBenchmarks(into: &report, quick: quick)
                 markdown = BenchDocument.render(report)
             }
             if let output {
@@ -57,7 +58,7 @@ enum BenchDocument {
         ratios, not absolute numbers, across machines.
 
         \(report.markdown)
-        ## What each figure is
+        \(LinkBenchNotes.markdown)## What each figure is
 
         - **crossbar forward**: `CrossbarPhysics.forward` on a 1024-row × 64-output differential
           twin (1024 × 128 physical devices) with every default non-ideality on (DAC/ADC
@@ -68,6 +69,9 @@ enum BenchDocument {
           divided by the number of parameters.
         - **store**: recording measurement blocks one transaction per step, loading a whole run
           back, against the baselines named in the table.
+        - **link**: see `Sources/pnnbench/LinkBench*.swift` — an emulated crossbar served by
+          `WireServer` on a pty (host: `CrossbarBoard` over `SerialLink` on the slave path) or on
+          an in-memory link with injected faults; raw pty bytes are the same-run baseline.
         """
     }
 

@@ -14,13 +14,12 @@ enum CLI {
         var stderr: String
     }
 
-    /// Run to completion (killed after `timeout` seconds).
-    static func run(_ args: [String], environment: [String: String] = [:], timeout: Double = 300) throws -> Result {
+    /// Run to completion (killed after `timeout` seconds). Waits by sleeping the task, never
+    /// by blocking a thread: the cooperative pool is as wide as the machine (2 here), and
+    /// tests that block it starve every other test in the process.
+    static func run(_ args: [String], environment: [String: String] = [:], timeout: Double = 300) async throws -> Result {
         let p = try start(args, environment: environment)
-        let deadline = Date().addingTimeInterval(timeout)
-        while p.process.isRunning && Date() < deadline { usleep(20_000) }
-        if p.process.isRunning { kill(p.process.processIdentifier, SIGKILL) }
-        p.process.waitUntilExit()
+        try await p.wait(timeout: timeout)
         return p.finish()
     }
 
@@ -34,6 +33,11 @@ enum CLI {
             self.out = out
             self.err = err
         }
+        /// Waits for exit (SIGKILL after `timeout` seconds) without blocking a thread.
+        func wait(timeout: Double) async throws {
+            try await waitForExit(process, timeout: timeout)
+        }
+
         func finish() -> Result {
             Result(
                 status: process.terminationStatus,
@@ -69,12 +73,12 @@ enum CLI {
         return dir.appendingPathComponent("runs.sqlite").path
     }
 
-    /// Poll `condition` every 50 ms for up to `timeout` seconds.
-    static func waitFor(timeout: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+    /// Poll `condition` every 50 ms for up to `timeout` seconds (sleeping the task).
+    static func waitFor(timeout: Double, _ condition: () throws -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if try condition() { return true }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
         }
         return false
     }
@@ -83,4 +87,12 @@ enum CLI {
         guard let line = text.split(separator: "\n").last else { return nil }
         return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
     }
+}
+
+/// Waits for `process` to exit, SIGKILLing it after `timeout` seconds, by sleeping the task.
+func waitForExit(_ process: Process, timeout: Double) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
 }

@@ -7,11 +7,11 @@ final class EmulatorProcess {
     let link: String
 
     /// Starts an emulator and waits until its link exists and its first stdout line (the pty) is out.
-    init(link: String, extra: [String] = []) throws {
+    init(link: String, extra: [String] = []) async throws {
         try? FileManager.default.removeItem(atPath: link)
         child = try CLI.start(["emulate", "crossbar", "--link", link] + extra)
         self.link = link
-        let up = CLI.waitFor(timeout: 20) {
+        let up = try await CLI.waitFor(timeout: 20) {
             FileManager.default.fileExists(atPath: link) && ((try? String(contentsOf: child.out, encoding: .utf8)) ?? "").contains("\n")
         }
         if !up {
@@ -27,18 +27,21 @@ final class EmulatorProcess {
 
     /// SIGTERM, then wait; returns the exit status.
     @discardableResult
-    func stop() -> Int32 {
+    func stop() async -> Int32 {
         if child.process.isRunning { kill(child.process.processIdentifier, SIGTERM) }
-        _ = CLI.waitFor(timeout: 10) { !child.process.isRunning }
-        if child.process.isRunning { kill(child.process.processIdentifier, SIGKILL) }
-        child.process.waitUntilExit()
+        try? await waitForExit(child.process, timeout: 10)
         return child.process.terminationStatus
     }
 
+    /// SIGTERM without waiting (for `defer`).
+    func terminate() {
+        if child.process.isRunning { kill(child.process.processIdentifier, SIGTERM) }
+    }
+
     /// SIGKILL: the board vanishes as if unplugged.
-    func unplug() {
+    func unplug() async {
         kill(child.process.processIdentifier, SIGKILL)
-        child.process.waitUntilExit()
+        try? await waitForExit(child.process, timeout: 10)
     }
 
     deinit {

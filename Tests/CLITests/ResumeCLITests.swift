@@ -6,16 +6,16 @@ import Testing
 struct ResumeCLITests {
     /// Start a long run, SIGKILL it once some steps are committed, resume it: no committed
     /// step is lost or duplicated and the run completes.
-    @Test func resumeAfterSIGKILLLosesNoCommittedStep() throws {
+    @Test func resumeAfterSIGKILLLosesNoCommittedStep() async throws {
         let store = CLI.tempStore()
         let child = try CLI.start([
             "train", "sim:crossbar", "--task", "iris", "--method", "spsa", "--epochs", "400", "--seed", "3", "--store", store,
         ])
         let reader = try RunStore(path: store)
-        let started = CLI.waitFor(timeout: 120) { ((try? reader.steps(runID: 1).count) ?? 0) >= 5 }
+        let started = try await CLI.waitFor(timeout: 120) { ((try? reader.steps(runID: 1).count) ?? 0) >= 5 }
         #expect(started, "no steps committed: \(child.finish().stderr)")
         kill(child.process.processIdentifier, SIGKILL)
-        child.process.waitUntilExit()
+        try await waitForExit(child.process, timeout: 60)
         #expect(child.process.terminationReason == .uncaughtSignal)
 
         let before = try reader.steps(runID: 1)
@@ -23,7 +23,7 @@ struct ResumeCLITests {
         #expect(before.map(\.step) == Array(1...before.count))
         #expect(try reader.run(id: 1).status == .running)
 
-        let resumed = try CLI.run([
+        let resumed = try await CLI.run([
             "train", "sim:crossbar", "--resume", "1", "--epochs", "\(before.last!.epoch + 2)", "--json", "--store", store,
         ])
         #expect(resumed.status == 0, "stderr: \(resumed.stderr)")
@@ -37,15 +37,16 @@ struct ResumeCLITests {
     }
 
     /// SIGINT pauses at a step boundary (exit 130, status paused); resume completes.
-    @Test func ctrlCPausesAndResumeCompletes() throws {
+    @Test func ctrlCPausesAndResumeCompletes() async throws {
         let store = CLI.tempStore()
         let child = try CLI.start([
             "train", "sim:crossbar", "--task", "iris", "--method", "spsa", "--epochs", "400", "--store", store,
         ])
         let reader = try RunStore(path: store)
-        #expect(CLI.waitFor(timeout: 120) { ((try? reader.steps(runID: 1).count) ?? 0) >= 3 })
+        let running = try await CLI.waitFor(timeout: 120) { ((try? reader.steps(runID: 1).count) ?? 0) >= 3 }
+        #expect(running)
         kill(child.process.processIdentifier, SIGINT)
-        let exited = CLI.waitFor(timeout: 60) { !child.process.isRunning }
+        let exited = try await CLI.waitFor(timeout: 60) { !child.process.isRunning }
         #expect(exited)
         let r = child.finish()
         #expect(r.status == 130, "stderr: \(r.stderr)")
@@ -53,7 +54,7 @@ struct ResumeCLITests {
         #expect(try reader.run(id: 1).status == .paused)
         let steps = try reader.steps(runID: 1).count
 
-        let resumed = try CLI.run([
+        let resumed = try await CLI.run([
             "train", "sim:crossbar", "--resume", "1", "--epochs", "\(try reader.steps(runID: 1).last!.epoch + 1)", "--store",
             store,
         ])

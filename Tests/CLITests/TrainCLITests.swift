@@ -4,9 +4,9 @@ import Testing
 
 @Suite("pnnlab train, runs, show, export (real binary)", .serialized)
 struct TrainCLITests {
-    @Test func trainPrintsJSONWithTheDocumentedKeys() throws {
+    @Test func trainPrintsJSONWithTheDocumentedKeys() async throws {
         let store = CLI.tempStore()
-        let r = try CLI.run([
+        let r = try await CLI.run([
             "train", "sim:crossbar", "--task", "iris", "--method", "gauss-newton", "--epochs", "3", "--json", "--store", store,
         ])
         #expect(r.status == 0, "stderr: \(r.stderr)")
@@ -20,18 +20,18 @@ struct TrainCLITests {
         #expect((o["test_accuracy"] as? Double ?? 0) > 0.6)
         #expect((o["measurements"] as? Int ?? 0) > 0)
 
-        let runs = try CLI.run(["runs", "--json", "--store", store])
+        let runs = try await CLI.run(["runs", "--json", "--store", store])
         #expect(runs.status == 0)
         let list = try #require(try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]])
         #expect(list.count == 1)
         #expect(list.first?["status"] as? String == "completed")
 
-        let show = try CLI.run(["show", "1", "--json", "--store", store])
+        let show = try await CLI.run(["show", "1", "--json", "--store", store])
         #expect(show.status == 0)
         let detail = try #require(CLI.json(show.stdout))
         #expect((detail["steps"] as? [[String: Any]])?.isEmpty == false)
 
-        let csv = try CLI.run(["export", "1", "--format", "csv", "--store", store])
+        let csv = try await CLI.run(["export", "1", "--format", "csv", "--store", store])
         #expect(csv.status == 0)
         let lines = csv.stdout.split(separator: "\n")
         #expect(lines.first?.contains("theta_0") == true)
@@ -47,8 +47,8 @@ struct TrainCLITests {
         (["show", "99"], "run 99"),
         (["train", "sim:crossbar", "--task", "iris", "--bogus"], "--bogus"),
     ])
-    func badInputGivesOneLineAndNonZeroExit(args: [String], fragment: String) throws {
-        let r = try CLI.run(args + ["--store", CLI.tempStore()])
+    func badInputGivesOneLineAndNonZeroExit(args: [String], fragment: String) async throws {
+        let r = try await CLI.run(args + ["--store", CLI.tempStore()])
         #expect(r.status != 0)
         let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: true)
         #expect(lines.count == 1, "stderr was: \(r.stderr)")
@@ -57,18 +57,18 @@ struct TrainCLITests {
         #expect(!r.stderr.contains("Fatal error"))
     }
 
-    @Test func badConfigFileNamesTheLine() throws {
+    @Test func badConfigFileNamesTheLine() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pnnlab-cfg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent("run.toml").path
         try "[trainer]\nbatch_size = 8\nlearning_rate = = 2\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let r = try CLI.run(["train", "sim:crossbar", "--task", "iris", "--config", path, "--store", CLI.tempStore()])
+        let r = try await CLI.run(["train", "sim:crossbar", "--task", "iris", "--config", path, "--store", CLI.tempStore()])
         #expect(r.status != 0)
         #expect(r.stderr.split(separator: "\n").count == 1, "stderr was: \(r.stderr)")
         #expect(r.stderr.contains("run.toml:3"), "stderr was: \(r.stderr)")
 
         try "[trainer]\nbatch_sise = 8\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let r2 = try CLI.run(["train", "sim:crossbar", "--task", "iris", "--config", path, "--store", CLI.tempStore()])
+        let r2 = try await CLI.run(["train", "sim:crossbar", "--task", "iris", "--config", path, "--store", CLI.tempStore()])
         #expect(r2.status != 0)
         #expect(r2.stderr.contains("batch_sise"), "stderr was: \(r2.stderr)")
     }

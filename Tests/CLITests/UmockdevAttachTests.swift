@@ -8,9 +8,9 @@ import Testing
     "umockdev: attach and train on /dev/ttyUSB0", .serialized,
     .enabled(if: SerialBed.umockdevPresent, "umockdev-1.0 not found by pkg-config: run scripts/install-deps.sh --with-test-beds"))
 struct UmockdevAttachTests {
-    func underBed(_ args: [String], serial: String = "EMU-7") throws -> SerialBed.Output {
+    func underBed(_ args: [String], serial: String = "EMU-7") async throws -> SerialBed.Output {
         let bed = try SerialBed.binary.get()
-        return try SerialBed.run(
+        return try await SerialBed.run(
             bed,
             [
                 "--tty", "ttyUSB0", "--vid", "0403", "--pid", "6001", "--serial", "PNN0001", "--product", "pnnlab crossbar",
@@ -19,20 +19,20 @@ struct UmockdevAttachTests {
     }
 
     @Test("attach /dev/ttyUSB0 registers the board; train by its name over libserialport; devices shows it answering")
-    func attachThenTrain() throws {
+    func attachThenTrain() async throws {
         let store = CLI.tempStore()
-        let attach = try underBed(["attach", "/dev/ttyUSB0", "--json", "--store", store])
+        let attach = try await underBed(["attach", "/dev/ttyUSB0", "--json", "--store", store])
         #expect(attach.status == 0, "\(attach.stderr)")
         let a = try #require(CLI.json(attach.stdout))
         #expect(a["port"] as? String == "/dev/ttyUSB0")
         #expect(a["serial"] as? String == "EMU-7")
         #expect(a["name"] as? String == "crossbar-1")
 
-        let train = try underBed(["train", "crossbar-1", "--task", "iris", "--epochs", "2", "--json", "--store", store])
+        let train = try await underBed(["train", "crossbar-1", "--task", "iris", "--epochs", "2", "--json", "--store", store])
         #expect(train.status == 0, "\(train.stderr)")
         #expect(CLI.json(train.stdout)?["status"] as? String == "completed")
 
-        let devices = try underBed(["devices", "--json"])
+        let devices = try await underBed(["devices", "--json"])
         #expect(devices.status == 0, "\(devices.stderr)")
         let d = try #require(CLI.json(devices.stdout))
         let ports = try #require(d["serial_ports"] as? [[String: Any]])
@@ -43,10 +43,10 @@ struct UmockdevAttachTests {
     }
 
     @Test("a board with another serial on the registered port is refused, not trained")
-    func differentBoardRefused() throws {
+    func differentBoardRefused() async throws {
         let store = CLI.tempStore()
-        #expect(try underBed(["attach", "/dev/ttyUSB0", "--store", store]).status == 0)
-        let r = try underBed(["train", "crossbar-1", "--task", "iris", "--epochs", "1", "--store", store], serial: "EMU-8")
+        #expect(try await underBed(["attach", "/dev/ttyUSB0", "--store", store]).status == 0)
+        let r = try await underBed(["train", "crossbar-1", "--task", "iris", "--epochs", "1", "--store", store], serial: "EMU-8")
         #expect(r.status != 0)
         #expect(r.stderr.contains("registered with serial EMU-7"), "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1)

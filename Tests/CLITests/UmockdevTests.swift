@@ -32,10 +32,30 @@ enum SerialBed {
         var stderr: String
     }
 
-    static func sh(_ command: String) throws -> Output { try run("/bin/sh", ["-c", command]) }
+    /// Synchronous, for the one-time setup (compiling the bed); tests use ``run(_:_:timeout:)``.
+    static func sh(_ command: String) throws -> Output {
+        let p = try launch("/bin/sh", ["-c", command])
+        p.process.waitUntilExit()
+        return p.collect()
+    }
 
-    /// Run `executable` to completion (killed after `timeout` seconds), output via temp files.
-    static func run(_ executable: String, _ args: [String], timeout: Double = 120) throws -> Output {
+    struct Launched {
+        var process: Process
+        var out: URL
+        var err: URL
+
+        func collect() -> Output {
+            defer {
+                try? FileManager.default.removeItem(at: out)
+                try? FileManager.default.removeItem(at: err)
+            }
+            return Output(
+                status: process.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        }
+    }
+
+    static func launch(_ executable: String, _ args: [String]) throws -> Launched {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
@@ -51,23 +71,20 @@ enum SerialBed {
         p.standardError = try FileHandle(forWritingTo: err)
         p.standardInput = FileHandle.nullDevice
         try p.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while p.isRunning && Date() < deadline { usleep(20_000) }
-        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-        p.waitUntilExit()
-        defer {
-            try? FileManager.default.removeItem(at: out)
-            try? FileManager.default.removeItem(at: err)
-        }
-        return Output(
-            status: p.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        return Launched(process: p, out: out, err: err)
+    }
+
+    /// Run `executable` to completion (killed after `timeout` seconds), output via temp files.
+    static func run(_ executable: String, _ args: [String], timeout: Double = 120) async throws -> Output {
+        let p = try launch(executable, args)
+        try await waitForExit(p.process, timeout: timeout)
+        return p.collect()
     }
 
     /// Run `pnnlab ARGS` under a bed declaring 0403:6001 PNN0001 as /dev/ttyUSB0 and USB 001/002.
-    static func pnnlab(_ args: [String]) throws -> Output {
+    static func pnnlab(_ args: [String]) async throws -> Output {
         let bed = try binary.get()
-        return try run(
+        return try await run(
             bed,
             ["--tty", "ttyUSB0", "--vid", "0403", "--pid", "6001", "--serial", "PNN0001", "--product", "pnnlab crossbar", "--"]
                 + [CLI.binary.path] + args)
@@ -78,21 +95,21 @@ enum SerialBed {
     "umockdev test bed (serial-bed)", .serialized,
     .enabled(if: SerialBed.umockdevPresent, "umockdev-1.0 not found by pkg-config: run scripts/install-deps.sh --with-test-beds"))
 struct UmockdevTests {
-    @Test func bedCompiles() throws {
+    @Test func bedCompiles() async throws {
         _ = try SerialBed.binary.get()
     }
 
     /// sp_open on the mocked /dev/ttyUSB0 (modem ioctls answered by the bed), VID/PID/serial
     /// read back, 12 bytes echoed through libserialport, and libusb lists the USB device.
-    @Test func selfTestOpensThePortWithLibserialportAndEchoes() throws {
-        let r = try SerialBed.run(try SerialBed.binary.get(), ["--self-test"])
+    @Test func selfTestOpensThePortWithLibserialportAndEchoes() async throws {
+        let r = try await SerialBed.run(try SerialBed.binary.get(), ["--self-test"])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         #expect(r.stdout.contains("self-test ok: sp_open /dev/ttyUSB0"))
         #expect(r.stdout.contains("libusb lists the device"))
     }
 
-    @Test func devicesJSONListsTheMockedAdapter() throws {
-        let r = try SerialBed.pnnlab(["devices", "--json"])
+    @Test func devicesJSONListsTheMockedAdapter() async throws {
+        let r = try await SerialBed.pnnlab(["devices", "--json"])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         let o = try #require(CLI.json(r.stdout), "stdout: \(r.stdout)")
         let ports = try #require(o["serial_ports"] as? [[String: Any]])
@@ -114,8 +131,8 @@ struct UmockdevTests {
         #expect(dev["bulk_out"] as? Int == 0x01)
     }
 
-    @Test func devicesTableShowsTheMockedAdapter() throws {
-        let r = try SerialBed.pnnlab(["devices"])
+    @Test func devicesTableShowsTheMockedAdapter() async throws {
+        let r = try await SerialBed.pnnlab(["devices"])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         let line = r.stdout.split(separator: "\n").first { $0.hasPrefix("/dev/ttyUSB0") }
         let row = try #require(line.map(String.init), "stdout: \(r.stdout)")
@@ -123,8 +140,8 @@ struct UmockdevTests {
         #expect(r.stdout.contains("001/002"))
     }
 
-    @Test func bedRejectsAnEmptyCommandLine() throws {
-        let r = try SerialBed.run(try SerialBed.binary.get(), [])
+    @Test func bedRejectsAnEmptyCommandLine() async throws {
+        let r = try await SerialBed.run(try SerialBed.binary.get(), [])
         #expect(r.status == 2)
         #expect(r.stderr.contains("nothing to run"))
     }
