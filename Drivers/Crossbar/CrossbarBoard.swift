@@ -18,6 +18,15 @@ public actor CrossbarBoard: Substrate {
     private var lastTargets: [Double]?
     private var slots: [Matrix?] = Array(repeating: nil, count: CrossbarCommand.inputSlots)
     private var nextSlot = 0
+    /// Request sizes in force. They start at the board's limits and are halved whenever a
+    /// request times out, so a noisy link (where long frames rarely arrive intact) still
+    /// makes progress with shorter frames instead of failing.
+    private var vectorsPerRequest: Int
+    private var targetsPerRequest: Int
+    private var valuesPerRead = 511
+    private var bytesPerLoad = 4_073
+    /// Times the request sizes were halved after timeouts.
+    public private(set) var shrinks = 0
     /// Read voltage used for conductance read-backs, V.
     public nonisolated let readVoltage: Double
 
@@ -35,6 +44,8 @@ public actor CrossbarBoard: Substrate {
         self.geometry = geometry
         self.isEmulator = emulator
         self.readVoltage = min(0.2, geometry.vReadMax)
+        self.vectorsPerRequest = geometry.maxBatch
+        self.targetsPerRequest = geometry.maxTargets
         self.descriptor = geometry.substrateDescriptor(
             identity: DeviceIdentity(family: hello.family, model: hello.model, serial: hello.serial, firmware: hello.firmware),
             capabilities: caps)
@@ -59,11 +70,20 @@ public actor CrossbarBoard: Substrate {
 
     public func uncheckedMeasure(_ inputs: Matrix) async throws -> Matrix {
         try await withReconnect { client in
-            let slot = try await self.load(inputs, on: client)
-            let payload = try await client.request(
-                CrossbarCommand.measure, payload: Self.slotPayload(slot, repeats: 1), retry: .idempotent,
-                timeout: self.timeout(vectors: inputs.rows))
-            return try Self.outputs(payload, rows: inputs.rows, cols: self.geometry.outputs, request: "measure")
+            var out = Matrix(rows: inputs.rows, cols: self.geometry.outputs)
+            var first = 0
+            while first < inputs.rows {
+                let n = min(self.vectorsPerRequest, inputs.rows - first)
+                let batch = n == inputs.rows ? inputs : inputs.rowSlice(first, n)
+                let slot = try await self.load(batch, on: client)
+                let payload = try await client.request(
+                    CrossbarCommand.measure, payload: Self.slotPayload(slot, repeats: 1), retry: .idempotent,
+                    timeout: self.timeout(vectors: n))
+                let m = try Self.outputs(payload, rows: n, cols: self.geometry.outputs, request: "measure")
+                for r in 0..<n { for c in 0..<self.geometry.outputs { out[first + r, c] = m[r, c] } }
+                first += n
+            }
+            return out
         }
     }
 
@@ -105,7 +125,7 @@ public actor CrossbarBoard: Substrate {
         var tickets: [WireClient.Ticket] = []
         var first = 0
         while first < targets.count {
-            let n = min(geometry.maxTargets, targets.count - first)
+            let n = min(targetsPerRequest, targets.count - first)
             var w = PayloadWriter()
             w.u32(UInt32(first))
             w.u16(UInt16(n))
@@ -119,7 +139,7 @@ public actor CrossbarBoard: Substrate {
     }
 
     private func readAll(on client: WireClient) async throws -> [Double] {
-        let perRequest = max(1, 511 / geometry.columns)
+        let perRequest = max(1, valuesPerRead / geometry.columns)
         var tickets: [(WireClient.Ticket, Int)] = []
         var row = 0
         while row < geometry.rows {
@@ -153,7 +173,7 @@ public actor CrossbarBoard: Substrate {
         let slot = nextSlot
         nextSlot = (nextSlot + 1) % slots.count
         slots[slot] = nil
-        let perRequest = max(1, (4_089 - 16) / (8 * geometry.rows))
+        let perRequest = max(1, bytesPerLoad / (8 * geometry.rows))
         var tickets: [WireClient.Ticket] = []
         var first = 0
         while first < inputs.rows {
@@ -183,6 +203,8 @@ public actor CrossbarBoard: Substrate {
                     delivered += 1
                 }
                 break
+            } catch LinkError.timedOut where shrink() {
+                continue
             } catch let error as LinkError where error.isConnectionLoss && reconnects < 5 {
                 reconnects += 1
                 do {
@@ -214,7 +236,7 @@ public actor CrossbarBoard: Substrate {
             var parts: [(WireClient.Ticket, Int)] = []
             var first = 0
             while first < probe.inputs.rows {
-                let n = min(geometry.maxBatch, probe.inputs.rows - first)
+                let n = min(vectorsPerRequest, probe.inputs.rows - first)
                 let batch = n == probe.inputs.rows ? probe.inputs : probe.inputs.rowSlice(first, n)
                 let slot = try await load(batch, on: client)
                 var w = PayloadWriter()
@@ -262,6 +284,8 @@ public actor CrossbarBoard: Substrate {
             let client = await connection.client
             do {
                 return try await body(client)
+            } catch LinkError.timedOut where shrink() {
+                continue
             } catch let error as LinkError where error.isConnectionLoss && reconnects < 5 {
                 reconnects += 1
                 try await recover(after: error)
@@ -274,6 +298,19 @@ public actor CrossbarBoard: Substrate {
         let client = try await connection.reconnect(after: error)
         slots = Array(repeating: nil, count: slots.count)
         if let targets = lastTargets { try await program(targets, on: client) }
+    }
+
+    /// Halves the request sizes after a timeout; false once they are at their floor (then the
+    /// timeout is treated as a lost link).
+    private func shrink() -> Bool {
+        guard bytesPerLoad > 256 || vectorsPerRequest > 1 || targetsPerRequest > 8 || valuesPerRead > 32 else { return false }
+        bytesPerLoad = max(256, bytesPerLoad / 2)
+        vectorsPerRequest = max(1, vectorsPerRequest / 2)
+        targetsPerRequest = max(8, targetsPerRequest / 2)
+        valuesPerRead = max(32, valuesPerRead / 2)
+        slots = Array(repeating: nil, count: slots.count)
+        shrinks += 1
+        return true
     }
 
     private func timeout(vectors: Int) -> Double { max(0.2, Double(vectors) * 0.002) }
