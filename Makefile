@@ -2,7 +2,7 @@
 SWIFT      ?= swift
 BIN        := .build/release/pnnlab
 
-.PHONY: deps deps-test build demo test bench results format lint clean
+.PHONY: deps deps-test build demo test bench results fuzz format lint clean
 
 deps:
 	@scripts/install-deps.sh
@@ -31,6 +31,10 @@ bench: deps
 results: build
 	$(SWIFT) build -c release --product pnnbench
 	.build/release/pnnbench --results --output docs/results.md
+
+# libFuzzer over the wire decoder (FUZZ_SECONDS, default 60); fails on any crash or invariant break.
+fuzz:
+	@Fuzz/run.sh
 
 format:
 	$(SWIFT) format --in-place --recursive Package.swift Sources Tests
