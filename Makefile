@@ -37,10 +37,10 @@ fuzz:
 	@Fuzz/run.sh
 
 format:
-	$(SWIFT) format --in-place --recursive Package.swift Sources Tests
+	$(SWIFT) format --in-place --recursive Package.swift Sources Drivers Tests
 
 lint:
-	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
+	$(SWIFT) format lint --strict --recursive Package.swift Sources Drivers Tests
 
 clean:
 	rm -rf .build out

@@ -248,9 +248,11 @@ public actor CrossbarBoard: Substrate {
                     w.f64(change.value)
                 }
                 parts.append(
-                    (try await client.submit(
-                        CrossbarCommand.probe, payload: w.bytes, retry: .deduplicated,
-                        timeout: timeout(vectors: n * probe.repeats)), n))
+                    (
+                        try await client.submit(
+                            CrossbarCommand.probe, payload: w.bytes, retry: .deduplicated,
+                            timeout: timeout(vectors: n * probe.repeats)), n
+                    ))
                 first += n
             }
             pending.append(PendingProbe(probe: probe, parts: parts))

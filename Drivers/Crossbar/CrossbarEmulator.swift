@@ -168,7 +168,8 @@ public actor CrossbarEmulator: DeviceEndpoint {
         for _ in 0..<n { pairs.append((Int(try r.u32("index")), try r.f64("target"))) }
         for (index, target) in pairs {
             guard index < geometry.devices else {
-                throw PayloadError.invalidValue(field: "index", reason: "device \(index) does not exist (\(geometry.devices) devices)")
+                throw PayloadError.invalidValue(
+                    field: "index", reason: "device \(index) does not exist (\(geometry.devices) devices)")
             }
             try checkTarget(target)
         }
@@ -193,7 +194,8 @@ public actor CrossbarEmulator: DeviceEndpoint {
         let total = Int(try r.u16("total")), first = Int(try r.u16("first")), n = Int(try r.u16("n"))
         guard slot < slots.count else { throw PayloadError.invalidValue(field: "slot", reason: "slots are 0…\(slots.count - 1)") }
         guard total >= 1, total <= geometry.maxBatch, first + n <= total else {
-            throw PayloadError.invalidValue(field: "total", reason: "batch of \(total) (max \(geometry.maxBatch)), vectors \(first)+\(n)")
+            throw PayloadError.invalidValue(
+                field: "total", reason: "batch of \(total) (max \(geometry.maxBatch)), vectors \(first)+\(n)")
         }
         let values = try r.f64s(n * geometry.rows, field: "v")
         for v in values { try checkInput(v) }
@@ -264,7 +266,8 @@ public actor CrossbarEmulator: DeviceEndpoint {
     private func queueTargets(_ r: inout PayloadReader) throws -> [UInt8] {
         let first = Int(try r.u32("first")), n = Int(try r.u16("n"))
         guard n <= geometry.maxTargets, first + n <= geometry.devices else {
-            throw PayloadError.invalidValue(field: "first", reason: "targets \(first)+\(n) do not fit \(geometry.devices) devices")
+            throw PayloadError.invalidValue(
+                field: "first", reason: "targets \(first)+\(n) do not fit \(geometry.devices) devices")
         }
         let values = try r.f64s(n, field: "target")
         for v in values { try checkTarget(v) }

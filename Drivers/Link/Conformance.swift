@@ -161,7 +161,9 @@ public enum ConformanceSuite {
             results.append(
                 ConformanceResult(
                     name: "hello", requirement: "§7", passed: true,
-                    detail: "protocol 1, \(hello.family)/\(hello.model) \(hello.serial), schema 0x\(String(hello.schemaHash, radix: 16))"))
+                    detail:
+                        "protocol 1, \(hello.family)/\(hello.model) \(hello.serial), schema 0x\(String(hello.schemaHash, radix: 16))"
+                ))
         } catch {
             results.append(ConformanceResult(name: "hello", requirement: "§7", passed: false, detail: error.description))
             return results

@@ -18,7 +18,9 @@ enum WireChecks {
                 tickets.append((try await c.client.submit(.ping, payload: payload, retry: .idempotent), payload))
             }
             for (t, payload) in tickets {
-                guard try await c.client.reply(to: t) == payload else { throw ConformanceFailure("a reply matched the wrong request") }
+                guard try await c.client.reply(to: t) == payload else {
+                    throw ConformanceFailure("a reply matched the wrong request")
+                }
             }
             return "32 pings, 8 in flight, every reply matched its request"
         },

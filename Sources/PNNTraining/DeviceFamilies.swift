@@ -1,9 +1,9 @@
-import Foundation
 import CrossbarDriver
+import Foundation
 import PNNCore
 import PNNLink
-import PNNTransport
 import PNNStore
+import PNNTransport
 import PNNWire
 
 /// The device families this pnnlab can drive — one line per family.
@@ -107,7 +107,8 @@ extension DeviceCatalog {
         let chosen: String
         if let name {
             guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("sim:"), !name.hasPrefix("usb:") else {
-                throw TrainingError.invalidConfig("device name '\(name)' may not be empty, contain '/' or start with sim: or usb:")
+                throw TrainingError.invalidConfig(
+                    "device name '\(name)' may not be empty, contain '/' or start with sim: or usb:")
             }
             chosen = name
         } else if let existing = try store.devices().first(where: {

@@ -95,7 +95,8 @@ final class LibusbBulkBackend: UsbBulkBackend, @unchecked Sendable {
         t.pointee.dev_handle = handle
         t.pointee.endpoint = endpointOut
         t.pointee.type = UInt8(LIBUSB_TRANSFER_TYPE_BULK.rawValue)
-        t.pointee.timeout = UInt32(max(1, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+        t.pointee.timeout = UInt32(
+            max(1, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
         t.pointee.buffer = buffer.assumingMemoryBound(to: UInt8.self)
         t.pointee.length = Int32(bytes.count)
         t.pointee.callback = transferDone

@@ -88,7 +88,8 @@ final class LibSerialPortLink: Transport {
         if exclusive {
             if flock(fd, LOCK_EX | LOCK_NB) != 0 {
                 let e = errno
-                throw fail((e == EWOULDBLOCK || e == EAGAIN) ? .busy(path: path) : .system(operation: "flock", path: path, errno: e))
+                throw fail(
+                    (e == EWOULDBLOCK || e == EAGAIN) ? .busy(path: path) : .system(operation: "flock", path: path, errno: e))
             }
             _ = ioctl(fd, UInt(TIOCEXCL))
         }

@@ -179,7 +179,11 @@ public enum UsbDevices {
                 for e in 0..<Int(alt.bNumEndpoints) {
                     let ep = alt.endpoint[e]
                     guard ep.bmAttributes & 0x03 == UInt8(LIBUSB_TRANSFER_TYPE_BULK.rawValue) else { continue }
-                    if ep.bEndpointAddress & 0x80 != 0 { bulkIn = bulkIn ?? ep.bEndpointAddress } else { bulkOut = bulkOut ?? ep.bEndpointAddress }
+                    if ep.bEndpointAddress & 0x80 != 0 {
+                        bulkIn = bulkIn ?? ep.bEndpointAddress
+                    } else {
+                        bulkOut = bulkOut ?? ep.bEndpointAddress
+                    }
                 }
                 if let bulkIn, let bulkOut {
                     info.bulkInterface = Int(alt.bInterfaceNumber)

@@ -82,7 +82,9 @@ struct LinkBenchRig {
             port: path, family: CrossbarFamily.family, schemaHash: CrossbarCommand.schemaHash, grace: 1,
             configuration: client,
             opener: { () async throws(LinkError) -> any Transport in
-                do throws(TransportError) { return try SerialLink.open(path: path, baud: 115_200) } catch { throw .transport(error) }
+                do throws(TransportError) { return try SerialLink.open(path: path, baud: 115_200) } catch {
+                    throw .transport(error)
+                }
             })
         let board = try CrossbarBoard(connection: connection)
         return LinkBenchRig(
@@ -221,19 +223,21 @@ func linkThroughputBenchmarks(into report: inout BenchReport, notes: inout LinkB
     let ratio = s.bytesPerSecond / rawRate
     notes.verdict(
         "streamed measurement payload ≥ 80 % of raw pty byte rate",
-        String(format: "%.1f MB/s vs raw %.1f MB/s = %@ (%d frames, %d lost)", s.bytesPerSecond / 1e6, rawRate / 1e6,
-               pctString(ratio), s.frames, s.lost),
+        String(
+            format: "%.1f MB/s vs raw %.1f MB/s = %@ (%d frames, %d lost)", s.bytesPerSecond / 1e6, rawRate / 1e6,
+            pctString(ratio), s.frames, s.lost),
         ratio >= 0.8 && s.lost == 0)
 
     // Where the time goes: the emulator's forward alone, and the frame encoding alone.
     var physics = try CrossbarPhysics(config: config)
     let fwd = bestTime(repeats: 3) { for _ in 0..<1_000 { _ = physics.forward(x) } } / 1_000
     let payload = [UInt8](repeating: 0x3C, count: frameBytes + 1)
-    let enc = try bestTime(repeats: 3) {
-        for k in 0..<1_000 {
-            _ = try Frame(type: .streamData, seq: UInt16(k), flags: .stream, payload: payload).encoded()
-        }
-    } / 1_000
+    let enc =
+        try bestTime(repeats: 3) {
+            for k in 0..<1_000 {
+                _ = try Frame(type: .streamData, seq: UInt16(k), flags: .stream, payload: payload).encoded()
+            }
+        } / 1_000
     let wire = try Frame(type: .streamData, seq: 1, flags: .stream, payload: payload).encoded()
     var decoder = FrameDecoder()
     var decodedFrames = 0
@@ -291,7 +295,8 @@ func linkThroughputBenchmarks(into report: inout BenchReport, notes: inout LinkB
         baselineName: "stop-and-wait", goal: "—")
     notes.remark(
         String(
-            format: "Ping over the pty: %.0f µs per stop-and-wait round trip; %.0f pipelined round trips/s (%.0f frames/s both ways).",
+            format:
+                "Ping over the pty: %.0f µs per stop-and-wait round trip; %.0f pipelined round trips/s (%.0f frames/s both ways).",
             rtt * 1e6, pipelined, 2 * pipelined))
     await rig.stop()
 }
@@ -338,8 +343,9 @@ func linkPipeliningBenchmarks(into report: inout BenchReport, notes: inout LinkB
         baseline: stopWait.seconds * 1e3, baselineName: "stop-and-wait (window 1)", goal: "≤ 1.2 × P × 1 ms = 307 ms")
     notes.verdict(
         "FD Jacobian, P = 256, 1 ms/request, pipelined ≤ 1.2 × P × 1 ms (307 ms)",
-        String(format: "%.0f ms pipelined (%.2f ms/parameter); stop-and-wait %.0f ms", piped.seconds * 1e3,
-               piped.seconds * 1e3 / 256, stopWait.seconds * 1e3),
+        String(
+            format: "%.0f ms pipelined (%.2f ms/parameter); stop-and-wait %.0f ms", piped.seconds * 1e3,
+            piped.seconds * 1e3 / 256, stopWait.seconds * 1e3),
         piped.seconds <= target)
     let pipedL = try await run(window: 8, latency: .milliseconds(1))
     let stopWaitL = try await run(window: 1, latency: .milliseconds(1))
@@ -349,7 +355,8 @@ func linkPipeliningBenchmarks(into report: inout BenchReport, notes: inout LinkB
         goal: "≤ 1.2 × P × 1 ms = 307 ms")
     notes.verdict(
         "same with 1 ms injected link latency: pipelined ≤ 307 ms",
-        String(format: "%.0f ms pipelined; stop-and-wait %.0f ms (pipelining ×%.1f)", pipedL.seconds * 1e3,
-               stopWaitL.seconds * 1e3, stopWaitL.seconds / pipedL.seconds),
+        String(
+            format: "%.0f ms pipelined; stop-and-wait %.0f ms (pipelining ×%.1f)", pipedL.seconds * 1e3,
+            stopWaitL.seconds * 1e3, stopWaitL.seconds / pipedL.seconds),
         pipedL.seconds <= target)
 }

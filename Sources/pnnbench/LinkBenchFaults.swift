@@ -86,7 +86,8 @@ func faultSession(
                 tally.wrong += 1
                 if shown < 5 {
                     shown += 1
-                    let line = "reply to \(entry.0.type): expected \(hex(entry.1)) (\(entry.1.count) B), got \(hex(got)) (\(got.count) B)"
+                    let line =
+                        "reply to \(entry.0.type): expected \(hex(entry.1)) (\(entry.1.count) B), got \(hex(got)) (\(got.count) B)"
                     tally.wrongExamples.append(line)
                     FileHandle.standardError.write(Data("wrong \(line)\n".utf8))
                 }
@@ -101,7 +102,9 @@ func faultSession(
     while tally.requests < roundTrips && linkNow() - t0 < budget * 0.7 {
         let entry: (WireClient.Ticket, [UInt8])
         if i % 8 == 7 {
-            entry = (try await client.submit(CrossbarCommand.measure, payload: measurePayload, retry: .idempotent), expectedMeasure)
+            entry = (
+                try await client.submit(CrossbarCommand.measure, payload: measurePayload, retry: .idempotent), expectedMeasure
+            )
         } else {
             var p = PayloadWriter()
             p.u32(UInt32(truncatingIfNeeded: i))
@@ -221,7 +224,8 @@ func linkFaultBenchmarks(into report: inout BenchReport, notes: inout LinkBenchN
     report.add(
         "link faults: stream frames", Double(tally.streamFramesExpected) / max(streamSeconds, 1e-9), unit: "frames/s",
         baseline: cleanStream, baselineName: "same on a clean memory link")
-    report.add("link faults: delivered with wrong content", Double(tally.wrong + tally.streamFramesWrong), unit: "frames", goal: "0")
+    report.add(
+        "link faults: delivered with wrong content", Double(tally.wrong + tally.streamFramesWrong), unit: "frames", goal: "0")
     report.add("link faults: retransmitted attempts", Double(stats.requests.retransmissions), unit: "frames")
     report.add("link faults: requests timed out and reported", Double(tally.timedOut), unit: "requests")
     report.add(

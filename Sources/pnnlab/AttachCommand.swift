@@ -44,7 +44,8 @@ struct Attach: AsyncParsableCommand {
                 "name": registered, "port": address.description, "family": d.identity.family, "model": d.identity.model,
                 "serial": d.identity.serial, "firmware": d.identity.firmware, "emulator": device.isEmulator,
                 "schema_hash": String(format: "0x%08X", device.hello.schemaHash),
-                "parameters": d.parameters.count, "parameter_range": [d.parameters.lower.min() ?? 0, d.parameters.upper.max() ?? 0],
+                "parameters": d.parameters.count,
+                "parameter_range": [d.parameters.lower.min() ?? 0, d.parameters.upper.max() ?? 0],
                 "parameter_unit": d.parameters.unit.symbol, "inputs": d.inputs.count,
                 "input_range": [d.inputs.lower, d.inputs.upper], "input_unit": d.inputs.unit.symbol,
                 "outputs": d.outputs.count, "output_unit": d.outputs.unit.symbol, "max_batch": d.maxBatch,
@@ -60,8 +61,11 @@ struct Attach: AsyncParsableCommand {
         print(
             Table.keyValue([
                 ("name", registered), ("port", address.description),
-                ("board", "\(d.identity.family)/\(d.identity.model) serial \(d.identity.serial)"
-                    + (device.isEmulator ? " (emulator)" : "")),
+                (
+                    "board",
+                    "\(d.identity.family)/\(d.identity.model) serial \(d.identity.serial)"
+                        + (device.isEmulator ? " (emulator)" : "")
+                ),
                 ("firmware", d.identity.firmware), ("schema", String(format: "0x%08X", device.hello.schemaHash)),
             ]))
         print("")
@@ -74,7 +78,10 @@ struct Attach: AsyncParsableCommand {
                         "\(fmt(d.parameters.lower.min() ?? 0)) … \(fmt(d.parameters.upper.max() ?? 0))", d.parameters.unit.symbol,
                     ],
                     ["inputs", "\(d.inputs.count)", "\(fmt(d.inputs.lower)) … \(fmt(d.inputs.upper))", d.inputs.unit.symbol],
-                    ["outputs", "\(d.outputs.count)", "\(fmt(d.outputs.lower)) … \(fmt(d.outputs.upper))", d.outputs.unit.symbol],
+                    [
+                        "outputs", "\(d.outputs.count)", "\(fmt(d.outputs.lower)) … \(fmt(d.outputs.upper))",
+                        d.outputs.unit.symbol,
+                    ],
                 ]))
         print("")
         let caps = d.capabilities.names
@@ -84,10 +91,17 @@ struct Attach: AsyncParsableCommand {
                 ("max batch", "\(d.maxBatch)"),
                 ("round trip", String(format: "%.3f ms", health.roundTrip * 1000)),
                 ("pipelined", String(format: "%.0f requests/s", health.requestsPerSecond)),
-                ("stream", String(format: "%.1f kB/s, %.0f frames/s, %d lost", health.streamBytesPerSecond / 1000,
-                    health.streamFramesPerSecond, health.streamFramesLost)),
+                (
+                    "stream",
+                    String(
+                        format: "%.1f kB/s, %.0f frames/s, %d lost", health.streamBytesPerSecond / 1000,
+                        health.streamFramesPerSecond, health.streamFramesLost)
+                ),
                 ("outputs at +10% input", health.outputs.map(fmt).joined(separator: " ") + " \(health.outputUnit)"),
-                ("board counters", health.counters.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")),
+                (
+                    "board counters",
+                    health.counters.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                ),
             ]))
         Terminal.writeError("registered as '\(registered)': pnnlab train \(registered) --task iris\n")
     }

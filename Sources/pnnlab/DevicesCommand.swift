@@ -1,7 +1,7 @@
 import ArgumentParser
+import Foundation
 import PNNLink
 import PNNTraining
-import Foundation
 import PNNTransport
 
 /// Says whether a pnnlab board answers on a serial port (the "board" column).

@@ -12,7 +12,8 @@ final class EmulatorProcess {
         child = try CLI.start(["emulate", "crossbar", "--link", link] + extra)
         self.link = link
         let up = try await CLI.waitFor(timeout: 20) {
-            FileManager.default.fileExists(atPath: link) && ((try? String(contentsOf: child.out, encoding: .utf8)) ?? "").contains("\n")
+            FileManager.default.fileExists(atPath: link)
+                && ((try? String(contentsOf: child.out, encoding: .utf8)) ?? "").contains("\n")
         }
         if !up {
             kill(child.process.processIdentifier, SIGKILL)

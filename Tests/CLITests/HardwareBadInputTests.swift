@@ -4,7 +4,8 @@ import Testing
 /// Every way attaching a board goes wrong gets one line on stderr and a non-zero exit.
 @Suite("Hardware path: bad input, one clear line each", .serialized)
 struct HardwareBadInputTests {
-    func expectOneLine(_ args: [String], contains phrase: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    func expectOneLine(_ args: [String], contains phrase: String, sourceLocation: SourceLocation = #_sourceLocation) async throws
+    {
         let r = try await CLI.run(args, timeout: 60)
         #expect(r.status != 0, "exit status", sourceLocation: sourceLocation)
         let lines = r.stderr.split(separator: "\n")

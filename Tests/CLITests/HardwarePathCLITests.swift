@@ -79,7 +79,9 @@ struct HardwarePathCLITests {
         let training = try CLI.start([
             "train", emulator.link, "--task", "iris", "--epochs", "8", "--reconnect-grace", "0.5", "--store", store,
         ])
-        _ = try await CLI.waitFor(timeout: 60) { ((try? String(contentsOf: training.err, encoding: .utf8)) ?? "").contains("step 8/") }
+        _ = try await CLI.waitFor(timeout: 60) {
+            ((try? String(contentsOf: training.err, encoding: .utf8)) ?? "").contains("step 8/")
+        }
         await emulator.unplug()
         _ = try await CLI.waitFor(timeout: 60) { !training.process.isRunning }
         let first = training.finish()

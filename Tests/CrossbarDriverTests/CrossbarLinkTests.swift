@@ -63,7 +63,8 @@ struct CrossbarLinkTests {
         for p in 0..<40 {
             let index = p * 3
             probes.append(
-                Probe(id: p, changes: [ParameterChange(index: index, value: min(base[index] + 1, d.parameters.upper[index]))],
+                Probe(
+                    id: p, changes: [ParameterChange(index: index, value: min(base[index] + 1, d.parameters.upper[index]))],
                     inputs: inputs))
         }
         var ids: [Int] = []
@@ -85,7 +86,8 @@ struct CrossbarLinkTests {
         for k in 0..<2_000 {
             do {
                 if k % 2 == 0 {
-                    var theta = [Double](repeating: (d.parameters.lower[0] + d.parameters.upper[0]) / 2, count: d.parameters.count)
+                    var theta = [Double](
+                        repeating: (d.parameters.lower[0] + d.parameters.upper[0]) / 2, count: d.parameters.count)
                     theta[Int(rng.next() % UInt64(theta.count))] = d.parameters.upper[0] * (1 + rng.uniform()) + 1e-6
                     _ = try await e.board.setParameters(theta)
                 } else {
