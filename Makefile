@@ -25,7 +25,9 @@ test: deps-test
 # Speed and memory figures with same-run baselines; rewrites docs/benchmarks.md.
 bench: deps
 	$(SWIFT) build -c release --product pnnbench
+	$(SWIFT) build -c release --product pnnlab
 	.build/release/pnnbench --output docs/benchmarks.md
+	BIN=$(BIN) scripts/unplug-soak.sh >> docs/benchmarks.md
 
 # Accuracy tables over seeds on the twins; rewrites docs/results.md.
 results: build
