@@ -55,6 +55,11 @@ public actor CrossbarEmulator: DeviceEndpoint {
     }
 
     public func handle(_ type: FrameType, payload: [UInt8], push: StreamPusher) async throws(ErrorReply) -> [UInt8] {
+        if let expected = expectedLength(type, payload), expected != payload.count {
+            throw ErrorReply(
+                code: .badPayload,
+                message: "\(CrossbarCommand.name(of: type)) payload is \(payload.count) bytes, expected \(expected)")
+        }
         var r = PayloadReader(payload)
         do throws {
             let reply = try await dispatch(type, &r, push: push)
@@ -108,6 +113,26 @@ public actor CrossbarEmulator: DeviceEndpoint {
             return []
         default:
             throw Refusal(.unknownCommand, "type \(type) is not a crossbar command")
+        }
+    }
+
+    /// The exact payload length of a request, from its count fields, so a malformed request
+    /// is refused before anything is executed (nil: unknown type or too short to tell).
+    private func expectedLength(_ type: FrameType, _ p: [UInt8]) -> Int? {
+        func u16(at i: Int) -> Int? { p.count >= i + 2 ? Int(p[i]) | Int(p[i + 1]) << 8 : nil }
+        switch type {
+        case CrossbarCommand.identify, CrossbarCommand.execute, CrossbarCommand.safeState: return 0
+        case CrossbarCommand.configure: return geometry.rows + geometry.columns
+        case CrossbarCommand.read: return 16
+        case CrossbarCommand.pulse: return 20
+        case CrossbarCommand.pulseRead: return 28
+        case CrossbarCommand.programVerify: return u16(at: 0).map { 2 + 12 * $0 }
+        case CrossbarCommand.loadInputs: return u16(at: 5).map { 7 + 8 * $0 * geometry.rows }
+        case CrossbarCommand.measure: return 3
+        case CrossbarCommand.probe: return u16(at: 3).map { 5 + 12 * $0 }
+        case CrossbarCommand.queueTargets: return u16(at: 4).map { 6 + 8 * $0 }
+        case CrossbarCommand.streamMeasure: return 7
+        default: return nil
         }
     }
 

@@ -20,6 +20,11 @@ public protocol DeviceEndpoint: Actor {
 public struct StreamPusher: Sendable {
     let send: @Sendable (UInt8, [UInt8]) async -> Void
 
+    /// A pusher that hands each stream frame to `send` (servers, tests).
+    public init(send: @escaping @Sendable (UInt8, [UInt8]) async -> Void) {
+        self.send = send
+    }
+
     /// Pushes `data` on stream `streamID`.
     public func push(streamID: UInt8, data: [UInt8]) async {
         await send(streamID, data)

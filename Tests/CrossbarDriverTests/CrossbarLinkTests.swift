@@ -147,4 +147,29 @@ struct CrossbarLinkTests {
         #expect(stats.decoder.crcErrors + stats.decoder.cobsErrors + stats.decoder.malformed > 0)
         #expect(stats.requests.retransmissions > 0)
     }
+
+    @Test("a request with a trailing byte is refused before anything is executed")
+    func malformedRequestChangesNothing() async throws {
+        let emulator = CrossbarEmulator(physics: try CrossbarPhysics(config: .ideal), serial: "M1")
+        var w = PayloadWriter()
+        w.u16(0)
+        w.u16(0)
+        w.f64(1.5)
+        w.f64(100)
+        w.u8(0xAA)  // one byte too many
+        let pusher = StreamPusher { _, _ in }
+        let before = await emulator.physicsStatistics.pulses
+        await #expect(throws: ErrorReply.self) {
+            _ = try await emulator.handle(CrossbarCommand.pulse, payload: w.bytes, push: pusher)
+        }
+        let afterBad = await emulator.physicsStatistics.pulses
+        #expect(afterBad == before, "pulses \(before) → \(afterBad)")
+        w = PayloadWriter()
+        w.u16(0)
+        w.u16(0)
+        w.f64(1.5)
+        w.f64(100)
+        _ = try await emulator.handle(CrossbarCommand.pulse, payload: w.bytes, push: pusher)
+        #expect(await emulator.physicsStatistics.pulses == before + 1, "the well-formed pulse is executed")
+    }
 }
