@@ -99,7 +99,3 @@ extension CrossbarBoard {
         return StreamFigures(frames: received, lost: lost, payloadBytes: bytes, seconds: seconds)
     }
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}

@@ -361,7 +361,7 @@ public actor WireClient {
 
 extension Duration {
     /// This duration in seconds.
-    var seconds: Double {
+    public var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) * 1e-18
     }
 }

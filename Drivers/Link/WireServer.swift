@@ -1,3 +1,4 @@
+import PNNCore
 import PNNTransport
 import PNNWire
 
@@ -67,7 +68,7 @@ public actor WireServer {
     private var busyUntil: ContinuousClock.Instant
     private let outbox: AsyncStream<(ContinuousClock.Instant, [UInt8])>.Continuation
     private let outboxStream: AsyncStream<(ContinuousClock.Instant, [UInt8])>
-    private var noise = SplitMix(seed: 0x5EED)
+    private var noise = SeededRandom(seed: 0x5EED)
 
     /// A server for `endpoint` on `transport`; call ``run()``.
     public init(endpoint: any DeviceEndpoint, transport: any Transport, options: Options = Options()) {
@@ -194,19 +195,7 @@ public actor WireServer {
     }
 
     private func emit(_ frame: Frame) {
-        var raw = frame.rawBytes
-        if options.headerVersion != PNNWireVersion.protocolVersion {
-            raw[0] = options.headerVersion
-            raw.removeLast(Frame.crcSize(flags: frame.flags))
-            if frame.flags.contains(.bulk) {
-                let crc = CRC32.checksum(raw)
-                for shift in stride(from: 0, to: 32, by: 8) { raw.append(UInt8(truncatingIfNeeded: crc >> shift)) }
-            } else {
-                let crc = CRC16.checksum(raw)
-                raw.append(UInt8(truncatingIfNeeded: crc))
-                raw.append(UInt8(truncatingIfNeeded: crc >> 8))
-            }
-        }
+        let raw = frame.rawBytes(version: options.headerVersion)
         var out = COBS.encode(raw)
         out.append(0)
         outbox.yield((clock.now + options.latency, out))
@@ -217,18 +206,5 @@ public actor WireServer {
         for _ in 0..<max(count, 8) { junk.append(UInt8(truncatingIfNeeded: noise.next()) | 1) }
         junk.append(0)
         outbox.yield((clock.now + options.latency, junk))
-    }
-}
-
-/// A tiny deterministic generator for line noise.
-struct SplitMix: Sendable {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -85,16 +85,23 @@ extension DeviceCatalog {
     public static func identify(port: String, baud: Int = 115_200, timeout: Double = 0.3) async -> Result<
         HelloReply, any Error
     > {
+        let transport: any Transport
         do {
-            let transport = try await LinkAddress.serial(path: port, baud: baud).open()
-            let client = WireClient(
-                transport: transport,
-                configuration: .init(tracker: .init(timeout: timeout, maxAttempts: 1), helloTimeout: timeout))
-            defer { Task { await client.close() } }
-            return .success(try await client.handshake())
+            transport = try await LinkAddress.serial(path: port, baud: baud).open()
         } catch {
             return .failure(error)
         }
+        let client = WireClient(
+            transport: transport,
+            configuration: .init(tracker: .init(timeout: timeout, maxAttempts: 1), helloTimeout: timeout))
+        let result: Result<HelloReply, any Error>
+        do {
+            result = .success(try await client.handshake())
+        } catch {
+            result = .failure(error)
+        }
+        await client.close()
+        return result
     }
 }
 

@@ -63,10 +63,14 @@ public struct Frame: Hashable, Sendable, CustomStringConvertible {
     public static func crcSize(flags: FrameFlags) -> Int { flags.contains(.bulk) ? 4 : 2 }
 
     /// The decoded frame bytes (header, payload, CRC), without COBS or delimiter.
-    public var rawBytes: [UInt8] {
+    public var rawBytes: [UInt8] { rawBytes(version: PNNWireVersion.protocolVersion) }
+
+    /// The decoded frame bytes with another header version (only to test how receivers
+    /// treat a device of another protocol version).
+    public func rawBytes(version: UInt8) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(Self.headerSize + payload.count + 4)
-        out.append(PNNWireVersion.protocolVersion)
+        out.append(version)
         out.append(type.rawValue)
         out.append(UInt8(truncatingIfNeeded: seq))
         out.append(UInt8(truncatingIfNeeded: seq >> 8))

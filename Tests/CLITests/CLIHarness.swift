@@ -47,8 +47,13 @@ enum CLI {
     }
 
     static func start(_ args: [String], environment: [String: String] = [:]) throws -> Child {
+        try launch(binary, args, environment: environment)
+    }
+
+    /// Starts any executable with stdout/stderr going to temp files and PNNLAB_STORE unset.
+    static func launch(_ executable: URL, _ args: [String], environment: [String: String] = [:]) throws -> Child {
         let p = Process()
-        p.executableURL = binary
+        p.executableURL = executable
         p.arguments = args
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "PNNLAB_STORE")

@@ -56,22 +56,8 @@ enum SerialBed {
     }
 
     static func launch(_ executable: String, _ args: [String]) throws -> Launched {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "PNNLAB_STORE")
-        p.environment = env
-        let dir = FileManager.default.temporaryDirectory
-        let out = dir.appendingPathComponent("pnnlab-bed-\(UUID().uuidString).out")
-        let err = dir.appendingPathComponent("pnnlab-bed-\(UUID().uuidString).err")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        p.standardOutput = try FileHandle(forWritingTo: out)
-        p.standardError = try FileHandle(forWritingTo: err)
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        return Launched(process: p, out: out, err: err)
+        let child = try CLI.launch(URL(fileURLWithPath: executable), args)
+        return Launched(process: child.process, out: child.out, err: child.err)
     }
 
     /// Run `executable` to completion (killed after `timeout` seconds), output via temp files.
