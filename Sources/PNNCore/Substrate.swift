@@ -82,6 +82,8 @@ public protocol Substrate: AnyObject, Sendable {
 public enum SubstrateError: Error, Equatable, CustomStringConvertible {
     /// The device lacks a capability the caller needs.
     case missingCapability(String, device: String)
+    /// The device lacks a capability that `purpose` (a method, a procedure) needs.
+    case missingCapabilityFor(String, device: String, purpose: String)
     /// The device reported a fault.
     case deviceFault(String)
     /// A probe or measurement returned a shape other than the one requested.
@@ -91,6 +93,8 @@ public enum SubstrateError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .missingCapability(let cap, let device):
             return "device \(device) has no '\(cap)' capability"
+        case .missingCapabilityFor(let cap, let device, let purpose):
+            return "\(purpose) needs the '\(cap)' capability, which device \(device) does not have"
         case .deviceFault(let message):
             return "device fault: \(message)"
         case .malformedReply(let message):
