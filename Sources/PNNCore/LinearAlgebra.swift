@@ -109,3 +109,53 @@ public enum LinearAlgebraBackend {
     /// Threads OpenBLAS uses.
     public static var threads: Int { Int(openblas_get_num_threads()) }
 }
+
+/// In-place dense solves of small square systems, for inner loops (Newton steps of a
+/// circuit solve): Gaussian elimination with partial pivoting below `lapackThreshold`
+/// unknowns, `LAPACKE_dgesv` above it.
+public enum DenseSolve {
+    /// Systems at least this large go to LAPACK.
+    public static let lapackThreshold = 48
+
+    /// Solves A x = b for row-major n×n `a`; `b` is replaced by x and `a` destroyed.
+    /// Returns false when A is singular.
+    public static func solve(n: Int, a: inout [Double], b: inout [Double]) -> Bool {
+        if n == 0 { return true }
+        if n >= lapackThreshold {
+            var pivots = [Int32](repeating: 0, count: n)
+            let info = LAPACKE_dgesv(
+                LAPACK_ROW_MAJOR, Int32(n), 1, &a, Int32(n), &pivots, &b, 1)
+            return info == 0
+        }
+        return a.withUnsafeMutableBufferPointer { m in
+            b.withUnsafeMutableBufferPointer { v in
+                for k in 0..<n {
+                    var p = k
+                    var best = abs(m[k * n + k])
+                    for r in (k + 1)..<n where abs(m[r * n + k]) > best {
+                        best = abs(m[r * n + k])
+                        p = r
+                    }
+                    if best == 0 || !best.isFinite { return false }
+                    if p != k {
+                        for c in k..<n { m.swapAt(k * n + c, p * n + c) }
+                        v.swapAt(k, p)
+                    }
+                    let pivot = m[k * n + k]
+                    for r in (k + 1)..<n {
+                        let f = m[r * n + k] / pivot
+                        if f == 0 { continue }
+                        for c in (k + 1)..<n { m[r * n + c] -= f * m[k * n + c] }
+                        v[r] -= f * v[k]
+                    }
+                }
+                for k in stride(from: n - 1, through: 0, by: -1) {
+                    var s = v[k]
+                    for c in (k + 1)..<n { s -= m[k * n + c] * v[c] }
+                    v[k] = s / m[k * n + k]
+                }
+                return true
+            }
+        }
+    }
+}

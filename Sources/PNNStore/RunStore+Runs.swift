@@ -30,36 +30,44 @@ extension RunStore {
     /// Throws `.runNotFound` for an unknown `step.runID` and `.duplicateStep` when the run
     /// already has a step with this number (earlier steps are left untouched).
     public func appendStep(_ step: StepRecord, measurements: [MeasurementBlock] = []) throws(StoreError) {
+        try appendSteps([(step, measurements)])
+    }
+
+    /// Commits several steps (each with its blocks) in one transaction: all or none of them
+    /// survive. Used where a unit of work spans steps (a contrastive period has two records).
+    public func appendSteps(_ steps: [(StepRecord, [MeasurementBlock])]) throws(StoreError) {
         let path = self.path
         try write { db in
-            let bump = try db.cachedStatement(sql: "UPDATE run SET updated_at = ? WHERE id = ?")
-            try bump.execute(arguments: [Date().timeIntervalSince1970, step.runID])
-            if db.changesCount == 0 { throw StoreError.runNotFound(id: step.runID, path: path) }
-            let exists = try db.cachedStatement(sql: "SELECT 1 FROM step WHERE run_id = ? AND step = ?")
-            if try Bool.fetchOne(exists, arguments: [step.runID, step.step]) != nil {
-                throw StoreError.duplicateStep(runID: step.runID, step: step.step)
-            }
-            // COALESCE: an empty array may reach SQLite as a null pointer, which binds NULL.
-            let insertStep = try db.cachedStatement(
-                sql: """
-                    INSERT INTO step (run_id, step, epoch, loss, train_accuracy, test_accuracy, measurements,
-                                      cumulative_measurements, wall_seconds, parameters, checkpoint)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, x''), ?)
-                    """)
-            try insertStep.execute(arguments: [
-                step.runID, step.step, step.epoch, step.loss, step.trainAccuracy, step.testAccuracy,
-                step.measurements, step.cumulativeMeasurements, step.wallSeconds,
-                BlobCoding.encode(step.parameters), step.checkpointJSON,
-            ])
-            let insertBlock = try db.cachedStatement(
-                sql: """
-                    INSERT INTO measurement (run_id, step, kind, rows, cols, "values")
-                    VALUES (?, ?, ?, ?, ?, COALESCE(?, x''))
-                    """)
-            for block in measurements {
-                try insertBlock.execute(arguments: [
-                    step.runID, step.step, block.kind, block.rows, block.cols, BlobCoding.encode(block.values),
+            for (step, measurements) in steps {
+                let bump = try db.cachedStatement(sql: "UPDATE run SET updated_at = ? WHERE id = ?")
+                try bump.execute(arguments: [Date().timeIntervalSince1970, step.runID])
+                if db.changesCount == 0 { throw StoreError.runNotFound(id: step.runID, path: path) }
+                let exists = try db.cachedStatement(sql: "SELECT 1 FROM step WHERE run_id = ? AND step = ?")
+                if try Bool.fetchOne(exists, arguments: [step.runID, step.step]) != nil {
+                    throw StoreError.duplicateStep(runID: step.runID, step: step.step)
+                }
+                // COALESCE: an empty array may reach SQLite as a null pointer, which binds NULL.
+                let insertStep = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO step (run_id, step, epoch, loss, train_accuracy, test_accuracy, measurements,
+                                          cumulative_measurements, wall_seconds, parameters, checkpoint)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, x''), ?)
+                        """)
+                try insertStep.execute(arguments: [
+                    step.runID, step.step, step.epoch, step.loss, step.trainAccuracy, step.testAccuracy,
+                    step.measurements, step.cumulativeMeasurements, step.wallSeconds,
+                    BlobCoding.encode(step.parameters), step.checkpointJSON,
                 ])
+                let insertBlock = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO measurement (run_id, step, kind, rows, cols, "values")
+                        VALUES (?, ?, ?, ?, ?, COALESCE(?, x''))
+                        """)
+                for block in measurements {
+                    try insertBlock.execute(arguments: [
+                        step.runID, step.step, block.kind, block.rows, block.cols, BlobCoding.encode(block.values),
+                    ])
+                }
             }
         }
     }

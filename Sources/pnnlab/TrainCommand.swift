@@ -15,7 +15,10 @@ struct Train: AsyncParsableCommand {
             --resume RUN. A second Ctrl-C aborts the step in flight.
             """)
 
-    @Argument(help: "Device: sim:crossbar, a name registered with 'pnnlab attach', a port path or usb:VID:PID[:serial].")
+    @Argument(
+        help:
+            "Device: sim:crossbar, sim:clln, sim:resistor, a name registered with 'pnnlab attach', a port path or usb:VID:PID[:serial]."
+    )
     var device: String
 
     @Option(help: "Baud rate for a serial port (default 115200).")
@@ -24,10 +27,16 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Seconds to wait for an unplugged board to come back before pausing the run.")
     var reconnectGrace: Double = 15
 
-    @Option(help: "Task: \(TaskName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(
+        help:
+            "Task: \(TaskName.allCases.map(\.rawValue).joined(separator: ", ")); contrastive: \(ContrastiveTaskName.allCases.map(\.rawValue).joined(separator: ", "))."
+    )
     var task: String?
 
-    @Option(help: "Method: \(TrainingMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(
+        help:
+            "Method: \(TrainingMethod.allCases.map(\.rawValue).joined(separator: ", ")); contrastive: \(ContrastiveMethod.allCases.map(\.rawValue).joined(separator: ", "))."
+    )
     var method: String?
 
     @Option(help: "Passes over the training split (default depends on the method).")
@@ -45,6 +54,8 @@ struct Train: AsyncParsableCommand {
     @Flag(help: "Print one JSON object with the results instead of a table.")
     var json = false
 
+    @OptionGroup(title: "Contrastive methods (coupled, overclamp, ep)") var contrastive: ContrastiveOptions
+
     @OptionGroup var storeOptions: StoreOptions
 
     func validate() throws {
@@ -56,6 +67,10 @@ struct Train: AsyncParsableCommand {
 
     func run() async throws {
         let store = try storeOptions.open()
+        if try isContrastive(store: store) {
+            try await runContrastive(store: store)
+            return
+        }
         let plan = try resolvePlan(store: store)
         let opened = try await DeviceCatalog.open(plan, store: store, reconnectGrace: reconnectGrace)
         let substrate = opened.substrate

@@ -1,0 +1,227 @@
+import Foundation
+import PNNCore
+import PNNStore
+import Synchronization
+
+/// A contrastive run bound to a store. Records are committed a whole period at a time
+/// (both slot ends together, with the period's trace), so a pause, a crash or an unplug
+/// leaves the run ending on a complete period and `resume` continues at the next one with
+/// the gates reprogrammed from the last commit.
+public struct ContrastiveSession: Sendable {
+    public let runID: Int64
+    public let plan: ContrastivePlan
+    public let driver: ContrastiveDriver
+    public let dataset: ContrastiveDataset
+    public let store: RunStore
+    /// Where this session starts: the schedule with `startPeriod`/`initialR0` for a resume.
+    public private(set) var schedule: ContrastiveSchedule
+    private var timeOffset = 0.0
+    private var committedSteps = 0
+
+    /// Record a new run and program every trainable parameter to its initial value.
+    public static func start(plan: ContrastivePlan, driver: ContrastiveDriver, dataset: ContrastiveDataset, store: RunStore)
+        async throws -> ContrastiveSession
+    {
+        let d = driver.substrate.descriptor
+        let record = RunRecord(
+            deviceName: plan.device, identity: d.identity, task: plan.task.name.rawValue,
+            method: plan.schedule.method.rawValue, seed: plan.seed, configJSON: try plan.json())
+        let id = try store.createRun(record)
+        let initial = (0..<d.parameters.count).map { i in
+            plan.initialParameter ?? (d.parameters.lower[i] + d.parameters.upper[i]) / 2
+        }
+        _ = try await driver.substrate.setParameters(initial)
+        return ContrastiveSession(
+            runID: id, plan: plan, driver: driver, dataset: dataset, store: store, schedule: plan.schedule)
+    }
+
+    /// Continue run `runID` at the period after its last committed one.
+    public static func resume(
+        runID: Int64, plan: ContrastivePlan, driver: ContrastiveDriver, dataset: ContrastiveDataset, store: RunStore
+    )
+        async throws -> ContrastiveSession
+    {
+        let record = try store.run(id: runID)
+        if record.status == .completed { throw TrainingError.nothingToResume(runID) }
+        let identity = driver.substrate.descriptor.identity
+        guard identity.family == record.identity.family, identity.serial == record.identity.serial else {
+            throw TrainingError.resumeMismatch(
+                "run \(runID) was recorded on \(record.identity.summary), but the device now is \(identity.summary)")
+        }
+        var session = ContrastiveSession(
+            runID: runID, plan: plan, driver: driver, dataset: dataset, store: store, schedule: plan.schedule)
+        if let last = try store.lastStep(runID: runID) {
+            let checkpoint = try JSONDecoder().decode(ContrastiveCheckpoint.self, from: Data(last.checkpointJSON.utf8))
+            _ = try await driver.substrate.setParameters(last.parameters)
+            let next = checkpoint.kind == .start ? 0 : checkpoint.period + 1
+            if next >= plan.schedule.periods { throw TrainingError.nothingToResume(runID) }
+            session.schedule.startPeriod = next
+            session.schedule.initialR0 = checkpoint.r0 > 0 ? checkpoint.r0 : nil
+            session.timeOffset = checkpoint.time
+            session.committedSteps = last.step
+        } else {
+            let d = driver.substrate.descriptor
+            _ = try await driver.substrate.setParameters(
+                (0..<d.parameters.count).map { plan.initialParameter ?? (d.parameters.lower[$0] + d.parameters.upper[$0]) / 2 })
+        }
+        try store.setStatus(runID: runID, .running, summaryJSON: nil)
+        return session
+    }
+
+    /// Run to the end of the schedule, or until `pauseRequested()` is true at a committed
+    /// period. The device is left safe either way, and on error.
+    public func run(observer: (any TrainingObserver)?, pauseRequested: @escaping @Sendable () -> Bool) async throws
+        -> TrainingOutcome
+    {
+        let committer = PeriodCommitter(
+            runID: runID, store: store, dataset: dataset, periods: schedule.periods, timeOffset: timeOffset,
+            firstStep: committedSteps, skipStart: committedSteps > 0, observer: observer)
+        do {
+            let completed = try await driver.run(schedule, dataset: dataset) { record in
+                let committed = try committer.take(record)
+                return !(committed && pauseRequested())
+            }
+            try await driver.substrate.enterSafeState()
+            let stop: TrainingStop = completed ? .completed : .paused
+            let outcome = committer.outcome(stop)
+            try store.setStatus(runID: runID, completed ? .completed : .paused, summaryJSON: try Self.summary(outcome))
+            return outcome
+        } catch {
+            try? await driver.substrate.enterSafeState()
+            try? store.setStatus(runID: runID, .failed, summaryJSON: nil)
+            throw error
+        }
+    }
+
+    static func summary(_ outcome: TrainingOutcome) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(outcome), as: UTF8.self)
+    }
+}
+
+/// Buffers a period's records and commits them together.
+final class PeriodCommitter: Sendable {
+    private struct State {
+        var buffer: [ScheduleRecord] = []
+        var traces: [ScheduleRecord] = []
+        var step: Int
+        var lastSteps = 0
+        var last: ScheduleRecord?
+        var startedAt = Date()
+        var lastCommit = Date()
+    }
+
+    let runID: Int64
+    let store: RunStore
+    let dataset: ContrastiveDataset
+    let periods: Int
+    let timeOffset: Double
+    let skipStart: Bool
+    let observer: (any TrainingObserver)?
+    private let state: Mutex<State>
+
+    init(
+        runID: Int64, store: RunStore, dataset: ContrastiveDataset, periods: Int, timeOffset: Double, firstStep: Int,
+        skipStart: Bool, observer: (any TrainingObserver)?
+    ) {
+        self.runID = runID
+        self.store = store
+        self.dataset = dataset
+        self.periods = periods
+        self.timeOffset = timeOffset
+        self.skipStart = skipStart
+        self.observer = observer
+        self.state = Mutex(State(step: firstStep))
+    }
+
+    /// Takes one record; returns true when it completed (and committed) a period.
+    func take(_ incoming: ScheduleRecord) throws -> Bool {
+        var record = incoming
+        record.time += timeOffset
+        if record.kind == .start && skipStart { return false }
+        let reports: [StepReport] = try state.withLock { s in
+            switch record.kind {
+            case .trace:
+                s.traces.append(record)
+                return []
+            case .start:
+                s.buffer.append(record)
+            case .slotEnd:
+                s.buffer.append(record)
+                guard record.task == dataset.tasks.count - 1 else { return [] }
+            }
+            var out: [StepReport] = []
+            var rows: [(StepRecord, [MeasurementBlock])] = []
+            for (i, r) in s.buffer.enumerated() {
+                let isLast = i == s.buffer.count - 1
+                let (row, report) = try prepare(r, traces: isLast ? s.traces : [], state: &s)
+                rows.append(row)
+                out.append(report)
+            }
+            try store.appendSteps(rows)
+            s.buffer.removeAll()
+            s.traces.removeAll()
+            return out
+        }
+        for r in reports { observer?.stepCommitted(r) }
+        return !reports.isEmpty && record.kind == .slotEnd
+    }
+
+    private func prepare(_ r: ScheduleRecord, traces: [ScheduleRecord], state s: inout State) throws -> (
+        (StepRecord, [MeasurementBlock]), StepReport
+    ) {
+        s.step += 1
+        let accuracies = dataset.tasks.indices.map { dataset.tasks[$0].accuracy(outputs: r.outputs[$0]) }
+        let classification = dataset.tasks.contains { $0.classification }
+        let total = dataset.pointCount
+        let accuracy =
+            classification
+            ? zip(dataset.tasks, accuracies).reduce(0.0) { $0 + $1.1 * Double($1.0.points.count) } / Double(max(total, 1))
+            : nil
+        let checkpoint = ContrastiveCheckpoint(
+            kind: r.kind, period: r.period, task: r.task, time: r.time, r0: r.r0, steps: r.steps, skipped: r.skipped,
+            errors: r.errors, accuracies: accuracies)
+        let now = Date()
+        let wall = now.timeIntervalSince(s.lastCommit)
+        s.lastCommit = now
+        let flat = r.outputs.flatMap { $0.flatMap { $0 } }
+        var blocks = [MeasurementBlock(kind: "outputs", rows: total, cols: flat.count / max(total, 1), values: flat)]
+        if !traces.isEmpty {
+            let width = 3 + traces[0].gates.count
+            blocks.append(
+                MeasurementBlock(
+                    kind: "trace", rows: traces.count, cols: width,
+                    values: traces.flatMap { [Double($0.period), Double($0.task), $0.time] + $0.gates }))
+        }
+        let record = StepRecord(
+            runID: runID, step: s.step, epoch: r.period + 1, loss: r.meanError, trainAccuracy: accuracy, testAccuracy: nil,
+            measurements: r.steps - s.lastSteps, cumulativeMeasurements: r.steps, wallSeconds: wall, parameters: r.gates,
+            checkpointJSON: String(decoding: try JSONEncoder().encode(checkpoint), as: UTF8.self))
+        s.lastSteps = r.steps
+        s.last = r
+        let report = StepReport(
+            step: s.step, epoch: r.period + 1, epochs: periods, batchIndex: r.task + 1,
+            batchesPerEpoch: dataset.tasks.count, loss: r.meanError, trainAccuracy: accuracy, testAccuracy: nil,
+            trainLoss: r.meanError, measurements: r.steps, cumulativeMeasurements: r.steps, wallSeconds: wall,
+            runWallSeconds: now.timeIntervalSince(s.startedAt))
+        return ((record, blocks), report)
+    }
+
+    func outcome(_ stop: TrainingStop) -> TrainingOutcome {
+        state.withLock { s in
+            let accuracy =
+                s.last.map { r in
+                    dataset.tasks.contains { $0.classification }
+                        ? dataset.tasks.indices.map {
+                            dataset.tasks[$0].accuracy(outputs: r.outputs[$0]) * Double(dataset.tasks[$0].points.count)
+                        }
+                        .reduce(0, +) / Double(max(dataset.pointCount, 1)) : nil
+                } ?? nil
+            return TrainingOutcome(
+                runID: runID, stop: stop, steps: s.step, trainAccuracy: accuracy, testAccuracy: nil,
+                finalLoss: s.last?.meanError, measurements: s.last?.steps ?? 0,
+                wallSeconds: Date().timeIntervalSince(s.startedAt))
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import PNNCore
+import PNNLink
+import PNNStore
+import PNNTraining
+
+extension Train {
+    /// Whether this invocation trains with a contrastive method (or resumes such a run).
+    func isContrastive(store: RunStore) throws -> Bool {
+        if let resume { return ContrastivePlan.from(json: try store.run(id: resume).configJSON) != nil }
+        return method.map { ContrastiveMethod(rawValue: $0) != nil } ?? false
+    }
+
+    /// `pnnlab train DEVICE --method coupled|overclamp|ep --task two-task|grid|ring ...`.
+    func runContrastive(store: RunStore) async throws {
+        let plan: ContrastivePlan
+        if let resume {
+            guard let stored = ContrastivePlan.from(json: try store.run(id: resume).configJSON) else {
+                throw CLIError("run \(resume) is not a contrastive run")
+            }
+            guard stored.device == device else {
+                throw CLIError(
+                    "run \(resume) was trained on \(stored.device); resume it with: pnnlab train \(stored.device) --resume \(resume)"
+                )
+            }
+            plan = stored
+        } else {
+            guard let task else {
+                throw ValidationError(
+                    "missing --task (\(ContrastiveTaskName.allCases.map(\.rawValue).joined(separator: "|")))")
+            }
+            plan = try contrastive.plan(
+                device: device, task: task, method: ContrastiveMethod(rawValue: method ?? "")!, seed: seed ?? 1, baud: baud)
+        }
+        let opened = try await DeviceCatalog.openContrastive(plan, store: store, reconnectGrace: reconnectGrace)
+        await opened.connected?.connection.setObserver { event in Terminal.writeError("\npnnlab: \(event)\n") }
+        let driver = try ContrastiveDriver(
+            substrate: opened.substrate, method: plan.schedule.method, preferHostSteps: plan.preferHostSteps,
+            hostLearningRate: plan.hostLearningRate)
+        let session: ContrastiveSession
+        if let resume {
+            session = try await ContrastiveSession.resume(
+                runID: resume, plan: plan, driver: driver, dataset: opened.dataset, store: store)
+        } else {
+            session = try await ContrastiveSession.start(plan: plan, driver: driver, dataset: opened.dataset, store: store)
+        }
+        let s = session.schedule
+        if !json {
+            Terminal.writeError(
+                "run \(session.runID): \(plan.task.name.rawValue) on \(opened.substrate.descriptor.identity.summary), "
+                    + "\(s.method.rawValue) (\(driver.mode.rawValue)), τ = \(formatSeconds(s.periodSeconds)), "
+                    + "periods \(s.startPeriod + 1)…\(s.periods), \(opened.substrate.descriptor.parameters.count) parameters\n")
+        }
+        let progress = TrainingProgress(totalSteps: s.periods * opened.dataset.tasks.count + 1)
+        let interrupts = InterruptController()
+        let box = OutcomeBox()
+        let work = Task {
+            do {
+                box.set(.success(try await session.run(observer: progress, pauseRequested: { interrupts.pauseRequested })))
+            } catch {
+                box.set(.failure(error))
+            }
+        }
+        interrupts.watch(work)
+        await work.value
+        progress.finish()
+        let outcome: TrainingOutcome
+        switch box.get() {
+        case .success(let o): outcome = o
+        case .failure(let error) where error is CancellationError:
+            throw CLIError(
+                "aborted; run \(session.runID) keeps its committed periods: pnnlab train \(device) --resume \(session.runID)")
+        case .failure(let error) where error is LinkError:
+            throw CLIError("\(error); committed periods are kept: pnnlab train \(device) --resume \(session.runID)")
+        case .failure(let error): throw error
+        case nil: throw CLIError("training ended without a result")
+        }
+        try reportContrastive(outcome, plan: plan, mode: driver.mode, identity: opened.substrate.descriptor.identity)
+        if outcome.stop == .paused {
+            Terminal.writeError("paused; continue with: pnnlab train \(device) --resume \(session.runID)\n")
+            throw ExitCode(130)
+        }
+    }
+
+    func reportContrastive(_ o: TrainingOutcome, plan: ContrastivePlan, mode: ContrastiveDriveMode, identity: DeviceIdentity)
+        throws
+    {
+        let s = plan.schedule
+        if json {
+            let object: [String: Any] = [
+                "run": o.runID ?? 0, "device": plan.device, "identity": identity.summary, "task": plan.task.name.rawValue,
+                "method": s.method.rawValue, "mode": mode.rawValue, "tau_s": s.periodSeconds, "periods": s.periods,
+                "eta": s.eta, "seed": plan.seed, "status": o.stop.rawValue, "records": o.steps,
+                "accuracy": JSONOut.nullable(o.trainAccuracy), "final_error_v2": JSONOut.nullable(o.finalLoss),
+                "learning_steps": o.measurements, "wall_seconds": o.wallSeconds,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        let rows: [(String, String)] = [
+            ("run", "\(o.runID ?? 0)"), ("device", "\(plan.device) (\(identity.summary))"),
+            ("task", plan.task.name.rawValue), ("method", "\(s.method.rawValue), η = \(s.eta), \(mode.rawValue)"),
+            ("period τ", formatSeconds(s.periodSeconds)), ("status", o.stop.rawValue), ("records", "\(o.steps)"),
+            ("accuracy", formatPercent(o.trainAccuracy)),
+            ("final error", o.finalLoss.map { String(format: "%.3g mV²", $0 * 1e6) } ?? "–"),
+            ("learning steps", "\(o.measurements)"), ("wall time", String(format: "%.2f s", o.wallSeconds)),
+        ]
+        print(Table.keyValue(rows))
+    }
+}
+
+/// `0.2 s`, `200 µs`, `3 ms`.
+func formatSeconds(_ s: Double) -> String {
+    if s >= 1 { return String(format: "%.3g s", s) }
+    if s >= 1e-3 { return String(format: "%.3g ms", s * 1e3) }
+    return String(format: "%.3g µs", s * 1e6)
+}
