@@ -21,12 +21,15 @@ public enum CLLNCoding {
         w.u16(UInt16(clamping: t.inputNodes.count))
         for (node, role) in zip(t.inputNodes, t.inputRoles) {
             w.u16(UInt16(clamping: node))
-            switch role {
-            case .variable(let k): (w.u8(0), w.u8(UInt8(clamping: k)))
-            case .inverted(let k): (w.u8(1), w.u8(UInt8(clamping: k)))
-            case .positiveRail: (w.u8(2), w.u8(0))
-            case .negativeRail: (w.u8(3), w.u8(0))
-            }
+            let (code, k): (UInt8, Int) =
+                switch role {
+                case .variable(let k): (0, k)
+                case .inverted(let k): (1, k)
+                case .positiveRail: (2, 0)
+                case .negativeRail: (3, 0)
+                }
+            w.u8(code)
+            w.u8(UInt8(clamping: k))
         }
         w.u16(UInt16(clamping: t.outputs.count))
         for o in t.outputs {
