@@ -63,7 +63,7 @@ public struct CLLNBoardInfo: Sendable, Equatable, Codable {
         self.topologyCRC = topologyCRC
     }
 
-    /// Hello descriptor bytes (94 bytes).
+    /// Hello descriptor bytes (96 bytes).
     public func encode() -> [UInt8] {
         var w = PayloadWriter()
         for n in [nodes, edges, trainable, inputs, outputs] { w.u16(UInt16(clamping: n)) }
