@@ -1,5 +1,7 @@
+import Foundation
 import PNNCore
 import PNNLink
+import PNNSim
 import PNNWire
 
 /// The host driver of a CLLN board: a `Substrate` with clamping, node readout, on-board
@@ -152,6 +154,12 @@ public actor CLLNBoard: Substrate, Clampable, NodeReadout, SelfLearning, OnBoard
     public func emulatorStateJSON() async throws -> [UInt8] {
         guard isEmulator else { throw CLLNBoardError.notAnEmulator(serial: descriptor.identity.serial) }
         return try await withReconnect { client in try await Self.pages(CLLNCommand.debugState, on: client) }
+    }
+
+    /// The emulator's full simulation state (hidden A0 and B), for calibration reports;
+    /// real boards cannot reveal it (``CLLNBoardError/notAnEmulator(serial:)``).
+    public func emulatorState() async throws -> CLLNState {
+        try CLLNState.importJSON(Data(try await emulatorStateJSON()))
     }
 
     /// The link session in use (for statistics and health checks).

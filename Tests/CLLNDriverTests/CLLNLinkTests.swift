@@ -139,8 +139,7 @@ import Testing
         try await e.board.applyInputs(e.midSources)
         try await e.board.setClamp(ClampSetting(mode: .clamped, targets: [0.05], eta: 1))
         try await e.board.learn(seconds: 2e-3)
-        let json = try await e.board.emulatorStateJSON()
-        let state = try CLLNState.importJSON(Data(json))
+        let state = try await e.board.emulatorState()
         #expect(state == (await e.emulator.twin.exportState()))
         #expect(state.biases.contains { $0 != 0 })
     }
