@@ -140,7 +140,8 @@ public actor CLLNBoard: Substrate, Clampable, NodeReadout, SelfLearning, OnBoard
     /// Sets every trainable edge's gate voltage to `gate` (checked against [0, G_max]).
     public func resetGates(to gate: Double) async throws {
         guard gate.isFinite, gate >= 0, gate <= info.gateMax else {
-            throw SafetyViolation.parameterOutOfRange(name: "G (all edges)", value: gate, lower: 0, upper: info.gateMax, unit: "V")
+            throw SafetyViolation.parameterOutOfRange(
+                name: "G (all edges)", value: gate, lower: 0, upper: info.gateMax, unit: "V")
         }
         programmedGates = Array(repeating: gate, count: info.trainable)
         var w = PayloadWriter()

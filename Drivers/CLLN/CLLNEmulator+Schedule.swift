@@ -47,7 +47,8 @@ extension CLLNEmulator {
             let bytes = upload.bytes
             upload = DatasetUpload()
             guard CRC32.checksum(bytes) == crc else {
-                throw ErrorReply(code: .datasetCorrupt, message: "dataset CRC-32 mismatch after reassembly; discarded, send it again")
+                throw ErrorReply(
+                    code: .datasetCorrupt, message: "dataset CRC-32 mismatch after reassembly; discarded, send it again")
             }
             let d: ContrastiveDataset
             do {

@@ -218,7 +218,8 @@ public actor CLLNEmulator: DeviceEndpoint {
     private func readRange(_ r: inout PayloadReader, count: Int) throws -> Range<Int> {
         let first = Int(try r.u16("first")), n = Int(try r.u16("n"))
         guard n >= 1, n <= CLLNCommand.maxValues, first + n <= count else {
-            throw PayloadError.invalidValue(field: "first", reason: "values \(first)+\(n) do not fit 1…\(count) (≤ 500 per request)")
+            throw PayloadError.invalidValue(
+                field: "first", reason: "values \(first)+\(n) do not fit 1…\(count) (≤ 500 per request)")
         }
         return first..<(first + n)
     }

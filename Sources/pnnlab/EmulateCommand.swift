@@ -31,7 +31,8 @@ struct Emulate: AsyncParsableCommand {
     @Option(help: "Outputs (differential column pairs); crossbar only.")
     var outputs: Int?
 
-    @Option(help: ArgumentHelp("Network graph file (NetworkTopology JSON); clln only, default the 4×4 lattice.", valueName: "FILE"))
+    @Option(
+        help: ArgumentHelp("Network graph file (NetworkTopology JSON); clln only, default the 4×4 lattice.", valueName: "FILE"))
     var graph: String?
 
     @Flag(help: "Switch every non-ideality of the twin off.")

@@ -25,7 +25,10 @@ import Testing
         let d = ContrastiveDataset(tasks: [
             ContrastiveTask(
                 name: "ring α", classification: true,
-                points: [ContrastivePoint(inputs: [0.1, 0.2], labels: [0.018]), ContrastivePoint(inputs: [0.3, 0.4], labels: [-0.018])]),
+                points: [
+                    ContrastivePoint(inputs: [0.1, 0.2], labels: [0.018]),
+                    ContrastivePoint(inputs: [0.3, 0.4], labels: [-0.018]),
+                ]),
             ContrastiveTask(name: "β", classification: false, points: [ContrastivePoint(inputs: [0, 1], labels: [0.5])]),
         ])
         let bytes = CLLNCoding.encode(d, inputs: 2, outputs: 1)

@@ -71,7 +71,9 @@ import Testing
         defer { Task { await e.stop() } }
         var dataset = e.dataset()
         // Enough points that evaluation records span two stream pages.
-        for t in dataset.tasks.indices { dataset.tasks[t].points = Array(repeating: dataset.tasks[t].points, count: 140).flatMap { $0 } }
+        for t in dataset.tasks.indices {
+            dataset.tasks[t].points = Array(repeating: dataset.tasks[t].points, count: 140).flatMap { $0 }
+        }
         let schedule = ContrastiveSchedule(
             method: .overclamp, eta: 0.25, stepSeconds: 1e-4, periodSeconds: 4e-4, periods: 2, hinge: true, traceEvery: 1)
         var viaLink: [ScheduleRecord] = []
@@ -100,7 +102,8 @@ import Testing
             try await e.board.setParameters(Array(repeating: 9, count: e.board.info.trainable))
         }
         #expect(throws: ContrastiveRequestError.self) {
-            _ = try e.board.runSchedule(ContrastiveSchedule(method: .coupled, eta: 0.5, periodSeconds: 1e-4, periods: 0), dataset: e.dataset())
+            _ = try e.board.runSchedule(
+                ContrastiveSchedule(method: .coupled, eta: 0.5, periodSeconds: 1e-4, periods: 0), dataset: e.dataset())
         }
         #expect(try await e.board.status().violations == 0)
     }

@@ -53,7 +53,8 @@ import Testing
 
     static var examples: [Example] {
         [
-            Example(name: "learn request", frame: Frame(type: CLLNCommand.learn, seq: 6, flags: [], payload: Payloads.learnRequest)),
+            Example(
+                name: "learn request", frame: Frame(type: CLLNCommand.learn, seq: 6, flags: [], payload: Payloads.learnRequest)),
             Example(
                 name: "setClamp request",
                 frame: Frame(type: CLLNCommand.setClamp, seq: 7, flags: [], payload: Payloads.setClampRequest)),
@@ -137,7 +138,9 @@ import Testing
         // η = 2 is refused as outOfRange and counted.
         var bad = Payloads.setClampRequest
         bad.replaceSubrange(1..<9, with: [0, 0, 0, 0, 0, 0, 0, 0x40])
-        await #expect(throws: ErrorReply(code: .outOfRange, message: "refused: nudge amplitude η = 2.0 must be finite with |η| ≤ 1")) {
+        await #expect(
+            throws: ErrorReply(code: .outOfRange, message: "refused: nudge amplitude η = 2.0 must be finite with |η| ≤ 1")
+        ) {
             _ = try await emulator.handle(CLLNCommand.setClamp, payload: bad, push: push)
         }
         let status = try CLLNStatus.decode(try await emulator.handle(CLLNCommand.identify, payload: [], push: push))
