@@ -82,9 +82,11 @@ extension CLLNEmulator {
         let id = runCounter
         let (records, feed) = AsyncStream<ScheduleRecord>.makeStream()
         let twin = self.twin
+        busyLoops += 1
         let producer = Task {
             await twin.runScheduleSync(schedule, dataset: dataset) { feed.yield($0) }
             feed.finish()
+            await self.loopFinished()
         }
         run = ScheduleRun(id: id, stopFeed: { feed.finish() }, producer: producer)
         recordsStreamed = 0
@@ -112,6 +114,15 @@ extension CLLNEmulator {
         let end = CLLNStreamFrame.end(
             records: recordsStreamed, outcome: current.aborting ? .aborted : .done, message: current.reason)
         await push.push(streamID: CLLNCommand.recordStream, data: end.encode())
+    }
+
+    /// The twin's firmware loop returned; a safe state asked for meanwhile is entered now.
+    func loopFinished() async {
+        busyLoops -= 1
+        if busyLoops == 0, safeWhenIdle {
+            safeWhenIdle = false
+            try? await enterSafeState()
+        }
     }
 
     /// Asks the running schedule to stop; its streaming loop sends the end frame.

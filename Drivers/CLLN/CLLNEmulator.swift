@@ -28,6 +28,9 @@ public actor CLLNEmulator: DeviceEndpoint {
     var run: ScheduleRun?
     var recordsStreamed: UInt32 = 0
     var runCounter = 0
+    /// Firmware loops still executing (an aborted one runs on until the twin returns).
+    var busyLoops = 0
+    var safeWhenIdle = false
 
     /// An emulated board around a twin built from `state`; `serial` and `model` go into the hello.
     public init(state: CLLNState, serial: String, model: String = "pnnlab-emu-clln") throws(CLLNError) {
@@ -67,7 +70,7 @@ public actor CLLNEmulator: DeviceEndpoint {
                 message: "\(CLLNCommand.name(of: type)) payload is \(payload.count) bytes, expected \(expected)")
         }
         let idle: Set<UInt8> = [0x50, 0x51, 0x5C, 0x5D]
-        if run != nil, !idle.contains(type.rawValue) {
+        if run != nil || busyLoops > 0, !idle.contains(type.rawValue) {
             throw ErrorReply(
                 code: .scheduleRunning, message: "a schedule is running; abort it before \(CLLNCommand.name(of: type))")
         }
@@ -156,10 +159,12 @@ public actor CLLNEmulator: DeviceEndpoint {
             return encodeCount(recordsStreamed)
         case CLLNCommand.safeState:
             if run != nil { stopSchedule(message: "safe state") }
-            try await twin.uncheckedSetClamp(.free(outputs: info.outputs))
-            try await twin.uncheckedApplyInputs(Array(repeating: max(0, info.inputLow), count: info.inputs))
             sources = nil
-            safe = true
+            if busyLoops > 0 {
+                safeWhenIdle = true
+            } else {
+                try await enterSafeState()
+            }
             return []
         case CLLNCommand.debugState:
             let offset = Int(try r.u32("offset"))
@@ -191,7 +196,8 @@ public actor CLLNEmulator: DeviceEndpoint {
     private func status() -> CLLNStatus {
         CLLNStatus(
             violations: violations, learns: learns, learnSeconds: learnSeconds, vectors: vectors,
-            datasetPoints: UInt32(dataset?.pointCount ?? 0), running: run != nil, records: recordsStreamed, safe: safe)
+            datasetPoints: UInt32(dataset?.pointCount ?? 0), running: run != nil || busyLoops > 0,
+            records: recordsStreamed, safe: safe)
     }
 
     private func measure(_ r: inout PayloadReader) async throws -> [UInt8] {
@@ -205,6 +211,12 @@ public actor CLLNEmulator: DeviceEndpoint {
         if let held = sources { try await twin.uncheckedApplyInputs(held) }
         vectors &+= UInt32(n)
         return encode(out.storage)
+    }
+
+    func enterSafeState() async throws {
+        try await twin.uncheckedSetClamp(.free(outputs: info.outputs))
+        try await twin.uncheckedApplyInputs(Array(repeating: max(0, info.inputLow), count: info.inputs))
+        safe = true
     }
 
     /// Gate voltages of the trainable edges without read noise (the programmed state).

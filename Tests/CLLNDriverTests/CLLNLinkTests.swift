@@ -150,19 +150,22 @@ import Testing
     @Test func abortStopsASchedule() async throws {
         let e = try await EmulatedCLLN.start()
         defer { Task { await e.stop() } }
-        let schedule = ContrastiveSchedule(method: .coupled, eta: 0.5, stepSeconds: 1e-5, periodSeconds: 4e-5, periods: 300)
+        // Records at the slot ends of periods 39, 79, …, 399: 21 in all; the host stops after 3.
+        let schedule = ContrastiveSchedule(
+            method: .coupled, eta: 0.5, stepSeconds: 1e-5, periodSeconds: 4e-5, periods: 400, recordEvery: 40)
         var seen = 0
         for try await _ in try e.board.runSchedule(schedule, dataset: e.dataset()) {
             seen += 1
             if seen == 3 { break }
         }
         var status = try await e.board.status()
-        for _ in 0..<200 where status.running {
+        for _ in 0..<1_000 where status.running {
             try await Task.sleep(for: .milliseconds(10))
             status = try await e.board.status()
         }
         #expect(!status.running)
-        #expect(status.records < 601)
+        #expect(status.records >= 3 && status.records <= 21)
+        #expect(try await e.board.readParameters().count == e.board.info.trainable, "the board takes commands again")
     }
 
     @Test func runScheduleWithoutDatasetRefused() async throws {
