@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "PNNWire", targets: ["PNNWire"]),
         .library(name: "PNNLink", targets: ["PNNLink"]),
         .library(name: "CrossbarDriver", targets: ["CrossbarDriver"]),
+        .library(name: "CLLNDriver", targets: ["CLLNDriver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -59,14 +60,19 @@ let package = Package(
             name: "CrossbarDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNTransport", "PNNLink"],
             path: "Drivers/Crossbar", exclude: ["README.md"], swiftSettings: strict),
         .target(
+            name: "CLLNDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNTransport", "PNNLink"],
+            path: "Drivers/CLLN", exclude: ["README.md"], swiftSettings: strict),
+        .target(
             name: "PNNTraining",
-            dependencies: ["PNNCore", "PNNSim", "PNNStore", "PNNLink", "PNNTransport", "CrossbarDriver"],
+            dependencies: [
+                "PNNCore", "PNNSim", "PNNStore", "PNNLink", "PNNTransport", "CrossbarDriver", "CLLNDriver",
+            ],
             swiftSettings: strict),
         .executableTarget(
             name: "pnnlab",
             dependencies: [
                 "PNNCore", "PNNSim", "PNNStore", "PNNTraining", "PNNTransport", "PNNWire", "PNNLink",
-                "CrossbarDriver",
+                "CrossbarDriver", "CLLNDriver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -74,7 +80,7 @@ let package = Package(
             name: "pnnbench",
             dependencies: [
                 "PNNCore", "PNNSim", "PNNStore", "PNNTraining", "PNNWire", "PNNTransport", "PNNLink",
-                "CrossbarDriver", "CBLAS",
+                "CrossbarDriver", "CLLNDriver", "CBLAS",
             ],
             swiftSettings: strict),
 
@@ -91,6 +97,10 @@ let package = Package(
         .testTarget(
             name: "CrossbarDriverTests",
             dependencies: ["CrossbarDriver", "PNNLink", "PNNSim", "PNNTransport", "PNNTraining"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "CLLNDriverTests",
+            dependencies: ["CLLNDriver", "PNNLink", "PNNSim", "PNNTransport", "PNNWire"],
             swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["PNNStore"], swiftSettings: strict),
     ]

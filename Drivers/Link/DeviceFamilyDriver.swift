@@ -37,13 +37,19 @@ public struct EmulatorSettings: Sendable {
     public var outputs: Int?
     /// Switch every non-ideality of the twin off.
     public var ideal: Bool
+    /// Path of a network graph file (a `NetworkTopology` JSON), when the family is a network.
+    public var graph: String?
 
-    public init(seed: UInt64 = 1, serial: String? = nil, rows: Int? = nil, outputs: Int? = nil, ideal: Bool = false) {
+    public init(
+        seed: UInt64 = 1, serial: String? = nil, rows: Int? = nil, outputs: Int? = nil, ideal: Bool = false,
+        graph: String? = nil
+    ) {
         self.seed = seed
         self.serial = serial
         self.rows = rows
         self.outputs = outputs
         self.ideal = ideal
+        self.graph = graph
     }
 }
 

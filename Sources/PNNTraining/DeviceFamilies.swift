@@ -1,3 +1,4 @@
+import CLLNDriver
 import CrossbarDriver
 import Foundation
 import PNNCore
@@ -10,7 +11,7 @@ import PNNWire
 public enum DeviceFamilies {
     /// Every family's registry entry.
     public static let all: [any DeviceFamilyDriver.Type] = [
-        CrossbarFamily.self
+        CrossbarFamily.self, CLLNFamily.self,
     ]
 
     /// The entry for `family`, if known.

@@ -25,11 +25,15 @@ struct Emulate: AsyncParsableCommand {
     @Option(help: "Seed of the twin.")
     var seed: UInt64 = 1
 
-    @Option(help: "Input lines (rows).")
+    @Option(help: "Input lines (rows); crossbar only.")
     var rows: Int?
 
-    @Option(help: "Outputs (differential column pairs).")
+    @Option(help: "Outputs (differential column pairs); crossbar only.")
     var outputs: Int?
+
+    @Option(
+        help: ArgumentHelp("Network graph file (NetworkTopology JSON); clln only, default the 4×4 lattice.", valueName: "FILE"))
+    var graph: String?
 
     @Flag(help: "Switch every non-ideality of the twin off.")
     var ideal = false
@@ -71,7 +75,7 @@ struct Emulate: AsyncParsableCommand {
         }
         let spec = try FaultSpec(parsing: faults)
         let endpoint = try driver.emulator(
-            EmulatorSettings(seed: seed, serial: serial, rows: rows, outputs: outputs, ideal: ideal))
+            EmulatorSettings(seed: seed, serial: serial, rows: rows, outputs: outputs, ideal: ideal, graph: graph))
         var options = WireServer.Options(
             serviceTime: .microseconds(Int64(serviceMs * 1000)), latency: .microseconds(Int64(latencyMs * 1000)),
             headerVersion: protocolVersion)

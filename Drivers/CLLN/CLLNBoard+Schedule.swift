@@ -1,0 +1,113 @@
+import PNNCore
+import PNNLink
+import PNNWire
+
+extension CLLNBoard {
+    public nonisolated func uncheckedRunSchedule(_ schedule: ContrastiveSchedule, dataset: ContrastiveDataset)
+        -> AsyncThrowingStream<ScheduleRecord, any Error>
+    {
+        let (stream, continuation) = AsyncThrowingStream<ScheduleRecord, any Error>.makeStream()
+        let task = Task {
+            do {
+                try await self.runOnBoard(schedule, dataset: dataset) { continuation.yield($0) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    /// Uploads the dataset in chunks (CRC-32 checked by the board), reads back the point count.
+    public func loadDataset(_ dataset: ContrastiveDataset) async throws {
+        let bytes = CLLNCoding.encode(dataset, inputs: info.inputs, outputs: info.outputs)
+        guard bytes.count <= info.maxDatasetBytes else {
+            throw CLLNBoardError.datasetNotLoaded("\(bytes.count) bytes exceed the board's \(info.maxDatasetBytes)")
+        }
+        let crc = CRC32.checksum(bytes)
+        try await withReconnect { client in
+            var tickets: [WireClient.Ticket] = []
+            var offset = 0
+            repeat {
+                let n = min(CLLNCommand.pageBytes, bytes.count - offset)
+                var w = PayloadWriter()
+                w.u32(UInt32(bytes.count))
+                w.u32(crc)
+                w.u32(UInt32(offset))
+                w.raw(Array(bytes[offset..<(offset + n)]))
+                tickets.append(try await client.submit(CLLNCommand.loadDataset, payload: w.bytes, retry: .deduplicated))
+                offset += n
+            } while offset < bytes.count
+            var last: [UInt8] = []
+            for t in tickets { last = try await client.reply(to: t) }
+            var r = PayloadReader(last)
+            let held = Int(try r.u32("held")), points = Int(try r.u32("points"))
+            guard held == bytes.count, points == dataset.pointCount else {
+                throw CLLNBoardError.datasetNotLoaded("board holds \(held) of \(bytes.count) bytes, \(points) points")
+            }
+        }
+    }
+
+    /// Stops a running schedule; returns the records it streamed.
+    @discardableResult
+    public func abortSchedule() async throws -> Int {
+        let client = await connection.client
+        var r = PayloadReader(try await client.request(CLLNCommand.abortSchedule, retry: .deduplicated))
+        return Int(try r.u32("records"))
+    }
+
+    private func runOnBoard(
+        _ schedule: ContrastiveSchedule, dataset: ContrastiveDataset, yield: @Sendable (ScheduleRecord) -> Void
+    ) async throws {
+        try await loadDataset(dataset)
+        let client = await connection.client
+        let frames = await client.subscribe(stream: CLLNCommand.recordStream)
+        defer { Task { await client.unsubscribe(stream: CLLNCommand.recordStream) } }
+        _ = try await client.request(
+            CLLNCommand.runSchedule, payload: CLLNCoding.encode(schedule), retry: .deduplicated)
+        var parts: [UInt8] = []
+        var expected: (record: UInt32, part: UInt16) = (0, 0)
+        for await data in frames {
+            let frame: CLLNStreamFrame
+            do {
+                frame = try CLLNStreamFrame.decode(data.data)
+            } catch {
+                throw CLLNBoardError.badRecord("\(error)")
+            }
+            switch frame {
+            case .part(let record, let part, let count, let bytes):
+                guard record == expected.record, part == expected.part, part < count else {
+                    throw CLLNBoardError.badRecord(
+                        "got part \(part)/\(count) of record \(record), expected part \(expected.part) of \(expected.record)")
+                }
+                parts += bytes
+                if part + 1 < count {
+                    expected.part += 1
+                    continue
+                }
+                do {
+                    yield(try CLLNCoding.decodeRecord(parts))
+                } catch {
+                    throw CLLNBoardError.badRecord("record \(record): \(error)")
+                }
+                parts = []
+                expected = (record + 1, 0)
+            case .end(let records, let outcome, let message):
+                switch outcome {
+                case .done, .aborted:
+                    guard records == expected.record else {
+                        throw CLLNBoardError.badRecord("end frame counts \(records) records, received \(expected.record)")
+                    }
+                    return
+                case .failed: throw CLLNBoardError.scheduleFailed(message)
+                }
+            }
+        }
+        if Task.isCancelled {
+            _ = try? await abortSchedule()
+            return
+        }
+        throw CLLNBoardError.scheduleStreamBroken(records: Int(expected.record))
+    }
+}
