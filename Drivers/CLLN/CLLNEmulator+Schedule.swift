@@ -84,7 +84,10 @@ extension CLLNEmulator {
         let twin = self.twin
         busyLoops += 1
         let producer = Task {
-            await twin.runScheduleSync(schedule, dataset: dataset) { feed.yield($0) }
+            await twin.runScheduleSync(schedule, dataset: dataset) { record in
+                if case .terminated = feed.yield(record) { return false }
+                return !Task.isCancelled
+            }
             feed.finish()
             await self.loopFinished()
         }

@@ -122,10 +122,10 @@ public actor CLLNEmulator: DeviceEndpoint {
                 throw PayloadError.invalidValue(field: "side", reason: "\(code) is not 0 free or 1 clamped")
             }
             let range = try readRange(&r, count: info.nodes)
-            return encode(Array(try await twin.readNodes(side)[range]))
+            return encode(Array(await twin.readNodes(side)[range]))
         case CLLNCommand.readGates:
             let range = try readRange(&r, count: info.trainable)
-            return encode(Array(try await twin.readParameters()[range]))
+            return encode(Array(await twin.readParameters()[range]))
         case CLLNCommand.measure:
             return try await measure(&r)
         case CLLNCommand.learn:

@@ -80,7 +80,10 @@ import Testing
         for try await r in try e.board.runSchedule(schedule, dataset: dataset) { viaLink.append(r) }
         let twin = try CLLNTwin(state: state, serial: "reference")
         var direct: [ScheduleRecord] = []
-        await twin.runScheduleSync(schedule, dataset: dataset) { direct.append($0) }
+        await twin.runScheduleSync(schedule, dataset: dataset) {
+            direct.append($0)
+            return true
+        }
         #expect(viaLink.count == direct.count && viaLink.count > 5)
         #expect(viaLink == direct)
         #expect(CLLNCoding.encode(viaLink[0]).count > CLLNCommand.pageBytes)

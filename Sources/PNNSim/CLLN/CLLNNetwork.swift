@@ -21,6 +21,10 @@ public struct CLLNNetwork: Sendable {
     private var free: [Double]
     private var clamped: [Double]
     private var predictedValid = false
+    /// The free/clamped solutions match the present gates, sources and clamp (repeated
+    /// reads of an unchanged board return identical voltages).
+    private var freeValid = false
+    private var clampedValid = false
     /// Newton iterations used by the most recent solves (diagnostics, tests).
     public private(set) var lastIterations = 0
 
@@ -80,13 +84,19 @@ public struct CLLNNetwork: Sendable {
 
     /// Node voltages of the free network under the present clamp (outputs held under `.both`).
     public mutating func solveFree() -> [Double] {
-        lastIterations = solve(&free, held: heldFree)
+        if !freeValid {
+            lastIterations = solve(&free, held: heldFree)
+            freeValid = true
+        }
         return free
     }
 
     /// Node voltages of the clamped network under the present clamp.
     public mutating func solveClamped() -> [Double] {
-        lastIterations = solve(&clamped, held: heldClamped)
+        if !clampedValid {
+            lastIterations = solve(&clamped, held: heldClamped)
+            clampedValid = true
+        }
         return clamped
     }
 
@@ -94,6 +104,8 @@ public struct CLLNNetwork: Sendable {
     public mutating func freeOutputs() -> [Double] { state.topology.outputValues(solvePredicted()) }
 
     private mutating func refreshClamp() {
+        freeValid = false
+        clampedValid = false
         heldFree = [:]
         heldClamped = [:]
         let c = state.clamp
@@ -117,6 +129,8 @@ public struct CLLNNetwork: Sendable {
     /// The learning rate dG/dt of every edge at the present gates: A0 (ΔV_F² − ΔV_C²) + B
     /// (`withBias: false` drops B).
     public mutating func gateRates(withBias: Bool = true) -> [Double] {
+        freeValid = false
+        clampedValid = false
         let vf = solveFree()
         let vc = solveClamped()
         return state.topology.edges.indices.map { e in
@@ -155,6 +169,8 @@ public struct CLLNNetwork: Sendable {
             }
         }
         predictedValid = false
+        freeValid = false
+        clampedValid = false
     }
 
     // MARK: Kirchhoff
