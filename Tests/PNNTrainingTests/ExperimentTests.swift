@@ -83,3 +83,25 @@ struct ExperimentTests {
         #expect(svg.contains(">1e-3<") && svg.contains(">1e1<"))
     }
 }
+
+@Suite("Linear cycle check: matrix exponential and flow")
+struct LinearCycleCheckTests {
+    @Test func expmMatchesADiagonalisableCase() {
+        // M = P diag(1, 3) P⁻¹ with P = [[1, 1], [1, -1]] → M = [[2, -1], [-1, 2]].
+        let m = Matrix([[2, -1], [-1, 2]])
+        let e = LinearCycleCheck.expm(-0.7 * m)
+        let a = exp(-0.7)
+        let b = exp(-2.1)
+        let expected = [(a + b) / 2, (a - b) / 2, (a - b) / 2, (a + b) / 2]
+        for (x, y) in zip(e.storage, expected) { #expect(abs(x - y) < 1e-12) }
+    }
+
+    @Test func flowIntegralHandlesASingularMatrix() {
+        // M with a null direction: ∫₀ᵗ e^{−Ms} ds = t along the null direction, (1 − e^{−λt})/λ along the other.
+        let m = Matrix([[4, 0], [0, 0]])
+        let f = LinearCycleCheck.flow(m, 0.5)
+        #expect(abs(f.phi[0, 0] - (1 - exp(-2)) / 4) < 1e-12)
+        #expect(abs(f.phi[1, 1] - 0.5) < 1e-12)
+        #expect(abs(f.a[0, 0] - exp(-2)) < 1e-12 && abs(f.a[1, 1] - 1) < 1e-12)
+    }
+}
