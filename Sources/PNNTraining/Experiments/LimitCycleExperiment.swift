@@ -2,6 +2,17 @@ import Foundation
 import PNNCore
 import PNNSim
 
+/// Which CLLN network a limit-cycle sweep runs on.
+public enum LimitCycleNetwork: String, Sendable, Codable, CaseIterable {
+    /// The 4×4 periodic lattice board with the Fig. 1E two-task regression.
+    case lattice
+    /// The 2+1-edge network with the Fig. 2B task pair (fast: one free node).
+    case twoPlusOne
+
+    public var topology: NetworkTopology { self == .lattice ? .periodicLattice() : .twoPlusOne }
+    public var task: ContrastiveTaskName { self == .lattice ? .twoTask : .fig2b }
+}
+
 /// Settings of the seed-002 Fig. 1 limit-cycle sweep: two-task regression on the 4×4
 /// lattice twin, standard clamping, alternating tasks with period τ.
 public struct LimitCycleConfig: Sendable, Codable, Equatable {
@@ -12,17 +23,17 @@ public struct LimitCycleConfig: Sendable, Codable, Equatable {
     /// Time per data point t_h, seconds (seed: 100 µs).
     public var stepSeconds: Double = 100e-6
     /// Each τ learns for at least this long, seconds …
-    public var minLearnSeconds: Double = 8
+    public var minLearnSeconds: Double = 30
     /// … and for at least this many periods.
-    public var minPeriods: Int = 6
+    public var minPeriods: Int = 4
     /// Steady-state window: the last n periods are recorded and averaged.
-    public var window: Int = 3
+    public var window: Int = 2
     /// Device seed (per-edge A0 spread and bias B).
     public var seed: UInt64 = 1
     /// Physics of the biased board; the unbiased run uses the same with biasScale 0.
     public var physics: CLLNPhysics = CLLNPhysics()
-    /// Task pair (seed Fig. 1E: two-task regression).
-    public var task: ContrastiveTaskName = .twoTask
+    /// Network and its task pair (default: the lattice with seed Fig. 1E's two-task regression).
+    public var network: LimitCycleNetwork = .lattice
 
     public init(taus: [Double]) { self.taus = taus }
 
@@ -30,7 +41,7 @@ public struct LimitCycleConfig: Sendable, Codable, Equatable {
     public static func standard(quick: Bool) -> LimitCycleConfig {
         var c = LimitCycleConfig(
             taus: quick ? Stats.logSpaced(from: 2e-3, to: 3, count: 5) : Stats.logSpaced(from: 2e-3, to: 30, count: 12))
-        if quick { c.minLearnSeconds = 3 }
+        if quick { c.minLearnSeconds = 5 }
         return c
     }
 
@@ -77,7 +88,7 @@ public enum LimitCycleExperiment {
     /// One τ on a fresh twin: run `periods(tau:)` periods, record the last `window`, average.
     public static func point(tau: Double, physics: CLLNPhysics, config: LimitCycleConfig) async throws -> LimitCyclePoint {
         let watch = Stopwatch()
-        let topology = NetworkTopology.periodicLattice()
+        let topology = config.network.topology
         let twin: CLLNTwin
         do { twin = try CLLNTwin(topology: topology, physics: physics, seed: config.seed) } catch {
             throw ExperimentError.device(error.description)
@@ -85,7 +96,7 @@ public enum LimitCycleExperiment {
         let dataset: ContrastiveDataset
         do {
             dataset = try ContrastiveTasks.dataset(
-                ContrastiveTaskSpec(name: config.task, radiusMillivolts: nil, rotation: nil), topology: topology)
+                ContrastiveTaskSpec(name: config.network.task, radiusMillivolts: nil, rotation: nil), topology: topology)
         } catch { throw ExperimentError.task(error.description) }
         let periods = config.periods(tau: tau)
         let schedule = ContrastiveSchedule(
