@@ -77,7 +77,7 @@ public struct LimitCycleResult: Sendable, Codable, Equatable {
     /// Decades of τ covered by `linearRange`.
     public var linearDecades: Double { linearRange.map { log10($0.upperBound / $0.lowerBound) } ?? 0 }
 
-    /// Largest D and Ē of the unbiased run relative to the biased run's smallest-τ values.
+    /// Largest D of the B = 0 run divided by the largest D of the biased run.
     public var unbiasedSpanRatio: Double {
         (unbiased.map(\.span).max() ?? .nan) / max(biased.map(\.span).max() ?? .nan, 1e-300)
     }
@@ -151,14 +151,14 @@ public enum LimitCycleExperiment {
         return (run.first!.tau...run.last!.tau, fit.slope, fit.r2)
     }
 
-    /// First τ after the linear range from which D grows by less than 30 % per decade.
+    /// First τ after the linear range from which D stays flat: every larger τ has D within
+    /// a factor 1.5 of it (growth of at most 1.5× over the rest of the sweep).
     static func plateau(_ points: [LimitCyclePoint], after range: ClosedRange<Double>?) -> Double? {
         guard let range else { return nil }
         let tail = points.filter { $0.tau >= range.upperBound }
         guard tail.count >= 2 else { return nil }
-        for i in 1..<tail.count {
-            let local = log10(tail[i].span / tail[i - 1].span) / log10(tail[i].tau / tail[i - 1].tau)
-            if local < log10(1.3) { return tail[i - 1].tau }
+        for i in 0..<(tail.count - 1) where tail[(i + 1)...].allSatisfy({ $0.span <= 1.5 * tail[i].span }) {
+            return tail[i].tau
         }
         return nil
     }
