@@ -65,7 +65,8 @@ enum CLLNResults {
             | target | ours | seed's figure | met |
             |---|---|---|---|
             | with bias, D ∝ τ over ≥ 2 decades (slope 1 ± 0.15), then a plateau | slope \(f(cycle.linearSlope, 2)) (r² \(f(cycle.linearR2, 3))) over \(f(cycle.linearDecades, 1)) decades (\(cycle.linearRange.map { "\(ms($0.lowerBound)) – \(ms($0.upperBound))" } ?? "none")); \(plateau) | Fig. 1H: D ∝ τ for decades, rolling off to a plateau at high τ | \(yes(slopeOK && cycle.plateauTau != nil)) |
-            | B = 0: fixed point (D, Ē ≈ 0) | max D(B=0) = \(e(cycle.unbiased.map(\.span).max() ?? .nan)) V = \(e(cycle.unbiasedSpanRatio)) × max D(biased); max Ē(B=0) = \(e(cycle.unbiased.map(\.combinedError).max() ?? .nan)) V² | text: a "perfect" network shows only zero-error fixed points | \(yes(flatOK)) |
+            | B = 0: fixed point (D, Ē ≈ 0) | settled runs (≥ \(LimitCycleResult.settledPeriods) periods, τ ≤ \(ms(cycle.unbiasedSettledTau))): max D(B=0)/D(bias) = \(e(cycle.unbiasedSpanRatio)), max Ē(B=0) = \(e(cycle.unbiasedSettledError)) V² (biased Ē ≥ \(e(cycle.biased.map(\.combinedError).min() ?? .nan)) V²) | text: a "perfect" network shows only zero-error fixed points | \(yes(flatOK)) |
+
             | overclamping 100 % on the ring at every ε | \(over.map { "\(Int($0.radiusMillivolts)) mV: \(pct($0.accuracy))" }.joined(separator: ", ")) | Fig. 5B: 0 % classification error at every ε | \(yes(overAll)) |
             | standard clamping degrades as ε shrinks | \(std.map { "\(Int($0.radiusMillivolts)) mV: \(pct($0.accuracy))" }.joined(separator: ", ")) | Fig. 5B: accuracy falls as ε shrinks | \(yes(degrades)) |
             | 2+1 network: D_sim vs linear theory within \(Int(two.config.tolerance * 100)) % for τ ≤ \(ms(two.config.smallTau)) | worst \(pct(two.worstSmallTauError)) | Fig. 2E: model with no free parameters matches D(τ) | \(yes(theoryOK)) |

@@ -77,10 +77,23 @@ public struct LimitCycleResult: Sendable, Codable, Equatable {
     /// Decades of τ covered by `linearRange`.
     public var linearDecades: Double { linearRange.map { log10($0.upperBound / $0.lowerBound) } ?? 0 }
 
-    /// Largest D of the B = 0 run divided by the largest D of the biased run.
+    /// B = 0 runs with at least this many periods count as settled (alternating tasks
+    /// converge per period, so long τ with few periods may still be approaching the fixed point).
+    public static let settledPeriods = 100
+
+    /// Largest D(B = 0)/D(bias) at equal τ over the settled B = 0 runs (NaN if none settled).
     public var unbiasedSpanRatio: Double {
-        (unbiased.map(\.span).max() ?? .nan) / max(biased.map(\.span).max() ?? .nan, 1e-300)
+        zip(biased, unbiased).filter { $0.1.periods >= Self.settledPeriods }.map { $0.1.span / max($0.0.span, 1e-300) }
+            .max() ?? .nan
     }
+
+    /// Largest Ē(B = 0) over the settled B = 0 runs, V².
+    public var unbiasedSettledError: Double {
+        unbiased.filter { $0.periods >= Self.settledPeriods }.map(\.combinedError).max() ?? .nan
+    }
+
+    /// Largest τ whose B = 0 run counts as settled.
+    public var unbiasedSettledTau: Double { unbiased.filter { $0.periods >= Self.settledPeriods }.map(\.tau).max() ?? .nan }
 }
 
 /// The seed-002 Fig. 1G–H experiment on the lattice twin (see `LimitCycleConfig`).
