@@ -32,11 +32,15 @@ public struct ContrastiveSchedule: Sendable, Codable, Equatable {
     public var recordTail: Int
     /// Within the last period, record the gate voltages every n steps (0: never).
     public var traceEvery: Int
+    /// First period to run (a resumed run continues its numbering; no `start` record then).
+    public var startPeriod: Int
+    /// Overclamping rate r0 to start from, s/V (nil: step time over the mean |label|).
+    public var initialR0: Double?
 
     public init(
         method: ContrastiveMethod, eta: Double, overclampLevel: Double = 0.435, stepSeconds: Double = 100e-6,
         periodSeconds: Double, periods: Int, hinge: Bool = false, recordEvery: Int = 1, recordTail: Int = 1,
-        traceEvery: Int = 0
+        traceEvery: Int = 0, startPeriod: Int = 0, initialR0: Double? = nil
     ) {
         self.method = method
         self.eta = eta
@@ -48,6 +52,8 @@ public struct ContrastiveSchedule: Sendable, Codable, Equatable {
         self.recordEvery = recordEvery
         self.recordTail = recordTail
         self.traceEvery = traceEvery
+        self.startPeriod = startPeriod
+        self.initialR0 = initialR0
     }
 
     /// Why the schedule cannot run, or nil.
@@ -66,6 +72,10 @@ public struct ContrastiveSchedule: Sendable, Codable, Equatable {
             return "overclamping level L0 = \(overclampLevel) V must be in (0, 1] V"
         }
         guard recordEvery >= 1, recordTail >= 0, traceEvery >= 0 else { return "has a negative record interval" }
+        guard startPeriod >= 0, startPeriod < periods else {
+            return "starts at period \(startPeriod), outside 0..<\(periods)"
+        }
+        if let r = initialR0, !(r.isFinite && r > 0) { return "initial overclamping rate r0 = \(r) s/V must be positive" }
         return nil
     }
 }

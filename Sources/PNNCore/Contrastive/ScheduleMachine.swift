@@ -57,7 +57,12 @@ public struct ScheduleMachine: Sendable, Codable, Equatable {
         self.cursor = Array(repeating: 0, count: dataset.tasks.count)
         let labels = dataset.tasks.flatMap { $0.points.flatMap(\.labels) }.map(abs)
         let scale = max(labels.isEmpty ? 0 : labels.reduce(0, +) / Double(labels.count), 1e-3)
-        self.r0 = schedule.method == .overclamp ? schedule.stepSeconds / scale : 0
+        self.r0 = schedule.method == .overclamp ? (schedule.initialR0 ?? schedule.stepSeconds / scale) : 0
+        if schedule.startPeriod > 0 {
+            self.period = min(schedule.startPeriod, schedule.periods)
+            self.pending = nil
+            self.isFinished = period >= schedule.periods
+        }
     }
 
     /// Learning time of one task's slot, seconds.
