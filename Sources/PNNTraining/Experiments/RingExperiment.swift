@@ -2,90 +2,146 @@ import Foundation
 import PNNCore
 import PNNSim
 
-/// Seed 002 Fig. 5 on the twin: the 8-point ring tasks, overclamping against standard
-/// clamping, accuracy and hinge loss against ε, mean ± standard error over the 8 rotations.
-public struct RingExperiment: Sendable {
-    /// One method at one ε: per-rotation results and their mean ± s.e.
-    public struct Point: Sendable, Codable, Equatable {
-        public var method: ContrastiveMethod
-        public var epsilonMillivolts: Double
-        public var accuracies: [Double]
-        /// Hinge loss E^class (seed eq. A2, both classes averaged), V².
-        public var hingeLosses: [Double]
-        public var meanAccuracy: Double { accuracies.reduce(0, +) / Double(max(accuracies.count, 1)) }
-        public var accuracyError: Double { Self.standardError(accuracies) }
-        public var meanHinge: Double { hingeLosses.reduce(0, +) / Double(max(hingeLosses.count, 1)) }
-        public var hingeError: Double { Self.standardError(hingeLosses) }
+/// Settings of the seed-002 Fig. 5 experiment: the 8-point ring classification for every
+/// linear split (rotation) and ring size ε, trained by overclamping and by standard clamping.
+public struct RingConfig: Sendable, Codable, Equatable {
+    /// Ring sizes ε, millivolts (seed: 83, 167, 250, 333, 417).
+    public var radiiMillivolts: [Double] = [83, 167, 250, 333, 417]
+    /// Rotations (label splits) averaged, 0…7.
+    public var rotations: [Int] = Array(0..<8)
+    /// Period τ over the two classes, seconds (seed: 200 µs).
+    public var periodSeconds: Double = 200e-6
+    /// Learning time per run, seconds.
+    public var learnSeconds: Double = 1.0
+    /// Device seed.
+    public var seed: UInt64 = 1
+    public var physics: CLLNPhysics = CLLNPhysics()
 
-        static func standardError(_ x: [Double]) -> Double {
-            guard x.count > 1 else { return 0 }
-            let m = x.reduce(0, +) / Double(x.count)
-            let v = x.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(x.count - 1)
-            return sqrt(v / Double(x.count))
+    public init() {}
+
+    /// Full: 5 ε × 8 rotations; quick: ε ∈ {83, 417} mV × rotations {0, 3}.
+    public static func standard(quick: Bool) -> RingConfig {
+        var c = RingConfig()
+        if quick {
+            c.radiiMillivolts = [83, 417]
+            c.rotations = [0, 3]
+            c.learnSeconds = 0.5
+        }
+        return c
+    }
+}
+
+/// The two training protocols compared in seed Fig. 5.
+public enum RingMethod: String, Sendable, Codable, CaseIterable {
+    /// η = 0.25, L0 = V+ = 0.435 V, t_h = r0 |δ|, hinge (skip points beyond their label).
+    case overclamping
+    /// η = 1, t_h = 100 µs, hinge (η = 0 for points beyond their label).
+    case standardClamping
+
+    /// The schedule for `periods` periods of length τ.
+    public func schedule(periodSeconds: Double, periods: Int) -> ContrastiveSchedule {
+        switch self {
+        case .overclamping:
+            return ContrastiveSchedule(
+                method: .overclamp, eta: 0.25, overclampLevel: 0.435, stepSeconds: 100e-6, periodSeconds: periodSeconds,
+                periods: periods, hinge: true, recordEvery: periods + 1, recordTail: 1)
+        case .standardClamping:
+            return ContrastiveSchedule(
+                method: .coupled, eta: 1, stepSeconds: 100e-6, periodSeconds: periodSeconds, periods: periods, hinge: true,
+                recordEvery: periods + 1, recordTail: 1)
         }
     }
+}
 
-    public var epsilons: [Double]
-    public var rotations: [Int]
-    /// Learning time per run, seconds (periods = time / τ).
-    public var trainingSeconds: Double
-    public var seed: UInt64
-    public var topology: NetworkTopology
+/// One trained run: accuracy over the 8 points and hinge loss (A2 averaged over the classes, A3).
+public struct RingRun: Sendable, Codable, Equatable {
+    public var method: RingMethod
+    public var radiusMillivolts: Double
+    public var rotation: Int
+    public var accuracy: Double
+    public var hingeLoss: Double
+}
 
-    public init(
-        epsilons: [Double] = [83, 167, 250, 333, 417], rotations: [Int] = Array(0..<8), trainingSeconds: Double = 4,
-        seed: UInt64 = 1, topology: NetworkTopology = .periodicLattice()
-    ) {
-        self.epsilons = epsilons
-        self.rotations = rotations
-        self.trainingSeconds = trainingSeconds
-        self.seed = seed
-        self.topology = topology
-    }
+/// Mean ± standard error over rotations for one method and ε.
+public struct RingSummary: Sendable, Codable, Equatable {
+    public var method: RingMethod
+    public var radiusMillivolts: Double
+    public var accuracy: Double
+    public var accuracyError: Double
+    public var hingeLoss: Double
+    public var hingeLossError: Double
+    public var runs: Int
+}
 
-    /// The seed's settings: overclamping η = 0.25, L0 = V+, τ = 200 µs; standard clamping
-    /// η = 1, t_h = 100 µs (τ = 200 µs over the two classes); hinge on for both.
-    public func schedule(_ method: ContrastiveMethod) -> ContrastiveSchedule {
-        let tau = 200e-6
-        let periods = max(1, Int(trainingSeconds / tau))
-        return ContrastiveSchedule(
-            method: method, eta: method == .overclamp ? 0.25 : 1, overclampLevel: ContrastiveTasks.vPlus, stepSeconds: 100e-6,
-            periodSeconds: tau, periods: periods, hinge: true, recordEvery: periods + 1, recordTail: 1)
-    }
+/// Everything the ring experiment measured.
+public struct RingResult: Sendable, Codable, Equatable {
+    public var config: RingConfig
+    public var runs: [RingRun]
+    public var summaries: [RingSummary]
+    public var wallSeconds: Double
 
-    /// One run: final accuracy and hinge loss.
-    public func run(method: ContrastiveMethod, epsilon: Double, rotation: Int, physics: CLLNPhysics = CLLNPhysics())
-        async throws -> (accuracy: Double, hinge: Double)
+    public func summary(_ method: RingMethod) -> [RingSummary] { summaries.filter { $0.method == method } }
+}
+
+/// The seed-002 Fig. 5 experiment on the lattice twin (see `RingConfig`).
+public enum RingExperiment {
+    /// Train a fresh twin on one ring split and measure it at the end.
+    public static func run(method: RingMethod, radiusMillivolts: Double, rotation: Int, config: RingConfig) async throws
+        -> RingRun
     {
-        let twin = try CLLNTwin(topology: topology, physics: physics, seed: seed)
-        let dataset = try ContrastiveTasks.dataset(
-            ContrastiveTaskSpec(name: .ring, radiusMillivolts: epsilon, rotation: rotation), topology: topology)
-        let collector = RecordCollector()
-        await twin.runScheduleSync(schedule(method), dataset: dataset) { collector.append($0) }
-        guard let last = collector.records.last(where: { $0.kind == .slotEnd }) else {
-            throw TrainingError.invalidConfig("ring run produced no record")
+        let topology = NetworkTopology.periodicLattice()
+        let twin: CLLNTwin
+        do { twin = try CLLNTwin(topology: topology, physics: config.physics, seed: config.seed) } catch {
+            throw ExperimentError.device(error.description)
         }
-        let correct = dataset.tasks.indices.map {
-            dataset.tasks[$0].accuracy(outputs: last.outputs[$0]) * Double(dataset.tasks[$0].points.count)
-        }.reduce(0, +)
-        return (correct / Double(dataset.pointCount), last.meanError)
+        let dataset: ContrastiveDataset
+        do {
+            dataset = try ContrastiveTasks.dataset(
+                ContrastiveTaskSpec(name: .ring, radiusMillivolts: radiusMillivolts, rotation: rotation), topology: topology)
+        } catch { throw ExperimentError.task(error.description) }
+        let periods = max(1, Int((config.learnSeconds / config.periodSeconds).rounded()))
+        let records = await twin.collectRecords(
+            method.schedule(periodSeconds: config.periodSeconds, periods: periods), dataset: dataset)
+        guard let last = records.last(where: { $0.kind == .slotEnd }) else {
+            throw ExperimentError.tooFewRecords(tau: config.periodSeconds, got: 0, needed: 1)
+        }
+        var right = 0.0
+        var total = 0.0
+        for (t, task) in dataset.tasks.enumerated() {
+            right += task.accuracy(outputs: last.outputs[t]) * Double(task.points.count)
+            total += Double(task.points.count)
+        }
+        return RingRun(
+            method: method, radiusMillivolts: radiusMillivolts, rotation: rotation, accuracy: right / max(total, 1),
+            hingeLoss: last.meanError)
     }
 
-    /// Every method × ε × rotation.
-    public func sweep(methods: [ContrastiveMethod] = [.overclamp, .coupled], progress: (@Sendable (String) -> Void)? = nil)
-        async throws -> [Point]
-    {
-        var out: [Point] = []
-        for method in methods {
-            for eps in epsilons {
-                var point = Point(method: method, epsilonMillivolts: eps, accuracies: [], hingeLosses: [])
-                for r in rotations {
-                    let (a, h) = try await run(method: method, epsilon: eps, rotation: r)
-                    point.accuracies.append(a)
-                    point.hingeLosses.append(h)
-                }
-                progress?("\(method.rawValue) ε = \(eps) mV: \(point.meanAccuracy)")
-                out.append(point)
+    /// Every method × ε × rotation, the methods run concurrently.
+    public static func run(_ config: RingConfig) async throws -> RingResult {
+        let watch = Stopwatch()
+        async let over = runs(.overclamping, config)
+        async let standard = runs(.standardClamping, config)
+        let all = try await over + standard
+        var summaries: [RingSummary] = []
+        for method in RingMethod.allCases {
+            for eps in config.radiiMillivolts {
+                let group = all.filter { $0.method == method && $0.radiusMillivolts == eps }
+                summaries.append(
+                    RingSummary(
+                        method: method, radiusMillivolts: eps, accuracy: Stats.mean(group.map(\.accuracy)),
+                        accuracyError: Stats.standardError(group.map(\.accuracy)),
+                        hingeLoss: Stats.mean(group.map(\.hingeLoss)),
+                        hingeLossError: Stats.standardError(group.map(\.hingeLoss)), runs: group.count))
+            }
+        }
+        return RingResult(config: config, runs: all, summaries: summaries, wallSeconds: watch.seconds)
+    }
+
+    static func runs(_ method: RingMethod, _ config: RingConfig) async throws -> [RingRun] {
+        var out: [RingRun] = []
+        for eps in config.radiiMillivolts {
+            for r in config.rotations {
+                out.append(try await run(method: method, radiusMillivolts: eps, rotation: r, config: config))
             }
         }
         return out
