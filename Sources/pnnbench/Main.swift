@@ -9,29 +9,39 @@ enum PNNBench {
         let args = CommandLine.arguments.dropFirst()
         var output: String?
         var results = false
+        var clln = false
         var quick = false
         var it = args.makeIterator()
         while let a = it.next() {
             switch a {
             case "--output": output = it.next()
             case "--results": results = true
+            case "--results-clln": clln = true
             case "--quick": quick = true
             default:
                 FileHandle.standardError.write(
-                    Data("pnnbench: unknown argument \(a); use [--results] [--quick] [--output FILE]\n".utf8))
+                    Data("pnnbench: unknown argument \(a); use [--results | --results-clln] [--quick] [--output FILE]\n".utf8))
                 exit(64)
             }
         }
         do {
             let markdown: String
-            if results {
+            if clln {
+                markdown = try await CLLNResults.run(quick: quick)
+            } else if results {
                 markdown = try await ResultsTables.run(quick: quick)
             } else {
                 var report = BenchReport()
-                try forwardBenchmarks(into: &report, quick: quick)
-                try await jacobianBenchmarks(into: &report)
-                try runStoreBenchmarks(into: &report)
-                try await linkBenchmarks(into: &report, quick: quick)
+                // PNNBENCH_ONLY=forward,jacobian,store,link,clln runs a subset (for profiling).
+                let only = ProcessInfo.processInfo.environment["PNNBENCH_ONLY"].map {
+                    Set($0.split(separator: ",").map(String.init))
+                }
+                func wanted(_ name: String) -> Bool { only?.contains(name) ?? true }
+                if wanted("forward") { try forwardBenchmarks(into: &report, quick: quick) }
+                if wanted("jacobian") { try await jacobianBenchmarks(into: &report) }
+                if wanted("store") { try runStoreBenchmarks(into: &report) }
+                if wanted("link") { try await linkBenchmarks(into: &report, quick: quick) }
+                if wanted("clln") { try await cllnBenchmarks(into: &report, quick: quick) }
                 markdown = BenchDocument.render(report)
             }
             if let output {

@@ -208,9 +208,16 @@ public struct CLLNNetwork: Sendable {
             unknowns += 1
         }
         if unknowns == 0 { return 0 }
+        var lowest = Double.infinity
+        var highest = -Double.infinity
+        for node in 0..<n where index[node] < 0 {
+            lowest = min(lowest, v[node])
+            highest = max(highest, v[node])
+        }
+        for node in 0..<n where index[node] >= 0 { v[node] = min(max(v[node], lowest), highest) }
         var jac = [Double](repeating: 0, count: unknowns * unknowns)
         var rhs = [Double](repeating: 0, count: unknowns)
-        for iteration in 1...60 {
+        for iteration in 1...40 {
             for i in jac.indices { jac[i] = 0 }
             for i in rhs.indices { rhs[i] = 0 }
             for e in topo.edges.indices {
@@ -238,11 +245,15 @@ public struct CLLNNetwork: Sendable {
             var largest = 0.0
             for node in 0..<n where index[node] >= 0 {
                 let step = min(max(rhs[index[node]], -0.2), 0.2)
-                v[node] += step
-                largest = max(largest, abs(step))
+                // A passive network's node voltages lie between its held voltages.
+                let next = min(max(v[node] + step, lowest), highest)
+                largest = max(largest, abs(next - v[node]))
+                v[node] = next
             }
-            if largest < 1e-13 { return iteration }
+            // 10 pV: far below any ADC; nodes joined only by off transistors (1 nS leakage)
+            // cannot be resolved more finely in double precision anyway.
+            if largest < 1e-11 { return iteration }
         }
-        return 60
+        return 40
     }
 }

@@ -31,6 +31,7 @@ extension CLLNTwin {
         var out: [ScheduleRecord] = []
         runScheduleSync(schedule, dataset: dataset) { record in
             if record.kind != .start { out.append(record) }
+            return true
         }
         return out
     }

@@ -135,7 +135,7 @@ public enum TwoPlusOneExperiment {
         for tau in Set(config.taus + config.cycleTaus).sorted() {
             let traced = config.cycleTaus.contains(tau)
             let sim = try await simulate(tau: tau, state: state, dataset: data, config: config, trace: traced)
-            let p = theory.prediction(tau: tau)
+            let p = try theory.prediction(tau: tau)
             if config.taus.contains(tau) {
                 points.append(
                     TwoPlusOnePoint(
