@@ -2,7 +2,7 @@
 SWIFT      ?= swift
 BIN        := .build/release/pnnlab
 
-.PHONY: deps deps-test build demo test bench results fuzz format lint clean
+.PHONY: deps deps-test build demo test bench results results-clln fuzz format lint clean
 
 deps:
 	@scripts/install-deps.sh
@@ -33,6 +33,12 @@ bench: deps
 results: build
 	$(SWIFT) build -c release --product pnnbench
 	.build/release/pnnbench --results --output docs/results.md
+	.build/release/pnnbench --results-clln --output docs/results.md
+
+# Only the CLLN section of docs/results.md (seed 002: limit cycles, ring tasks, 2+1 theory; ~5 min).
+results-clln: deps
+	$(SWIFT) build -c release --product pnnbench
+	.build/release/pnnbench --results-clln --output docs/results.md
 
 # libFuzzer over the wire decoder (FUZZ_SECONDS, default 60); fails on any crash or invariant break.
 fuzz:

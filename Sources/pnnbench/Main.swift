@@ -45,7 +45,15 @@ enum PNNBench {
                 markdown = BenchDocument.render(report)
             }
             if let output {
-                try markdown.write(toFile: output, atomically: true, encoding: .utf8)
+                var text = markdown
+                if clln {
+                    // The CLLN section replaces everything after its marker in an existing document.
+                    let marker = "<!-- clln results: make results-clln -->"
+                    let existing = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+                    let head = existing.components(separatedBy: marker)[0]
+                    text = (head.isEmpty ? "" : head) + marker + "\n\n" + markdown
+                }
+                try text.write(toFile: output, atomically: true, encoding: .utf8)
                 FileHandle.standardError.write(Data("wrote \(output)\n".utf8))
             } else {
                 print(markdown)
