@@ -33,6 +33,9 @@ struct ContrastiveOptions: ParsableArguments {
     @Option(help: "Twin wiring for sim: devices: lattice (4×4 periodic), two-plus-one, or a graph JSON file.")
     var graph: String?
 
+    @Option(help: "sim:clln: start from this exported twin state (JSON: graph, G, A0, B, sources, clamp).")
+    var twinState: String?
+
     @Flag(help: "sim: devices: switch the per-edge learning bias B off (an ideal learning rule).")
     var noBias = false
 
@@ -73,9 +76,17 @@ struct ContrastiveOptions: ParsableArguments {
         if let why = schedule.problem(maxLearnSeconds: .infinity) { throw CLIError("the training schedule \(why)") }
         var twin: ContrastiveTwinOptions?
         if device.hasPrefix("sim:") {
-            twin = ContrastiveTwinOptions(topology: try Self.topology(graph), bias: !noBias)
-        } else if graph != nil || noBias {
-            throw CLIError("--graph and --no-bias choose the twin of a sim: device; a board has its own wiring")
+            var state: CLLNState?
+            if let twinState {
+                guard let data = FileManager.default.contents(atPath: twinState) else {
+                    throw CLIError("cannot read twin state file \(twinState)")
+                }
+                state = try CLLNState.importJSON(data)
+            }
+            twin = ContrastiveTwinOptions(
+                topology: try state?.topology ?? Self.topology(graph), bias: !noBias, state: state)
+        } else if graph != nil || noBias || twinState != nil {
+            throw CLIError("--graph, --no-bias and --twin-state choose the twin of a sim: device; a board has its own wiring")
         }
         return ContrastivePlan(
             device: device, task: spec, schedule: schedule, seed: seed, initialParameter: initialGate,

@@ -131,3 +131,28 @@ struct ContrastiveCLITests {
         }
     }
 }
+
+/// An imported twin state with a gate voltage outside [0, G_max] is refused in one line.
+@Suite("imported CLLN state")
+struct ImportedCLLNStateTests {
+    @Test func gateOutsideItsWindowIsRefused() async throws {
+        let exported = """
+            {"topology":{"nodeCount":4,"edges":[{"a":0,"b":1,"trainable":true},{"a":0,"b":2,"trainable":true},
+             {"a":0,"b":3,"trainable":false}],"inputNodes":[1,2,3],
+             "inputRoles":[{"variable":{"_0":0}},{"positiveRail":{}},{"negativeRail":{}}],"outputs":[{"plus":0}]},
+             "physics":{"s":0.0008,"thresholdVoltage":0.7,"gateMax":5,"offConductance":1e-9,"turnOnWidth":0.001,
+              "fixedConductance":0.0016666,"vPlus":0.435,"vMinus":0.018,"learningRate":2000,"learningRateSpread":0.1,
+              "biasScale":2,"readNoise":0,"adcStep":0,"initialGate":3},
+             "gates":[3.0,7.5,0],"learningRates":[2000,2000,0],"biases":[1,-1,0],"sources":[0,0,0],
+             "clamp":{"mode":0,"targets":[0],"eta":0}}
+            """
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pnnlab-state-\(UUID()).json").path
+        try exported.write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try await CLI.run([
+            "train", "sim:clln", "--task", "fig2b", "--method", "coupled", "--twin-state", path, "--store", CLI.tempStore(),
+        ])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("edge 1") && r.stderr.contains("7.5"), "stderr: \(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1)
+    }
+}

@@ -51,6 +51,15 @@ public struct CLLNNetwork: Sendable {
         refreshClamp()
     }
 
+    /// Gates moved by the device itself (as learning moves them): the held clamp voltages
+    /// stay where they were set.
+    mutating func setGatesRaw(_ g: [Double]) {
+        for (i, e) in trainable.enumerated() { state.gates[e] = min(max(g[i], 0), state.physics.gateMax) }
+        predictedValid = false
+        freeValid = false
+        clampedValid = false
+    }
+
     /// Programs the conductances of a linear resistor network (trainable-edge order).
     public mutating func setConductances(_ k: [Double]) {
         var all = state.conductances ?? Array(repeating: state.physics.fixedConductance, count: state.topology.edges.count)

@@ -29,7 +29,11 @@ extension DeviceCatalog {
             var physics = CLLNPhysics()
             if !options.bias { physics.biasScale = 0 }
             physics.readNoise = options.readNoise
-            substrate = try CLLNTwin(topology: options.topology, physics: physics, seed: plan.seed)
+            if let state = options.state {
+                substrate = try CLLNTwin(state: state, serial: "sim-\(plan.seed)", seed: plan.seed)
+            } else {
+                substrate = try CLLNTwin(topology: options.topology, physics: physics, seed: plan.seed)
+            }
         case "sim:resistor":
             let options = plan.twin ?? ContrastiveTwinOptions(topology: .periodicLattice())
             substrate = try ResistorNetworkTwin(

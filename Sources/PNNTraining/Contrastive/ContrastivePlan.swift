@@ -1,5 +1,6 @@
 import Foundation
 import PNNCore
+import PNNSim
 
 /// Settings of the simulated contrastive devices (`sim:clln`, `sim:resistor`).
 public struct ContrastiveTwinOptions: Sendable, Codable, Equatable {
@@ -9,11 +10,14 @@ public struct ContrastiveTwinOptions: Sendable, Codable, Equatable {
     public var bias: Bool
     /// Node read noise, V rms.
     public var readNoise: Double
+    /// A complete exported twin state to start from (`--twin-state FILE`); overrides the rest.
+    public var state: CLLNState?
 
-    public init(topology: NetworkTopology, bias: Bool = true, readNoise: Double = 0) {
+    public init(topology: NetworkTopology, bias: Bool = true, readNoise: Double = 0, state: CLLNState? = nil) {
         self.topology = topology
         self.bias = bias
         self.readNoise = readNoise
+        self.state = state
     }
 }
 
