@@ -146,22 +146,29 @@ public enum LimitCycleExperiment {
         return out
     }
 
-    /// Longest run of consecutive points whose neighbour-to-neighbour log-log slope is 1 ± 0.15,
-    /// and the least-squares slope over it.
+    /// The widest run of consecutive τ (widest in decades) over which the least-squares
+    /// log-log slope of D(τ) is 1 ± 0.15 with r² ≥ 0.95 — "D ∝ τ" as the issue fits it — and
+    /// with no flat step (neighbour slope ≤ 0.5) inside, and that slope.
     static func linearFit(_ points: [LimitCyclePoint]) -> (range: ClosedRange<Double>?, slope: Double, r2: Double) {
         let usable = points.filter { $0.span > 0 && $0.span.isFinite }
-        guard usable.count >= 2 else { return (nil, .nan, .nan) }
-        var best = (start: 0, end: 0)
-        var start = 0
-        for i in 1..<usable.count {
-            let local = log10(usable[i].span / usable[i - 1].span) / log10(usable[i].tau / usable[i - 1].tau)
-            if abs(local - 1) > 0.15 { start = i; continue }
-            if i - start > best.end - best.start { best = (start, i) }
+        guard usable.count >= 3 else { return (nil, .nan, .nan) }
+        var best: (range: ClosedRange<Double>, fit: LogLogFit)?
+        for a in 0..<(usable.count - 2) {
+            for b in (a + 2)..<usable.count {
+                let run = Array(usable[a...b])
+                // No flat stretch inside: a plateau point is not part of D ∝ τ.
+                let steps = zip(run, run.dropFirst()).map { log10($1.span / $0.span) / log10($1.tau / $0.tau) }
+                guard steps.allSatisfy({ $0 > 0.5 }) else { continue }
+                let fit = LogLogFit(x: run.map(\.tau), y: run.map(\.span))
+                guard abs(fit.slope - 1) <= 0.15, fit.r2 >= 0.95 else { continue }
+                let width = log10(run.last!.tau / run.first!.tau)
+                if best == nil || width > log10(best!.range.upperBound / best!.range.lowerBound) + 1e-12 {
+                    best = (run.first!.tau...run.last!.tau, fit)
+                }
+            }
         }
-        guard best.end > best.start else { return (nil, .nan, .nan) }
-        let run = Array(usable[best.start...best.end])
-        let fit = LogLogFit(x: run.map(\.tau), y: run.map(\.span))
-        return (run.first!.tau...run.last!.tau, fit.slope, fit.r2)
+        guard let best else { return (nil, .nan, .nan) }
+        return (best.range, best.fit.slope, best.fit.r2)
     }
 
     /// First τ after the linear range from which D stays flat: every larger τ has D within
