@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "PNNWire", targets: ["PNNWire"]),
         .library(name: "PNNLink", targets: ["PNNLink"]),
         .library(name: "CrossbarDriver", targets: ["CrossbarDriver"]),
+        .library(name: "PNNCalibration", targets: ["PNNCalibration"]),
         .library(name: "CLLNDriver", targets: ["CLLNDriver"]),
     ],
     dependencies: [
@@ -63,6 +64,9 @@ let package = Package(
             name: "CLLNDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNTransport", "PNNLink"],
             path: "Drivers/CLLN", exclude: ["README.md"], swiftSettings: strict),
         .target(
+            name: "PNNCalibration", dependencies: ["PNNCore", "PNNStore"], path: "Calibration", exclude: ["README.md"],
+            swiftSettings: strict),
+        .target(
             name: "PNNTraining",
             dependencies: [
                 "PNNCore", "PNNSim", "PNNStore", "PNNLink", "PNNTransport", "CrossbarDriver", "CLLNDriver",
@@ -72,7 +76,7 @@ let package = Package(
             name: "pnnlab",
             dependencies: [
                 "PNNCore", "PNNSim", "PNNStore", "PNNTraining", "PNNTransport", "PNNWire", "PNNLink",
-                "CrossbarDriver", "CLLNDriver",
+                "CrossbarDriver", "CLLNDriver", "PNNCalibration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -103,5 +107,8 @@ let package = Package(
             dependencies: ["CLLNDriver", "PNNLink", "PNNSim", "PNNTransport", "PNNWire"],
             swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["PNNStore"], swiftSettings: strict),
+        .testTarget(
+            name: "CalibrationTests", dependencies: ["PNNCalibration", "PNNSim", "PNNStore", "PNNCore"],
+            swiftSettings: strict),
     ]
 )

@@ -65,6 +65,17 @@ enum Schema {
                     CREATE INDEX measurement_by_step ON measurement(run_id, step);
                     """)
         }
+        migrator.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE calibration (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        family TEXT NOT NULL, serial TEXT NOT NULL,
+                        procedure TEXT NOT NULL, version INTEGER NOT NULL,
+                        created_at REAL NOT NULL, profile TEXT NOT NULL);
+                    CREATE INDEX calibration_by_serial ON calibration(family, serial, created_at);
+                    """)
+        }
         return migrator
     }
 }
