@@ -66,7 +66,6 @@ enum CLLNResults {
             |---|---|---|---|
             | with bias, D ∝ τ over ≥ 2 decades (slope 1 ± 0.15), then a plateau | slope \(f(cycle.linearSlope, 2)) (r² \(f(cycle.linearR2, 3))) over \(f(cycle.linearDecades, 1)) decades (\(cycle.linearRange.map { "\(ms($0.lowerBound)) – \(ms($0.upperBound))" } ?? "none")); \(plateau) | Fig. 1H: D ∝ τ for decades, rolling off to a plateau at high τ | \(yes(slopeOK && cycle.plateauTau != nil)) |
             | B = 0: fixed point (D, Ē ≈ 0) | settled runs (≥ \(LimitCycleResult.settledPeriods) periods, τ ≤ \(ms(cycle.unbiasedSettledTau))): max D(B=0)/D(bias) = \(e(cycle.unbiasedSpanRatio)), max Ē(B=0) = \(e(cycle.unbiasedSettledError)) V² (biased Ē ≥ \(e(cycle.biased.map(\.combinedError).min() ?? .nan)) V²) | text: a "perfect" network shows only zero-error fixed points | \(yes(flatOK)) |
-
             | overclamping 100 % on the ring at every ε | \(over.map { "\(Int($0.radiusMillivolts)) mV: \(pct($0.accuracy))" }.joined(separator: ", ")) | Fig. 5B: 0 % classification error at every ε | \(yes(overAll)) |
             | standard clamping degrades as ε shrinks | \(std.map { "\(Int($0.radiusMillivolts)) mV: \(pct($0.accuracy))" }.joined(separator: ", ")) | Fig. 5B: accuracy falls as ε shrinks | \(yes(degrades)) |
             | 2+1 network: D_sim vs linear theory within \(Int(two.config.tolerance * 100)) % for τ ≤ \(ms(two.config.smallTau)) | worst \(pct(two.worstSmallTauError)) | Fig. 2E: model with no free parameters matches D(τ) | \(yes(theoryOK)) |
@@ -124,6 +123,12 @@ enum CLLNResults {
 
             Seed Fig. 5B–C: overclamping succeeds (0 % classification error) with a lower hinge loss; standard clamping \
             "learns passably when input values are widely separated, but as the diameter ε … shrinks, performance rapidly degrades".
+
+            Why ours falls short at the narrowest ring: on the twin's lattice wiring both output nodes
+            neighbour only input nodes (O+ : V1, V2, V1', V2'; O− : V1', V2', V+, V−), so O = O+ − O− can
+            gain up to 2 on +V1/+V2 but only 1 on −V1/−V2; at ε = 83 mV the nearest points are 15.9 mV from
+            the split, below the 18 mV labels, and the splits that need the negative direction do not
+            converge. A wiring with outputs reaching the inputs through internal nodes is the next thing to try.
 
             ![accuracy vs ε](figures/clln-ring-accuracy.svg) ![hinge loss vs ε](figures/clln-ring-hinge.svg)
 
