@@ -92,30 +92,10 @@ struct Train: AsyncParsableCommand {
             )
         }
         let progress = TrainingProgress(totalSteps: trainer.epochs * trainer.batchesPerEpoch)
-        let interrupts = InterruptController()
-        let box = OutcomeBox()
         let runSession = session
-        let work = Task {
+        let outcome = try await interruptible(runID: session.runID, progress: progress) { pause in
             var s = runSession
-            do {
-                box.set(.success(try await s.run(observer: progress, pauseRequested: { interrupts.pauseRequested })))
-            } catch {
-                box.set(.failure(error))
-            }
-        }
-        interrupts.watch(work)
-        await work.value
-        progress.finish()
-        let outcome: TrainingOutcome
-        switch box.get() {
-        case .success(let o): outcome = o
-        case .failure(let error) where error is CancellationError:
-            throw CLIError(
-                "aborted; run \(session.runID) keeps its committed steps: pnnlab train \(device) --resume \(session.runID)")
-        case .failure(let error) where error is LinkError:
-            throw CLIError("\(error); committed steps are kept: pnnlab train \(device) --resume \(session.runID)")
-        case .failure(let error): throw error
-        case nil: throw CLIError("training ended without a result")
+            return try await s.run(observer: progress, pauseRequested: pause)
         }
         try report(outcome, plan: plan, identity: substrate.descriptor.identity)
         if outcome.stop == .paused {
@@ -172,6 +152,37 @@ struct Train: AsyncParsableCommand {
             ("measurements", "\(o.measurements)"), ("wall time", String(format: "%.2f s", o.wallSeconds)),
         ]
         print(Table.keyValue(rows))
+    }
+}
+
+extension Train {
+    /// Runs a training call under Ctrl-C handling (first: pause at the next safe point;
+    /// second: abort) and turns an abort or a lost link into the one-line resume hint.
+    func interruptible(
+        runID: Int64, progress: TrainingProgress,
+        _ body: @escaping @Sendable (@escaping @Sendable () -> Bool) async throws -> TrainingOutcome
+    ) async throws -> TrainingOutcome {
+        let interrupts = InterruptController()
+        let box = OutcomeBox()
+        let work = Task {
+            do {
+                box.set(.success(try await body { interrupts.pauseRequested }))
+            } catch {
+                box.set(.failure(error))
+            }
+        }
+        interrupts.watch(work)
+        await work.value
+        progress.finish()
+        switch box.get() {
+        case .success(let o): return o
+        case .failure(let error) where error is CancellationError:
+            throw CLIError("aborted; run \(runID) keeps what it committed: pnnlab train \(device) --resume \(runID)")
+        case .failure(let error) where error is LinkError:
+            throw CLIError("\(error); what was committed is kept: pnnlab train \(device) --resume \(runID)")
+        case .failure(let error): throw error
+        case nil: throw CLIError("training ended without a result")
+        }
     }
 }
 

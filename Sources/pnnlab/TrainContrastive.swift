@@ -53,28 +53,8 @@ extension Train {
                     + "periods \(s.startPeriod + 1)…\(s.periods), \(opened.substrate.descriptor.parameters.count) parameters\n")
         }
         let progress = TrainingProgress(totalSteps: s.periods * opened.dataset.tasks.count + 1)
-        let interrupts = InterruptController()
-        let box = OutcomeBox()
-        let work = Task {
-            do {
-                box.set(.success(try await session.run(observer: progress, pauseRequested: { interrupts.pauseRequested })))
-            } catch {
-                box.set(.failure(error))
-            }
-        }
-        interrupts.watch(work)
-        await work.value
-        progress.finish()
-        let outcome: TrainingOutcome
-        switch box.get() {
-        case .success(let o): outcome = o
-        case .failure(let error) where error is CancellationError:
-            throw CLIError(
-                "aborted; run \(session.runID) keeps its committed periods: pnnlab train \(device) --resume \(session.runID)")
-        case .failure(let error) where error is LinkError:
-            throw CLIError("\(error); committed periods are kept: pnnlab train \(device) --resume \(session.runID)")
-        case .failure(let error): throw error
-        case nil: throw CLIError("training ended without a result")
+        let outcome = try await interruptible(runID: session.runID, progress: progress) { pause in
+            try await session.run(observer: progress, pauseRequested: pause)
         }
         try reportContrastive(outcome, plan: plan, mode: driver.mode, identity: opened.substrate.descriptor.identity)
         if outcome.stop == .paused {

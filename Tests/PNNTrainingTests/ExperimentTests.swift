@@ -92,12 +92,12 @@ struct ExperimentTests {
     }
 }
 
-@Suite("Linear cycle check: matrix exponential and flow")
-struct LinearCycleCheckTests {
+@Suite("Linear cycle theory: matrix exponential and flow")
+struct LinearCycleTheoryTests {
     @Test func expmMatchesADiagonalisableCase() {
         // M = P diag(1, 3) P⁻¹ with P = [[1, 1], [1, -1]] → M = [[2, -1], [-1, 2]].
         let m = Matrix([[2, -1], [-1, 2]])
-        let e = LinearCycleCheck.expm(-0.7 * m)
+        let e = LinearCycleTheory.expm(-0.7 * m)
         let a = exp(-0.7)
         let b = exp(-2.1)
         let expected = [(a + b) / 2, (a - b) / 2, (a - b) / 2, (a + b) / 2]
@@ -107,9 +107,9 @@ struct LinearCycleCheckTests {
     @Test func flowIntegralHandlesASingularMatrix() {
         // M with a null direction: ∫₀ᵗ e^{−Ms} ds = t along the null direction, (1 − e^{−λt})/λ along the other.
         let m = Matrix([[4, 0], [0, 0]])
-        let f = LinearCycleCheck.flow(m, 0.5)
-        #expect(abs(f.phi[0, 0] - (1 - exp(-2)) / 4) < 1e-12)
-        #expect(abs(f.phi[1, 1] - 0.5) < 1e-12)
-        #expect(abs(f.a[0, 0] - exp(-2)) < 1e-12 && abs(f.a[1, 1] - 1) < 1e-12)
+        let (fa, fphi) = LinearCycleTheory.propagator(m, t: 0.5)
+        #expect(abs(fphi[0, 0] - (1 - exp(-2)) / 4) < 1e-12)
+        #expect(abs(fphi[1, 1] - 0.5) < 1e-12)
+        #expect(abs(fa[0, 0] - exp(-2)) < 1e-12 && abs(fa[1, 1] - 1) < 1e-12)
     }
 }

@@ -47,8 +47,6 @@ public struct TwoPlusOnePoint: Sendable, Codable, Equatable {
     public var spanTheory: Double
     public var combinedErrorSim: Double
     public var combinedErrorTheory: Double
-    /// D from the independent augmented-exponential implementation (`LinearCycleCheck`).
-    public var spanCheck: Double
     /// |D_sim − D_theory| / D_theory.
     public var relativeError: Double { abs(spanSim - spanTheory) / max(spanTheory, 1e-300) }
 }
@@ -129,7 +127,6 @@ public enum TwoPlusOneExperiment {
         let alpha = data.tasks[0].points[0]
         let beta = data.tasks[1].points[0]
         let theory = try LinearCycleTheory(state: state, alpha: alpha, beta: beta, eta: config.eta)
-        let check = try LinearCycleCheck(state: state, alpha: alpha, beta: beta, eta: config.eta)
         var points: [TwoPlusOnePoint] = []
         var cycles: [GateCycle] = []
         for tau in Set(config.taus + config.cycleTaus).sorted() {
@@ -140,7 +137,7 @@ public enum TwoPlusOneExperiment {
                 points.append(
                     TwoPlusOnePoint(
                         tau: tau, spanSim: sim.summary.span, spanTheory: p.span, combinedErrorSim: sim.summary.combinedError,
-                        combinedErrorTheory: p.combinedError, spanCheck: check.prediction(tau: tau).span))
+                        combinedErrorTheory: p.combinedError))
             }
             if traced {
                 cycles.append(

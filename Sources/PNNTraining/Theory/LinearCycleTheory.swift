@@ -61,7 +61,7 @@ public struct LinearCycleTheory: Sendable {
     // MARK: Pieces
 
     /// e^{−Mt} and ∫₀ᵗ e^{−Ms} ds, from one exponential of the augmented matrix [[−M, I], [0, 0]]·t.
-    static func propagator(_ m: Matrix, t: Double) -> (Matrix, Matrix) {
+    public static func propagator(_ m: Matrix, t: Double) -> (Matrix, Matrix) {
         let n = m.rows
         var big = Matrix(rows: 2 * n, cols: 2 * n)
         for r in 0..<n {
