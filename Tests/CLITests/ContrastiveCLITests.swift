@@ -32,6 +32,17 @@ struct ContrastiveCLITests {
         #expect(!svgs.isEmpty)
     }
 
+    @Test func symmetricNudgingReducesTheError() async throws {
+        let store = CLI.tempStore()
+        let r = try await CLI.run([
+            "train", "sim:clln", "--task", "two-task", "--method", "ep", "--eta", "0.2", "--tau", "0.01", "--periods", "20",
+            "--json", "--store", store,
+        ])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let steps = try RunStore(path: store).steps(runID: 1)
+        #expect(steps.last!.loss < 0.5 * steps.first!.loss, "losses: \(steps.map(\.loss))")
+    }
+
     @Test func overclampingClassifiesTheWideRing() async throws {
         let store = CLI.tempStore()
         let r = try await CLI.run([
