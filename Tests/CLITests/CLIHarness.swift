@@ -38,9 +38,10 @@ enum CLI {
             try await waitForExit(process, timeout: timeout)
         }
 
+        /// What the child wrote so far, and its exit status (−1 while it still runs).
         func finish() -> Result {
             Result(
-                status: process.terminationStatus,
+                status: process.isRunning ? -1 : process.terminationStatus,
                 stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
                 stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
         }

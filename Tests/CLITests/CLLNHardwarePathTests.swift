@@ -12,7 +12,7 @@ struct CLLNHardwarePathTests {
         let link = dir + "/clln"
         let child = try CLI.start(["emulate", "clln", "--link", link, "--seed", "3"])
         defer { if child.process.isRunning { kill(child.process.processIdentifier, SIGKILL) } }
-        let up = try await CLI.waitFor(timeout: 20) {
+        let up = try await CLI.waitFor(timeout: 90) {
             FileManager.default.fileExists(atPath: link)
                 && ((try? String(contentsOf: child.out, encoding: .utf8)) ?? "").contains("\n")
         }

@@ -31,7 +31,7 @@ struct CalibrateCLITests {
         let link = dir + "/clln"
         let child = try CLI.start(["emulate", "clln", "--link", link, "--seed", "7"])
         defer { if child.process.isRunning { kill(child.process.processIdentifier, SIGKILL) } }
-        let up = try await CLI.waitFor(timeout: 20) {
+        let up = try await CLI.waitFor(timeout: 90) {
             FileManager.default.fileExists(atPath: link)
                 && ((try? String(contentsOf: child.out, encoding: .utf8)) ?? "").contains("\n")
         }

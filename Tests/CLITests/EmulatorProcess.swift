@@ -11,12 +11,13 @@ final class EmulatorProcess {
         try? FileManager.default.removeItem(atPath: link)
         child = try CLI.start(["emulate", "crossbar", "--link", link] + extra)
         self.link = link
-        let up = try await CLI.waitFor(timeout: 20) {
+        let up = try await CLI.waitFor(timeout: 90) {
             FileManager.default.fileExists(atPath: link)
                 && ((try? String(contentsOf: child.out, encoding: .utf8)) ?? "").contains("\n")
         }
         if !up {
             kill(child.process.processIdentifier, SIGKILL)
+            try? await waitForExit(child.process, timeout: 10)
             throw EmulatorFailure(text: "emulator did not come up: \(child.finish().stderr)")
         }
     }
