@@ -12,6 +12,11 @@ public actor CLLNTwin: Substrate, Clampable, NodeReadout, SelfLearning, OnBoardT
     public nonisolated let descriptor: SubstrateDescriptor
     public nonisolated let topology: NetworkTopology
     public nonisolated let maxLearnSeconds: Double = 100
+    /// The twin computes on its own serial queue, not on Swift's cooperative pool: a long
+    /// schedule (seconds of Newton solves) must not starve other tasks of the process
+    /// (link timers, progress, the emulator's server) on a 2-core machine.
+    private nonisolated let executor = ComputeExecutor(label: "pnnlab.clln-twin")
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
     private var network: CLLNNetwork
     private var noise: SeededRandom
     /// Values refused by the device-side checks.
