@@ -1,7 +1,9 @@
 // swift-tools-version:6.1
 // pnnlab — in-situ training of physical neural networks.
-// Layers import only downward: PNNCore → (PNNWire, PNNTransport, PNNSim, PNNStore)
-// → Drivers/<Family> → (Calibration, PNNTraining) → pnnlab CLI.
+// Layers import only downward: PNNCore → (PNNWire, PNNTransport, PNNSim, PNNStore,
+// PNNCalibration: the generic calibration framework) → PNNLink → Drivers/<Family> →
+// PNNDevices (the registry: the one place naming every family) → PNNTraining (algorithms
+// over Substrate only) → PNNRuns (recording, resume, run plans) → PNNExperiments → pnnlab CLI.
 
 import PackageDescription
 
@@ -19,6 +21,9 @@ let package = Package(
         .library(name: "PNNSim", targets: ["PNNSim"]),
         .library(name: "PNNStore", targets: ["PNNStore"]),
         .library(name: "PNNTraining", targets: ["PNNTraining"]),
+        .library(name: "PNNDevices", targets: ["PNNDevices"]),
+        .library(name: "PNNRuns", targets: ["PNNRuns"]),
+        .library(name: "PNNExperiments", targets: ["PNNExperiments"]),
         .library(name: "PNNTransport", targets: ["PNNTransport"]),
         .library(name: "PNNWire", targets: ["PNNWire"]),
         .library(name: "PNNLink", targets: ["PNNLink"]),
@@ -55,28 +60,39 @@ let package = Package(
             swiftSettings: strict),
         // Drivers: the link session shared by every family, then one target per family.
         .target(
-            name: "PNNLink", dependencies: ["PNNCore", "PNNWire", "PNNTransport"], path: "Drivers/Link",
-            exclude: ["README.md"], swiftSettings: strict),
-        .target(
-            name: "CrossbarDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNTransport", "PNNLink"],
-            path: "Drivers/Crossbar", exclude: ["README.md"], swiftSettings: strict),
-        .target(
-            name: "CLLNDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNTransport", "PNNLink"],
-            path: "Drivers/CLLN", exclude: ["README.md"], swiftSettings: strict),
-        .target(
-            name: "PNNCalibration", dependencies: ["PNNCore", "PNNStore"], path: "Calibration", exclude: ["README.md"],
+            name: "PNNCalibration", dependencies: ["PNNCore"], path: "Calibration", exclude: ["README.md"],
             swiftSettings: strict),
         .target(
-            name: "PNNTraining",
-            dependencies: [
-                "PNNCore", "PNNSim", "PNNStore", "PNNLink", "PNNTransport", "CrossbarDriver", "CLLNDriver",
-            ],
+            name: "PNNLink", dependencies: ["PNNCore", "PNNWire", "PNNTransport", "PNNCalibration"], path: "Drivers/Link",
+            exclude: ["README.md"], swiftSettings: strict),
+        .target(
+            name: "CrossbarDriver",
+            dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNTransport", "PNNLink", "PNNCalibration"],
+            path: "Drivers/Crossbar", exclude: ["README.md"], swiftSettings: strict),
+        .target(
+            name: "CLLNDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNTransport", "PNNLink", "PNNCalibration"],
+            path: "Drivers/CLLN", exclude: ["README.md"], swiftSettings: strict),
+        // The registry: the only code that names every family.
+        .target(
+            name: "PNNDevices",
+            dependencies: ["PNNCore", "PNNStore", "PNNLink", "PNNTransport", "PNNWire", "CrossbarDriver", "CLLNDriver"],
+            swiftSettings: strict),
+        // Training algorithms: see only Substrate and its capabilities.
+        .target(name: "PNNTraining", dependencies: ["PNNCore"], swiftSettings: strict),
+        // Recording runs (store, checkpoints, resume), run plans, result types, calibration runs.
+        .target(
+            name: "PNNRuns",
+            dependencies: ["PNNCore", "PNNStore", "PNNTraining", "PNNDevices", "PNNCalibration", "PNNLink"],
+            swiftSettings: strict),
+        // Seed-002 experiments, analysis and the appendix-D theory (reproductions, not the library).
+        .target(
+            name: "PNNExperiments", dependencies: ["PNNCore", "PNNSim", "PNNTraining", "PNNRuns"], path: "Experiments",
             swiftSettings: strict),
         .executableTarget(
             name: "pnnlab",
             dependencies: [
-                "PNNCore", "PNNSim", "PNNStore", "PNNTraining", "PNNTransport", "PNNWire", "PNNLink",
-                "CrossbarDriver", "CLLNDriver", "PNNCalibration",
+                "PNNCore", "PNNStore", "PNNTraining", "PNNTransport", "PNNWire", "PNNLink", "PNNDevices", "PNNRuns",
+                "PNNExperiments", "PNNCalibration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -84,7 +100,7 @@ let package = Package(
             name: "pnnbench",
             dependencies: [
                 "PNNCore", "PNNSim", "PNNStore", "PNNTraining", "PNNWire", "PNNTransport", "PNNLink",
-                "CrossbarDriver", "CLLNDriver", "CBLAS",
+                "CrossbarDriver", "CLLNDriver", "CBLAS", "PNNDevices", "PNNRuns", "PNNExperiments",
             ],
             swiftSettings: strict),
 
@@ -94,13 +110,13 @@ let package = Package(
         .testTarget(name: "PNNWireTests", dependencies: ["PNNWire"], swiftSettings: strict),
         .testTarget(name: "PNNStoreTests", dependencies: ["PNNStore"], swiftSettings: strict),
         .testTarget(
-            name: "PNNTrainingTests", dependencies: ["PNNTraining", "PNNSim"],
+            name: "PNNTrainingTests", dependencies: ["PNNTraining", "PNNSim", "PNNRuns", "PNNDevices", "PNNExperiments"],
             swiftSettings: strict),
         .testTarget(
             name: "PNNLinkTests", dependencies: ["PNNLink", "PNNWire", "PNNTransport"], swiftSettings: strict),
         .testTarget(
             name: "CrossbarDriverTests",
-            dependencies: ["CrossbarDriver", "PNNLink", "PNNSim", "PNNTransport", "PNNTraining"],
+            dependencies: ["CrossbarDriver", "PNNLink", "PNNSim", "PNNTransport", "PNNTraining", "PNNDevices", "PNNRuns"],
             swiftSettings: strict),
         .testTarget(
             name: "CLLNDriverTests",
@@ -108,7 +124,8 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["PNNStore"], swiftSettings: strict),
         .testTarget(
-            name: "CalibrationTests", dependencies: ["PNNCalibration", "PNNSim", "PNNStore", "PNNCore"],
+            name: "CalibrationTests",
+            dependencies: ["PNNCalibration", "PNNSim", "PNNStore", "PNNCore", "CLLNDriver", "PNNDevices", "PNNRuns"],
             swiftSettings: strict),
     ]
 )

@@ -6,7 +6,7 @@ import PNNCore
 /// (JSON). Stored in the run store and writable to a file.
 public struct CalibrationProfile: Sendable, Codable, Equatable {
     /// Version of this envelope format.
-    public static let formatVersion = 1
+    public static let formatVersion = 2
 
     public var formatVersion: Int
     public var family: String
@@ -19,11 +19,11 @@ public struct CalibrationProfile: Sendable, Codable, Equatable {
     public var createdAt: Date
     /// Headline figures (name → value) for listings.
     public var summary: [String: Double]
-    /// The family's result, JSON.
-    public var payload: String
+    /// The family's result (a JSON object with snake_case keys, embedded as such in files and `--json`).
+    public var payload: JSONValue
 
     public init(
-        identity: DeviceIdentity, procedure: String, procedureVersion: Int, summary: [String: Double], payload: String,
+        identity: DeviceIdentity, procedure: String, procedureVersion: Int, summary: [String: Double], payload: JSONValue,
         createdAt: Date = Date()
     ) {
         formatVersion = Self.formatVersion
@@ -50,16 +50,27 @@ public struct CalibrationProfile: Sendable, Codable, Equatable {
     public static func decode(_ json: String) throws(CalibrationError) -> CalibrationProfile {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        let profile: CalibrationProfile
+        var profile: CalibrationProfile
         do {
             profile = try decoder.decode(CalibrationProfile.self, from: Data(json.utf8))
         } catch {
-            throw .unreadable("\(error)")
+            throw .unreadable("it is not a calibration profile (\(CalibrationError.plain(error)))")
+        }
+        // Format 1 kept the payload as JSON text inside a string.
+        if profile.formatVersion == 1, case .string(let text) = profile.payload {
+            guard let tree = try? JSONValue(parsing: Data(text.utf8)) else { throw .unreadable("payload is not JSON") }
+            profile.payload = tree
+            profile.formatVersion = formatVersion
         }
         guard profile.formatVersion == formatVersion else {
             throw .formatVersion(found: profile.formatVersion, supported: formatVersion)
         }
         return profile
+    }
+
+    /// The device this profile was measured on.
+    public var identity: DeviceIdentity {
+        DeviceIdentity(family: family, model: model, serial: serial, firmware: firmware)
     }
 
     /// The payload, after checking the profile belongs to `identity`.
@@ -68,7 +79,7 @@ public struct CalibrationProfile: Sendable, Codable, Equatable {
             throw .wrongDevice(profile: "\(family) \(serial)", device: "\(identity.family) \(identity.serial)")
         }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(payload.utf8))
+            return try payload.decode(T.self, snakeCase: true)
         } catch {
             throw .unreadable("payload: \(error)")
         }
@@ -83,11 +94,22 @@ public enum CalibrationError: Error, Equatable, CustomStringConvertible {
     case unreadable(String)
     case measurementFailed(String)
 
+    /// A decoding error as a short phrase (never Foundation's debug text).
+    static func plain(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "unreadable" }
+        func path(_ c: DecodingError.Context) -> String { c.codingPath.map(\.stringValue).joined(separator: ".") }
+        switch error {
+        case .keyNotFound(let key, _): return "missing \(key.stringValue)"
+        case .typeMismatch(_, let c), .valueNotFound(_, let c): return "wrong type at \(path(c))"
+        case .dataCorrupted(let c): return c.codingPath.isEmpty ? "not JSON" : "bad value at \(path(c))"
+        @unknown default: return "unreadable"
+        }
+    }
+
     public var description: String {
         switch self {
         case .noProcedure(let family):
-            return
-                "no calibration procedure for family '\(family)' yet (available: \(CalibrationProcedures.families.joined(separator: ", ")))"
+            return "family '\(family)' has no calibration procedure yet"
         case .wrongDevice(let profile, let device):
             return "calibration profile is for \(profile), not for this device (\(device))"
         case .formatVersion(let found, let supported):
@@ -100,26 +122,44 @@ public enum CalibrationError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// A family's calibration procedure. Families add theirs to `CalibrationProcedures.all`.
+/// A family's calibration procedure: measures a device through its `Substrate` (and
+/// capability) entry points only and returns a profile. Families supply theirs through the
+/// device registry; the framework here names none.
 public protocol CalibrationProcedure: Sendable {
-    /// Device family it calibrates.
-    static var family: String { get }
     /// Procedure name and version recorded in the profile.
-    static var name: String { get }
-    static var version: Int { get }
+    var name: String { get }
+    var version: Int { get }
+    /// What the procedure measures, one line, for help and listings.
+    var summary: String { get }
+    /// Options a user may set (`--trials 24`).
+    var options: [FamilyOption] { get }
+    /// The procedure with `values` applied (validated when they were parsed).
+    func configured(_ values: FamilyOptionValues) throws -> Self
     /// Measures `substrate` and returns the profile; `progress` gets (done, total, what).
-    func run(on substrate: any Substrate, progress: @Sendable (Int, Int, String) -> Void) async throws -> CalibrationProfile
+    func run(on substrate: any Substrate, progress: @escaping @Sendable (Int, Int, String) -> Void) async throws
+        -> CalibrationProfile
+    /// The profile's errors against the hidden truth (a twin's or an emulator's exported
+    /// state, as the family exports it), as named figures with units.
+    func compare(_ profile: CalibrationProfile, truth: Data) throws -> [CalibrationFigure]
+    /// Headline figures of a profile for display (name with units → value).
+    func headline(_ profile: CalibrationProfile) throws -> [CalibrationFigure]
 }
 
-/// The registry of calibration procedures, by family.
-public enum CalibrationProcedures {
-    public static var families: [String] { ["clln"] }
+/// One named figure of a calibration: a key with its unit in the name (`a0_relative_rms`,
+/// `b_rms_v_per_s`), a label for tables and a formatted value.
+public struct CalibrationFigure: Sendable, Codable, Equatable {
+    /// snake_case key with units, for JSON.
+    public var key: String
+    /// Human label, for tables.
+    public var label: String
+    public var value: Double
+    /// The value formatted with its unit, for tables.
+    public var display: String
 
-    /// The default procedure for `family`.
-    public static func procedure(for family: String) throws(CalibrationError) -> any CalibrationProcedure {
-        switch family {
-        case "clln": return CLLNCalibration()
-        default: throw .noProcedure(family: family)
-        }
+    public init(key: String, label: String, value: Double, display: String) {
+        self.key = key
+        self.label = label
+        self.value = value
+        self.display = display
     }
 }

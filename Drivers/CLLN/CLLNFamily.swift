@@ -17,23 +17,51 @@ public enum CLLNFamily: DeviceFamilyDriver {
 
     public static var conformanceChecks: [ConformanceCheck] { CLLNChecks.all }
 
-    /// An emulated board: the lab's 4×4 periodic lattice (or the graph file given), with the
+    public static var emulatorOptions: [FamilyOption] {
+        [
+            FamilyOption(
+                "graph", .text(valueName: "GRAPH"),
+                help: "Wiring: lattice (4×4 periodic, default), two-plus-one, or a NetworkTopology JSON file.")
+        ]
+    }
+
+    /// An emulated board: the lab's 4×4 periodic lattice (or the wiring given), with the
     /// default physics (per-edge A0 spread and bias B) or ideal physics, seeded as asked.
     public static func emulator(_ settings: EmulatorSettings) throws -> any DeviceEndpoint {
-        let topology: NetworkTopology
-        if let path = settings.graph {
-            let data: Data
-            do {
-                data = try Data(contentsOf: URL(fileURLWithPath: path))
-            } catch {
-                throw CLLNError.invalidState("cannot read graph file \(path): \(error.localizedDescription)")
-            }
-            topology = try NetworkTopology.load(json: data)
-        } else {
-            topology = .periodicLattice()
-        }
+        let topology = try topology(named: settings.options.text("graph"))
         let state = CLLNState(topology: topology, physics: settings.ideal ? .ideal : CLLNPhysics(), seed: settings.seed)
         return try CLLNEmulator(state: state, serial: settings.serial ?? "EMU-\(settings.seed)")
+    }
+
+    /// Largest graph file read (a lattice of a few thousand edges is far below it).
+    public static let maxGraphFileBytes = 16 << 20
+
+    /// The wiring named by `--graph`: `lattice`, `two-plus-one` (or `2+1`), or a graph file.
+    public static func topology(named graph: String?) throws -> NetworkTopology {
+        switch graph ?? "lattice" {
+        case "lattice": return .periodicLattice()
+        case "two-plus-one", "2+1": return .twoPlusOne
+        case let path:
+            let data = try readBounded(path, limit: maxGraphFileBytes, what: "graph file")
+            return try NetworkTopology.load(json: data)
+        }
+    }
+
+    /// Reads a file after checking its size, with a one-line error naming it.
+    static func readBounded(_ path: String, limit: Int, what: String) throws -> Data {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
+            throw CLLNError.invalidState("cannot read \(what) \(path): no such file")
+        }
+        if let type = attributes[.type] as? FileAttributeType, type == .typeDirectory {
+            throw CLLNError.invalidState("cannot read \(what) \(path): it is a directory")
+        }
+        if let size = attributes[.size] as? Int, size > limit {
+            throw CLLNError.invalidState("\(what) \(path) is \(size) bytes; the limit is \(limit)")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLLNError.invalidState("cannot read \(what) \(path): permission denied or unreadable")
+        }
+        return data
     }
 
     /// Ping round trip and pipelined rate, one measurement of the outputs with the data

@@ -23,10 +23,18 @@ public enum CrossbarFamily: DeviceFamilyDriver {
 
     /// An emulated board: the default twin's PCM-like non-idealities on a 16 × 4 array,
     /// resized and seeded as asked.
+    public static var emulatorOptions: [FamilyOption] {
+        [
+            FamilyOption("rows", .integer(1...4096), help: "Input lines (default \(defaultRows))."),
+            FamilyOption(
+                "outputs", .integer(1...2048), help: "Differential outputs, two columns each (default \(defaultOutputs))."),
+        ]
+    }
+
     public static func emulator(_ settings: EmulatorSettings) throws -> any DeviceEndpoint {
         var config = settings.ideal ? CrossbarConfig.ideal : CrossbarConfig()
-        config.rows = settings.rows ?? defaultRows
-        config.outputs = settings.outputs ?? defaultOutputs
+        config.rows = settings.options.integer("rows") ?? defaultRows
+        config.outputs = settings.options.integer("outputs") ?? defaultOutputs
         config.seed = settings.seed
         return CrossbarEmulator(
             physics: try CrossbarPhysics(config: config), serial: settings.serial ?? "EMU-\(settings.seed)")

@@ -1,10 +1,14 @@
+import Foundation
+import PNNCalibration
 import PNNCore
 import PNNTransport
 import PNNWire
 
 /// What a device family contributes to the registry: its name and schema, the host
-/// driver, the emulator, its conformance checks and its health check. Adding a family
-/// means writing one type conforming to this and adding it to the registry list.
+/// driver, the emulator and its options, its conformance checks and health check, its
+/// `sim:` twins, and its calibration procedure. Adding a family means one folder under
+/// `Drivers/` with a type conforming to this, and one line in the registry
+/// (`DeviceFamilies` in PNNDevices); nothing else names the family.
 public protocol DeviceFamilyDriver: Sendable {
     /// Family name as sent in the hello (`crossbar`, `clln`…).
     static var family: String { get }
@@ -22,8 +26,28 @@ public protocol DeviceFamilyDriver: Sendable {
     /// Round trip, streamed throughput and a read of all outputs.
     static func healthCheck(_ substrate: any Substrate) async throws -> HealthReport
 
+    /// Options `pnnlab emulate FAMILY` takes besides the common ones (seed, serial, ideal).
+    static var emulatorOptions: [FamilyOption] { get }
+
     /// The device side of an emulated board of this family.
     static func emulator(_ settings: EmulatorSettings) throws -> any DeviceEndpoint
+
+    /// The in-process twins this family offers as `sim:` devices.
+    static var twins: [TwinEntry] { get }
+
+    /// The family's calibration procedure, if it has one.
+    static var calibration: (any CalibrationProcedure)? { get }
+
+    /// The hidden truth of a twin or an emulated board, as the state JSON the calibration
+    /// procedure compares with; nil for real hardware (or when the family exports none).
+    static func hiddenTruth(of substrate: any Substrate) async throws -> Data?
+}
+
+extension DeviceFamilyDriver {
+    public static var emulatorOptions: [FamilyOption] { [] }
+    public static var twins: [TwinEntry] { [] }
+    public static var calibration: (any CalibrationProcedure)? { nil }
+    public static func hiddenTruth(of substrate: any Substrate) async throws -> Data? { nil }
 }
 
 /// What `pnnlab emulate FAMILY` may set on the emulated board.
@@ -32,24 +56,16 @@ public struct EmulatorSettings: Sendable {
     public var seed: UInt64
     /// Serial number reported in the hello (default `EMU-<seed>`).
     public var serial: String?
-    /// Input lines / outputs, when the family has such a geometry.
-    public var rows: Int?
-    public var outputs: Int?
     /// Switch every non-ideality of the twin off.
     public var ideal: Bool
-    /// Path of a network graph file (a `NetworkTopology` JSON), when the family is a network.
-    public var graph: String?
+    /// The family's own options (`emulatorOptions`), parsed and validated.
+    public var options: FamilyOptionValues
 
-    public init(
-        seed: UInt64 = 1, serial: String? = nil, rows: Int? = nil, outputs: Int? = nil, ideal: Bool = false,
-        graph: String? = nil
-    ) {
+    public init(seed: UInt64 = 1, serial: String? = nil, ideal: Bool = false, options: FamilyOptionValues = .init()) {
         self.seed = seed
         self.serial = serial
-        self.rows = rows
-        self.outputs = outputs
         self.ideal = ideal
-        self.graph = graph
+        self.options = options
     }
 }
 

@@ -1,6 +1,5 @@
 import Foundation
 import PNNCore
-import PNNStore
 
 /// One in-situ training method bound to one device and one task. Stateless between
 /// calls: all progress lives in `TrainerState`, so a step can be replayed from a
@@ -70,7 +69,7 @@ public struct Trainer: Sendable {
 
     /// Run one step (one batch) and advance `state`. Returns the report and the measured
     /// blocks worth keeping.
-    public func step(_ state: inout TrainerState) async throws -> (StepReport, [MeasurementBlock]) {
+    public func step(_ state: inout TrainerState) async throws -> (StepReport, [MeasuredMatrix]) {
         let start = DispatchTime.now().uptimeNanoseconds
         let lo = state.batchIndex * config.batchSize
         let hi = min(lo + config.batchSize, state.order.count)
@@ -144,7 +143,7 @@ public struct Trainer: Sendable {
         // Advance the schedule; evaluate at the end of an epoch.
         state.globalStep += 1
         state.batchIndex += 1
-        var blocks = config.recordOutputs ? [MeasurementBlock(kind: "batch_outputs", matrix: baseOutputs)] : []
+        var blocks = config.recordOutputs ? [MeasuredMatrix(kind: "batch_outputs", matrix: baseOutputs)] : []
         var trainAcc: Double?
         var testAcc: Double?
         var trainLoss: Double?
@@ -159,7 +158,7 @@ public struct Trainer: Sendable {
                 state.lastTrainAccuracy = trainAcc
                 state.lastTestAccuracy = testAcc
                 state.lastLoss = trainLoss
-                if config.recordOutputs { blocks.append(MeasurementBlock(kind: "test_outputs", matrix: eval.testOutputs)) }
+                if config.recordOutputs { blocks.append(MeasuredMatrix(kind: "test_outputs", matrix: eval.testOutputs)) }
             }
             state.epoch += 1
             state.batchIndex = 0
@@ -229,12 +228,25 @@ public struct Trainer: Sendable {
 }
 
 /// Problems setting up or running training, phrased for the user.
+/// A matrix of measured values a step keeps (the batch's outputs, the test split's outputs),
+/// named by what it holds; the recording layer decides where it goes.
+public struct MeasuredMatrix: Sendable, Equatable {
+    /// What it holds, e.g. `batch_outputs`.
+    public var kind: String
+    public var matrix: Matrix
+
+    public init(kind: String, matrix: Matrix) {
+        self.kind = kind
+        self.matrix = matrix
+    }
+}
+
+/// Why training could not start or continue, in words.
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case shapeMismatch(String)
     case invalidConfig(String)
     case unknownTask(String)
     case unknownMethod(String)
-    case unknownDevice(String)
     case resumeMismatch(String)
     case nothingToResume(Int64)
 
@@ -246,7 +258,6 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
             return "unknown task '\(t)'; choose one of \(TaskName.allCases.map(\.rawValue).joined(separator: ", "))"
         case .unknownMethod(let m):
             return "unknown method '\(m)'; choose one of \(TrainingMethod.allCases.map(\.rawValue).joined(separator: ", "))"
-        case .unknownDevice(let d): return "unknown device '\(d)'; use sim:crossbar or a name registered with 'pnnlab attach'"
         case .resumeMismatch(let m): return "cannot resume: \(m)"
         case .nothingToResume(let id): return "run \(id) has already completed; nothing to resume"
         }

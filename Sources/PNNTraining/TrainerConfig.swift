@@ -15,6 +15,8 @@ public enum TrainingMethod: String, Sendable, Codable, CaseIterable {
 public struct TrainerConfig: Sendable, Codable, Equatable {
     /// Passes over the training split (default depends on the method).
     public var epochs: Int?
+    /// Largest number of epochs a run may ask for (far beyond any useful run, far below overflow).
+    public static let maxEpochs = 1_000_000
     /// Samples per step (per Jacobian).
     public var batchSize: Int = 32
     /// η; default depends on the method (Mode A 100 µS²·µA, Mode B 0.5, SPSA gain a = 0.02).

@@ -43,6 +43,26 @@ public struct StepReport: Sendable {
     public var wallSeconds: Double
     /// Wall seconds of all committed steps of the run so far.
     public var runWallSeconds: Double
+
+    public init(
+        step: Int, epoch: Int, epochs: Int, batchIndex: Int, batchesPerEpoch: Int, loss: Double, trainAccuracy: Double? = nil,
+        testAccuracy: Double? = nil, trainLoss: Double? = nil, measurements: Int, cumulativeMeasurements: Int,
+        wallSeconds: Double, runWallSeconds: Double
+    ) {
+        self.step = step
+        self.epoch = epoch
+        self.epochs = epochs
+        self.batchIndex = batchIndex
+        self.batchesPerEpoch = batchesPerEpoch
+        self.loss = loss
+        self.trainAccuracy = trainAccuracy
+        self.testAccuracy = testAccuracy
+        self.trainLoss = trainLoss
+        self.measurements = measurements
+        self.cumulativeMeasurements = cumulativeMeasurements
+        self.wallSeconds = wallSeconds
+        self.runWallSeconds = runWallSeconds
+    }
 }
 
 /// How a training call ended.
@@ -62,4 +82,18 @@ public struct TrainingOutcome: Sendable, Codable {
     public var finalLoss: Double?
     public var measurements: Int
     public var wallSeconds: Double
+
+    public init(
+        runID: Int64? = nil, stop: TrainingStop, steps: Int, trainAccuracy: Double? = nil, testAccuracy: Double? = nil,
+        finalLoss: Double? = nil, measurements: Int, wallSeconds: Double
+    ) {
+        self.runID = runID
+        self.stop = stop
+        self.steps = steps
+        self.trainAccuracy = trainAccuracy
+        self.testAccuracy = testAccuracy
+        self.finalLoss = finalLoss
+        self.measurements = measurements
+        self.wallSeconds = wallSeconds
+    }
 }

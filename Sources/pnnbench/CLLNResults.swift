@@ -1,5 +1,8 @@
 import Foundation
 import PNNCore
+import PNNDevices
+import PNNExperiments
+import PNNRuns
 import PNNTraining
 
 /// The "CLLN (seed 002)" results section: runs the limit-cycle sweep, the ring

@@ -1,6 +1,9 @@
 import CBLAS
 import Foundation
 import PNNCore
+import PNNDevices
+import PNNExperiments
+import PNNRuns
 import PNNSim
 import PNNTraining
 

@@ -1,7 +1,10 @@
 import CrossbarDriver
 import Foundation
 import PNNCore
+import PNNDevices
+import PNNExperiments
 import PNNLink
+import PNNRuns
 import PNNSim
 import PNNTraining
 import PNNTransport

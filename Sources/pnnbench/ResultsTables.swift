@@ -1,5 +1,8 @@
 import Foundation
 import PNNCore
+import PNNDevices
+import PNNExperiments
+import PNNRuns
 import PNNStore
 import PNNTraining
 
@@ -40,9 +43,9 @@ enum ResultsTables {
         var trainer = TrainerConfig()
         if task == .digits { trainer.batchSize = 64 }
         let plan = RunPlan(task: task, method: method, seed: seed, device: "sim:crossbar", trainer: trainer)
-        let opened = try await DeviceCatalog.open(plan)
+        let opened = try await plan.open()
         var recorded = plan
-        recorded.twin = opened.twin
+        recorded.twin = opened.device.twin
         let t = try Trainer(substrate: opened.substrate, method: method, config: plan.trainer, task: opened.task)
         var session = try await TrainingSession.start(plan: recorded, trainer: t, store: store)
         let outcome = try await session.run(observer: nil, pauseRequested: { false })

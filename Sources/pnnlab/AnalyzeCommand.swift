@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import PNNExperiments
+import PNNRuns
 import PNNStore
 import PNNTraining
 

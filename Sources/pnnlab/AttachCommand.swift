@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PNNCore
+import PNNDevices
 import PNNLink
 import PNNTraining
 
@@ -103,7 +104,11 @@ struct Attach: AsyncParsableCommand {
                     health.counters.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                 ),
             ]))
-        Terminal.writeError("registered as '\(registered)': pnnlab train \(registered) --task iris\n")
+        // What to try first depends on what the board can do, not on its family.
+        let example =
+            d.capabilities.contains(.clampable) && d.capabilities.contains(.nodeReadout)
+            ? "--method coupled --task two-task" : "--task iris --method gauss-newton"
+        Terminal.writeError("registered as '\(registered)': pnnlab train \(registered) \(example)\n")
     }
 
     private func fmt(_ x: Double) -> String { String(format: "%.4g", x) }

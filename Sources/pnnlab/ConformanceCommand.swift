@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PNNDevices
 import PNNLink
 import PNNTraining
 

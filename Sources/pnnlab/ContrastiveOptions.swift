@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import PNNCore
-import PNNSim
+import PNNRuns
 import PNNTraining
 
 /// The `pnnlab train` options of the contrastive methods (coupled, overclamp, ep).
@@ -21,7 +21,7 @@ struct ContrastiveOptions: ParsableArguments {
     @Option(help: "Overclamping level L0, volts.")
     var overclampLevel: Double = 0.435
 
-    @Option(help: "Ring task: ε in millivolts (83…417).")
+    @Option(help: "Ring task: its diameter ε in millivolts (83…417), as seed 002 defines it.")
     var radiusMv: Double?
 
     @Option(help: "Ring task: which of the 8 linear splits (0…7).")
@@ -29,15 +29,6 @@ struct ContrastiveOptions: ParsableArguments {
 
     @Flag(inversion: .prefixedNo, help: "Classification hinge (default: on for classification tasks).")
     var hinge: Bool?
-
-    @Option(help: "Twin wiring for sim: devices: lattice (4×4 periodic), two-plus-one, or a graph JSON file.")
-    var graph: String?
-
-    @Option(help: "sim:clln: start from this exported twin state (JSON: graph, G, A0, B, sources, clamp).")
-    var twinState: String?
-
-    @Flag(help: "sim: devices: switch the per-edge learning bias B off (an ideal learning rule).")
-    var noBias = false
 
     @Flag(help: "Drive every step from the host even when the board can run the schedule itself.")
     var hostSteps = false
@@ -50,6 +41,44 @@ struct ContrastiveOptions: ParsableArguments {
 
     @Option(help: "Initial value of every trainable parameter (gate voltage, V; default: middle of the safe range).")
     var initialGate: Double?
+
+    /// The contrastive options given on the command line, as flags (for refusing them on
+    /// other methods).
+    func givenOptions() -> [String] {
+        var out: [String] = []
+        if tau != nil { out.append("--tau") }
+        if periods != nil { out.append("--periods") }
+        if eta != nil { out.append("--eta") }
+        if stepMs != 0.1 { out.append("--step-ms") }
+        if overclampLevel != 0.435 { out.append("--overclamp-level") }
+        if radiusMv != nil { out.append("--radius-mv") }
+        if rotation != nil { out.append("--rotation") }
+        if hinge != nil { out.append("--hinge") }
+        if hostSteps { out.append("--host-steps") }
+        if recordEvery != 1 { out.append("--record-every") }
+        if traceEvery != 0 { out.append("--trace-every") }
+        if initialGate != nil { out.append("--initial-gate") }
+        return out
+    }
+
+    func validate() throws {
+        for (name, value) in [("--tau", tau), ("--eta", eta), ("--radius-mv", radiusMv), ("--initial-gate", initialGate)] {
+            if let value, !value.isFinite { throw ValidationError("\(name) must be a finite number") }
+        }
+        guard stepMs.isFinite, stepMs > 0, stepMs <= 10_000 else {
+            throw ValidationError("--step-ms must be a number of milliseconds above 0 and at most 10000")
+        }
+        if let tau, !(tau > 0 && tau <= 1e6) {
+            throw ValidationError("--tau must be a number of seconds above 0 and at most 1e6")
+        }
+        if let periods, !(1...10_000_000).contains(periods) { throw ValidationError("--periods must be between 1 and 10000000") }
+        if let eta, !(eta > 0 && eta <= 100) { throw ValidationError("--eta must be above 0 and at most 100") }
+        guard overclampLevel.isFinite, overclampLevel > 0, overclampLevel <= 10 else {
+            throw ValidationError("--overclamp-level must be a number of volts above 0 and at most 10")
+        }
+        if recordEvery < 1 { throw ValidationError("--record-every must be at least 1") }
+        if traceEvery < 0 { throw ValidationError("--trace-every must be 0 or more") }
+    }
 
     /// The plan for `device`, `task` and `method` from these options.
     func plan(device: String, task: String, method: ContrastiveMethod, seed: UInt64, baud: Int?) throws -> ContrastivePlan {
@@ -74,35 +103,8 @@ struct ContrastiveOptions: ParsableArguments {
             periods: periods, hinge: hinge ?? classification, recordEvery: recordEvery, recordTail: 3,
             traceEvery: traceEvery)
         if let why = schedule.problem(maxLearnSeconds: .infinity) { throw CLIError("the training schedule \(why)") }
-        var twin: ContrastiveTwinOptions?
-        if device.hasPrefix("sim:") {
-            var state: CLLNState?
-            if let twinState {
-                guard let data = FileManager.default.contents(atPath: twinState) else {
-                    throw CLIError("cannot read twin state file \(twinState)")
-                }
-                state = try CLLNState.importJSON(data)
-            }
-            twin = ContrastiveTwinOptions(
-                topology: try state?.topology ?? Self.topology(graph), bias: !noBias, state: state)
-        } else if graph != nil || noBias || twinState != nil {
-            throw CLIError("--graph, --no-bias and --twin-state choose the twin of a sim: device; a board has its own wiring")
-        }
         return ContrastivePlan(
             device: device, task: spec, schedule: schedule, seed: seed, initialParameter: initialGate,
-            preferHostSteps: hostSteps, twin: twin, baud: baud)
-    }
-
-    /// The wiring named by `--graph`.
-    static func topology(_ graph: String?) throws -> NetworkTopology {
-        switch graph ?? "lattice" {
-        case "lattice": return .periodicLattice()
-        case "two-plus-one", "2+1": return .twoPlusOne
-        case let path:
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw CLIError("cannot read graph file \(path)")
-            }
-            return try NetworkTopology.load(json: data)
-        }
+            preferHostSteps: hostSteps, baud: baud)
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import PNNCore
+import PNNDevices
 import PNNLink
 import PNNTraining
 import PNNTransport
@@ -14,9 +16,10 @@ struct Emulate: AsyncParsableCommand {
             The first line of stdout is the port to use (e.g. /dev/pts/5); with --link PATH a
             stable symlink to it is made too. The board speaks the wire protocol exactly as
             hardware does, backed by the family's twin.
-            """)
 
-    @Argument(help: "Family: \(DeviceFamilies.all.map { $0.family }.joined(separator: ", ")).")
+            """ + FamilyHelp.emulatorOptions())
+
+    @Argument(help: "Family: \(FamilyRegistry.standard.names.joined(separator: ", ")).")
     var family: String
 
     @Option(help: "Serial number the board reports (default EMU-<seed>).")
@@ -24,16 +27,6 @@ struct Emulate: AsyncParsableCommand {
 
     @Option(help: "Seed of the twin.")
     var seed: UInt64 = 1
-
-    @Option(help: "Input lines (rows); crossbar only.")
-    var rows: Int?
-
-    @Option(help: "Outputs (differential column pairs); crossbar only.")
-    var outputs: Int?
-
-    @Option(
-        help: ArgumentHelp("Network graph file (NetworkTopology JSON); clln only, default the 4×4 lattice.", valueName: "FILE"))
-    var graph: String?
 
     @Flag(help: "Switch every non-ideality of the twin off.")
     var ideal = false
@@ -62,20 +55,28 @@ struct Emulate: AsyncParsableCommand {
     @Option(help: ArgumentHelp("normal, silent (never answers) or noise (answers with line noise).", visibility: .hidden))
     var behave: String = "normal"
 
+    @Argument(
+        parsing: .allUnrecognized,
+        help: ArgumentHelp("The family's own options (listed below), e.g. --rows 16.", valueName: "family-options"))
+    var familyOptions: [String] = []
+
     func validate() throws {
-        if serviceMs < 0 || latencyMs < 0 { throw ValidationError("--service-ms and --latency-ms must be ≥ 0") }
-        if let rows, rows < 1 || rows > 4096 { throw ValidationError("--rows must be 1…4096") }
-        if let outputs, outputs < 1 || outputs > 2048 { throw ValidationError("--outputs must be 1…2048") }
+        for (name, value) in [("--service-ms", serviceMs), ("--latency-ms", latencyMs)] {
+            guard value.isFinite, value >= 0, value <= 60_000 else {
+                throw ValidationError("\(name) must be a number of milliseconds between 0 and 60000")
+            }
+        }
     }
 
     func run() async throws {
-        guard let driver = DeviceFamilies.driver(for: family) else {
-            throw ValidationError(
-                "unknown family '\(family)'; choose one of \(DeviceFamilies.all.map { $0.family }.joined(separator: ", "))")
+        let registry = FamilyRegistry.standard
+        guard let driver = registry.family(named: family) else {
+            throw ValidationError("unknown family '\(family)'; choose one of \(registry.names.joined(separator: ", "))")
         }
+        let values = try FamilyOptionValues(
+            parsing: familyOptions, declared: driver.emulatorOptions, context: "the \(family) emulator")
         let spec = try FaultSpec(parsing: faults)
-        let endpoint = try driver.emulator(
-            EmulatorSettings(seed: seed, serial: serial, rows: rows, outputs: outputs, ideal: ideal, graph: graph))
+        let endpoint = try driver.emulator(EmulatorSettings(seed: seed, serial: serial, ideal: ideal, options: values))
         var options = WireServer.Options(
             serviceTime: .microseconds(Int64(serviceMs * 1000)), latency: .microseconds(Int64(latencyMs * 1000)),
             headerVersion: protocolVersion)

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import PNNCore
+import PNNDevices
 import PNNLink
+import PNNRuns
 import PNNStore
 import PNNTraining
 import Synchronization
@@ -11,21 +13,29 @@ struct Train: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a device in situ on a task; every step is committed to the store.",
         discussion: """
-            Ctrl-C pauses at the next step boundary with the device left safe; continue with
+            Ctrl-C pauses at the next step boundary with the device left safe; continue with \
             --resume RUN. A second Ctrl-C aborts the step in flight.
-            """)
+
+            """ + FamilyHelp.twins())
 
     @Argument(
         help:
-            "Device: sim:crossbar, sim:clln, sim:resistor, a name registered with 'pnnlab attach', a port path or usb:VID:PID[:serial]."
+            "Device: a twin (\(FamilyHelp.twinNames)), a name registered with 'pnnlab attach', a port path or usb:VID:PID[:serial]."
     )
     var device: String
 
-    @Option(help: "Baud rate for a serial port (default 115200).")
-    var baud: Int?
+    @OptionGroup var link: LinkOptions
+    var baud: Int? { link.baud }
+    var reconnectGrace: Double { link.reconnectGrace }
 
-    @Option(help: "Seconds to wait for an unplugged board to come back before pausing the run.")
-    var reconnectGrace: Double = 15
+    @Option(
+        help: ArgumentHelp("sim: devices: start from this exported twin state (see 'pnnlab twin export').", valueName: "FILE"))
+    var twinState: String?
+
+    @Argument(
+        parsing: .allUnrecognized,
+        help: ArgumentHelp("A twin's own options (listed below), e.g. --graph two-plus-one.", valueName: "twin-options"))
+    var twinOptions: [String] = []
 
     @Option(
         help:
@@ -59,9 +69,13 @@ struct Train: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func validate() throws {
-        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
-        if resume != nil, task != nil || method != nil || config != nil || seed != nil {
-            throw ValidationError("--resume continues a run with its recorded settings; drop --task/--method/--seed/--config")
+        if let epochs, epochs < 1 || epochs > TrainerConfig.maxEpochs {
+            throw ValidationError("--epochs must be between 1 and \(TrainerConfig.maxEpochs)")
+        }
+        if resume != nil, task != nil || method != nil || config != nil || seed != nil || twinState != nil || !twinOptions.isEmpty
+        {
+            throw ValidationError(
+                "--resume continues a run with its recorded settings; drop --task/--method/--seed/--config and twin options")
         }
     }
 
@@ -71,12 +85,21 @@ struct Train: AsyncParsableCommand {
             try await runContrastive(store: store)
             return
         }
-        let plan = try resolvePlan(store: store)
-        let opened = try await DeviceCatalog.open(plan, store: store, reconnectGrace: reconnectGrace)
+        let given = contrastive.givenOptions()
+        if !given.isEmpty {
+            throw CLIError(
+                "\(given.joined(separator: ", ")) \(given.count == 1 ? "applies" : "apply") to the contrastive methods (\(ContrastiveMethod.allCases.map(\.rawValue).joined(separator: ", "))) only"
+            )
+        }
+        let (plan, fileTwin) = try resolvePlan(store: store)
+        let twinArguments = TwinArguments(
+            optionWords: twinOptions, state: try twinState.map { path throws(RunError) in try TwinArguments.readState(path) })
+        let opened = try await plan.open(
+            twinArguments: twinArguments, configTwin: fileTwin, store: store, reconnectGrace: reconnectGrace)
         let substrate = opened.substrate
-        await opened.connected?.connection.setObserver { event in Terminal.writeError("\npnnlab: \(event)\n") }
+        await opened.device.connected?.connection.setObserver { event in Terminal.writeError("\npnnlab: \(event)\n") }
         var recordedPlan = plan
-        recordedPlan.twin = opened.twin
+        recordedPlan.twin = opened.device.twin
         let trainer = try Trainer(substrate: substrate, method: plan.method, config: plan.trainer, task: opened.task)
 
         var session: TrainingSession
@@ -104,8 +127,9 @@ struct Train: AsyncParsableCommand {
         }
     }
 
-    /// The plan from the flags and config file, or from the store for `--resume`.
-    func resolvePlan(store: RunStore) throws -> RunPlan {
+    /// The plan from the flags and config file (with the file's `[twin]` table), or from the
+    /// store for `--resume`.
+    func resolvePlan(store: RunStore) throws -> (RunPlan, JSONValue?) {
         if let resume {
             let record = try store.run(id: resume)
             var plan = try RunPlan.from(json: record.configJSON)
@@ -115,7 +139,7 @@ struct Train: AsyncParsableCommand {
             }
             if let epochs { plan.trainer.epochs = epochs }
             if let baud { plan.baud = baud }
-            return plan
+            return (plan, nil)
         }
         var file = ConfigFile()
         if let config { file = try ConfigFile.load(path: config) }
@@ -127,9 +151,12 @@ struct Train: AsyncParsableCommand {
         guard let m = TrainingMethod(rawValue: methodName) else { throw TrainingError.unknownMethod(methodName) }
         var trainer = file.trainer
         if let epochs { trainer.epochs = epochs }
-        var plan = RunPlan(task: t, method: m, seed: seed ?? file.seed ?? 1, device: device, trainer: trainer, twin: file.twin)
+        guard (1...TrainerConfig.maxEpochs).contains(trainer.epochs ?? 1) else {
+            throw CLIError("\(config ?? "config"): trainer.epochs must be between 1 and \(TrainerConfig.maxEpochs)")
+        }
+        var plan = RunPlan(task: t, method: m, seed: seed ?? file.seed ?? 1, device: device, trainer: trainer)
         plan.baud = baud
-        return plan
+        return (plan, file.twin)
     }
 
     func report(_ o: TrainingOutcome, plan: RunPlan, identity: DeviceIdentity) throws {

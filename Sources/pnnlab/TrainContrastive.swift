@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import PNNCore
+import PNNDevices
 import PNNLink
+import PNNRuns
 import PNNStore
 import PNNTraining
 
@@ -14,7 +16,17 @@ extension Train {
 
     /// `pnnlab train DEVICE --method coupled|overclamp|ep --task two-task|grid|ring ...`.
     func runContrastive(store: RunStore) async throws {
-        let plan: ContrastivePlan
+        var plan: ContrastivePlan
+        var file: ConfigFile?
+        if let config {
+            let loaded = try ConfigFile.load(path: config)
+            if loaded.method != nil || loaded.trainer != TrainerConfig() {
+                throw CLIError(
+                    "\(config): method and [trainer] settings apply to the Jacobian methods; contrastive runs take --method and their options on the command line"
+                )
+            }
+            file = loaded
+        }
         if let resume {
             guard let stored = ContrastivePlan.from(json: try store.run(id: resume).configJSON) else {
                 throw CLIError("run \(resume) is not a contrastive run")
@@ -26,15 +38,21 @@ extension Train {
             }
             plan = stored
         } else {
-            guard let task else {
+            guard let task = task ?? file?.task else {
                 throw ValidationError(
                     "missing --task (\(ContrastiveTaskName.allCases.map(\.rawValue).joined(separator: "|")))")
             }
-            plan = try contrastive.plan(
-                device: device, task: task, method: ContrastiveMethod(rawValue: method ?? "")!, seed: seed ?? 1, baud: baud)
+            guard let method = method.flatMap(ContrastiveMethod.init(rawValue:)) else {
+                throw CLIError("internal: not a contrastive method")
+            }
+            plan = try contrastive.plan(device: device, task: task, method: method, seed: seed ?? file?.seed ?? 1, baud: baud)
         }
-        let opened = try await DeviceCatalog.openContrastive(plan, store: store, reconnectGrace: reconnectGrace)
-        await opened.connected?.connection.setObserver { event in Terminal.writeError("\npnnlab: \(event)\n") }
+        let twinArguments = TwinArguments(
+            optionWords: twinOptions, state: try twinState.map { path throws(RunError) in try TwinArguments.readState(path) })
+        let opened = try await plan.open(
+            twinArguments: twinArguments, configTwin: file?.twin, store: store, reconnectGrace: reconnectGrace)
+        plan.twin = opened.device.twin
+        await opened.device.connected?.connection.setObserver { event in Terminal.writeError("\npnnlab: \(event)\n") }
         let driver = try ContrastiveDriver(
             substrate: opened.substrate, method: plan.schedule.method, preferHostSteps: plan.preferHostSteps,
             hostLearningRate: plan.hostLearningRate)

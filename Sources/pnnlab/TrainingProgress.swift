@@ -1,4 +1,5 @@
 import Foundation
+import PNNRuns
 import PNNTraining
 import Synchronization
 

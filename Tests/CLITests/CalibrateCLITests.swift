@@ -9,10 +9,13 @@ struct CalibrateCLITests {
     static func check(_ stdout: String, serial: String, store: String) throws {
         let out = try #require(CLI.json(stdout), "stdout: \(stdout)")
         #expect(out["serial"] as? String == serial)
+        // The family's result is embedded as JSON (not a string inside JSON), snake_case.
+        let result = try #require(out["result"] as? [String: Any])
+        #expect((result["learning_rates"] as? [Double])?.isEmpty == false)
         let truth = try #require(out["truth"] as? [String: Any])
         let a0 = try #require(truth["a0_relative_rms"] as? Double)
-        let b = try #require(truth["b_intercept_rms_V_s"] as? Double)
-        let scale = try #require(truth["b_true_rms_V_s"] as? Double)
+        let b = try #require(truth["b_intercept_rms_v_per_s"] as? Double)
+        let scale = try #require(truth["b_true_rms_v_per_s"] as? Double)
         #expect(a0 < 0.05, "A0 relative RMS \(a0)")
         #expect(b < 0.1 * scale, "B RMS \(b) of \(scale)")
         #expect(try RunStore(path: store).latestCalibration(serial: serial, family: "clln") != nil)

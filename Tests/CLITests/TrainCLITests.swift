@@ -41,7 +41,7 @@ struct TrainCLITests {
     @Test(arguments: [
         (["train", "sim:crossbar", "--task", "mnist"], "unknown task"),
         (["train", "sim:crossbar", "--task", "iris", "--method", "backprop"], "unknown method"),
-        (["train", "sim:teapot", "--task", "iris"], "unknown device"),
+        (["train", "sim:teapot", "--task", "iris"], "no twin called 'sim:teapot'"),
         (["train", "sim:crossbar", "--task", "iris", "--config", "/nonexistent/run.toml"], "cannot read"),
         (["train", "sim:crossbar", "--task", "iris", "--epochs", "0"], "--epochs"),
         (["show", "99"], "run 99"),

@@ -1,3 +1,4 @@
+import CLLNDriver
 import Foundation
 import PNNCalibration
 import PNNCore
@@ -21,6 +22,9 @@ import Testing
         let result = try profile.payload(CLLNCalibrationResult.self, for: twin.descriptor.identity)
         let (a0, b) = Self.truth(await twin.exportState())
         let c = CLLNCalibrationComparison(result: result, trueLearningRates: a0, trueBiases: b)
+        // The family's generic comparison gives the same figures from the exported state.
+        let figures = try procedure.compare(profile, truth: await twin.exportState().exportJSON())
+        #expect(figures.first { $0.key == "a0_relative_rms" }?.value == c.learningRateRelativeRMS)
         #expect(c.determinedEdges >= 8, "A0 determined on \(c.determinedEdges) edges")
         #expect(c.learningRateRelativeRMS < 0.05, "A0 relative RMS \(c.learningRateRelativeRMS)")
         #expect(c.biasInterceptRMS < 0.1 * c.biasScaleRMS, "B (intercept) RMS \(c.biasInterceptRMS) of \(c.biasScaleRMS)")
@@ -32,16 +36,28 @@ import Testing
         let identity = DeviceIdentity(family: "clln", model: "m", serial: "A1", firmware: "1")
         let profile = CalibrationProfile(
             identity: identity, procedure: "clln-learning-rule", procedureVersion: 1, summary: ["x": 1],
-            payload:
-                #"{"learningRates":[1],"biasIntercept":[0],"biasDrift":[0],"fitResidual":0,"determined":[true],"trials":1,"driftTasks":0}"#
-        )
+            payload: try JSONValue(
+                parsing: Data(
+                    #"{"learningRates":[1],"biasIntercept":[0],"biasDrift":[0],"fitResidual":0,"determined":[true],"trials":1,"driftTasks":0}"#
+                        .utf8)))
         let back = try CalibrationProfile.decode(profile.json())
         #expect(back.serial == "A1" && back.summary == ["x": 1])
         let other = DeviceIdentity(family: "clln", model: "m", serial: "B2", firmware: "1")
         #expect(throws: CalibrationError.self) { try back.payload(CLLNCalibrationResult.self, for: other) }
-        let future = profile.json().replacingOccurrences(of: "\"formatVersion\" : 1", with: "\"formatVersion\" : 9")
-        #expect(throws: CalibrationError.formatVersion(found: 9, supported: 1)) { try CalibrationProfile.decode(future) }
-        #expect(throws: CalibrationError.noProcedure(family: "optics")) { try CalibrationProcedures.procedure(for: "optics") }
+        #expect(try back.payload(CLLNCalibrationResult.self, for: identity).learningRates == [1])
+        let future = profile.json().replacingOccurrences(of: "\"formatVersion\" : 2", with: "\"formatVersion\" : 9")
+        #expect(future != profile.json())
+        #expect(throws: CalibrationError.formatVersion(found: 9, supported: 2)) { try CalibrationProfile.decode(future) }
+        // Format 1 kept the payload as JSON text in a string: still read.
+        var old = try JSONValue(parsing: Data(profile.json().utf8))
+        if case .object(var o) = old {
+            o["formatVersion"] = .number(1)
+            o["payload"] = .string(profile.payload.jsonString())
+            old = .object(o)
+        }
+        let upgraded = try CalibrationProfile.decode(old.jsonString())
+        #expect(upgraded.payload == profile.payload && upgraded.formatVersion == 2)
+        #expect(throws: CalibrationError.self) { try CalibrationProfile.decode("not json") }
     }
 
     @Test func storeKeepsProfilesPerSerial() throws {

@@ -1,6 +1,10 @@
+import PNNCore
 import PNNSim
 import Testing
 
+@testable import PNNDevices
+@testable import PNNExperiments
+@testable import PNNRuns
 @testable import PNNTraining
 
 @Suite("Run configuration files")
@@ -21,13 +25,36 @@ struct ConfigFileTests {
         #expect(file.task == "digits" && file.seed == 7)
         #expect(file.trainer.batchSize == 64 && file.trainer.solver == .svd && file.trainer.encoding == .linear)
         #expect(file.trainer.damping == TrainerConfig().damping)
-        #expect(file.twin?.readNoise == 0.05 && file.twin?.deadColumns == [3])
-        #expect(file.twin?.gMax == CrossbarConfig().gMax)
+        #expect(file.twin?["read_noise"] == .number(0.05) && file.twin?["dead_columns"] == .array([.number(3)]))
+    }
+
+    /// A `[twin]` table only overlays what it names: the twin is still sized to the task
+    /// (the README's example once shrank it to 5 input lines).
+    @Test func aTwinTableKeepsTheTwinSizedToTheTask() async throws {
+        let file = try ConfigFile.parse("[twin]\nread_noise = 0.05\n", file: "run.toml")
+        let plan = RunPlan(task: .iris, method: .gaussNewton, seed: 3, device: "sim:crossbar")
+        let opened = try await plan.open(configTwin: file.twin)
+        let probe = try PreparedTask(.iris, config: plan.trainer, amplitude: 1, seed: 3)
+        #expect(opened.substrate.descriptor.inputs.count == probe.encoder.inputCount)
+        #expect(opened.device.twin?.config["read_noise"] == .number(0.05))
+        #expect(opened.device.twin?.family == "crossbar" && opened.device.twin?.name == "sim:crossbar")
+        // The recorded settings rebuild the same twin on resume.
+        var resumed = plan
+        resumed.twin = opened.device.twin
+        let again = try await resumed.open()
+        #expect(again.substrate.descriptor == opened.substrate.descriptor)
+    }
+
+    @Test func anUnknownTwinKeyIsNamedWhenTheTwinIsBuilt() async throws {
+        let file = try ConfigFile.parse("[twin]\nreed_noise = 0.1\n", file: "run.toml")
+        let plan = RunPlan(task: .iris, method: .gaussNewton, seed: 3, device: "sim:crossbar")
+        await #expect(throws: TwinError.unknownSetting(twin: "sim:crossbar", key: "reed_noise")) {
+            _ = try await plan.open(configTwin: file.twin)
+        }
     }
 
     @Test(arguments: [
         ("[trainer]\nbatch_sise = 3\n", "trainer.batch_sise"),
-        ("[twin]\nreed_noise = 0.1\n", "twin.reed_noise"),
         ("colour = 1\n", "unknown key colour"),
         ("[trainer]\nsolver = \"magic\"\n", "solver"),
         ("[trainer]\nbatch_size = \"many\"\n", "batch_size"),
@@ -46,7 +73,8 @@ struct ConfigFileTests {
         var trainer = TrainerConfig()
         trainer.epochs = 3
         let plan = RunPlan(
-            task: .moons, method: .spsa, seed: 42, device: "sim:crossbar", trainer: trainer, twin: CrossbarConfig())
+            task: .moons, method: .spsa, seed: 42, device: "sim:crossbar", trainer: trainer,
+            twin: TwinSpec(family: "crossbar", name: "sim:crossbar", config: try JSONValue(encoding: CrossbarConfig())))
         #expect(try RunPlan.from(json: plan.json()) == plan)
     }
 }

@@ -3,6 +3,9 @@ import PNNCore
 import PNNSim
 import Testing
 
+@testable import PNNDevices
+@testable import PNNExperiments
+@testable import PNNRuns
 @testable import PNNTraining
 
 @Suite("Seed-002 experiments on the CLLN twins")

@@ -1,6 +1,9 @@
 import PNNCore
 import Testing
 
+@testable import PNNDevices
+@testable import PNNExperiments
+@testable import PNNRuns
 @testable import PNNTraining
 
 @Suite("Readouts, encoders and data sets")

@@ -2,6 +2,9 @@ import PNNCore
 import PNNSim
 import Testing
 
+@testable import PNNDevices
+@testable import PNNExperiments
+@testable import PNNRuns
 @testable import PNNTraining
 
 @Suite("Training on the crossbar twin")
@@ -10,7 +13,7 @@ struct TrainingTests {
         var config = TrainerConfig()
         config.epochs = epochs
         let plan = RunPlan(task: task, method: method, seed: seed, device: "sim:crossbar", trainer: config)
-        let opened = try await DeviceCatalog.open(plan)
+        let opened = try await plan.open()
         return try Trainer(substrate: opened.substrate, method: method, config: config, task: opened.task)
     }
 

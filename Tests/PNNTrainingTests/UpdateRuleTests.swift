@@ -2,6 +2,9 @@ import PNNCore
 import PNNSim
 import Testing
 
+@testable import PNNDevices
+@testable import PNNExperiments
+@testable import PNNRuns
 @testable import PNNTraining
 
 @Suite("Mode A / Mode B update rules and FD Jacobians")

@@ -1,6 +1,8 @@
 import Foundation
 import PNNCore
+import PNNRuns
 import PNNSim
+import PNNTraining
 
 /// Which CLLN network a limit-cycle sweep runs on.
 public enum LimitCycleNetwork: String, Sendable, Codable, CaseIterable {

@@ -1,6 +1,8 @@
 import Foundation
 import PNNCore
+import PNNRuns
 import PNNSim
+import PNNTraining
 
 /// Seed 002 appendix D on a twin network: learning linearised about the joint solution G*
 /// of two single-point tasks, dG/dt = −M_μ (G − G*) + B while task μ is trained, and the

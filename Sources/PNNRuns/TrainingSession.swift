@@ -1,6 +1,7 @@
 import Foundation
 import PNNCore
 import PNNStore
+import PNNTraining
 
 /// Receives progress while a run trains (the CLI draws its progress bar from this).
 public protocol TrainingObserver: Sendable {
@@ -73,7 +74,7 @@ public struct TrainingSession: Sendable {
                     measurements: report.measurements, cumulativeMeasurements: report.cumulativeMeasurements,
                     wallSeconds: report.wallSeconds, parameters: next.theta,
                     checkpointJSON: String(decoding: try JSONEncoder().encode(next), as: UTF8.self))
-                try store.appendStep(record, measurements: blocks)
+                try store.appendStep(record, measurements: blocks.map { MeasurementBlock(kind: $0.kind, matrix: $0.matrix) })
                 state = next
                 observer?.stepCommitted(report)
             }

@@ -1,6 +1,8 @@
 import Foundation
 import PNNCore
+import PNNRuns
 import PNNSim
+import PNNTraining
 
 /// Settings of the seed-002 Fig. 5 experiment: the 8-point ring classification for every
 /// linear split (rotation) and ring size ε, trained by overclamping and by standard clamping.

@@ -1,5 +1,7 @@
 import Foundation
+import PNNCalibration
 import PNNCore
+import PNNSim
 
 /// What the CLLN procedure measured, per trainable edge (parameter order).
 public struct CLLNCalibrationResult: Sendable, Codable, Equatable {
@@ -54,9 +56,58 @@ public struct CLLNCalibrationComparison: Sendable, Codable, Equatable {
 ///
 /// Only checked entry points are used; every value stays inside the descriptor.
 public struct CLLNCalibration: CalibrationProcedure {
-    public static let family = "clln"
-    public static let name = "clln-learning-rule"
-    public static let version = 1
+    public let name = "clln-learning-rule"
+    public let version = 1
+    public let summary = "learning rate A0 and bias B per edge (seed 002 appendices C and E)"
+    public var options: [FamilyOption] {
+        [FamilyOption("trials", .integer(4...10_000), help: "Appendix-C trials (imposed voltages, measured ΔG); default 24.")]
+    }
+
+    public func configured(_ values: FamilyOptionValues) throws -> CLLNCalibration {
+        var out = self
+        if let n = values.integer("trials") { out.trials = n }
+        return out
+    }
+
+    public func headline(_ profile: CalibrationProfile) throws -> [CalibrationFigure] {
+        let r = try profile.payload(CLLNCalibrationResult.self, for: profile.identity)
+        let determined = r.determined.filter { $0 }.count
+        let meanA0 =
+            zip(r.learningRates, r.determined).filter(\.1).map(\.0).reduce(0, +) / Double(max(determined, 1))
+        return [
+            CalibrationFigure(
+                key: "a0_determined_edges", label: "A0 determined", value: Double(determined),
+                display: "\(determined) of \(r.learningRates.count) edges"),
+            CalibrationFigure(
+                key: "mean_a0_per_v_s", label: "mean A0", value: meanA0,
+                display: String(format: "%.3g /(V·ms)", meanA0 / 1000)),
+            CalibrationFigure(
+                key: "fit_residual_v_per_s", label: "fit residual", value: r.fitResidual,
+                display: String(format: "%.3g V/s", r.fitResidual)),
+        ]
+    }
+
+    public func compare(_ profile: CalibrationProfile, truth: Data) throws -> [CalibrationFigure] {
+        let state = try CLLNState.importJSON(truth)
+        let r = try profile.payload(CLLNCalibrationResult.self, for: profile.identity)
+        let t = state.topology.trainableEdges
+        let c = CLLNCalibrationComparison(
+            result: r, trueLearningRates: t.map { state.learningRates[$0] }, trueBiases: t.map { state.biases[$0] })
+        return [
+            CalibrationFigure(
+                key: "a0_relative_rms", label: "A0 error (RMS, rel.)", value: c.learningRateRelativeRMS,
+                display: String(format: "%.2f %% over %d edges", c.learningRateRelativeRMS * 100, c.determinedEdges)),
+            CalibrationFigure(
+                key: "b_intercept_rms_v_per_s", label: "B error, appendix C", value: c.biasInterceptRMS,
+                display: String(format: "%.3g V/s RMS (true B: %.3g V/s RMS)", c.biasInterceptRMS, c.biasScaleRMS)),
+            CalibrationFigure(
+                key: "b_drift_rms_v_per_s", label: "B error, appendix E", value: c.biasDriftRMS,
+                display: String(format: "%.3g V/s RMS", c.biasDriftRMS)),
+            CalibrationFigure(
+                key: "b_true_rms_v_per_s", label: "true B", value: c.biasScaleRMS,
+                display: String(format: "%.3g V/s RMS", c.biasScaleRMS)),
+        ]
+    }
 
     /// Appendix C trials, learning time per trial, appendix E tasks and their step budget.
     public var trials = 24
@@ -69,7 +120,7 @@ public struct CLLNCalibration: CalibrationProcedure {
 
     public init() {}
 
-    public func run(on substrate: any Substrate, progress: @Sendable (Int, Int, String) -> Void) async throws
+    public func run(on substrate: any Substrate, progress: @escaping @Sendable (Int, Int, String) -> Void) async throws
         -> CalibrationProfile
     {
         let purpose = "calibrating the learning rule"
@@ -77,12 +128,10 @@ public struct CLLNCalibration: CalibrationProcedure {
         let nodes = try substrate.require(.nodeReadout, as: (any NodeReadout).self, for: purpose)
         let learner = try substrate.require(.selfLearning, as: (any SelfLearning).self, for: purpose)
         let result = try await measure(device, nodes, learner, progress: progress)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let payload = String(decoding: try encoder.encode(result), as: UTF8.self)
+        let payload = try JSONValue(encoding: result, snakeCase: true)
         let a0 = result.learningRates.reduce(0, +) / Double(max(result.learningRates.count, 1))
         return CalibrationProfile(
-            identity: substrate.descriptor.identity, procedure: Self.name, procedureVersion: Self.version,
+            identity: substrate.descriptor.identity, procedure: name, procedureVersion: version,
             summary: ["mean_A0_per_V_s": a0, "fit_residual_V_s": result.fitResidual], payload: payload)
     }
 

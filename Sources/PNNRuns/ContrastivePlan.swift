@@ -1,25 +1,6 @@
 import Foundation
 import PNNCore
-import PNNSim
-
-/// Settings of the simulated contrastive devices (`sim:clln`, `sim:resistor`).
-public struct ContrastiveTwinOptions: Sendable, Codable, Equatable {
-    /// The network wiring (kept in the plan so a resumed run needs no graph file).
-    public var topology: NetworkTopology
-    /// Per-edge learning bias B on (the board's imperfection) or off (an ideal rule).
-    public var bias: Bool
-    /// Node read noise, V rms.
-    public var readNoise: Double
-    /// A complete exported twin state to start from (`--twin-state FILE`); overrides the rest.
-    public var state: CLLNState?
-
-    public init(topology: NetworkTopology, bias: Bool = true, readNoise: Double = 0, state: CLLNState? = nil) {
-        self.topology = topology
-        self.bias = bias
-        self.readNoise = readNoise
-        self.state = state
-    }
-}
+import PNNTraining
 
 /// A contrastive training run: device, task, schedule and every setting. Stored as the run's
 /// config JSON (with `kind = "contrastive"`), so `--resume RUN` rebuilds the same run.
@@ -37,15 +18,15 @@ public struct ContrastivePlan: Sendable, Codable, Equatable {
     public var preferHostSteps: Bool
     /// α per second of step time for host-computed coupled learning, S/(V²·s).
     public var hostLearningRate: Double
-    /// Twin settings for `sim:` devices.
-    public var twin: ContrastiveTwinOptions?
+    /// Twin settings for `sim:` devices (family, twin name and resolved settings).
+    public var twin: TwinSpec?
     /// Serial baud rate for devices on a serial port.
     public var baud: Int?
 
     public init(
         device: String, task: ContrastiveTaskSpec, schedule: ContrastiveSchedule, seed: UInt64,
         initialParameter: Double? = nil, preferHostSteps: Bool = false, hostLearningRate: Double = 20,
-        twin: ContrastiveTwinOptions? = nil, baud: Int? = nil
+        twin: TwinSpec? = nil, baud: Int? = nil
     ) {
         self.device = device
         self.task = task

@@ -1,4 +1,6 @@
 import Foundation
+import PNNRuns
+import PNNTraining
 
 /// A small self-contained SVG chart for the experiment figures: line/scatter series with
 /// optional vertical error bars, linear or log10 axes, title, axis titles and legend.

@@ -1,5 +1,7 @@
 import Foundation
 import PNNCore
+import PNNRuns
+import PNNTraining
 
 /// SVG figures of limit-cycle runs (seed 002 Fig. 1D/F–H and 2F–G).
 public enum LimitCyclePlots {

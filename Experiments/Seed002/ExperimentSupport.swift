@@ -1,6 +1,8 @@
 import Foundation
 import PNNCore
+import PNNRuns
 import PNNSim
+import PNNTraining
 
 /// Why a seed-002 experiment could not produce its numbers (one clear line each).
 public enum ExperimentError: Error, Equatable, CustomStringConvertible {

@@ -1,6 +1,7 @@
 import Foundation
 import PNNCore
 import PNNStore
+import PNNTraining
 
 /// A contrastive run read back from the store as the schedule records it committed.
 public struct ContrastiveRun: Sendable {

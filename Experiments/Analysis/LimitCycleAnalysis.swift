@@ -1,5 +1,7 @@
 import Foundation
 import PNNCore
+import PNNRuns
+import PNNTraining
 
 /// Steady-state figures of a two-task alternation (seed 002, appendix A): the combined
 /// error Ē = ½(E(τ/2) + E(τ)) and the cycle span D = ||G(τ/2) − G(τ)||, averaged over the

@@ -1,16 +1,17 @@
 import Foundation
 import PNNCore
-import PNNSim
+import PNNTraining
 
 /// A run configuration file (TOML): optional top-level `task`, `method`, `seed`, a
-/// `[trainer]` table (`TrainerConfig`) and a `[twin]` table (`CrossbarConfig`). Command-line
+/// `[trainer]` table (`TrainerConfig`) and a `[twin]` table (the twin family's own settings,
+/// checked by that family when the twin is built). Command-line
 /// flags override it. Unknown keys are errors, so a typo never trains with a default.
 public struct ConfigFile: Sendable, Equatable {
     public var task: String?
     public var method: String?
     public var seed: UInt64?
     public var trainer = TrainerConfig()
-    public var twin: CrossbarConfig?
+    public var twin: JSONValue?
 
     public init() {}
 
@@ -44,8 +45,7 @@ public struct ConfigFile: Sendable, Equatable {
                 try checkKeys(t, known: Set(TrainerConfig.CodingKeys.allCases.map(\.rawValue)), table: "trainer", file: file)
                 out.trainer = try decode(TrainerConfig.self, from: t, table: "trainer", file: file)
             case ("twin", .table(let t)):
-                try checkKeys(t, known: CrossbarConfig.knownKeys, table: "twin", file: file)
-                out.twin = try decode(CrossbarConfig.self, from: t, table: "twin", file: file)
+                out.twin = try json(.table(t), path: "twin", file: file)
             case ("task", _), ("method", _):
                 throw .invalid("\(file): \(key) must be a string")
             case ("seed", _):
@@ -74,6 +74,26 @@ public struct ConfigFile: Sendable, Equatable {
             throw .invalid("\(file): [\(name)] \(describe(error))")
         } catch {
             throw .invalid("\(file): [\(name)] \(error)")
+        }
+    }
+
+    /// A TOML value as a JSON tree; non-finite numbers are refused (settings are physical quantities).
+    static func json(_ value: TOMLValue, path: String, file: String) throws(ConfigError) -> JSONValue {
+        switch value {
+        case .string(let s): return .string(s)
+        case .integer(let n): return .number(Double(n))
+        case .float(let x):
+            guard x.isFinite else { throw .invalid("\(file): \(path) must be a finite number, got \(x)") }
+            return .number(x)
+        case .bool(let b): return .bool(b)
+        case .array(let a):
+            var out: [JSONValue] = []
+            for (i, v) in a.enumerated() { out.append(try json(v, path: "\(path)[\(i)]", file: file)) }
+            return .array(out)
+        case .table(let t):
+            var out: [String: JSONValue] = [:]
+            for (k, v) in t { out[k] = try json(v, path: "\(path).\(k)", file: file) }
+            return .object(out)
         }
     }
 
@@ -114,20 +134,5 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible {
         case .syntax(let message): return message
         case .invalid(let message): return message
         }
-    }
-}
-
-extension CrossbarConfig {
-    /// Every key a `[twin]` table may contain.
-    public static var knownKeys: Set<String> {
-        var probe = CrossbarConfig()
-        probe.initialConductance = 1
-        probe.fullScale = 1
-        probe.dacBits = 8
-        probe.adcBits = 8
-        guard let data = try? JSONEncoder().encode(probe),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { return [] }
-        return Set(object.keys)
     }
 }

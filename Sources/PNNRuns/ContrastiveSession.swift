@@ -1,6 +1,7 @@
 import Foundation
 import PNNCore
 import PNNStore
+import PNNTraining
 import Synchronization
 
 /// A contrastive run bound to a store. Records are committed a whole period at a time

@@ -1,24 +1,9 @@
-import CLLNDriver
-import CrossbarDriver
 import Foundation
 import PNNCore
 import PNNLink
 import PNNStore
 import PNNTransport
 import PNNWire
-
-/// The device families this pnnlab can drive — one line per family.
-public enum DeviceFamilies {
-    /// Every family's registry entry.
-    public static let all: [any DeviceFamilyDriver.Type] = [
-        CrossbarFamily.self, CLLNFamily.self,
-    ]
-
-    /// The entry for `family`, if known.
-    public static func driver(for family: String) -> (any DeviceFamilyDriver.Type)? {
-        all.first { $0.family == family }
-    }
-}
 
 /// A board found at a port, with its driver attached.
 public struct ConnectedDevice: Sendable {
@@ -34,20 +19,43 @@ public struct ConnectedDevice: Sendable {
     public var connection: LinkConnection
     /// Whether the board says it is an emulator (hello capability bit 31).
     public var isEmulator: Bool { hello.capabilities & (1 << 31) != 0 }
+    /// The family's name.
+    public var family: String { driver.family }
 }
 
 /// Why a port could not be used as a device.
 public enum DeviceError: Error, CustomStringConvertible, Equatable {
     /// The board's family has no driver in this pnnlab.
-    case unknownFamily(port: String, family: String)
+    case unknownFamily(port: String, family: String, known: [String])
+    /// A `sim:` name no family offers.
+    case unknownTwin(name: String, known: [String])
+    /// Neither a `sim:` twin, a registered name, nor something that looks like a port.
+    case unknownDevice(name: String, twins: [String])
+    /// Twin settings given for a board, which has its own.
+    case twinSettingsForBoard(device: String, what: String)
+    /// A device name `attach --name` may not use.
+    case badName(String)
+    /// The name is registered to another board already.
+    case nameTaken(name: String, serial: String)
     /// The registered name points at a port where another board answers.
     case differentBoard(name: String, expected: String, found: String)
 
     public var description: String {
         switch self {
-        case .unknownFamily(let port, let family):
+        case .unknownFamily(let port, let family, let known):
             "\(port) is a '\(family)' board, which this pnnlab has no driver for (known: "
-                + DeviceFamilies.all.map { $0.family }.joined(separator: ", ") + ")"
+                + known.joined(separator: ", ") + ")"
+        case .unknownTwin(let name, let known):
+            "no twin called '\(name)'; the twins are " + known.joined(separator: ", ")
+        case .unknownDevice(let name, let twins):
+            "unknown device '\(name)': not a twin (" + twins.joined(separator: ", ")
+                + "), not a name registered with 'pnnlab attach' and not a port path or usb:VID:PID"
+        case .twinSettingsForBoard(let device, let what):
+            "\(what) sets up a sim: twin; \(device) is a board, which has its own physics and wiring"
+        case .badName(let name):
+            "device name '\(name)' may not be empty, start with '-', contain '/' or whitespace, or start with sim: or usb:"
+        case .nameTaken(let name, let serial):
+            "the name '\(name)' belongs to the board with serial \(serial); choose another name or detach it first"
         case .differentBoard(let name, let expected, let found):
             "device '\(name)' was registered with serial \(expected), but the board answering now has serial \(found)"
         }
@@ -58,7 +66,8 @@ extension DeviceCatalog {
     /// Opens `address`, finds out which family answers, and attaches that family's driver.
     /// `family`, when given, must match (a clear error otherwise).
     public static func connect(
-        _ address: LinkAddress, family expected: String? = nil, reconnectGrace: Double = 15
+        _ address: LinkAddress, family expected: String? = nil, reconnectGrace: Double = 15,
+        registry: FamilyRegistry = .standard
     ) async throws -> ConnectedDevice {
         let probe = WireClient(transport: try await address.open())
         let hello: HelloReply
@@ -69,8 +78,8 @@ extension DeviceCatalog {
             throw error
         }
         await probe.close()
-        guard let driver = DeviceFamilies.driver(for: hello.family) else {
-            throw DeviceError.unknownFamily(port: address.description, family: hello.family)
+        guard let driver = registry.family(named: hello.family) else {
+            throw DeviceError.unknownFamily(port: address.description, family: hello.family, known: registry.names)
         }
         let connection = try await LinkConnection(
             port: address.description, family: driver.family, schemaHash: driver.schemaHash, grace: reconnectGrace,
@@ -114,9 +123,15 @@ extension DeviceCatalog {
         let identity = device.substrate.descriptor.identity
         let chosen: String
         if let name {
-            guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("sim:"), !name.hasPrefix("usb:") else {
-                throw TrainingError.invalidConfig(
-                    "device name '\(name)' may not be empty, contain '/' or start with sim: or usb:")
+            guard !name.isEmpty, !name.hasPrefix("-"), !name.contains("/"), !name.hasPrefix("sim:"),
+                !name.hasPrefix("usb:"), !name.contains(where: \.isWhitespace)
+            else {
+                throw DeviceError.badName(name)
+            }
+            if let existing = try store.device(named: name),
+                existing.identity.family != identity.family || existing.identity.serial != identity.serial
+            {
+                throw DeviceError.nameTaken(name: name, serial: existing.identity.serial)
             }
             chosen = name
         } else if let existing = try store.devices().first(where: {
@@ -138,7 +153,9 @@ extension DeviceCatalog {
 extension DeviceCatalog {
     /// Finds out which family answers at `address` and runs the wire checks and that
     /// family's checks against it.
-    public static func conformance(_ address: LinkAddress) async throws -> (hello: HelloReply, results: [ConformanceResult]) {
+    public static func conformance(_ address: LinkAddress, registry: FamilyRegistry = .standard) async throws -> (
+        hello: HelloReply, results: [ConformanceResult]
+    ) {
         let discover = WireClient(transport: try await address.open())
         let hello: HelloReply
         do {
@@ -148,8 +165,8 @@ extension DeviceCatalog {
             throw error
         }
         await discover.close()
-        guard let driver = DeviceFamilies.driver(for: hello.family) else {
-            throw DeviceError.unknownFamily(port: address.description, family: hello.family)
+        guard let driver = registry.family(named: hello.family) else {
+            throw DeviceError.unknownFamily(port: address.description, family: hello.family, known: registry.names)
         }
         let client = WireClient(transport: try await address.open())
         let results = await ConformanceSuite.run(

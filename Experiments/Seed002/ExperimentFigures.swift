@@ -1,4 +1,6 @@
 import Foundation
+import PNNRuns
+import PNNTraining
 
 /// The SVG figures of the seed-002 results section (file names under docs/figures/).
 public enum ExperimentFigures {

@@ -1,6 +1,8 @@
 import Foundation
 import PNNCore
+import PNNRuns
 import PNNSim
+import PNNTraining
 
 /// Settings of the seed-002 Fig. 2 experiment: the 2+1-edge network alternating the two
 /// single-point tasks of Fig. 2B under a bias, simulated and predicted by the linear theory

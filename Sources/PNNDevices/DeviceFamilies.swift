@@ -1,0 +1,12 @@
+import CLLNDriver
+import CrossbarDriver
+import PNNLink
+
+/// The device families this pnnlab can drive: the one place that names every family.
+/// A new family adds one entry to `builtIn` (and its targets to Package.swift).
+public enum DeviceFamilies {
+    /// Every family shipped with pnnlab — one line per family.
+    public static let builtIn: [any DeviceFamilyDriver.Type] = [
+        CrossbarFamily.self, CLLNFamily.self,
+    ]
+}
