@@ -43,7 +43,10 @@ extension CLLNFamily {
                 summary: "linear resistor network: clampable with node readout but no learning rule "
                     + "(the host computes the coupled-learning update)",
                 options: [graph],
-                build: buildResistor, exportState: { _ in throw TwinError.notThisTwin("sim:clln") }),
+                build: buildResistor,
+                exportState: { _ in
+                    throw TwinError.invalid(twin: "sim:resistor", why: "a resistor network twin has no state file to export")
+                }),
         ]
     }
 

@@ -38,8 +38,10 @@ extension CrossbarFamily {
             throw TwinError.invalid(twin: name, why: "[twin] settings could not be read (\(plain(error)))")
         }
         if request.options.flag("ideal") { config = config.idealised() }
-        if table["rows"] == nil, let g = request.geometry { config.rows = g.inputs }
-        if table["outputs"] == nil, let g = request.geometry { config.outputs = g.outputs }
+        // Sized to the task; with no task (e.g. `pnnlab twin export`), the emulated board's
+        // default geometry, which every bundled task's default encoding fits.
+        if table["rows"] == nil { config.rows = request.geometry?.inputs ?? defaultRows }
+        if table["outputs"] == nil { config.outputs = request.geometry?.outputs ?? defaultOutputs }
         if table["seed"] == nil { config.seed = request.seed }
         let physics = try CrossbarPhysics(config: config)
         return BuiltTwin(substrate: CrossbarTwin(physics: physics), config: try JSONValue(encoding: config))

@@ -95,3 +95,17 @@ public enum DeviceCatalog {
         throw DeviceError.unknownDevice(name: device, twins: registry.twinNames)
     }
 }
+
+extension DeviceCatalog {
+    /// The state a `sim:` twin starts from, exported as JSON (what `pnnlab twin export`
+    /// writes, and what `--twin-state FILE` reads back): built exactly as a run would build it.
+    public static func exportTwin(
+        _ name: String, twin: TwinInputs, registry: FamilyRegistry = .standard
+    ) async throws -> Data {
+        guard let (_, entry) = registry.twin(named: name) else {
+            throw DeviceError.unknownTwin(name: name, known: registry.twinNames)
+        }
+        let opened = try await open(name, twin: twin, registry: registry)
+        return try await entry.exportState(opened.substrate)
+    }
+}

@@ -7,13 +7,14 @@ struct PNNLab: AsyncParsableCommand {
         commandName: "pnnlab",
         abstract: "Train physical neural networks in situ — on hardware or on its simulated twin.",
         discussion: """
-            DEVICE is sim:crossbar (an in-process memristor crossbar twin).
-            Runs are recorded in ./pnnlab.sqlite (move it with --store or PNNLAB_STORE).
+            DEVICE is a simulated twin (\(FamilyHelp.twinNames)), a name registered with \
+            'pnnlab attach', a serial port path, or usb:VID:PID[:serial]. Runs are recorded in \
+            ./pnnlab.sqlite (move it with --store or PNNLAB_STORE).
             """,
         version: PNNLabVersion.string,
         subcommands: [
             Train.self, Runs.self, Show.self, Export.self, Devices.self, Attach.self, Emulate.self, Conformance.self,
-            Doctor.self, Analyze.self, Calibrate.self,
+            Doctor.self, Analyze.self, Calibrate.self, Twin.self,
         ]
     )
 }

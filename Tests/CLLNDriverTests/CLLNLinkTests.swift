@@ -178,7 +178,9 @@ import Testing
         let client = await e.board.client()
         let s = ContrastiveSchedule(method: .coupled, eta: 0.5, periodSeconds: 2e-4, periods: 1)
         await #expect {
-            _ = try await client.request(CLLNCommand.runSchedule, payload: CLLNCoding.encode(s), retry: .never)
+            // A generous deadline: the refusal must come as an error reply, not as a timeout on a loaded machine.
+            _ = try await client.request(
+                CLLNCommand.runSchedule, payload: CLLNCoding.encode(s), retry: .never, timeout: 10)
         } throws: { error in
             guard case LinkError.device(_, let reply) = error else { return false }
             return reply.code == .noDataset

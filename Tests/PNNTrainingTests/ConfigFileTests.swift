@@ -1,3 +1,4 @@
+import Foundation
 import PNNCore
 import PNNSim
 import Testing
@@ -76,5 +77,30 @@ struct ConfigFileTests {
             task: .moons, method: .spsa, seed: 42, device: "sim:crossbar", trainer: trainer,
             twin: TwinSpec(family: "crossbar", name: "sim:crossbar", config: try JSONValue(encoding: CrossbarConfig())))
         #expect(try RunPlan.from(json: plan.json()) == plan)
+    }
+}
+
+/// `twin export` then `--twin-state`: the run starts from exactly the exported state.
+@Suite("Twin state export and import")
+struct TwinStateTests {
+    @Test(arguments: ["sim:crossbar", "sim:clln"])
+    func anExportedStateIsTheStateARunStartsFrom(name: String) async throws {
+        let exported = try await DeviceCatalog.exportTwin(name, twin: .init(seed: 9))
+        let opened = try await DeviceCatalog.open(name, twin: .init(seed: 1, state: exported))
+        let (_, entry) = try #require(FamilyRegistry.standard.twin(named: name))
+        let again = try await entry.exportState(opened.substrate)
+        #expect(try JSONValue(parsing: again) == JSONValue(parsing: exported))
+        // A different seed gives a different twin, so the comparison above can fail.
+        let other = try await DeviceCatalog.exportTwin(name, twin: .init(seed: 10))
+        #expect(try JSONValue(parsing: other) != JSONValue(parsing: exported))
+    }
+
+    @Test func aStateFileIsRefusedForABoardAndAnUnknownTwin() async throws {
+        await #expect(throws: DeviceError.self) {
+            _ = try await DeviceCatalog.open("/dev/ttyUSB9", twin: .init(seed: 1, state: Data("{}".utf8)))
+        }
+        await #expect(throws: DeviceError.unknownTwin(name: "sim:teapot", known: FamilyRegistry.standard.twinNames)) {
+            _ = try await DeviceCatalog.exportTwin("sim:teapot", twin: .init(seed: 1))
+        }
     }
 }
