@@ -9,7 +9,7 @@ extension PreparedTask {
         guard have < lines else {
             throw TrainingError.shapeMismatch(
                 "task \(name.rawValue) needs \(have) input lines; device \(device) has \(lines) "
-                    + "(start the emulator with --rows \(have), or choose a smaller encoding)")
+                    + "(use a device with at least \(have) input lines, or a smaller encoding such as encoding = \"linear\")")
         }
         var out = self
         out.trainInputs = trainInputs.paddedColumns(to: lines)

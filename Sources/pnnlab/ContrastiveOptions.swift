@@ -6,25 +6,25 @@ import PNNTraining
 
 /// The `pnnlab train` options of the contrastive methods (coupled, overclamp, ep).
 struct ContrastiveOptions: ParsableArguments {
-    @Option(help: "Period τ in seconds of learning time, shared by the tasks (two tasks: τ/2 each).")
+    @Option(parsing: .unconditional, help: "Period τ in seconds of learning time, shared by the tasks (two tasks: τ/2 each).")
     var tau: Double?
 
-    @Option(help: "Number of periods (default: enough for 2 s of learning time, at least 20).")
+    @Option(parsing: .unconditional, help: "Number of periods (default: enough for 2 s of learning time, at least 20).")
     var periods: Int?
 
-    @Option(help: "Nudge amplitude η (coupled default 1, overclamp 0.25, ep 0.1).")
+    @Option(parsing: .unconditional, help: "Nudge amplitude η (coupled default 1, overclamp 0.25, ep 0.1).")
     var eta: Double?
 
-    @Option(help: "Learning time per step t_h, milliseconds (overclamp: the mean step r0 |δ| aims at).")
+    @Option(parsing: .unconditional, help: "Learning time per step t_h, milliseconds (overclamp: the mean step r0 |δ| aims at).")
     var stepMs: Double = 0.1
 
     @Option(help: "Overclamping level L0, volts.")
     var overclampLevel: Double = 0.435
 
-    @Option(help: "Ring task: its diameter ε in millivolts (83…417), as seed 002 defines it.")
+    @Option(parsing: .unconditional, help: "Ring task: its diameter ε in millivolts (83…417), as seed 002 defines it.")
     var radiusMv: Double?
 
-    @Option(help: "Ring task: which of the 8 linear splits (0…7).")
+    @Option(parsing: .unconditional, help: "Ring task: which of the 8 linear splits (0…7).")
     var rotation: Int?
 
     @Flag(inversion: .prefixedNo, help: "Classification hinge (default: on for classification tasks).")
@@ -39,7 +39,9 @@ struct ContrastiveOptions: ParsableArguments {
     @Option(help: "Within the last period, record the gate voltages every n steps (cycle plots; 0 = off).")
     var traceEvery: Int = 0
 
-    @Option(help: "Initial value of every trainable parameter (gate voltage, V; default: middle of the safe range).")
+    @Option(
+        parsing: .unconditional,
+        help: "Initial value of every trainable parameter (gate voltage, V; default: middle of the safe range).")
     var initialGate: Double?
 
     /// The contrastive options given on the command line, as flags (for refusing them on

@@ -49,7 +49,7 @@ struct Train: AsyncParsableCommand {
     )
     var method: String?
 
-    @Option(help: "Passes over the training split (default depends on the method).")
+    @Option(parsing: .unconditional, help: "Passes over the training split (default depends on the method).")
     var epochs: Int?
 
     @Option(help: "Seed for the data split, the initial parameters and the twin.")
@@ -146,7 +146,14 @@ struct Train: AsyncParsableCommand {
         guard let taskName = task ?? file.task else {
             throw ValidationError("missing --task (\(TaskName.allCases.map(\.rawValue).joined(separator: "|")))")
         }
-        guard let t = TaskName(rawValue: taskName) else { throw TrainingError.unknownTask(taskName) }
+        guard let t = TaskName(rawValue: taskName) else {
+            if ContrastiveTaskName(rawValue: taskName) != nil {
+                throw CLIError(
+                    "task '\(taskName)' is trained by a contrastive method: add --method "
+                        + ContrastiveMethod.allCases.map(\.rawValue).joined(separator: "|"))
+            }
+            throw TrainingError.unknownTask(taskName)
+        }
         let methodName = method ?? file.method ?? TrainingMethod.gaussNewton.rawValue
         guard let m = TrainingMethod(rawValue: methodName) else { throw TrainingError.unknownMethod(methodName) }
         var trainer = file.trainer

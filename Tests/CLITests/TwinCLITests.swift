@@ -35,6 +35,10 @@ struct TwinCLITests {
         (["calibrate", "sim:crossbar"], "family 'crossbar' has no calibration procedure"),
         (["calibrate", "sim:clln", "--trials", "2"], "--trials 2: must be between 4"),
         (["train", "sim:crossbar", "--task", "iris", "--epochs", "9223372036854775807"], "--epochs must be between"),
+        (["train", "sim:crossbar", "--task", "iris", "--epochs", "-3"], "--epochs must be between"),
+        (["train", "sim:clln", "--task", "two-task"], "is trained by a contrastive method"),
+        (["train", "sim:clln", "--task", "ring", "--method", "overclamp", "--tau", "nan"], "--tau must be a finite number"),
+        (["train", "sim:clln", "--task", "ring", "--method", "overclamp", "--tau", "0"], "--tau must be a number of seconds"),
     ])
     func inapplicableOrBadOptionsGiveOneLine(args: [String], fragment: String) async throws {
         let takesStore = args.first == "train" || args.first == "calibrate"
