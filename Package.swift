@@ -2,6 +2,7 @@
 // pnnlab — in-situ training of physical neural networks.
 // Layers import only downward: PNNCore → (PNNWire, PNNTransport, PNNSim, PNNStore)
 // → Drivers/<Family> → (Calibration, PNNTraining) → pnnlab CLI.
+// PNNTOML (the TOML reader and decoder) stands alone: it imports only the standard library and Foundation.
 
 import PackageDescription
 
@@ -16,6 +17,7 @@ let package = Package(
     products: [
         .executable(name: "pnnlab", targets: ["pnnlab"]),
         .library(name: "PNNCore", targets: ["PNNCore"]),
+        .library(name: "PNNTOML", targets: ["PNNTOML"]),
         .library(name: "PNNSim", targets: ["PNNSim"]),
         .library(name: "PNNStore", targets: ["PNNStore"]),
         .library(name: "PNNTraining", targets: ["PNNTraining"]),
@@ -43,6 +45,7 @@ let package = Package(
             providers: [.apt(["libusb-1.0-0-dev"])]),
 
         .target(name: "PNNCore", dependencies: ["CBLAS"], swiftSettings: strict),
+        .target(name: "PNNTOML", swiftSettings: strict),
         .target(name: "PNNSim", dependencies: ["PNNCore"], swiftSettings: strict),
         .target(name: "PNNWire", dependencies: ["PNNCore"], swiftSettings: strict),
         .target(
@@ -69,7 +72,7 @@ let package = Package(
         .target(
             name: "PNNTraining",
             dependencies: [
-                "PNNCore", "PNNSim", "PNNStore", "PNNLink", "PNNTransport", "CrossbarDriver", "CLLNDriver",
+                "PNNCore", "PNNTOML", "PNNSim", "PNNStore", "PNNLink", "PNNTransport", "CrossbarDriver", "CLLNDriver",
             ],
             swiftSettings: strict),
         .executableTarget(
@@ -89,6 +92,7 @@ let package = Package(
             swiftSettings: strict),
 
         .testTarget(name: "PNNCoreTests", dependencies: ["PNNCore"], swiftSettings: strict),
+        .testTarget(name: "PNNTOMLTests", dependencies: ["PNNTOML"], swiftSettings: strict),
         .testTarget(name: "PNNSimTests", dependencies: ["PNNSim"], swiftSettings: strict),
         .testTarget(name: "PNNTransportTests", dependencies: ["PNNTransport"], swiftSettings: strict),
         .testTarget(name: "PNNWireTests", dependencies: ["PNNWire"], swiftSettings: strict),

@@ -1,6 +1,7 @@
 import Foundation
 import PNNCore
 import PNNSim
+import PNNTOML
 
 /// A run configuration file (TOML): optional top-level `task`, `method`, `seed`, a
 /// `[trainer]` table (`TrainerConfig`) and a `[twin]` table (`CrossbarConfig`). Command-line

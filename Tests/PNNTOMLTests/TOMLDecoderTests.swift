@@ -1,4 +1,4 @@
-import PNNCore
+import PNNTOML
 import Testing
 
 /// A run file shaped like pnnlab's: snake_case keys mapped by CodingKeys, optionals,
