@@ -15,14 +15,13 @@ public struct ConfigFile: Sendable, Equatable {
 
     public init() {}
 
-    /// Read and parse `path`.
+    /// Read and parse `path`; a file over `TOML.maxFileBytes` (1 MiB) is refused unread.
     public static func load(path: String) throws(ConfigError) -> ConfigFile {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = try TOML.readFile(atPath: path)
         } catch {
-            let reason = (error as NSError).localizedDescription
-            throw .unreadable(path: path, reason: reason)
+            throw .unreadable(path: path, reason: error.reason)
         }
         return try parse(text, file: (path as NSString).lastPathComponent)
     }

@@ -36,4 +36,21 @@ struct ConfigFileDecodingTests {
         #expect(message.hasPrefix("run.toml:3:"), "\(message)")
         #expect(message.contains("nested too deeply"), "\(message)")
     }
+
+    @Test func anOversizedFileIsRefusedBeforeParsing() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pnnlab-cfg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("run.toml").path
+        try ("[trainer]\nepochs = 3\n" + String(repeating: "# padding\n", count: 110_000))
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        do {
+            _ = try ConfigFile.load(path: path)
+            Issue.record("a file over 1 MiB was accepted")
+        } catch {
+            #expect(error.description.hasPrefix("cannot read config \(path): it is larger than 1 MiB"), "\(error)")
+        }
+        try "[trainer]\nepochs = 3\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try ConfigFile.load(path: path).trainer.epochs == 3)
+    }
 }
