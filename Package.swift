@@ -4,6 +4,7 @@
 // PNNCalibration: the generic calibration framework) → PNNLink → Drivers/<Family> →
 // PNNDevices (the registry: the one place naming every family) → PNNTraining (algorithms
 // over Substrate only) → PNNRuns (recording, resume, run plans) → PNNExperiments → pnnlab CLI.
+// PNNTOML (the TOML reader and decoder) stands alone: it imports only the standard library and Foundation.
 
 import PackageDescription
 
@@ -18,6 +19,7 @@ let package = Package(
     products: [
         .executable(name: "pnnlab", targets: ["pnnlab"]),
         .library(name: "PNNCore", targets: ["PNNCore"]),
+        .library(name: "PNNTOML", targets: ["PNNTOML"]),
         .library(name: "PNNSim", targets: ["PNNSim"]),
         .library(name: "PNNStore", targets: ["PNNStore"]),
         .library(name: "PNNTraining", targets: ["PNNTraining"]),
@@ -48,6 +50,7 @@ let package = Package(
             providers: [.apt(["libusb-1.0-0-dev"])]),
 
         .target(name: "PNNCore", dependencies: ["CBLAS"], swiftSettings: strict),
+        .target(name: "PNNTOML", swiftSettings: strict),
         .target(name: "PNNSim", dependencies: ["PNNCore"], swiftSettings: strict),
         .target(name: "PNNWire", dependencies: ["PNNCore"], swiftSettings: strict),
         .target(
@@ -82,7 +85,7 @@ let package = Package(
         // Recording runs (store, checkpoints, resume), run plans, result types, calibration runs.
         .target(
             name: "PNNRuns",
-            dependencies: ["PNNCore", "PNNStore", "PNNTraining", "PNNDevices", "PNNCalibration", "PNNLink"],
+            dependencies: ["PNNCore", "PNNTOML", "PNNStore", "PNNTraining", "PNNDevices", "PNNCalibration", "PNNLink"],
             swiftSettings: strict),
         // Seed-002 experiments, analysis and the appendix-D theory (reproductions, not the library).
         .target(
@@ -105,6 +108,7 @@ let package = Package(
             swiftSettings: strict),
 
         .testTarget(name: "PNNCoreTests", dependencies: ["PNNCore"], swiftSettings: strict),
+        .testTarget(name: "PNNTOMLTests", dependencies: ["PNNTOML"], swiftSettings: strict),
         .testTarget(name: "PNNSimTests", dependencies: ["PNNSim"], swiftSettings: strict),
         .testTarget(name: "PNNTransportTests", dependencies: ["PNNTransport"], swiftSettings: strict),
         .testTarget(name: "PNNWireTests", dependencies: ["PNNWire"], swiftSettings: strict),

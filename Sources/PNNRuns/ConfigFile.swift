@@ -1,5 +1,6 @@
 import Foundation
 import PNNCore
+import PNNTOML
 import PNNTraining
 
 /// A run configuration file (TOML): optional top-level `task`, `method`, `seed`, a
@@ -15,14 +16,13 @@ public struct ConfigFile: Sendable, Equatable {
 
     public init() {}
 
-    /// Read and parse `path`.
+    /// Read and parse `path`; a file over `TOML.maxFileBytes` (1 MiB) is refused unread.
     public static func load(path: String) throws(ConfigError) -> ConfigFile {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = try TOML.readFile(atPath: path)
         } catch {
-            let reason = (error as NSError).localizedDescription
-            throw .unreadable(path: path, reason: reason)
+            throw .unreadable(path: path, reason: error.reason)
         }
         return try parse(text, file: (path as NSString).lastPathComponent)
     }
@@ -42,7 +42,6 @@ public struct ConfigFile: Sendable, Equatable {
             case ("method", .string(let s)): out.method = s
             case ("seed", .integer(let n)) where n >= 0: out.seed = UInt64(n)
             case ("trainer", .table(let t)):
-                try checkKeys(t, known: Set(TrainerConfig.CodingKeys.allCases.map(\.rawValue)), table: "trainer", file: file)
                 out.trainer = try decode(TrainerConfig.self, from: t, table: "trainer", file: file)
             case ("twin", .table(let t)):
                 out.twin = try json(.table(t), path: "twin", file: file)
@@ -57,23 +56,16 @@ public struct ConfigFile: Sendable, Equatable {
         return out
     }
 
-    static func checkKeys(_ table: [String: TOMLValue], known: Set<String>, table name: String, file: String) throws(ConfigError)
-    {
-        for key in table.keys.sorted() where !known.contains(key) {
-            throw .invalid("\(file): unknown key \(name).\(key)")
-        }
-    }
-
+    /// Decode the table `[name]` directly from the TOML tree. The decoder refuses keys the
+    /// type does not ask for (`run.toml: unknown key trainer.batch_sise`), non-finite numbers
+    /// and values of the wrong kind, naming the key path.
     static func decode<T: Decodable>(_ type: T.Type, from table: [String: TOMLValue], table name: String, file: String)
         throws(ConfigError) -> T
     {
         do {
-            let data = try JSONSerialization.data(withJSONObject: jsonObject(.table(table)), options: [.fragmentsAllowed])
-            return try JSONDecoder().decode(T.self, from: data)
-        } catch let error as DecodingError {
-            throw .invalid("\(file): [\(name)] \(describe(error))")
+            return try TOMLDecoder().decode(T.self, from: table, codingPath: [name])
         } catch {
-            throw .invalid("\(file): [\(name)] \(error)")
+            throw .invalid(error.describe(file: file))
         }
     }
 
@@ -94,30 +86,6 @@ public struct ConfigFile: Sendable, Equatable {
             var out: [String: JSONValue] = [:]
             for (k, v) in t { out[k] = try json(v, path: "\(path).\(k)", file: file) }
             return .object(out)
-        }
-    }
-
-    static func jsonObject(_ value: TOMLValue) -> Any {
-        switch value {
-        case .string(let s): return s
-        case .integer(let n): return n
-        case .float(let x): return x
-        case .bool(let b): return b
-        case .array(let a): return a.map(jsonObject)
-        case .table(let t): return t.mapValues(jsonObject)
-        }
-    }
-
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ ctx: DecodingError.Context) -> String { ctx.codingPath.map(\.stringValue).joined(separator: ".") }
-        switch error {
-        case .typeMismatch(let t, let ctx): return "\(path(ctx)): expected \(t)"
-        case .valueNotFound(let t, let ctx): return "\(path(ctx)): missing \(t)"
-        case .keyNotFound(let k, _): return "missing key \(k.stringValue)"
-        case .dataCorrupted(let ctx):
-            return
-                "\(path(ctx)): \(ctx.debugDescription.replacingOccurrences(of: "Cannot initialize", with: "invalid value for"))"
-        @unknown default: return "\(error)"
         }
     }
 }

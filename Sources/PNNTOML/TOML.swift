@@ -8,10 +8,20 @@
 ///
 /// Errors are `TOMLError`s with line and column; duplicate keys and tables defined twice
 /// are errors, as the specification requires. Date-times are validated and kept as strings.
+///
+/// Nesting is limited (`maxNestingDepth`): the reader and everything that walks its result
+/// recurse once per level, and a file nested thousands deep would otherwise overflow the stack.
 public enum TOML {
-    /// Parse a whole document into its root table.
-    public static func parse(_ text: String) throws(TOMLError) -> [String: TOMLValue] {
-        var parser = TOMLParser(text)
+    /// How deeply tables and arrays may nest, counted from the root table: each part of a
+    /// dotted key or `[header]` is one level (`[a.b]` opens level 2; an array of tables counts
+    /// once, like a table), and each array or inline table written as a value is one more
+    /// (`x = [[1]]` opens levels 1 and 2). Deeper input is refused with `TOMLError.tooDeep`.
+    public static let maxNestingDepth = 64
+
+    /// Parse a whole document into its root table. Tables and arrays nested deeper than
+    /// `maxDepth` levels (see `maxNestingDepth`) are an error.
+    public static func parse(_ text: String, maxDepth: Int = maxNestingDepth) throws(TOMLError) -> [String: TOMLValue] {
+        var parser = TOMLParser(text, maxDepth: maxDepth)
         return try parser.parseDocument()
     }
 

@@ -1,4 +1,4 @@
-import PNNCore
+import PNNTOML
 import Testing
 
 /// The error `text` raises, or nil if it parses.

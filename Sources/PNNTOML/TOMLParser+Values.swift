@@ -1,15 +1,16 @@
 /// Values on the right of `=`: strings, unquoted literals, arrays and inline tables.
 extension TOMLParser {
     /// Read one value. `context` completes messages, e.g. `for key "twin.rows"`; `path` is
-    /// the key the value belongs to, prefixed to the keys of inline tables in messages.
-    mutating func parseValue(context: String, path: [String]) throws(TOMLError) -> TOMLValue {
+    /// the key the value belongs to, prefixed to the keys of inline tables in messages;
+    /// `level` is the nesting level the value opens if it is an array or inline table.
+    mutating func parseValue(context: String, path: [String], level: Int) throws(TOMLError) -> TOMLValue {
         switch scanner.current {
         case "\"", "'":
             return .string(try scanner.scanString())
         case "[":
-            return try parseArray(context: context, path: path)
+            return try parseArray(context: context, path: path, level: level)
         case "{":
-            return try parseInlineTable(context: context, path: path)
+            return try parseInlineTable(context: context, path: path, level: level)
         case let c? where TOMLLiteral.isTokenScalar(c):
             return try parseLiteral(context: context)
         default:
@@ -49,8 +50,9 @@ extension TOMLParser {
     }
 
     /// `[ v, v, … ]`, over any number of lines, comments allowed, trailing comma allowed.
-    private mutating func parseArray(context: String, path: [String]) throws(TOMLError) -> TOMLValue {
+    private mutating func parseArray(context: String, path: [String], level: Int) throws(TOMLError) -> TOMLValue {
         let start = scanner.position
+        if level > maxDepth { throw tooDeep(at: start) }
         scanner.advance()
         var elements: [TOMLValue] = []
         let inner = "in the array \(context)"
@@ -63,7 +65,7 @@ extension TOMLParser {
             if scanner.isAtEnd {
                 throw scanner.error("array \(context) is not closed: missing ']'", at: start)
             }
-            elements.append(try parseValue(context: inner, path: path))
+            elements.append(try parseValue(context: inner, path: path, level: level + 1))
             try scanner.skipTrivia()
             switch scanner.current {
             case ",":
@@ -79,8 +81,9 @@ extension TOMLParser {
     }
 
     /// `{ k = v, a.b = v }`. As in TOML 1.1, the table may span lines and end with a comma.
-    private mutating func parseInlineTable(context: String, path: [String]) throws(TOMLError) -> TOMLValue {
+    private mutating func parseInlineTable(context: String, path: [String], level: Int) throws(TOMLError) -> TOMLValue {
         let start = scanner.position
+        if level > maxDepth { throw tooDeep(at: start) }
         scanner.advance()
         let table = TOMLTableBuilder(origin: .header, line: start.line)
         while true {
@@ -92,7 +95,7 @@ extension TOMLParser {
             if scanner.isAtEnd {
                 throw scanner.error("inline table \(context) is not closed: missing '}'", at: start)
             }
-            _ = try parseKeyValue(into: table, base: path)
+            _ = try parseKeyValue(into: table, base: path, level: level)
             try scanner.skipTrivia()
             switch scanner.current {
             case ",":

@@ -1,4 +1,4 @@
-import PNNCore
+import PNNTOML
 import Testing
 
 @Suite("TOML documents: keys and tables")

@@ -5,10 +5,13 @@ struct TOMLParser {
     private let root = TOMLTableBuilder(origin: .header, line: 1)
     private var current: TOMLTableBuilder
     private var currentPath: [String] = []
+    /// The deepest level a table or array may open at (see `TOML.maxNestingDepth`).
+    let maxDepth: Int
 
-    init(_ text: String) {
+    init(_ text: String, maxDepth: Int = TOML.maxNestingDepth) {
         scanner = TOMLScanner(text)
         current = root
+        self.maxDepth = maxDepth
     }
 
     mutating func parseDocument() throws(TOMLError) -> [String: TOMLValue] {
@@ -20,7 +23,7 @@ struct TOMLParser {
             } else if scanner.current == "[" {
                 try parseTableHeader()
             } else {
-                let key = try parseKeyValue(into: current, base: currentPath)
+                let key = try parseKeyValue(into: current, base: currentPath, level: currentPath.count)
                 try scanner.expectLineEnd(after: "the value of key \"\(TOMLSyntax.path(currentPath + key))\"")
             }
         }
@@ -29,8 +32,10 @@ struct TOMLParser {
 
     // MARK: Keys
 
-    /// A simple or dotted key: `rows`, `"quoted key"`, `trainer.jacobian.scheme`.
-    mutating func parseKey() throws(TOMLError) -> [TOMLKeyComponent] {
+    /// A simple or dotted key: `rows`, `"quoted key"`, `trainer.jacobian.scheme`, written in
+    /// a table at nesting `level`. Every part but the last names a table one level deeper;
+    /// reading stops with `tooDeep` at the first part beyond `maxDepth`.
+    mutating func parseKey(level: Int) throws(TOMLError) -> [TOMLKeyComponent] {
         var parts: [TOMLKeyComponent] = []
         while true {
             scanner.skipBlanks()
@@ -38,8 +43,14 @@ struct TOMLParser {
             parts.append(TOMLKeyComponent(name: try parseSimpleKey(after: parts), position: position))
             scanner.skipBlanks()
             guard scanner.current == "." else { return parts }
+            if level + parts.count > maxDepth { throw tooDeep(at: position) }
             scanner.advance()
         }
+    }
+
+    /// The `tooDeep` error at `position`.
+    func tooDeep(at position: TOMLPosition) -> TOMLError {
+        .tooDeep(limit: maxDepth, line: position.line, column: position.column)
     }
 
     private mutating func parseSimpleKey(after parts: [TOMLKeyComponent]) throws(TOMLError) -> String {
@@ -65,16 +76,18 @@ struct TOMLParser {
 
     // MARK: Key/value pairs
 
-    /// `key = value`, stored in `table` (whose path is `base`). Returns the key's names.
-    mutating func parseKeyValue(into table: TOMLTableBuilder, base: [String]) throws(TOMLError) -> [String] {
-        let key = try parseKey()
+    /// `key = value`, stored in `table` (whose path is `base` and whose keys sit at nesting
+    /// `level`). Returns the key's names.
+    mutating func parseKeyValue(into table: TOMLTableBuilder, base: [String], level: Int) throws(TOMLError) -> [String] {
+        let key = try parseKey(level: level)
         let names = key.map(\.name)
         guard scanner.current == "=" else {
             throw scanner.error("expected '=' after key \"\(TOMLSyntax.path(names))\", found \(scanner.describeCurrent)")
         }
         scanner.advance()
         scanner.skipBlanks()
-        let value = try parseValue(context: "for key \"\(TOMLSyntax.path(base + names))\"", path: base + names)
+        let value = try parseValue(
+            context: "for key \"\(TOMLSyntax.path(base + names))\"", path: base + names, level: level + names.count)
         try table.insert(value, at: key, base: base)
         return names
     }
@@ -83,7 +96,8 @@ struct TOMLParser {
 
     private mutating func parseHeaderKey(open: String, close: String) throws(TOMLError) -> [TOMLKeyComponent] {
         scanner.advance(by: open.unicodeScalars.count)
-        let key = try parseKey()
+        let key = try parseKey(level: 0)
+        if key.count > maxDepth { throw tooDeep(at: key[key.count - 1].position) }
         guard scanner.lookingAt(close) else {
             throw scanner.error(
                 "expected '\(close)' to close the header \(open)\(TOMLSyntax.path(key.map(\.name))), found \(scanner.describeCurrent)"

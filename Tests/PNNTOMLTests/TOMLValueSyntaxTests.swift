@@ -1,4 +1,4 @@
-import PNNCore
+import PNNTOML
 import Testing
 
 /// Parses `key = <literal>` and returns the value.

@@ -1,4 +1,4 @@
-import PNNCore
+import PNNTOML
 import Testing
 
 /// A run file shaped like pnnlab's: snake_case keys mapped by CodingKeys, optionals,
@@ -40,15 +40,8 @@ private struct RunFile: Decodable, Equatable {
     }
 }
 
-/// The message of a decoding error (its debug description).
-private func message(_ error: any Error) -> String {
-    switch error as? DecodingError {
-    case .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c), .dataCorrupted(let c):
-        return c.debugDescription
-    default:
-        return "\(error)"
-    }
-}
+/// The message of a decoding error.
+private func message(_ error: TOMLDecodingError) -> String { error.description }
 
 @Suite("TOML decoder")
 struct TOMLDecoderTests {
@@ -80,35 +73,36 @@ struct TOMLDecoderTests {
     @Test func wrongTypeNamesTheKeyPath() throws {
         let text =
             "epochs = 1\nlearning_rate = 0.1\nmethod = \"spsa\"\nlayers = []\n[twin]\nrows = \"five\"\nread_noise = 0\ndead_columns = []\n"
-        let error = try #require(throws: DecodingError.self) { try TOMLDecoder().decode(RunFile.self, from: text) }
-        #expect(message(error) == #"twin.rows: expected an integer, found "five""#)
+        let error = try #require(throws: TOMLDecodingError.self) { try TOMLDecoder().decode(RunFile.self, from: text) }
+        #expect(message(error) == #"twin.rows must be a whole number, got "five""#)
+        #expect(error == .wrongType(path: "twin.rows", expected: "a whole number", found: #""five""#))
         #expect("\(error)".contains("twin.rows"))
     }
 
     @Test func errorsInsideArraysNameTheIndex() throws {
         let text =
             "epochs = 1\nlearning_rate = 0.1\nmethod = \"spsa\"\n[twin]\nrows = 1\nread_noise = 0\ndead_columns = [1, 2.5]\n"
-        let error = try #require(throws: DecodingError.self) { try TOMLDecoder().decode(RunFile.self, from: text) }
-        #expect(message(error) == "twin.dead_columns[1]: expected an integer, found 2.5")
+        let error = try #require(throws: TOMLDecodingError.self) { try TOMLDecoder().decode(RunFile.self, from: text) }
+        #expect(message(error) == "twin.dead_columns[1] must be a whole number, got 2.5")
     }
 
     @Test func outOfRangeIntegersAreReported() throws {
         let text =
             "epochs = 1\nlearning_rate = 0.1\nmethod = \"spsa\"\n[[layers]]\nwidth = 300\n[twin]\nrows = 1\nread_noise = 0\ndead_columns = []\n"
-        let error = try #require(throws: DecodingError.self) { try TOMLDecoder().decode(RunFile.self, from: text) }
-        #expect(message(error) == "layers[0].width: 300 is out of range (0…255)")
+        let error = try #require(throws: TOMLDecodingError.self) { try TOMLDecoder().decode(RunFile.self, from: text) }
+        #expect(message(error) == "layers[0].width = 300 is too large (at most 255)")
     }
 
     @Test func missingRequiredKeyIsNamed() throws {
         let text = "epochs = 1\nlearning_rate = 0.1\nmethod = \"spsa\"\nlayers = []\n[twin]\nread_noise = 0\ndead_columns = []\n"
-        let error = try #require(throws: DecodingError.self) { try TOMLDecoder().decode(RunFile.self, from: text) }
+        let error = try #require(throws: TOMLDecodingError.self) { try TOMLDecoder().decode(RunFile.self, from: text) }
         #expect(message(error) == "missing key twin.rows")
     }
 
     @Test func tableWhereAValueBelongsIsNamed() throws {
         let text = "epochs = 1\nlearning_rate = 0.1\nmethod = \"spsa\"\nlayers = []\ntwin = 3\n"
-        let error = try #require(throws: DecodingError.self) { try TOMLDecoder().decode(RunFile.self, from: text) }
-        #expect(message(error) == "twin: expected a table, found 3")
+        let error = try #require(throws: TOMLDecodingError.self) { try TOMLDecoder().decode(RunFile.self, from: text) }
+        #expect(message(error) == "twin must be a table, got 3")
     }
 
     @Test func numericConversions() throws {
@@ -117,21 +111,24 @@ struct TOMLDecoderTests {
         #expect(try d.decode(UInt64.self, from: .integer(Int64.max)) == UInt64(Int64.max))
         #expect(try d.decode(Double.self, from: .integer(3)) == 3)
         #expect(try d.decode(Float.self, from: .float(0.25)) == 0.25)
-        #expect(throws: DecodingError.self) { try d.decode(Int.self, from: .float(2.0)) }
-        #expect(throws: DecodingError.self) { try d.decode(UInt.self, from: .integer(-1)) }
-        #expect(throws: DecodingError.self) { try d.decode(Double.self, from: .string("1.0")) }
-        #expect(throws: DecodingError.self) { try d.decode(Bool.self, from: .integer(1)) }
-        #expect(throws: DecodingError.self) { try d.decode(Float.self, from: .float(1e300)) }
-        #expect(try d.decode(Float.self, from: .float(.infinity)) == .infinity)
+        #expect(throws: TOMLDecodingError.self) { try d.decode(Int.self, from: .float(2.0)) }
+        #expect(throws: TOMLDecodingError.self) { try d.decode(UInt.self, from: .integer(-1)) }
+        #expect(throws: TOMLDecodingError.self) { try d.decode(Double.self, from: .string("1.0")) }
+        #expect(throws: TOMLDecodingError.self) { try d.decode(Bool.self, from: .integer(1)) }
+        #expect(throws: TOMLDecodingError.self) { try d.decode(Float.self, from: .float(1e300)) }
+        #expect(throws: TOMLDecodingError.self) { try d.decode(Float.self, from: .float(.infinity)) }
+        var lenient = TOMLDecoder()
+        lenient.allowsNonFiniteNumbers = true
+        #expect(try lenient.decode(Float.self, from: .float(.infinity)) == .infinity)
     }
 
     @Test func subTablesDecodeWithTheirPathInMessages() throws {
         let doc = try TOML.parse("[twin]\nrows = true\nread_noise = 0\ndead_columns = []\n")
         let twin = try #require(doc["twin"]?.tableValue)
-        let error = try #require(throws: DecodingError.self) {
+        let error = try #require(throws: TOMLDecodingError.self) {
             try TOMLDecoder().decode(RunFile.Twin.self, from: twin, codingPath: ["twin"])
         }
-        #expect(message(error) == "twin.rows: expected an integer, found true")
+        #expect(message(error) == "twin.rows must be a whole number, got true")
     }
 
     @Test func dictionariesAndFreeFormValues() throws {
@@ -145,7 +142,15 @@ struct TOMLDecoderTests {
         #expect(free.extra == ["anything": .array([.integer(1), .string("x")])])
     }
 
-    @Test func syntaxErrorsPassThroughAsTOMLErrors() {
-        #expect(throws: TOMLError.self) { try TOMLDecoder().decode([String: Int].self, from: "a = = 1") }
+    @Test func syntaxErrorsPassThroughAsTOMLErrors() throws {
+        let error = try #require(throws: TOMLDecodingError.self) {
+            try TOMLDecoder().decode([String: Int].self, from: "a = = 1")
+        }
+        guard case .syntax(let syntax) = error else {
+            Issue.record("not a syntax error: \(error)")
+            return
+        }
+        #expect(syntax.line == 1 && syntax.column == 5)
+        #expect(error.describe(file: "run.toml") == "run.toml:1:5: expected a value for key \"a\", found '='")
     }
 }

@@ -1,26 +1,41 @@
-/// Keyed container over a TOML table.
+/// Keyed container over a TOML table. Every key the type asks about is noted, so that the
+/// keys it never asks about can be refused as unknown once decoding is done.
 struct TOMLKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let decoder: TOMLValueDecoder
     let table: [String: TOMLValue]
+    /// The table's key path, as the context knows it.
+    let path: String
 
     var codingPath: [any CodingKey] { decoder.codingPath }
-    var allKeys: [Key] { table.keys.sorted().compactMap { Key(stringValue: $0) } }
 
-    func contains(_ key: Key) -> Bool { table[key.stringValue] != nil }
+    /// Every key of the table that `Key` can represent. A type that lists the keys takes
+    /// them all (a dictionary does), so none of them is unknown.
+    var allKeys: [Key] {
+        decoder.context.askedAll(at: path)
+        return table.keys.sorted().compactMap { Key(stringValue: $0) }
+    }
+
+    func contains(_ key: Key) -> Bool {
+        decoder.context.asked(key.stringValue, at: path)
+        return table[key.stringValue] != nil
+    }
 
     /// The decoder for `key`, or `keyNotFound` naming the full path.
     private func child(_ key: Key) throws -> TOMLValueDecoder {
+        decoder.context.asked(key.stringValue, at: path)
         guard let value = table[key.stringValue] else {
-            let path = TOMLDecoder.describe(codingPath: codingPath + [key])
+            let problem = TOMLDecodingError.missingKey(path: TOMLDecoder.path(codingPath + [key]))
             throw DecodingError.keyNotFound(
-                key, DecodingError.Context(codingPath: codingPath, debugDescription: "missing key \(path)"))
+                key,
+                DecodingError.Context(
+                    codingPath: codingPath, debugDescription: problem.description, underlyingError: problem))
         }
         return decoder.child(value, key: key)
     }
 
     func decodeNil(forKey key: Key) throws -> Bool {
         _ = try child(key)
-        return false
+        return false  // TOML has no null: a key that is present has a value
     }
 
     func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try child(key).decode(type) }
@@ -50,11 +65,13 @@ struct TOMLKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func superDecoder() throws -> any Decoder {
-        decoder.child(table[TOMLCodingKey.superKey.stringValue] ?? .table([:]), key: TOMLCodingKey.superKey)
+        decoder.context.asked(TOMLCodingKey.superKey.stringValue, at: path)
+        return decoder.child(table[TOMLCodingKey.superKey.stringValue] ?? .table([:]), key: TOMLCodingKey.superKey)
     }
 
     func superDecoder(forKey key: Key) throws -> any Decoder {
-        decoder.child(table[key.stringValue] ?? .table([:]), key: key)
+        decoder.context.asked(key.stringValue, at: path)
+        return decoder.child(table[key.stringValue] ?? .table([:]), key: key)
     }
 }
 
@@ -76,15 +93,10 @@ struct TOMLUnkeyedContainer: UnkeyedDecodingContainer {
     /// The decoder for the next element (advancing), or `valueNotFound` at the end.
     private mutating func next(_ type: Any.Type) throws -> TOMLValueDecoder {
         guard !isAtEnd else {
-            let path = TOMLDecoder.describe(codingPath: codingPath)
-            throw DecodingError.valueNotFound(
-                type,
-                DecodingError.Context(
-                    codingPath: codingPath + [TOMLCodingKey(intValue: currentIndex)],
-                    debugDescription: "\(path): expected more than \(elements.count) elements"))
+            throw decoder.failure(.tooFewElements(path: decoder.path, count: elements.count), type: type)
         }
         defer { currentIndex += 1 }
-        return decoder.child(elements[currentIndex], key: TOMLCodingKey(intValue: currentIndex))
+        return decoder.element(elements[currentIndex], index: currentIndex)
     }
 
     mutating func decodeNil() throws -> Bool {
