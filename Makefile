@@ -1,8 +1,11 @@
 # pnnlab — the two set-up commands are `make demo` and `make test`.
 SWIFT      ?= swift
 BIN        := .build/release/pnnlab
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+INSTALL    ?= install
 
-.PHONY: deps deps-test build demo test bench results results-clln fuzz format lint clean
+.PHONY: deps deps-test build install uninstall demo test bench results results-clln fuzz format lint clean
 
 deps:
 	@scripts/install-deps.sh
@@ -12,6 +15,14 @@ deps-test:
 
 build: deps
 	$(SWIFT) build -c release --product pnnlab
+
+# Release build of pnnlab copied to $(DESTDIR)$(PREFIX)/bin (PREFIX defaults to /usr/local).
+install: build
+	$(INSTALL) -d "$(DESTDIR)$(PREFIX)/bin"
+	$(INSTALL) -m 755 $(BIN) "$(DESTDIR)$(PREFIX)/bin/pnnlab"
+
+uninstall:
+	rm -f "$(DESTDIR)$(PREFIX)/bin/pnnlab"
 
 # Emulated crossbar board on a pty: attach, train Iris over the serial link, print the runs.
 demo: build

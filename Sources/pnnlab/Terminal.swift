@@ -4,6 +4,21 @@ import Foundation
 enum Terminal {
     static var stderrIsTTY: Bool { isatty(STDERR_FILENO) == 1 }
 
+    /// Width of the terminal stderr writes to: the kernel's window size (`TIOCGWINSZ`), else
+    /// `$COLUMNS`, else 80. Asked anew each time, so a resized window is followed.
+    static func stderrColumns(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+        var size = winsize()
+        let fromKernel = ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0 ? Int(size.ws_col) : 0
+        return columns(kernel: fromKernel, environment: environment)
+    }
+
+    /// The width rule alone: a positive kernel width wins, then a positive `$COLUMNS`, then 80.
+    static func columns(kernel: Int, environment: [String: String]) -> Int {
+        if kernel > 0 { return kernel }
+        if let text = environment["COLUMNS"], let c = Int(text.trimmingCharacters(in: .whitespaces)), c > 0 { return c }
+        return 80
+    }
+
     static func writeError(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))
     }
@@ -23,6 +38,9 @@ func formatCount(_ x: Double) -> String {
     if x >= 1e3 { return String(format: "%.1fk", x / 1e3) }
     return String(format: "%.0f", x)
 }
+
+/// A loss with four significant digits (`0.0625`, `1.56e-06`): losses in V² are tiny.
+func formatLoss(_ x: Double) -> String { String(format: "%.4g", x) }
 
 /// Percentage with one decimal, or `–`.
 func formatPercent(_ x: Double?) -> String {
