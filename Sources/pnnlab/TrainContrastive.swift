@@ -70,7 +70,8 @@ extension Train {
                     + "\(s.method.rawValue) (\(driver.mode.rawValue)), τ = \(formatSeconds(s.periodSeconds)), "
                     + "periods \(s.startPeriod + 1)…\(s.periods), \(opened.substrate.descriptor.parameters.count) parameters\n")
         }
-        let progress = TrainingProgress(totalSteps: s.periods * opened.dataset.tasks.count + 1)
+        let progress = TrainingProgress(
+            totalSteps: s.periods * opened.dataset.tasks.count + 1, unit: "period", rateUnit: "steps")
         let outcome = try await interruptible(runID: session.runID, progress: progress) { pause in
             try await session.run(observer: progress, pauseRequested: pause)
         }
