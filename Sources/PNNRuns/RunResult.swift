@@ -151,7 +151,7 @@ public struct RunDetail: Sendable, Equatable, Encodable {
         }
         return ExportAnnotations(
             summaryJSON: try ResultJSON.string(result), evaluationsJSON: try ResultJSON.string(evaluations),
-            batchLoss: batch, evalLoss: eval)
+            configJSON: settings.jsonString(), batchLoss: batch, evalLoss: eval)
     }
 }
 
@@ -202,6 +202,7 @@ extension RunDetail {
     }
 
     /// Object keys converted to snake_case (`learningRate` → `learning_rate`), recursively.
+    /// Keys that already hold an underscore (`g_max_uS`: a unit suffix) are kept as they are.
     static func snakeCased(_ v: JSONValue) -> JSONValue {
         switch v {
         case .object(let o):
@@ -214,6 +215,7 @@ extension RunDetail {
     }
 
     static func snakeCase(_ key: String) -> String {
+        if key.contains("_") { return key }
         var out = ""
         for ch in key {
             if ch.isUppercase {

@@ -72,7 +72,7 @@ public struct RunExporter: Sendable {
         j.key("status"); j.value(run.status.rawValue)
         j.key("created_at"); j.value(iso.string(from: run.createdAt))
         j.key("updated_at"); j.value(iso.string(from: run.updatedAt))
-        j.key("config"); j.raw(run.configJSON)
+        j.key("config"); j.raw(a.configJSON ?? run.configJSON)
         j.key("summary"); j.raw(a.summaryJSON)
         j.endObject()
         j.key("evaluations"); j.raw(a.evaluationsJSON ?? "[]")
@@ -140,14 +140,20 @@ public struct ExportAnnotations: Sendable, Equatable {
     public var summaryJSON: String?
     /// One JSON array written as `evaluations` (nil: empty).
     public var evaluationsJSON: String?
+    /// The run's settings as one JSON object written as `run.config` (nil: the stored config).
+    public var configJSON: String?
     /// Loss on the step's batch before its update, by step number (absent: `nan`/`null`).
     public var batchLoss: [Int: Double]
     /// Loss on the whole training data where the step ended an evaluation, by step number.
     public var evalLoss: [Int: Double]
 
-    public init(summaryJSON: String?, evaluationsJSON: String?, batchLoss: [Int: Double], evalLoss: [Int: Double]) {
+    public init(
+        summaryJSON: String?, evaluationsJSON: String?, configJSON: String? = nil, batchLoss: [Int: Double],
+        evalLoss: [Int: Double]
+    ) {
         self.summaryJSON = summaryJSON
         self.evaluationsJSON = evaluationsJSON
+        self.configJSON = configJSON
         self.batchLoss = batchLoss
         self.evalLoss = evalLoss
     }

@@ -14,8 +14,16 @@ struct ResultSchemaTests {
         return []
     }
 
+    /// snake_case: lower-case words joined by `_`; a later word may be a unit (`g_max_uS`,
+    /// `v_read_max_V`); `_0` is a position (an enum case's unnamed value in a stored graph).
     static func isSnakeCase(_ key: String) -> Bool {
-        !key.isEmpty && key.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "_" } && !key.hasPrefix("_")
+        if key.hasPrefix("_") { return key.dropFirst().allSatisfy(\.isNumber) && key.count > 1 }
+        let words = key.split(separator: "_", omittingEmptySubsequences: false)
+        guard let first = words.first, !first.isEmpty, first.allSatisfy({ $0.isLowercase || $0.isNumber }) else {
+            return false
+        }
+        return words.dropFirst().allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber } }
+            && !words.dropFirst().contains { w in w.count > 2 && w.first!.isLowercase && w.contains(where: \.isUppercase) }
     }
 
     /// Same value, where two nulls agree and numbers are compared exactly.
