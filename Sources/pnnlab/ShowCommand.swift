@@ -84,7 +84,9 @@ struct Show: AsyncParsableCommand {
         case .bool(let b): "\(b)"
         case .number(let x): x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : "\(x)"
         case .string(let s): s
-        case .array(let a): "[" + a.map(text).joined(separator: ", ") + "]"
+        case .array(let a):
+            a.count > 8 || a.contains { if case .object = $0 { true } else { false } }
+                ? "[\(a.count) \(a.count == 1 ? "item" : "items"); --json shows them]" : "[" + a.map(text).joined(separator: ", ") + "]"
         case .object: v.jsonString()
         }
     }
