@@ -86,7 +86,8 @@ struct Show: AsyncParsableCommand {
         case .string(let s): s
         case .array(let a):
             a.count > 8 || a.contains { if case .object = $0 { true } else { false } }
-                ? "[\(a.count) \(a.count == 1 ? "item" : "items"); --json shows them]" : "[" + a.map(text).joined(separator: ", ") + "]"
+                ? "[\(a.count) \(a.count == 1 ? "item" : "items"); --json shows them]"
+                : "[" + a.map(text).joined(separator: ", ") + "]"
         case .object: v.jsonString()
         }
     }
