@@ -85,7 +85,8 @@ public struct ContrastiveSession: Sendable {
             try await driver.substrate.enterSafeState()
             let stop: TrainingStop = completed ? .completed : .paused
             let outcome = committer.outcome(stop)
-            try store.setStatus(runID: runID, completed ? .completed : .paused, summaryJSON: try Self.summary(outcome))
+            try store.setStatus(
+                runID: runID, completed ? .completed : .paused, summaryJSON: try Self.summary(outcome, mode: driver.mode))
             return outcome
         } catch {
             try? await driver.substrate.enterSafeState()
@@ -94,10 +95,21 @@ public struct ContrastiveSession: Sendable {
         }
     }
 
-    static func summary(_ outcome: TrainingOutcome) throws -> String {
+    /// The stored summary: the outcome and how the schedule was driven (`RunResult.mode` reads it).
+    static func summary(_ outcome: TrainingOutcome, mode: ContrastiveDriveMode) throws -> String {
+        struct Stored: Encodable {
+            var outcome: TrainingOutcome
+            var mode: ContrastiveDriveMode
+            enum Keys: String, CodingKey { case mode }
+            func encode(to encoder: any Encoder) throws {
+                try outcome.encode(to: encoder)
+                var c = encoder.container(keyedBy: Keys.self)
+                try c.encode(mode, forKey: .mode)
+            }
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(outcome), as: UTF8.self)
+        return String(decoding: try encoder.encode(Stored(outcome: outcome, mode: mode)), as: UTF8.self)
     }
 }
 

@@ -4,7 +4,9 @@ public struct RunSummary: Sendable, Equatable {
     public var run: RunRecord
     /// Committed steps.
     public var stepCount: Int
-    /// Loss of the last committed step (`nil` before the first step).
+    /// The stored loss of the last committed step (`nil` before the first step): the batch
+    /// loss for Jacobian runs. Results report `final_loss` (the last evaluation loss) instead,
+    /// through PNNRuns' `RunResult`.
     public var lastLoss: Double?
     /// Training accuracy at the last step where it was evaluated.
     public var lastTrainAccuracy: Double?

@@ -18,9 +18,12 @@ public struct TrainerState: Sendable, Codable, Equatable {
     public var cumulativeMeasurements: Int
     /// Wall seconds spent in committed steps.
     public var wallSeconds: Double
-    /// Latest evaluation.
+    /// Latest evaluation: accuracy on the training split, 0…1.
     public var lastTrainAccuracy: Double?
+    /// Latest evaluation: accuracy on the test split, 0…1.
     public var lastTestAccuracy: Double?
+    /// Latest evaluation loss (the whole training split; `eval_loss` in results, and a run's
+    /// `final_loss`). Not the batch loss of a step.
     public var lastLoss: Double?
 }
 
@@ -31,12 +34,12 @@ public struct StepReport: Sendable {
     public var epochs: Int
     public var batchIndex: Int
     public var batchesPerEpoch: Int
-    /// Loss on the step's batch before the update.
+    /// Loss on the step's batch before the update (`batch_loss` in results).
     public var loss: Double
     /// Set when this step ended an evaluated epoch.
     public var trainAccuracy: Double?
     public var testAccuracy: Double?
-    /// Full-training-split loss when evaluated.
+    /// Full-training-split loss when evaluated (`eval_loss` in results).
     public var trainLoss: Double?
     public var measurements: Int
     public var cumulativeMeasurements: Int
@@ -79,6 +82,7 @@ public struct TrainingOutcome: Sendable, Codable {
     public var steps: Int
     public var trainAccuracy: Double?
     public var testAccuracy: Double?
+    /// The last evaluation loss (not a batch loss); `final_loss` in results.
     public var finalLoss: Double?
     public var measurements: Int
     public var wallSeconds: Double

@@ -1,12 +1,15 @@
 import ArgumentParser
 import Foundation
+import PNNRuns
 import PNNStore
 
 /// `pnnlab export RUN --format csv|json [-o FILE]` — a run for numpy, pandas or a notebook.
 struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Export a run's steps (and parameters) as CSV or JSON.",
-        discussion: "CSV: one line per step, parameters as theta_0..theta_{P-1}. JSON: run metadata, settings, steps.")
+        discussion:
+            "CSV: one line per step (batch_loss, eval_loss where evaluated, accuracies), parameters as theta_0..theta_{P-1}. JSON: run metadata, settings, summary (the keys of `runs --json`), evaluations, steps."
+    )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case csv, json
@@ -26,20 +29,18 @@ struct Export: AsyncParsableCommand {
     func run() async throws {
         let store = try storeOptions.open()
         let exporter = RunExporter(store: store)
-        let data: Data
+        let annotations = try RunDetail.load(runID: run, store: store).exportAnnotations()
+        let text: String
         switch format {
-        case .csv: data = Data(try exporter.exportCSV(runID: run).utf8)
-        case .json: data = try exporter.exportJSON(runID: run)
+        case .csv: text = try exporter.exportCSV(runID: run, annotations: annotations)
+        case .json: text = String(decoding: try exporter.exportJSON(runID: run, annotations: annotations), as: UTF8.self)
         }
         guard let output else {
-            FileHandle.standardOutput.write(data)
+            // Both formats end in a newline; `Output.print` adds one.
+            try Output.print(String(text.dropLast(text.hasSuffix("\n") ? 1 : 0)))
             return
         }
-        do {
-            try data.write(to: URL(fileURLWithPath: output), options: .atomic)
-        } catch {
-            throw CLIError("cannot write \(output): \((error as NSError).localizedDescription)")
-        }
+        try Output.writeFile(text, to: output)
         Terminal.writeError("wrote run \(run) as \(format.rawValue) to \(output)\n")
     }
 }

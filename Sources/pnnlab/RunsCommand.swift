@@ -1,68 +1,48 @@
 import ArgumentParser
 import Foundation
+import PNNRuns
 import PNNStore
 
 /// `pnnlab runs` — list recorded runs, newest first.
 struct Runs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List recorded runs, newest first.")
 
-    @Flag(help: "Print a JSON array.")
+    @Flag(help: "Print a JSON array (one result per run, the same keys as `train --json`).")
     var json = false
 
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
         let store = try storeOptions.open()
-        let runs = try store.runs()
+        let results = try RunResult.all(store: store)
         if json {
-            try JSONOut.print(runs.map(RunJSON.summary))
+            try Output.printJSON(results)
             return
         }
-        if runs.isEmpty {
-            print("no runs in \(storeOptions.path)")
+        if results.isEmpty {
+            try Output.print("no runs in \(storeOptions.path)")
             return
         }
-        let rows = runs.map { s -> [String] in
+        let rows = results.map { r -> [String] in
             [
-                "\(s.run.id ?? 0)", s.run.status.rawValue, s.run.deviceName, s.run.task, s.run.method, "\(s.run.seed)",
-                "\(s.stepCount)", s.lastLoss.map { String(format: "%.4f", $0) } ?? "–",
-                formatPercent(s.lastTrainAccuracy), formatPercent(s.lastTestAccuracy), "\(s.totalMeasurements)",
-                RunJSON.shortDate(s.run.createdAt),
+                "\(r.run)", r.status, r.device, r.task, r.method, "\(r.seed)", "\(r.steps)",
+                r.finalLoss.map { String(format: "%.4g", $0) + " " + r.lossUnit } ?? "–", formatPercent(r.trainAccuracy),
+                formatPercent(r.testAccuracy), "\(r.measurements)", shortDate(r.createdAt),
             ]
         }
-        print(
+        try Output.print(
             Table.render(
                 header: [
-                    "run", "status", "device", "task", "method", "seed", "steps", "loss", "train", "test", "measurements",
-                    "started",
+                    "run", "status", "device", "task", "method", "seed", "steps", "final loss", "train", "test",
+                    "measurements", "started",
                 ],
                 rows: rows))
     }
 }
 
-/// JSON shapes shared by `runs`, `show` and `train`.
-enum RunJSON {
-    static func summary(_ s: RunSummary) -> [String: Any] {
-        var o = record(s.run)
-        o["steps"] = s.stepCount
-        o["final_loss"] = JSONOut.nullable(s.lastLoss)
-        o["train_accuracy"] = JSONOut.nullable(s.lastTrainAccuracy)
-        o["test_accuracy"] = JSONOut.nullable(s.lastTestAccuracy)
-        o["measurements"] = s.totalMeasurements
-        return o
-    }
-
-    static func record(_ r: RunRecord) -> [String: Any] {
-        [
-            "run": r.id ?? 0, "status": r.status.rawValue, "device": r.deviceName, "task": r.task, "method": r.method,
-            "seed": r.seed, "family": r.identity.family, "model": r.identity.model, "serial": r.identity.serial,
-            "firmware": r.identity.firmware, "created_at": JSONOut.date(r.createdAt), "updated_at": JSONOut.date(r.updatedAt),
-        ]
-    }
-
-    static func shortDate(_ d: Date) -> String {
-        let f = DateFormatter()
-        f.dateFormat = "yyyy-MM-dd HH:mm"
-        return f.string(from: d)
-    }
+/// `2025-03-01 14:05` in local time, for tables.
+func shortDate(_ d: Date) -> String {
+    let f = DateFormatter()
+    f.dateFormat = "yyyy-MM-dd HH:mm"
+    return f.string(from: d)
 }

@@ -1,63 +1,94 @@
 import ArgumentParser
 import Foundation
+import PNNCore
+import PNNRuns
 import PNNStore
 
-/// `pnnlab show RUN` — one run's settings, device and step history.
+/// `pnnlab show RUN` — one run's result, settings and evaluations.
 struct Show: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show one run: device, settings and its steps.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show one run: result, settings and one row per evaluated epoch (or recorded period).")
 
     @Argument(help: "Run number (see `pnnlab runs`).")
     var run: Int64
 
-    @Flag(help: "Print one JSON object (settings parsed, steps without parameters).")
+    @Flag(help: "Print one JSON object: the result (as `runs --json`), `settings` and `evaluations`.")
     var json = false
+
+    @Option(help: "Table rows at most; longer histories are thinned evenly, keeping the first and last row.")
+    var rows = 40
 
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
         let store = try storeOptions.open()
-        let record = try store.run(id: run)
-        let steps = try store.steps(runID: run)
+        let detail = try RunDetail.load(runID: run, store: store)
         if json {
-            var o = RunJSON.record(record)
-            o["config"] = (try? JSONSerialization.jsonObject(with: Data(record.configJSON.utf8))) ?? record.configJSON
-            if let summary = record.summaryJSON, let parsed = try? JSONSerialization.jsonObject(with: Data(summary.utf8)) {
-                o["summary"] = parsed
-            }
-            o["steps"] = steps.map { s -> [String: Any] in
-                [
-                    "step": s.step, "epoch": s.epoch, "loss": s.loss, "train_accuracy": JSONOut.nullable(s.trainAccuracy),
-                    "test_accuracy": JSONOut.nullable(s.testAccuracy), "measurements": s.measurements,
-                    "cumulative_measurements": s.cumulativeMeasurements, "wall_seconds": s.wallSeconds,
-                ]
-            }
-            try JSONOut.print(o)
+            try Output.printJSON(detail)
             return
         }
-        let last = steps.last
-        print(
+        let r = detail.result
+        let record = try store.run(id: run)
+        let contrastive = r.kind == .contrastive
+        try Output.print(
             Table.keyValue([
-                ("run", "\(run)"), ("status", record.status.rawValue),
-                ("device", "\(record.deviceName) (\(record.identity.summary))"),
-                ("firmware", record.identity.firmware), ("task", record.task), ("method", record.method),
-                ("seed", "\(record.seed)"),
-                ("started", RunJSON.shortDate(record.createdAt)), ("updated", RunJSON.shortDate(record.updatedAt)),
-                ("steps", "\(steps.count)"), ("parameters", "\(last?.parameters.count ?? 0)"),
-                ("measurements", "\(last?.cumulativeMeasurements ?? 0)"),
-                ("wall time", String(format: "%.2f s", steps.reduce(0) { $0 + $1.wallSeconds })),
+                ("run", "\(r.run)"), ("status", r.status), ("device", "\(r.device) (\(record.identity.summary))"),
+                ("firmware", r.firmware), ("task", r.task), ("method", r.method), ("seed", "\(r.seed)"),
+                ("started", shortDate(r.createdAt)), ("updated", shortDate(r.updatedAt)),
+                (contrastive ? "periods" : "epochs", "\(r.epochs)"), ("steps", "\(r.steps)"),
+                ("train accuracy", formatPercent(r.trainAccuracy)), ("test accuracy", formatPercent(r.testAccuracy)),
+                ("final loss", r.finalLoss.map { String(format: "%.4g", $0) + " " + r.lossUnit } ?? "–"),
+                ("measurements", "\(r.measurements)"), ("wall time", String(format: "%.2f s", r.wallSeconds)),
             ]))
-        let evaluated = steps.filter { $0.testAccuracy != nil }
-        if !evaluated.isEmpty {
-            print("")
-            print(
-                Table.render(
-                    header: ["epoch", "step", "loss", "train", "test", "measurements"],
-                    rows: evaluated.map {
-                        [
-                            "\($0.epoch)", "\($0.step)", String(format: "%.4f", $0.loss), formatPercent($0.trainAccuracy),
-                            formatPercent($0.testAccuracy), "\($0.cumulativeMeasurements)",
-                        ]
-                    }))
+        try Output.print("\nsettings\n" + Table.keyValue(Self.flatten(detail.settings)))
+        let evaluations = Self.thin(detail.evaluations, to: max(rows, 2))
+        guard !evaluations.isEmpty else { return }
+        let header =
+            contrastive
+            ? ["period", "step", "error (mV²)", "train", "learning steps"]
+            : ["epoch", "step", "eval loss (\(r.lossUnit))", "train", "test", "measurements"]
+        let table = evaluations.map { e -> [String] in
+            let loss = e.evalLoss.map { String(format: "%.4g", contrastive ? $0 * 1e6 : $0) } ?? "–"
+            return contrastive
+                ? ["\(e.index)", "\(e.step)", loss, formatPercent(e.trainAccuracy), "\(e.cumulativeMeasurements)"]
+                : [
+                    "\(e.index)", "\(e.step)", loss, formatPercent(e.trainAccuracy), formatPercent(e.testAccuracy),
+                    "\(e.cumulativeMeasurements)",
+                ]
+        }
+        let note =
+            evaluations.count < detail.evaluations.count
+            ? "\n(\(evaluations.count) of \(detail.evaluations.count) rows; --rows N or --json for more)" : ""
+        try Output.print("\n" + Table.render(header: header, rows: table) + note)
+    }
+
+    /// At most `limit` rows, evenly spaced, first and last kept.
+    static func thin<T>(_ rows: [T], to limit: Int) -> [T] {
+        guard rows.count > limit else { return rows }
+        return (0..<limit).map { rows[Int((Double($0) * Double(rows.count - 1) / Double(limit - 1)).rounded())] }
+    }
+
+    /// `trainer.batch_size  32`: nested settings as dotted keys, arrays inline.
+    static func flatten(_ v: JSONValue, prefix: String = "") -> [(String, String)] {
+        switch v {
+        case .object(let o):
+            return o.keys.sorted().flatMap { k in flatten(o[k]!, prefix: prefix.isEmpty ? k : prefix + "." + k) }
+        default:
+            return [(prefix, text(v))]
+        }
+    }
+
+    static func text(_ v: JSONValue) -> String {
+        switch v {
+        case .null: "–"
+        case .bool(let b): "\(b)"
+        case .number(let x): x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : "\(x)"
+        case .string(let s): s
+        case .array(let a):
+            a.count > 8 || a.contains { if case .object = $0 { true } else { false } }
+                ? "[\(a.count) \(a.count == 1 ? "item" : "items"); --json shows them]"
+                : "[" + a.map(text).joined(separator: ", ") + "]"
+        case .object: v.jsonString()
         }
     }
 }

@@ -167,25 +167,20 @@ struct Train: AsyncParsableCommand {
     }
 
     func report(_ o: TrainingOutcome, plan: RunPlan, identity: DeviceIdentity) throws {
+        // Read back from the store, so `train`, `runs`, `show` and the export report the same figures.
+        let r = try RunResult.load(runID: o.runID ?? 0, store: try storeOptions.open())
         if json {
-            let object: [String: Any] = [
-                "run": o.runID ?? 0, "device": plan.device, "identity": identity.summary, "task": plan.task.rawValue,
-                "method": plan.method.rawValue, "seed": plan.seed, "status": o.stop.rawValue, "steps": o.steps,
-                "train_accuracy": JSONOut.nullable(o.trainAccuracy), "test_accuracy": JSONOut.nullable(o.testAccuracy),
-                "final_loss": JSONOut.nullable(o.finalLoss), "measurements": o.measurements, "wall_seconds": o.wallSeconds,
-            ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            try Output.printJSON(r)
             return
         }
         let rows: [(String, String)] = [
-            ("run", "\(o.runID ?? 0)"), ("device", "\(plan.device) (\(identity.summary))"), ("task", plan.task.rawValue),
-            ("method", plan.method.rawValue), ("status", o.stop.rawValue), ("steps", "\(o.steps)"),
-            ("train accuracy", formatPercent(o.trainAccuracy)), ("test accuracy", formatPercent(o.testAccuracy)),
-            ("final loss", o.finalLoss.map { String(format: "%.4f", $0) } ?? "–"),
-            ("measurements", "\(o.measurements)"), ("wall time", String(format: "%.2f s", o.wallSeconds)),
+            ("run", "\(r.run)"), ("device", "\(plan.device) (\(identity.summary))"), ("task", r.task),
+            ("method", r.method), ("status", r.status), ("steps", "\(r.steps)"),
+            ("train accuracy", formatPercent(r.trainAccuracy)), ("test accuracy", formatPercent(r.testAccuracy)),
+            ("final loss", r.finalLoss.map { String(format: "%.4f", $0) + " " + r.lossUnit } ?? "–"),
+            ("measurements", "\(r.measurements)"), ("wall time", String(format: "%.2f s", r.wallSeconds)),
         ]
-        print(Table.keyValue(rows))
+        try Output.print(Table.keyValue(rows))
     }
 }
 

@@ -85,28 +85,22 @@ extension Train {
     func reportContrastive(_ o: TrainingOutcome, plan: ContrastivePlan, mode: ContrastiveDriveMode, identity: DeviceIdentity)
         throws
     {
-        let s = plan.schedule
+        // Read back from the store, so `train`, `runs`, `show` and the export report the same figures.
+        let r = try RunResult.load(runID: o.runID ?? 0, store: try storeOptions.open())
         if json {
-            let object: [String: Any] = [
-                "run": o.runID ?? 0, "device": plan.device, "identity": identity.summary, "task": plan.task.name.rawValue,
-                "method": s.method.rawValue, "mode": mode.rawValue, "tau_s": s.periodSeconds, "periods": s.periods,
-                "eta": s.eta, "seed": plan.seed, "status": o.stop.rawValue, "records": o.steps,
-                "accuracy": JSONOut.nullable(o.trainAccuracy), "final_error_v2": JSONOut.nullable(o.finalLoss),
-                "learning_steps": o.measurements, "wall_seconds": o.wallSeconds,
-            ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            try Output.printJSON(r)
             return
         }
+        let s = plan.schedule
         let rows: [(String, String)] = [
-            ("run", "\(o.runID ?? 0)"), ("device", "\(plan.device) (\(identity.summary))"),
-            ("task", plan.task.name.rawValue), ("method", "\(s.method.rawValue), η = \(s.eta), \(mode.rawValue)"),
-            ("period τ", formatSeconds(s.periodSeconds)), ("status", o.stop.rawValue), ("records", "\(o.steps)"),
-            ("accuracy", formatPercent(o.trainAccuracy)),
-            ("final error", o.finalLoss.map { String(format: "%.3g mV²", $0 * 1e6) } ?? "–"),
-            ("learning steps", "\(o.measurements)"), ("wall time", String(format: "%.2f s", o.wallSeconds)),
+            ("run", "\(r.run)"), ("device", "\(plan.device) (\(identity.summary))"),
+            ("task", r.task), ("method", "\(s.method.rawValue), η = \(s.eta), \(mode.rawValue)"),
+            ("period τ", formatSeconds(s.periodSeconds)), ("status", r.status), ("periods", "\(r.epochs)"),
+            ("records", "\(r.steps)"), ("train accuracy", formatPercent(r.trainAccuracy)),
+            ("final error", r.finalLoss.map { String(format: "%.3g mV²", $0 * 1e6) } ?? "–"),
+            ("learning steps", "\(r.measurements)"), ("wall time", String(format: "%.2f s", r.wallSeconds)),
         ]
-        print(Table.keyValue(rows))
+        try Output.print(Table.keyValue(rows))
     }
 }
 

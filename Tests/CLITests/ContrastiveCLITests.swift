@@ -50,7 +50,7 @@ struct ContrastiveCLITests {
             "--periods", "3000", "--record-every", "500", "--json", "--store", store,
         ])
         #expect(r.status == 0, "stderr: \(r.stderr)")
-        #expect(CLI.json(r.stdout)?["accuracy"] as? Double == 1.0, "stdout: \(r.stdout)")
+        #expect(CLI.json(r.stdout)?["train_accuracy"] as? Double == 1.0, "stdout: \(r.stdout)")
     }
 
     @Test func resistorNetworkLearnsWithTheHostComputedRule() async throws {

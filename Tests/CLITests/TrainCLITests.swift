@@ -29,13 +29,14 @@ struct TrainCLITests {
         let show = try await CLI.run(["show", "1", "--json", "--store", store])
         #expect(show.status == 0)
         let detail = try #require(CLI.json(show.stdout))
-        #expect((detail["steps"] as? [[String: Any]])?.isEmpty == false)
+        #expect((detail["steps"] as? Int ?? 0) > 0)
+        #expect((detail["evaluations"] as? [[String: Any]])?.count == 3, "one row per evaluated epoch")
 
         let csv = try await CLI.run(["export", "1", "--format", "csv", "--store", store])
         #expect(csv.status == 0)
         let lines = csv.stdout.split(separator: "\n")
         #expect(lines.first?.contains("theta_0") == true)
-        #expect(lines.count == ((detail["steps"] as? [Any])?.count ?? -1) + 1)
+        #expect(lines.count == (detail["steps"] as? Int ?? -1) + 1)
     }
 
     @Test(arguments: [

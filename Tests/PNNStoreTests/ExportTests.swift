@@ -27,17 +27,18 @@ struct ExportTests {
         #expect(lines.count == 3 + 2, "header, 3 steps, empty remainder after the final newline")
         #expect(
             lines[0]
-                == "step,epoch,loss,train_accuracy,test_accuracy,measurements,cumulative_measurements,wall_seconds,theta_0,theta_1,theta_2,theta_3"
+                == "step,epoch,batch_loss,eval_loss,train_accuracy,test_accuracy,measurements,cumulative_measurements,wall_seconds,theta_0,theta_1,theta_2,theta_3"
         )
         let rows = lines[1...3].map { $0.split(separator: ",").map(String.init) }
-        #expect(rows.allSatisfy { $0.count == 8 + 4 })
+        #expect(rows.allSatisfy { $0.count == 9 + 4 })
         #expect(rows.map { $0[0] } == ["1", "2", "3"])
-        #expect(rows[0][3] == "nan" && rows[1][3] == "0.5", "a missing accuracy is nan")
-        #expect(rows[1][10] == "nan")
+        #expect(rows[0][4] == "nan" && rows[1][4] == "0.5", "a missing accuracy is nan")
+        #expect(rows[1][3] == "nan", "no evaluation loss without annotations")
+        #expect(rows[1][11] == "nan")
         let stored = try store.steps(runID: id)
         for (row, s) in zip(rows, stored) {
             #expect(
-                row[8...].map { Double($0)!.bitPattern } == s.parameters.map(\.bitPattern), "theta columns parse back exactly")
+                row[9...].map { Double($0)!.bitPattern } == s.parameters.map(\.bitPattern), "theta columns parse back exactly")
         }
     }
 
@@ -62,6 +63,10 @@ struct ExportTests {
         #expect(steps.count == 3)
         #expect(steps.map { $0["step"] as? Int } == [1, 2, 3])
         #expect(steps[0]["test_accuracy"] is NSNull && steps[1]["test_accuracy"] as? Double == 0.4)
+        let firstLoss = try store.steps(runID: id)[0].loss
+        #expect(steps[0]["loss"] == nil && steps[0]["batch_loss"] as? Double == firstLoss)
+        #expect(steps[0]["eval_loss"] is NSNull)
+        #expect((run["created_at"] as? String).flatMap(ISO8601DateFormatter().date(from:)) != nil, "ISO-8601 times")
         let p1 = try #require(steps[0]["parameters"] as? [Double])
         #expect(p1 == (try store.steps(runID: id)[0].parameters), "numbers round-trip exactly")
         #expect((steps[1]["parameters"] as? [Any])?[2] is NSNull, "NaN becomes null")
@@ -69,6 +74,17 @@ struct ExportTests {
         let blocks = try #require(json["measurements"] as? [[String: Any]])
         #expect(blocks.count == 3)
         #expect(blocks[2]["values"] as? [Double] == [1, 2, 3, 3] && blocks[2]["rows"] as? Int == 2)
+        let annotated = try exporter.exportJSON(
+            runID: id,
+            annotations: ExportAnnotations(
+                summaryJSON: #"{"final_loss": 0.25}"#, evaluationsJSON: #"[{"epoch": 1}]"#, batchLoss: [1: 0.5],
+                evalLoss: [2: 0.25]))
+        let a = try #require(try JSONSerialization.jsonObject(with: annotated) as? [String: Any])
+        #expect(((a["run"] as? [String: Any])?["summary"] as? [String: Any])?["final_loss"] as? Double == 0.25)
+        #expect((a["evaluations"] as? [[String: Any]])?.count == 1)
+        let annotatedSteps = try #require(a["steps"] as? [[String: Any]])
+        #expect(annotatedSteps[0]["batch_loss"] as? Double == 0.5 && annotatedSteps[1]["batch_loss"] is NSNull)
+        #expect(annotatedSteps[1]["eval_loss"] as? Double == 0.25 && annotatedSteps[0]["eval_loss"] is NSNull)
         let lean = try #require(try JSONSerialization.jsonObject(with: exporter.exportJSON(runID: id)) as? [String: Any])
         #expect(lean["measurements"] == nil)
     }
