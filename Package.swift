@@ -126,6 +126,17 @@ let package = Package(
             name: "CLLNDriverTests",
             dependencies: ["CLLNDriver", "PNNLink", "PNNSim", "PNNTransport", "PNNWire"],
             swiftSettings: strict),
+        // A test-only family added through the registry API alone (issue 9 acceptance).
+        .target(
+            name: "LoopbackFamily", dependencies: ["PNNCore", "PNNWire", "PNNLink", "PNNCalibration"],
+            path: "Tests/LoopbackFamily", swiftSettings: strict),
+        .testTarget(
+            name: "FamilyRegistryTests",
+            dependencies: [
+                "LoopbackFamily", "PNNCore", "PNNLink", "PNNWire", "PNNDevices", "PNNRuns", "PNNStore", "PNNTraining",
+                "PNNCalibration",
+            ],
+            swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["PNNStore"], swiftSettings: strict),
         .testTarget(
             name: "CalibrationTests",
