@@ -91,14 +91,19 @@ let package = Package(
         .target(
             name: "PNNExperiments", dependencies: ["PNNCore", "PNNSim", "PNNTraining", "PNNRuns"], path: "Experiments",
             swiftSettings: strict),
-        .executableTarget(
-            name: "pnnlab",
+        .target(
+            name: "PNNLabCLI",
             dependencies: [
                 "PNNCore", "PNNStore", "PNNTraining", "PNNTransport", "PNNWire", "PNNLink", "PNNDevices", "PNNRuns",
-                "PNNExperiments", "PNNCalibration",
+                "PNNExperiments", "PNNCalibration", "CBLAS", "CSerialPort",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
+        .executableTarget(name: "pnnlab", dependencies: ["PNNLabCLI"], swiftSettings: strict),
+        // The real command line with the test-only loopback family registered (CLI tests of the registry).
+        .executableTarget(
+            name: "pnnlab-loopback", dependencies: ["PNNLabCLI", "PNNDevices", "LoopbackFamily"],
+            path: "Tests/LoopbackCLI", swiftSettings: strict),
         .executableTarget(
             name: "pnnbench",
             dependencies: [

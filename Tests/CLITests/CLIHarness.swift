@@ -17,8 +17,10 @@ enum CLI {
     /// Run to completion (killed after `timeout` seconds). Waits by sleeping the task, never
     /// by blocking a thread: the cooperative pool is as wide as the machine (2 here), and
     /// tests that block it starve every other test in the process.
-    static func run(_ args: [String], environment: [String: String] = [:], timeout: Double = 300) async throws -> Result {
-        let p = try start(args, environment: environment)
+    static func run(
+        _ args: [String], environment: [String: String] = [:], timeout: Double = 300, executable: URL? = nil
+    ) async throws -> Result {
+        let p = try start(args, environment: environment, executable: executable)
         try await p.wait(timeout: timeout)
         return p.finish()
     }
@@ -47,8 +49,8 @@ enum CLI {
         }
     }
 
-    static func start(_ args: [String], environment: [String: String] = [:]) throws -> Child {
-        try launch(binary, args, environment: environment)
+    static func start(_ args: [String], environment: [String: String] = [:], executable: URL? = nil) throws -> Child {
+        try launch(executable ?? binary, args, environment: environment)
     }
 
     /// Starts any executable with stdout/stderr going to temp files and PNNLAB_STORE unset.

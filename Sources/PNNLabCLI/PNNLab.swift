@@ -24,11 +24,13 @@ enum PNNLabVersion {
     static let string = "0.1.0"
 }
 
-/// Entry point: parses, runs, and turns any failure into one line on stderr and a
-/// non-zero exit status (never a stack trace).
-@main
-enum Main {
-    static func main() async {
+/// The `pnnlab` command line as a library: the `pnnlab` executable calls `main()`, and so can
+/// a build that registers extra device families first (`FamilyRegistry.register`), e.g. a
+/// test-only family or an out-of-tree one.
+public enum PNNLabCLI {
+    /// Parses the process arguments, runs the command, and turns any failure into one line on
+    /// stderr and a non-zero exit status (never a stack trace).
+    public static func main() async {
         do {
             var command = try PNNLab.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
