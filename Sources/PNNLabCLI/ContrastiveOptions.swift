@@ -16,10 +16,10 @@ struct ContrastiveOptions: ParsableArguments {
     var eta: Double?
 
     @Option(parsing: .unconditional, help: "Learning time per step t_h, milliseconds (overclamp: the mean step r0 |δ| aims at).")
-    var stepMs: Double = 0.1
+    var stepMs: Double = ContrastiveSettings.defaultStepMs
 
     @Option(help: "Overclamping level L0, volts.")
-    var overclampLevel: Double = 0.435
+    var overclampLevel: Double = ContrastiveSettings.defaultOverclampLevel
 
     @Option(parsing: .unconditional, help: "Ring task: its diameter ε in millivolts (83…417), as seed 002 defines it.")
     var radiusMv: Double?
@@ -44,23 +44,22 @@ struct ContrastiveOptions: ParsableArguments {
         help: "Initial value of every trainable parameter (gate voltage, V; default: middle of the safe range).")
     var initialGate: Double?
 
-    /// The contrastive options given on the command line, as flags (for refusing them on
-    /// other methods).
-    func givenOptions() -> [String] {
-        var out: [String] = []
-        if tau != nil { out.append("--tau") }
-        if periods != nil { out.append("--periods") }
-        if eta != nil { out.append("--eta") }
-        if stepMs != 0.1 { out.append("--step-ms") }
-        if overclampLevel != 0.435 { out.append("--overclamp-level") }
-        if radiusMv != nil { out.append("--radius-mv") }
-        if rotation != nil { out.append("--rotation") }
-        if hinge != nil { out.append("--hinge") }
-        if hostSteps { out.append("--host-steps") }
-        if recordEvery != 1 { out.append("--record-every") }
-        if traceEvery != 0 { out.append("--trace-every") }
-        if initialGate != nil { out.append("--initial-gate") }
-        return out
+    /// These options as the library's settings (defaults and plan building live there).
+    var settings: ContrastiveSettings {
+        var s = ContrastiveSettings()
+        s.tau = tau
+        s.periods = periods
+        s.eta = eta
+        s.stepMs = stepMs
+        s.overclampLevel = overclampLevel
+        s.radiusMv = radiusMv
+        s.rotation = rotation
+        s.hinge = hinge
+        s.hostSteps = hostSteps
+        s.recordEvery = recordEvery
+        s.traceEvery = traceEvery
+        s.initialGate = initialGate
+        return s
     }
 
     func validate() throws {
@@ -80,33 +79,5 @@ struct ContrastiveOptions: ParsableArguments {
         }
         if recordEvery < 1 { throw ValidationError("--record-every must be at least 1") }
         if traceEvery < 0 { throw ValidationError("--trace-every must be 0 or more") }
-    }
-
-    /// The plan for `device`, `task` and `method` from these options.
-    func plan(device: String, task: String, method: ContrastiveMethod, seed: UInt64, baud: Int?) throws -> ContrastivePlan {
-        guard let name = ContrastiveTaskName(rawValue: task) else {
-            throw CLIError(
-                "unknown task '\(task)' for --method \(method.rawValue); choose one of "
-                    + ContrastiveTaskName.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        if name != .ring && (radiusMv != nil || rotation != nil) {
-            throw CLIError("--radius-mv and --rotation apply to the ring task only")
-        }
-        let spec = ContrastiveTaskSpec(
-            name: name, radiusMillivolts: name == .ring ? (radiusMv ?? 417) : nil, rotation: name == .ring ? (rotation ?? 0) : nil
-        )
-        let classification = name == .grid || name == .ring
-        let eta = self.eta ?? (method == .coupled ? 1 : method == .overclamp ? 0.25 : 0.1)
-        let step = stepMs / 1000
-        let tau = self.tau ?? (classification ? 2 * step : 0.2)
-        let periods = self.periods ?? max(20, Int((2 / tau).rounded(.up)))
-        let schedule = ContrastiveSchedule(
-            method: method, eta: eta, overclampLevel: overclampLevel, stepSeconds: step, periodSeconds: tau,
-            periods: periods, hinge: hinge ?? classification, recordEvery: recordEvery, recordTail: 3,
-            traceEvery: traceEvery)
-        if let why = schedule.problem(maxLearnSeconds: .infinity) { throw CLIError("the training schedule \(why)") }
-        return ContrastivePlan(
-            device: device, task: spec, schedule: schedule, seed: seed, initialParameter: initialGate,
-            preferHostSteps: hostSteps, baud: baud)
     }
 }

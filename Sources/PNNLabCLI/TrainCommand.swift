@@ -81,17 +81,17 @@ struct Train: AsyncParsableCommand {
 
     func run() async throws {
         let store = try storeOptions.open()
-        if try isContrastive(store: store) {
+        if try request.isContrastive(store: store) {
             try await runContrastive(store: store)
             return
         }
-        let given = contrastive.givenOptions()
+        let given = contrastive.settings.given
         if !given.isEmpty {
             throw CLIError(
                 "\(given.joined(separator: ", ")) \(given.count == 1 ? "applies" : "apply") to the contrastive methods (\(ContrastiveMethod.allCases.map(\.rawValue).joined(separator: ", "))) only"
             )
         }
-        let (plan, fileTwin) = try resolvePlan(store: store)
+        let (plan, fileTwin) = try request.jacobianPlan(store: store)
         let twinArguments = TwinArguments(
             optionWords: twinOptions, state: try twinState.map { path throws(RunError) in try TwinArguments.readState(path) })
         let opened = try await plan.open(
@@ -127,43 +127,11 @@ struct Train: AsyncParsableCommand {
         }
     }
 
-    /// The plan from the flags and config file (with the file's `[twin]` table), or from the
-    /// store for `--resume`.
-    func resolvePlan(store: RunStore) throws -> (RunPlan, JSONValue?) {
-        if let resume {
-            let record = try store.run(id: resume)
-            var plan = try RunPlan.from(json: record.configJSON)
-            if device != plan.device {
-                throw CLIError(
-                    "run \(resume) was trained on \(plan.device); resume it with: pnnlab train \(plan.device) --resume \(resume)")
-            }
-            if let epochs { plan.trainer.epochs = epochs }
-            if let baud { plan.baud = baud }
-            return (plan, nil)
-        }
-        var file = ConfigFile()
-        if let config { file = try ConfigFile.load(path: config) }
-        guard let taskName = task ?? file.task else {
-            throw ValidationError("missing --task (\(TaskName.allCases.map(\.rawValue).joined(separator: "|")))")
-        }
-        guard let t = TaskName(rawValue: taskName) else {
-            if ContrastiveTaskName(rawValue: taskName) != nil {
-                throw CLIError(
-                    "task '\(taskName)' is trained by a contrastive method: add --method "
-                        + ContrastiveMethod.allCases.map(\.rawValue).joined(separator: "|"))
-            }
-            throw TrainingError.unknownTask(taskName)
-        }
-        let methodName = method ?? file.method ?? TrainingMethod.gaussNewton.rawValue
-        guard let m = TrainingMethod(rawValue: methodName) else { throw TrainingError.unknownMethod(methodName) }
-        var trainer = file.trainer
-        if let epochs { trainer.epochs = epochs }
-        guard (1...TrainerConfig.maxEpochs).contains(trainer.epochs ?? 1) else {
-            throw CLIError("\(config ?? "config"): trainer.epochs must be between 1 and \(TrainerConfig.maxEpochs)")
-        }
-        var plan = RunPlan(task: t, method: m, seed: seed ?? file.seed ?? 1, device: device, trainer: trainer)
-        plan.baud = baud
-        return (plan, file.twin)
+    /// The command line as a request; `PNNRuns` resolves it into a plan.
+    var request: TrainRequest {
+        TrainRequest(
+            device: device, task: task, method: method, epochs: epochs, seed: seed, configPath: config, resume: resume,
+            baud: baud)
     }
 
     func report(_ o: TrainingOutcome, plan: RunPlan, identity: DeviceIdentity) throws {

@@ -8,49 +8,13 @@ import PNNStore
 import PNNTraining
 
 extension Train {
-    /// Whether this invocation trains with a contrastive method (or resumes such a run).
-    func isContrastive(store: RunStore) throws -> Bool {
-        if let resume { return ContrastivePlan.from(json: try store.run(id: resume).configJSON) != nil }
-        return method.map { ContrastiveMethod(rawValue: $0) != nil } ?? false
-    }
-
     /// `pnnlab train DEVICE --method coupled|overclamp|ep --task two-task|grid|ring ...`.
     func runContrastive(store: RunStore) async throws {
-        var plan: ContrastivePlan
-        var file: ConfigFile?
-        if let config {
-            let loaded = try ConfigFile.load(path: config)
-            if loaded.method != nil || loaded.trainer != TrainerConfig() {
-                throw CLIError(
-                    "\(config): method and [trainer] settings apply to the Jacobian methods; contrastive runs take --method and their options on the command line"
-                )
-            }
-            file = loaded
-        }
-        if let resume {
-            guard let stored = ContrastivePlan.from(json: try store.run(id: resume).configJSON) else {
-                throw CLIError("run \(resume) is not a contrastive run")
-            }
-            guard stored.device == device else {
-                throw CLIError(
-                    "run \(resume) was trained on \(stored.device); resume it with: pnnlab train \(stored.device) --resume \(resume)"
-                )
-            }
-            plan = stored
-        } else {
-            guard let task = task ?? file?.task else {
-                throw ValidationError(
-                    "missing --task (\(ContrastiveTaskName.allCases.map(\.rawValue).joined(separator: "|")))")
-            }
-            guard let method = method.flatMap(ContrastiveMethod.init(rawValue:)) else {
-                throw CLIError("internal: not a contrastive method")
-            }
-            plan = try contrastive.plan(device: device, task: task, method: method, seed: seed ?? file?.seed ?? 1, baud: baud)
-        }
+        var (plan, fileTwin) = try request.contrastivePlan(contrastive.settings, store: store)
         let twinArguments = TwinArguments(
             optionWords: twinOptions, state: try twinState.map { path throws(RunError) in try TwinArguments.readState(path) })
         let opened = try await plan.open(
-            twinArguments: twinArguments, configTwin: file?.twin, store: store, reconnectGrace: reconnectGrace)
+            twinArguments: twinArguments, configTwin: fileTwin, store: store, reconnectGrace: reconnectGrace)
         plan.twin = opened.device.twin
         await opened.device.connected?.connection.setObserver { event in Terminal.writeError("\npnnlab: \(event)\n") }
         let driver = try ContrastiveDriver(
