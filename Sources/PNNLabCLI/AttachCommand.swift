@@ -21,8 +21,8 @@ struct Attach: AsyncParsableCommand {
     @Option(help: "Name to register the board under.")
     var name: String?
 
-    @Option(help: "Baud rate of a serial port.")
-    var baud: Int = 115_200
+    @OptionGroup var link: LinkOptions
+    var baud: Int { link.baud ?? 115_200 }
 
     @Option(help: "Refuse a board of another family.")
     var family: String?

@@ -13,8 +13,8 @@ struct Conformance: AsyncParsableCommand {
     @Argument(help: "Serial port path or usb:VID:PID[:serial].")
     var port: String
 
-    @Option(help: "Baud rate of a serial port.")
-    var baud: Int = 115_200
+    @OptionGroup var link: LinkOptions
+    var baud: Int { link.baud ?? 115_200 }
 
     @Flag(help: "Print one JSON object.")
     var json = false
