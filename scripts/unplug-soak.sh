@@ -20,9 +20,9 @@ start_emulator() {
   echo "emulator did not start" >&2; exit 1
 }
 steps_digest() {  # digest of the first $1 committed steps
-  "$BIN" show 1 --json --store "$STORE" | python3 -c 'import json,sys,hashlib; s=json.load(sys.stdin)["steps"][:int(sys.argv[1])]; print(hashlib.md5(json.dumps(s,sort_keys=True).encode()).hexdigest())' "$1"
+  "$BIN" export 1 --format json --store "$STORE" | python3 -c 'import json,sys,hashlib; s=json.load(sys.stdin)["steps"][:int(sys.argv[1])]; print(hashlib.md5(json.dumps(s,sort_keys=True).encode()).hexdigest())' "$1"
 }
-steps_count() { "$BIN" show 1 --json --store "$STORE" | python3 -c 'import json,sys; print(len(json.load(sys.stdin).get("steps",[])))' 2>/dev/null || echo 0; }
+steps_count() { "$BIN" show 1 --json --store "$STORE" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("steps",0))' 2>/dev/null || echo 0; }
 
 resumed=0; lost=0; changed=0; start=$(date +%s.%N)
 before=0; digest=none
@@ -49,7 +49,7 @@ for i in $(seq "$N"); do
 done
 "$BIN" "${args[@]}" >/dev/null 2>"$DIR/train.err" || { echo "final resume failed: $(cat "$DIR/train.err")" >&2; exit 1; }
 check_kept
-final=$("$BIN" show 1 --json --store "$STORE" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("status"), len(d.get("steps",[])), "steps")')
+final=$("$BIN" show 1 --json --store "$STORE" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("status"), d.get("steps",0), "steps")')
 elapsed=$(python3 -c "print(round($(date +%s.%N) - $start, 1))")
 verdict=PASS; { [ "$lost" -eq 0 ] && [ "$changed" -eq 0 ] && [ "$resumed" -eq "$N" ]; } || verdict=FAIL
 cat <<MD
