@@ -17,8 +17,8 @@ struct Analyze: AsyncParsableCommand {
             commandName: "limit-cycle",
             abstract: "Combined error Ē and cycle span D = ||G(τ/2) − G(τ)|| in steady state (seed 002, appendix A).",
             discussion: """
-                Give one run per period τ (e.g. pnnlab train sim:clln --task two-task --method coupled --tau T).
-                Writes SVG plots into --out: the task errors over time per run, the cycle in G-space for
+                Give one run per period τ (e.g. pnnlab train sim:clln --task two-task --method coupled --tau T). \
+                Writes SVG plots into --out: the task errors over time per run, the cycle in G-space for \
                 2-edge networks, and D and Ē against τ when several runs are given.
                 """)
 

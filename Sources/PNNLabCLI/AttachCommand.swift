@@ -10,8 +10,8 @@ struct Attach: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Connect to a board, show what it is and how healthy the link is, and register it.",
         discussion: """
-            PORT is a serial device (/dev/ttyUSB0, a pty, a --link path of 'pnnlab emulate') or
-            usb:VID:PID[:serial]. The board is registered under NAME (default <family>-<n>);
+            PORT is a serial device (/dev/ttyUSB0, a pty, a --link path of 'pnnlab emulate') or \
+            usb:VID:PID[:serial]. The board is registered under NAME (default <family>-<n>); \
             names and ports are then valid DEVICE arguments of 'pnnlab train'.
             """)
 

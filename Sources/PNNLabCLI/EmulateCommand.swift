@@ -13,8 +13,8 @@ struct Emulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve an emulated board on a new pseudo-terminal until Ctrl-C.",
         discussion: """
-            The first line of stdout is the port to use (e.g. /dev/pts/5); with --link PATH a
-            stable symlink to it is made too. The board speaks the wire protocol exactly as
+            The first line of stdout is the port to use (e.g. /dev/pts/5); with --link PATH a \
+            stable symlink to it is made too. The board speaks the wire protocol exactly as \
             hardware does, backed by the family's twin.
 
             """ + FamilyHelp.emulatorOptions())
