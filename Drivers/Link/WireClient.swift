@@ -26,15 +26,19 @@ public actor WireClient {
         public var hostName: String
         /// How long the hello may take before the port is declared silent.
         public var helloTimeout: Double
+        /// Sequence number of the session's first request (normally the hello); only the
+        /// worked examples of docs/protocol.md start elsewhere.
+        public var firstSeq: UInt16
 
         public init(
             tracker: RequestTracker.Configuration = .init(), limits: FrameLimits = .standard,
-            hostName: String = "pnnlab", helloTimeout: Double = 0.3
+            hostName: String = "pnnlab", helloTimeout: Double = 0.3, firstSeq: UInt16 = 0
         ) {
             self.tracker = tracker
             self.limits = limits
             self.hostName = hostName
             self.helloTimeout = helloTimeout
+            self.firstSeq = firstSeq
         }
     }
 
@@ -96,7 +100,7 @@ public actor WireClient {
         self.transport = transport
         self.port = transport.description
         self.configuration = configuration
-        self.tracker = RequestTracker(configuration: configuration.tracker)
+        self.tracker = RequestTracker(configuration: configuration.tracker, firstSeq: configuration.firstSeq)
         self.decoder = FrameDecoder(limits: configuration.limits)
         self.clock = clock
         let (stream, continuation) = AsyncStream<[UInt8]>.makeStream()
