@@ -30,6 +30,8 @@ public enum LinkError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The task waiting for the board was cancelled (Ctrl-C, a stopped run). A request
     /// already sent may still be carried out by the board.
     case cancelled
+    /// A session recording could not be written, read or replayed.
+    case recording(RecordingError)
 
     public var description: String {
         switch self {
@@ -55,6 +57,7 @@ public enum LinkError: Error, CustomStringConvertible, Equatable, Sendable {
             "a different board answered on \(port) after reconnecting (expected \(expected), found \(found))"
         case .closed: "the link was closed"
         case .cancelled: "cancelled while waiting for the board (a request already sent may still be carried out)"
+        case .recording(let e): e.description
         }
     }
 

@@ -12,7 +12,9 @@ import Synchronization
 /// Frames are compared as wire bytes (COBS-encoded, up to the 0x00 delimiter), whatever
 /// the host's write sizes. A lone 0x00 (an empty frame, which hosts send to flush a
 /// receiver) is ignored. Replies become readable as soon as their request has matched, in
-/// script order; they are delivered whole, each followed by its delimiter.
+/// script order; they are delivered whole, each followed by its delimiter. A script may
+/// also hang up after its last exchange (a recorded unplug: reads then throw
+/// ``TransportError/closed(_:)``).
 public final class ScriptedTransport: Transport, Sendable {
     /// One step of the script: the host's request and the device's answers.
     public struct Exchange: Sendable, Equatable {
@@ -38,6 +40,7 @@ public final class ScriptedTransport: Transport, Sendable {
         var inbox: [UInt8] = []
         var failure: ScriptError?
         var closed = false
+        var hangUp: String?
     }
 
     private let state: Mutex<State>
@@ -46,11 +49,20 @@ public final class ScriptedTransport: Transport, Sendable {
 
     /// A link that expects `exchanges` in order. `describe` renders one frame's wire bytes
     /// in messages (PNNLink's `Script.describe` decodes them); the default is hex.
+    /// `unsolicited` frames are readable at once, before any request (a board that talks
+    /// first). With `hangUp`, the link closes with that reason once the last exchange has
+    /// matched and its replies have been read.
     public init(
-        _ exchanges: [Exchange], description: String = "scripted link",
-        describe: @escaping @Sendable ([UInt8]) -> String = ScriptedTransport.hex
+        _ exchanges: [Exchange], description: String = "scripted link", unsolicited: [[UInt8]] = [],
+        hangUp: String? = nil, describe: @escaping @Sendable ([UInt8]) -> String = ScriptedTransport.hex
     ) {
-        self.state = Mutex(State(exchanges: exchanges))
+        var initial = State(exchanges: exchanges)
+        initial.hangUp = hangUp
+        for frame in unsolicited {
+            initial.inbox += frame
+            if frame.last != 0 { initial.inbox.append(0) }
+        }
+        self.state = Mutex(initial)
         self.describe = describe
         self.description = description
     }
@@ -78,6 +90,7 @@ public final class ScriptedTransport: Transport, Sendable {
         let outcome: TransportError? = state.withLock { s in
             if let f = s.failure { return .closed(f.description) }
             if s.closed { return .closed("closed by host") }
+            if s.inbox.isEmpty, s.next == s.exchanges.count, let why = s.hangUp { return .closed(why) }
             for b in bytes {
                 guard b == 0 else {
                     s.partial.append(b)
@@ -121,6 +134,7 @@ public final class ScriptedTransport: Transport, Sendable {
             let result: Result<[UInt8], TransportError> = state.withLock { s in
                 if let f = s.failure { return .failure(.closed(f.description)) }
                 if s.closed { return .failure(.closed("closed by host")) }
+                if s.inbox.isEmpty, s.next == s.exchanges.count, let why = s.hangUp { return .failure(.closed(why)) }
                 let n = min(maxCount, s.inbox.count)
                 defer { s.inbox.removeFirst(n) }
                 return .success(Array(s.inbox.prefix(n)))
