@@ -11,7 +11,7 @@ import PNNWire
 /// transparently: the driver checks it is the same board, re-sends the sources and clamp it
 /// last set (and the gates it last programmed, unless learning has moved them since) and
 /// repeats the request in flight. A schedule interrupted by a lost link fails instead.
-public actor CLLNBoard: Substrate, Clampable, NodeReadout, SelfLearning, OnBoardTraining {
+public actor CLLNBoard: Substrate, Clampable, NodeReadout, SelfLearning, OnBoardTraining, ReconnectingDriver {
     public nonisolated let descriptor: SubstrateDescriptor
     /// Sizes, physics facts and ranges the board declared.
     public nonisolated let info: CLLNBoardInfo
@@ -19,7 +19,8 @@ public actor CLLNBoard: Substrate, Clampable, NodeReadout, SelfLearning, OnBoard
     /// Whether the board announced itself as an emulator.
     public nonisolated let isEmulator: Bool
     public nonisolated var maxLearnSeconds: Double { info.maxLearn }
-    let connection: LinkConnection
+    /// The link to the board (reconnects after unplugs).
+    public nonisolated let connection: LinkConnection
     private var lastSources: [Double]?
     private var lastClamp: ClampSetting?
     private var programmedGates: [Double]?
@@ -217,7 +218,9 @@ public actor CLLNBoard: Substrate, Clampable, NodeReadout, SelfLearning, OnBoard
             first += n
         }
         var values: [Double] = []
-        for (t, n) in tickets { values += try Self.doubles(try await client.reply(to: t), count: n, request: "\(type)") }
+        for (t, n) in tickets {
+            values += try ReplyPayload.doubles(try await client.reply(to: t), count: n, request: "\(type)")
+        }
         return values
     }
 
@@ -236,7 +239,7 @@ public actor CLLNBoard: Substrate, Clampable, NodeReadout, SelfLearning, OnBoard
             first += n
         }
         for (t, row0, n) in tickets {
-            let values = try Self.doubles(try await client.reply(to: t), count: n * info.outputs, request: "measure")
+            let values = try ReplyPayload.doubles(try await client.reply(to: t), count: n * info.outputs, request: "measure")
             for r in 0..<n { for c in 0..<info.outputs { out[row0 + r, c] = values[r * info.outputs + c] } }
         }
         return out
@@ -283,33 +286,11 @@ public actor CLLNBoard: Substrate, Clampable, NodeReadout, SelfLearning, OnBoard
 
     // MARK: Recovery
 
-    func withReconnect<T: Sendable>(_ body: (WireClient) async throws -> T) async throws -> T {
-        var reconnects = 0
-        while true {
-            let client = await connection.client
-            do {
-                return try await body(client)
-            } catch let error as LinkError where error.isConnectionLoss && reconnects < 5 {
-                reconnects += 1
-                let client = try await connection.reconnect(after: error)
-                if let gates = programmedGates { try await writeGates(gates, on: client) }
-                if let sources = lastSources { try await sendSources(sources, on: client) }
-                if let clamp = lastClamp { try await sendClamp(clamp, on: client) }
-            }
-        }
-    }
-
-    // MARK: Payload helpers
-
-    static func doubles(_ payload: [UInt8], count: Int, request: String) throws(LinkError) -> [Double] {
-        guard payload.count == count * 8 else {
-            throw .malformedReply(request: request, detail: "\(payload.count) bytes, expected \(count * 8)")
-        }
-        var r = PayloadReader(payload)
-        do {
-            return try r.f64s(count, field: "values")
-        } catch {
-            throw .malformedReply(request: request, detail: error.description)
-        }
+    /// After a reconnect: the gates last programmed (unless learning has moved them since),
+    /// the sources and the clamp last set.
+    public func restore(on client: WireClient) async throws {
+        if let gates = programmedGates { try await writeGates(gates, on: client) }
+        if let sources = lastSources { try await sendSources(sources, on: client) }
+        if let clamp = lastClamp { try await sendClamp(clamp, on: client) }
     }
 }

@@ -32,7 +32,7 @@ enum CLLNChecks {
         var w = PayloadWriter()
         w.u16(0)
         w.u16(UInt16(min(i.trainable, CLLNCommand.maxValues)))
-        return try CLLNBoard.doubles(
+        return try ReplyPayload.doubles(
             try await c.client.request(CLLNCommand.readGates, payload: w.bytes, retry: .idempotent),
             count: min(i.trainable, CLLNCommand.maxValues), request: "readGates")
     }

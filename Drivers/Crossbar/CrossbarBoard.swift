@@ -8,13 +8,14 @@ import PNNWire
 /// from its hello, and a dropped link is reconnected transparently: the driver reopens the
 /// port, checks it is the same board, re-programs the last targets and repeats the work
 /// that was in flight.
-public actor CrossbarBoard: Substrate {
+public actor CrossbarBoard: Substrate, ReconnectingDriver {
     public nonisolated let descriptor: SubstrateDescriptor
     /// Geometry and ranges the board declared.
     public nonisolated let geometry: CrossbarGeometry
     /// Whether the board announced itself as an emulator.
     public nonisolated let isEmulator: Bool
-    let connection: LinkConnection
+    /// The link to the board (reconnects after unplugs).
+    public nonisolated let connection: LinkConnection
     private var lastTargets: [Double]?
     private var slots: [Matrix?] = Array(repeating: nil, count: CrossbarCommand.inputSlots)
     private var nextSlot = 0
@@ -144,20 +145,15 @@ public actor CrossbarBoard: Substrate {
         var row = 0
         while row < geometry.rows {
             let n = min(perRequest, geometry.rows - row)
-            var w = PayloadWriter()
-            w.u16(UInt16(row))
-            w.u16(UInt16(n))
-            w.u16(0)
-            w.u16(UInt16(geometry.columns))
-            w.f64(readVoltage)
-            tickets.append((try await client.submit(CrossbarCommand.read, payload: w.bytes, retry: .idempotent), n))
+            let payload = Self.readRequest(row0: row, rows: n, col0: 0, cols: geometry.columns, vRead: readVoltage)
+            tickets.append((try await client.submit(CrossbarCommand.read, payload: payload, retry: .idempotent), n))
             row += n
         }
         var values: [Double] = []
         values.reserveCapacity(geometry.devices)
         for (t, n) in tickets {
             let payload = try await client.reply(to: t)
-            values += try Self.doubles(payload, count: n * geometry.columns, request: "read")
+            values += try ReplyPayload.doubles(payload, count: n * geometry.columns, request: "read")
         }
         return values
     }
@@ -280,27 +276,15 @@ public actor CrossbarBoard: Substrate {
 
     // MARK: Recovery
 
-    private func withReconnect<T: Sendable>(_ body: (WireClient) async throws -> T) async throws -> T {
-        var reconnects = 0
-        while true {
-            let client = await connection.client
-            do {
-                return try await body(client)
-            } catch LinkError.timedOut where shrink() {
-                continue
-            } catch let error as LinkError where error.isConnectionLoss && reconnects < 5 {
-                reconnects += 1
-                try await recover(after: error)
-            }
-        }
-    }
-
-    /// Reopens the link and restores what the board had: the last programmed targets.
-    private func recover(after error: LinkError) async throws {
-        let client = try await connection.reconnect(after: error)
+    /// After a reconnect: the board's input slots are gone; the last programmed targets are
+    /// programmed again.
+    public func restore(on client: WireClient) async throws {
         slots = Array(repeating: nil, count: slots.count)
         if let targets = lastTargets { try await program(targets, on: client) }
     }
+
+    /// A timeout first halves the request sizes (``shrink()``), then counts as a lost link.
+    public func retryAfterTimeout() -> Bool { shrink() }
 
     /// Halves the request sizes after a timeout; false once they are at their floor (then the
     /// timeout is treated as a lost link).
@@ -326,20 +310,19 @@ public actor CrossbarBoard: Substrate {
         return w.bytes
     }
 
-    static func doubles(_ payload: [UInt8], count: Int, request: String) throws(LinkError) -> [Double] {
-        guard payload.count == count * 8 else {
-            throw .malformedReply(request: request, detail: "\(payload.count) bytes, expected \(count * 8)")
-        }
-        var r = PayloadReader(payload)
-        do {
-            return try r.f64s(count, field: "values")
-        } catch {
-            throw .malformedReply(request: request, detail: error.description)
-        }
+    /// `read` request (§13.3): `rows × cols` devices from (row0, col0) at `vRead` volts.
+    static func readRequest(row0: Int, rows: Int, col0: Int, cols: Int, vRead: Double) -> [UInt8] {
+        var w = PayloadWriter()
+        w.u16(UInt16(row0))
+        w.u16(UInt16(rows))
+        w.u16(UInt16(col0))
+        w.u16(UInt16(cols))
+        w.f64(vRead)
+        return w.bytes
     }
 
     static func outputs(_ payload: [UInt8], rows: Int, cols: Int, request: String) throws(LinkError) -> Matrix {
-        Matrix(rows: rows, cols: cols, storage: try doubles(payload, count: rows * cols, request: request))
+        Matrix(rows: rows, cols: cols, storage: try ReplyPayload.doubles(payload, count: rows * cols, request: request))
     }
 }
 

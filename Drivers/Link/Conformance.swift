@@ -142,7 +142,12 @@ actor UnmatchedBuffer {
             try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
             self.timeout(id)
         }
-        let f = await withCheckedContinuation { waiter = $0 }
+        // A cancelled check stops waiting at once (as if the time were up).
+        let f = await withTaskCancellationHandler {
+            await withCheckedContinuation { waiter = $0 }
+        } onCancel: {
+            Task { await self.timeout(id) }
+        }
         timer.cancel()
         return f
     }

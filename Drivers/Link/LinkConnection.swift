@@ -7,6 +7,10 @@ import PNNWire
 /// until the grace period runs out — the board may be re-enumerating or restarting), the
 /// hello is repeated and the board's serial number is checked, so a different board on the
 /// same port is never mistaken for the old one.
+///
+/// The grace period and the backoff between attempts run on a ``LinkClock`` (real time
+/// unless a test injects a ``ManualClock``); a cancelled task stops reconnecting at once
+/// with ``LinkError/cancelled``.
 public actor LinkConnection {
     /// Opens the byte link (e.g. the serial port) afresh.
     public typealias Opener = @Sendable () async throws(LinkError) -> any Transport
@@ -15,6 +19,8 @@ public actor LinkConnection {
     private let configuration: WireClient.Configuration
     private let family: String
     private let schemaHash: UInt32
+    /// The time source of every session on this connection.
+    public nonisolated let clock: LinkClock
     /// How long ``reconnect(after:)`` keeps trying, seconds.
     public let grace: Double
     private var current: WireClient
@@ -34,9 +40,9 @@ public actor LinkConnection {
     /// Opens the port, says hello and checks family and schema.
     public init(
         port: String, family: String, schemaHash: UInt32, grace: Double = 15,
-        configuration: WireClient.Configuration = .init(), opener: @escaping Opener
+        configuration: WireClient.Configuration = .init(), clock: LinkClock = .continuous, opener: @escaping Opener
     ) async throws(LinkError) {
-        let client = WireClient(transport: try await opener(), configuration: configuration)
+        let client = WireClient(transport: try await opener(), configuration: configuration, clock: clock)
         do {
             self.hello = try await client.handshake(family: family, schemaHash: schemaHash)
         } catch {
@@ -49,6 +55,7 @@ public actor LinkConnection {
         self.family = family
         self.schemaHash = schemaHash
         self.grace = grace
+        self.clock = clock
         self.current = client
     }
 
@@ -56,18 +63,20 @@ public actor LinkConnection {
     public var client: WireClient { current }
 
     /// Replaces a broken session with a new one on a reopened port. Throws
-    /// ``LinkError/reconnectFailed(port:waited:lastError:)`` after `grace` seconds.
+    /// ``LinkError/reconnectFailed(port:waited:lastError:)`` after `grace` seconds,
+    /// ``LinkError/deviceChanged(port:expected:found:)`` when another board answers, and
+    /// ``LinkError/cancelled`` as soon as the calling task is cancelled.
     @discardableResult
     public func reconnect(after error: LinkError) async throws(LinkError) -> WireClient {
         await current.close()
         observer?(.lost(port: port, reason: error.description))
-        let clock = ContinuousClock()
         let start = clock.now
         var last = error.description
         var delay = Duration.milliseconds(50)
-        while (clock.now - start) < .seconds(grace) {
+        while clock.now - start < .seconds(grace) {
+            if Task.isCancelled { throw .cancelled }
             do throws(LinkError) {
-                let client = WireClient(transport: try await opener(), configuration: configuration)
+                let client = WireClient(transport: try await opener(), configuration: configuration, clock: clock)
                 let reply: HelloReply
                 do throws(LinkError) {
                     reply = try await client.handshake(family: family, schemaHash: schemaHash)
@@ -85,10 +94,16 @@ public actor LinkConnection {
                 return client
             } catch .deviceChanged(let p, let e, let f) {
                 throw .deviceChanged(port: p, expected: e, found: f)
+            } catch .cancelled {
+                throw .cancelled
             } catch {
                 last = error.description
             }
-            try? await Task.sleep(for: delay)
+            do {
+                try await clock.sleep(for: delay)
+            } catch {
+                throw .cancelled
+            }
             delay = min(delay * 2, .milliseconds(500))
         }
         let waited = (clock.now - start).seconds

@@ -27,6 +27,11 @@ public enum LinkError: Error, CustomStringConvertible, Equatable, Sendable {
     case deviceChanged(port: String, expected: String, found: String)
     /// The link was closed by this program.
     case closed
+    /// The task waiting for the board was cancelled (Ctrl-C, a stopped run). A request
+    /// already sent may still be carried out by the board.
+    case cancelled
+    /// A session recording could not be written, read or replayed.
+    case recording(RecordingError)
 
     public var description: String {
         switch self {
@@ -51,6 +56,8 @@ public enum LinkError: Error, CustomStringConvertible, Equatable, Sendable {
         case .deviceChanged(let port, let expected, let found):
             "a different board answered on \(port) after reconnecting (expected \(expected), found \(found))"
         case .closed: "the link was closed"
+        case .cancelled: "cancelled while waiting for the board (a request already sent may still be carried out)"
+        case .recording(let e): e.description
         }
     }
 

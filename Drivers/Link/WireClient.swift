@@ -9,6 +9,12 @@ import PNNWire
 /// Use ``submit(_:payload:retry:timeout:)`` to queue many requests (it waits only while
 /// the pipelining window is full) and ``reply(to:)`` to collect each answer, or
 /// ``request(_:payload:retry:timeout:)`` for one round trip.
+///
+/// Deadlines and retries run on a ``LinkClock`` (real time unless a test injects a
+/// ``ManualClock``). Every wait honours task cancellation: a cancelled task waiting for
+/// window space or for a reply gets ``LinkError/cancelled`` at once. The request itself
+/// stays in flight (its sequence number is not reused until the board answers or it times
+/// out), so a late reply can never be taken for another request's.
 public actor WireClient {
     /// Tunables of a session.
     public struct Configuration: Sendable {
@@ -20,15 +26,19 @@ public actor WireClient {
         public var hostName: String
         /// How long the hello may take before the port is declared silent.
         public var helloTimeout: Double
+        /// Sequence number of the session's first request (normally the hello); only the
+        /// worked examples of docs/protocol.md start elsewhere.
+        public var firstSeq: UInt16
 
         public init(
             tracker: RequestTracker.Configuration = .init(), limits: FrameLimits = .standard,
-            hostName: String = "pnnlab", helloTimeout: Double = 0.3
+            hostName: String = "pnnlab", helloTimeout: Double = 0.3, firstSeq: UInt16 = 0
         ) {
             self.tracker = tracker
             self.limits = limits
             self.hostName = hostName
             self.helloTimeout = helloTimeout
+            self.firstSeq = firstSeq
         }
     }
 
@@ -48,6 +58,8 @@ public actor WireClient {
         public var framesSent = 0
         /// Mean round-trip time of completed requests, seconds (first attempts included).
         public var meanRoundTrip: Double
+        /// Requests submitted but not yet sent because the pipelining window is full.
+        public var waitingForWindow = 0
     }
 
     private let transport: any Transport
@@ -57,13 +69,18 @@ public actor WireClient {
     private var tracker: RequestTracker
     private var decoder: FrameDecoder
     private var streamCounters = StreamTracker()
-    private let clock = ContinuousClock()
-    private let epoch: ContinuousClock.Instant
+    private let clock: LinkClock
     private var nextTicket: UInt64 = 0
     private var ticketOfSeq: [UInt16: (ticket: UInt64, type: FrameType)] = [:]
     private var results: [UInt64: Result<Frame, LinkError>] = [:]
     private var waiting: [UInt64: CheckedContinuation<Result<Frame, LinkError>, Never>] = [:]
-    private var windowWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Tickets whose waiter was cancelled: their reply is dropped when it comes.
+    private var abandoned: Set<UInt64> = []
+    private var windowWaiters: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+    private var nextWindowWaiter: UInt64 = 0
+    private var timerTask: Task<Void, Never>?
+    private var timerTarget: Double?
+    private var timerGeneration: UInt64 = 0
     private var subscribers: [UInt8: AsyncStream<StreamData>.Continuation] = [:]
     private var unmatchedTap: AsyncStream<Frame>.Continuation?
     private var failure: LinkError?
@@ -77,14 +94,15 @@ public actor WireClient {
     /// The device's hello, once the handshake succeeded.
     public private(set) var hello: HelloReply?
 
-    /// Starts a session on `transport` (no bytes are sent until the first request).
-    public init(transport: any Transport, configuration: Configuration = Configuration()) {
+    /// Starts a session on `transport` (no bytes are sent until the first request). Deadlines
+    /// and retries run on `clock`.
+    public init(transport: any Transport, configuration: Configuration = Configuration(), clock: LinkClock = .continuous) {
         self.transport = transport
         self.port = transport.description
         self.configuration = configuration
-        self.tracker = RequestTracker(configuration: configuration.tracker)
+        self.tracker = RequestTracker(configuration: configuration.tracker, firstSeq: configuration.firstSeq)
         self.decoder = FrameDecoder(limits: configuration.limits)
-        self.epoch = clock.now
+        self.clock = clock
         let (stream, continuation) = AsyncStream<[UInt8]>.makeStream()
         self.outbox = continuation
         self.outboxStream = stream
@@ -122,11 +140,51 @@ public actor WireClient {
         }
     }
 
-    private var now: Double { (clock.now - epoch).seconds }
+    private var now: Double { clock.now.seconds }
+
+    // MARK: Deadlines
+
+    /// Makes sure a timer fires at the earliest request deadline (or earlier). The timer
+    /// sleeps on the injected clock, so a test's ``ManualClock/advance(by:)`` fires it.
+    private func scheduleTimer() {
+        guard failure == nil, let next = tracker.nextDeadline else {
+            cancelTimer()
+            return
+        }
+        if timerTask != nil, let target = timerTarget, target <= next { return }
+        cancelTimer()
+        timerGeneration += 1
+        let generation = timerGeneration
+        timerTarget = next
+        let clock = self.clock
+        timerTask = Task { [weak self] in
+            do {
+                try await clock.sleep(until: .seconds(next))
+            } catch {
+                return
+            }
+            await self?.timerFired(generation)
+        }
+    }
+
+    private func timerFired(_ generation: UInt64) {
+        guard generation == timerGeneration else { return }
+        timerTask = nil
+        timerTarget = nil
+        tick()
+    }
+
+    private func cancelTimer() {
+        timerTask?.cancel()
+        timerTask = nil
+        timerTarget = nil
+    }
 
     // MARK: Requests
 
-    /// Sends a request as soon as the window has room and returns its ticket.
+    /// Sends a request as soon as the window has room and returns its ticket. `timeout` is
+    /// the first attempt's deadline in seconds (default: the configuration's); a value that
+    /// is not a positive number falls back to the default.
     public func submit(
         _ type: FrameType, payload: [UInt8] = [], retry: RetryPolicy, timeout: Double? = nil
     ) async throws(LinkError) -> Ticket {
@@ -134,10 +192,18 @@ public actor WireClient {
         while true {
             if let failure { throw failure }
             if tracker.canSend { break }
-            await withCheckedContinuation { windowWaiters.append($0) }
+            if Task.isCancelled { throw .cancelled }
+            nextWindowWaiter += 1
+            let id = nextWindowWaiter
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { windowWaiters.append((id, $0)) }
+            } onCancel: {
+                Task { await self.cancelWindowWaiter(id) }
+            }
         }
         let frame: Frame
         do {
+            let timeout = timeout.flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
             frame = try tracker.send(type: type, payload: payload, retry: retry, now: now, timeout: timeout)
         } catch {
             throw .cannotEncode(error.description)
@@ -153,6 +219,7 @@ public actor WireClient {
         nextTicket += 1
         ticketOfSeq[frame.seq] = (nextTicket, type)
         send(bytes)
+        scheduleTimer()
         return Ticket(id: nextTicket, type: type)
     }
 
@@ -164,8 +231,16 @@ public actor WireClient {
             result = ready
         } else if let failure {
             result = .failure(failure)
+        } else if Task.isCancelled {
+            abandon(ticket.id)
+            throw .cancelled
         } else {
-            result = await withCheckedContinuation { waiting[ticket.id] = $0 }
+            let id = ticket.id
+            result = await withTaskCancellationHandler {
+                await withCheckedContinuation { waiting[id] = $0 }
+            } onCancel: {
+                Task { await self.cancelWaiter(id) }
+            }
         }
         let frame = try result.get()
         if frame.flags.contains(.error) {
@@ -173,6 +248,22 @@ public actor WireClient {
             throw .device(request: "\(ticket.type)", reply)
         }
         return frame.payload
+    }
+
+    /// A cancelled waiter gets ``LinkError/cancelled``; the reply, when it comes, is dropped.
+    private func cancelWaiter(_ id: UInt64) {
+        guard let c = waiting.removeValue(forKey: id) else { return }
+        abandon(id)
+        c.resume(returning: .failure(.cancelled))
+    }
+
+    private func abandon(_ id: UInt64) {
+        if ticketOfSeq.values.contains(where: { $0.ticket == id }) { abandoned.insert(id) }
+    }
+
+    private func cancelWindowWaiter(_ id: UInt64) {
+        guard let i = windowWaiters.firstIndex(where: { $0.id == id }) else { return }
+        windowWaiters.remove(at: i).continuation.resume()
     }
 
     /// One round trip.
@@ -292,6 +383,7 @@ public actor WireClient {
     }
 
     private func tick() {
+        guard failure == nil else { return }
         for event in tracker.poll(now: now) {
             switch event {
             case .retransmit(let frame):
@@ -302,10 +394,15 @@ public actor WireClient {
                 break
             }
         }
+        scheduleTimer()
     }
 
     private func finish(seq: UInt16, _ result: Result<Frame, LinkError>) {
         guard let entry = ticketOfSeq.removeValue(forKey: seq) else { return }
+        if abandoned.remove(entry.ticket) != nil {
+            wakeWindowWaiter()
+            return
+        }
         if let c = waiting.removeValue(forKey: entry.ticket) {
             c.resume(returning: result)
         } else {
@@ -315,21 +412,23 @@ public actor WireClient {
     }
 
     private func wakeWindowWaiter() {
-        if !windowWaiters.isEmpty { windowWaiters.removeFirst().resume() }
+        if !windowWaiters.isEmpty { windowWaiters.removeFirst().continuation.resume() }
     }
 
     private func fail(_ error: LinkError) {
         if failure == nil { failure = error }
         let error = failure ?? error
+        cancelTimer()
         _ = tracker.cancelAll()
-        for (_, entry) in ticketOfSeq { results[entry.ticket] = .failure(error) }
+        for (_, entry) in ticketOfSeq where !abandoned.contains(entry.ticket) { results[entry.ticket] = .failure(error) }
         ticketOfSeq.removeAll()
+        abandoned.removeAll()
         for (id, c) in waiting {
             results.removeValue(forKey: id)
             c.resume(returning: .failure(error))
         }
         waiting.removeAll()
-        for w in windowWaiters { w.resume() }
+        for w in windowWaiters { w.continuation.resume() }
         windowWaiters.removeAll()
         for (_, s) in subscribers { s.finish() }
         subscribers.removeAll()
@@ -344,7 +443,8 @@ public actor WireClient {
         let s = tracker.statistics
         return Statistics(
             requests: s, decoder: decoder.statistics, streams: streamCounters.total, bytesSent: bytesSent,
-            framesSent: framesSent, meanRoundTrip: s.completed > 0 ? roundTripSum / Double(s.completed) : 0)
+            framesSent: framesSent, meanRoundTrip: s.completed > 0 ? roundTripSum / Double(s.completed) : 0,
+            waitingForWindow: windowWaiters.count)
     }
 
     /// Why the session ended, if it did.

@@ -81,8 +81,12 @@ enum SerialBed {
     "umockdev test bed (serial-bed)", .serialized,
     .enabled(if: SerialBed.umockdevPresent, "umockdev-1.0 not found by pkg-config: run scripts/install-deps.sh --with-test-beds"))
 struct UmockdevTests {
-    @Test func bedCompiles() async throws {
-        _ = try SerialBed.binary.get()
+    /// The compiled bed runs and parses its command line: with nothing to run it refuses
+    /// with its usage error (exit 2), not a crash or a loader error.
+    @Test func bedRunsAndRefusesAnEmptyCommandLine() async throws {
+        let r = try await SerialBed.run(try SerialBed.binary.get(), [])
+        #expect(r.status == 2, "stderr: \(r.stderr)")
+        #expect(r.stderr == "serial-bed: nothing to run: give --self-test or -- PROGRAM ARGS\n")
     }
 
     /// sp_open on the mocked /dev/ttyUSB0 (modem ioctls answered by the bed), VID/PID/serial

@@ -1,87 +1,20 @@
-import CrossbarDriver
 import Foundation
+import PNNCore
 import PNNSim
+import PNNTransport
 import Testing
 
+@testable import CrossbarDriver
 @testable import PNNLink
 @testable import PNNWire
 
-/// The crossbar worked examples of docs/protocol.md §13, asserted byte for byte so the
-/// document stays true to the code. Set PNNWIRE_PRINT_EXAMPLES=1 to print them.
+/// The crossbar worked examples of docs/protocol.md §13, asserted byte for byte against the
+/// host's own code so the document stays true to it: the driver (`CrossbarBoard`) runs over
+/// a scripted link whose exchanges are the documented wire bytes, so the requests it builds
+/// must equal them and the documented replies must decode to the documented values; the
+/// `read` example, which the driver never sends as such, goes through the driver's `read`
+/// encoder. Set PNNWIRE_PRINT_EXAMPLES=1 to print the frames the host sent.
 @Suite struct CrossbarProtocolExamples {
-    /// Request/reply payloads of the worked examples (a 4-row × 2-output board).
-    enum Payloads {
-        static var identifyReply: [UInt8] {
-            CrossbarStatus(violations: 0, pulses: 1200, verifies: 40, vectors: 5000, queued: 0, safe: true).encode()
-        }
-
-        /// `read` of device (row 2, column 3) at 0.15 V.
-        static var readRequest: [UInt8] { readRequest(vRead: 0.15) }
-        static func readRequest(vRead: Double) -> [UInt8] {
-            var w = PayloadWriter()
-            w.u16(2)
-            w.u16(1)
-            w.u16(3)
-            w.u16(1)
-            w.f64(vRead)
-            return w.bytes
-        }
-        static var readReply: [UInt8] {
-            var w = PayloadWriter()
-            w.f64(12.5)
-            return w.bytes
-        }
-
-        /// `probe` of slot 0, 1 repeat, parameter 5 → 10 µS.
-        static var probeRequest: [UInt8] {
-            var w = PayloadWriter()
-            w.u8(0)
-            w.u16(1)
-            w.u16(1)
-            w.u32(5)
-            w.f64(10)
-            return w.bytes
-        }
-        /// One vector, two outputs: 1.5 µA and −0.25 µA.
-        static var probeReply: [UInt8] {
-            var w = PayloadWriter()
-            w.f64s([1.5, -0.25])
-            return w.bytes
-        }
-    }
-
-    struct Example {
-        let name: String
-        let frame: Frame
-        var raw: String { hex(frame.rawBytes) }
-        var crc: UInt16 {
-            let raw = frame.rawBytes
-            return UInt16(raw[raw.count - 2]) | UInt16(raw[raw.count - 1]) << 8
-        }
-        var wire: String { (try? hex(frame.encoded())) ?? "?" }
-    }
-
-    static var examples: [Example] {
-        [
-            Example(name: "identify request", frame: Frame(type: CrossbarCommand.identify, seq: 3, flags: [], payload: [])),
-            Example(
-                name: "identify reply",
-                frame: Frame(type: CrossbarCommand.identify, seq: 3, flags: .reply, payload: Payloads.identifyReply)),
-            Example(
-                name: "read request",
-                frame: Frame(type: CrossbarCommand.read, seq: 4, flags: [], payload: Payloads.readRequest)),
-            Example(
-                name: "read reply",
-                frame: Frame(type: CrossbarCommand.read, seq: 4, flags: .reply, payload: Payloads.readReply)),
-            Example(
-                name: "probe request",
-                frame: Frame(type: CrossbarCommand.probe, seq: 9, flags: [], payload: Payloads.probeRequest)),
-            Example(
-                name: "probe reply",
-                frame: Frame(type: CrossbarCommand.probe, seq: 9, flags: .reply, payload: Payloads.probeReply)),
-        ]
-    }
-
     /// As printed in docs/protocol.md §13.6: frame bytes, CRC-16, wire bytes.
     static let documented: [String: (raw: String, crc: UInt16, wire: String)] = [
         "identify request": ("01 40 03 00 00 91 8C", 0x8C91, "04 01 40 03 01 03 91 8C 00"),
@@ -106,22 +39,108 @@ import Testing
         ),
     ]
 
-    @Test func workedExamplesMatchTheSpec() throws {
-        let examples = Self.examples
-        if ProcessInfo.processInfo.environment["PNNWIRE_PRINT_EXAMPLES"] == "1" {
-            print(String(format: "schemaHash 0x%08X", CrossbarCommand.schemaHash))
-            for e in examples {
-                print("\(e.name)\n  raw:  \(e.raw)\n  crc:  \(String(format: "0x%04X", e.crc))\n  wire: \(e.wire)")
-            }
+    /// A documented example's wire bytes.
+    static func wire(_ name: String) throws -> [UInt8] {
+        let d = try #require(documented[name], "\(name) is not documented")
+        return try #require(ScriptedTransport.bytes(hex: d.wire))
+    }
+
+    /// A documented example, decoded by the host's frame decoder.
+    static func frame(_ name: String) throws -> Frame { try Frame.decode(wire: try wire(name)) }
+
+    /// The board of the examples: 4 rows × 2 outputs (physical columns 0…3, parameters 0…15).
+    static func hello() throws -> HelloReply {
+        var config = CrossbarConfig.ideal
+        config.rows = 4
+        config.outputs = 2
+        return CrossbarEmulator(physics: try CrossbarPhysics(config: config), serial: "DOC").hello
+    }
+
+    /// The driver on a scripted link whose session starts (hello) at `firstSeq`.
+    static func board(firstSeq: UInt16, _ exchanges: [ScriptedTransport.Exchange]) async throws
+        -> (CrossbarBoard, ScriptedTransport)
+    {
+        let script = ScriptedTransport(
+            [Script.hello(try hello(), seq: firstSeq)] + exchanges, describe: Script.describe)
+        let connection = try await LinkConnection.scripted(
+            script, family: CrossbarFamily.family, schemaHash: CrossbarCommand.schemaHash,
+            configuration: .init(firstSeq: firstSeq))
+        return (try CrossbarBoard(connection: connection), script)
+    }
+
+    static func printIfAsked(_ name: String, _ frame: Frame) {
+        guard ProcessInfo.processInfo.environment["PNNWIRE_PRINT_EXAMPLES"] == "1" else { return }
+        let raw = frame.rawBytes
+        let crc = UInt16(raw[raw.count - 2]) | UInt16(raw[raw.count - 1]) << 8
+        print(
+            "\(name)\n  raw:  \(hex(raw))\n  crc:  \(String(format: "0x%04X", crc))\n  wire: \((try? hex(frame.encoded())) ?? "?")"
+        )
+    }
+
+    @Test func documentedBytesAreConsistent() throws {
+        #expect(Self.documented.count == 6)
+        for (name, d) in Self.documented {
+            let wire = try Self.wire(name)
+            let raw = try #require(ScriptedTransport.bytes(hex: d.raw))
+            #expect(try COBS.decode(Array(wire.dropLast())) == raw, "\(name): wire = COBS(frame) + 00")
+            #expect(CRC16.checksum(Array(raw.dropLast(2))) == d.crc, "\(name) CRC-16")
+            #expect(UInt16(raw[raw.count - 2]) | UInt16(raw[raw.count - 1]) << 8 == d.crc, "\(name) CRC trailer")
         }
-        #expect(examples.count == Self.documented.count)
-        for e in examples {
-            let d = try #require(Self.documented[e.name], "\(e.name) is not documented")
-            #expect(e.raw == d.raw, "\(e.name) frame bytes")
-            #expect(e.crc == d.crc, "\(e.name) CRC")
-            #expect(CRC16.checksum(Array(e.frame.rawBytes.dropLast(2))) == d.crc, "\(e.name) CRC-16")
-            #expect(e.wire == d.wire, "\(e.name) wire bytes")
+    }
+
+    @Test func hostSendsTheDocumentedIdentifyAndDecodesItsReply() async throws {
+        let (board, script) = try await Self.board(
+            firstSeq: 2,
+            [
+                ScriptedTransport.Exchange(
+                    "identify, seq 3 (§13.6)", request: try Self.wire("identify request"),
+                    replies: [try Self.wire("identify reply")])
+            ])
+        let status = try await board.status()
+        #expect(status == CrossbarStatus(violations: 0, pulses: 1200, verifies: 40, vectors: 5000, queued: 0, safe: true))
+        try script.verify()
+        Self.printIfAsked("identify request", try Self.frame("identify request"))
+        // The device side encodes the same status to the documented payload.
+        #expect(status.encode() == (try Self.frame("identify reply").payload))
+        await board.close()
+    }
+
+    @Test func hostSendsTheDocumentedProbeAndDecodesItsReply() async throws {
+        let v = [0.1, 0.2, -0.1, 0.05]
+        let (board, script) = try await Self.board(
+            firstSeq: 7,
+            [
+                Script.exchange(
+                    "loadInputs, seq 8", CrossbarCommand.loadInputs, seq: 8,
+                    payload: Bytes().u8(0).u16(1).u16(0).u16(1).f64s(v).bytes, reply: Bytes().u16(1).bytes),
+                ScriptedTransport.Exchange(
+                    "probe, seq 9 (§13.6)", request: try Self.wire("probe request"), replies: [try Self.wire("probe reply")]),
+            ])
+        var results: [ProbeResult] = []
+        for try await r in board.uncheckedStream([
+            Probe(id: 1, changes: [ParameterChange(index: 5, value: 10)], inputs: Matrix(rows: 1, cols: 4, storage: v))
+        ]) {
+            results.append(r)
         }
+        #expect(results.count == 1)
+        #expect(results.first?.outputs == Matrix(rows: 1, cols: 2, storage: [1.5, -0.25]))
+        try script.verify()
+        Self.printIfAsked("probe request", try Self.frame("probe request"))
+        await board.close()
+    }
+
+    @Test func hostEncodesTheDocumentedReadAndDecodesItsReply() throws {
+        // The driver's read encoder (its read-back uses it for whole rows), for device
+        // (row 2, column 3) at 0.15 V, framed at seq 4 by the host's frame encoder.
+        let request = Frame(
+            type: CrossbarCommand.read, seq: 4,
+            payload: CrossbarBoard.readRequest(row0: 2, rows: 1, col0: 3, cols: 1, vRead: 0.15))
+        #expect(try request.encoded() == (try Self.wire("read request")))
+        #expect(request.rawBytes == ScriptedTransport.bytes(hex: Self.documented["read request"]!.raw))
+        let reply = try Self.frame("read reply")
+        #expect(reply.seq == 4 && reply.flags == .reply && reply.type == CrossbarCommand.read)
+        #expect(try ReplyPayload.doubles(reply.payload, count: 1, request: "read") == [12.5])
+        Self.printIfAsked("read request", request)
     }
 
     @Test func workedExamplesAppearInTheDocument() throws {
@@ -181,7 +200,7 @@ import Testing
         let push = StreamPusher(send: { _, _ in })
 
         // read: one f64 in the window.
-        let read = try await emulator.handle(CrossbarCommand.read, payload: Payloads.readRequest, push: push)
+        let read = try await emulator.handle(CrossbarCommand.read, payload: try Self.frame("read request").payload, push: push)
         #expect(read.count == 8)
         var r = PayloadReader(read)
         let g11 = try r.f64("g")
@@ -190,7 +209,7 @@ import Testing
 
         // probe before any loadInputs: slotEmpty.
         await #expect(throws: ErrorReply.self) {
-            _ = try await emulator.handle(CrossbarCommand.probe, payload: Payloads.probeRequest, push: push)
+            _ = try await emulator.handle(CrossbarCommand.probe, payload: try Self.frame("probe request").payload, push: push)
         }
 
         // loadInputs slot 0, total 1, first 0, n 1 → held 1.
@@ -206,7 +225,7 @@ import Testing
         // probe: total·outputs = 2 currents, 16 bytes, equal to I = V·(G+ − G−) with p5 = 10 µS;
         // the device is restored afterwards.
         let before = await emulator.trueConductances()
-        let reply = try await emulator.handle(CrossbarCommand.probe, payload: Payloads.probeRequest, push: push)
+        let reply = try await emulator.handle(CrossbarCommand.probe, payload: try Self.frame("probe request").payload, push: push)
         #expect(reply.count == 16)
         var probed = before
         probed[5] = 10
@@ -223,7 +242,8 @@ import Testing
 
         // Safety: a read at 0.5 V > vReadMax is refused as outOfRange and counted.
         do {
-            _ = try await emulator.handle(CrossbarCommand.read, payload: Payloads.readRequest(vRead: 0.5), push: push)
+            let tooHigh = CrossbarBoard.readRequest(row0: 2, rows: 1, col0: 3, cols: 1, vRead: 0.5)
+            _ = try await emulator.handle(CrossbarCommand.read, payload: tooHigh, push: push)
             Issue.record("read at 0.5 V was accepted")
         } catch {
             #expect(error.code == .outOfRange)

@@ -75,8 +75,26 @@ import Testing
         #expect(TransportError.invalidUsbSelector("x").description.contains("VID:PID[:SERIAL]"))
     }
 
-    @Test func usbListingDoesNotCrash() throws {
+    /// Whatever USB devices this machine has (none in a container): the listing is sorted by
+    /// bus and address, stable between two calls, round-trips through JSON, and every bulk
+    /// interface it reports has an IN endpoint (bit 7 set) and an OUT endpoint (bit 7 clear).
+    @Test func usbListingIsConsistent() throws {
         let devices = try UsbDevices.list()
-        _ = try JSONEncoder().encode(devices)
+        #expect(devices == (try UsbDevices.list()))
+        #expect(zip(devices, devices.dropFirst()).allSatisfy { ($0.bus, $0.address) < ($1.bus, $1.address) })
+        #expect(try JSONDecoder().decode([UsbDeviceInfo].self, from: try JSONEncoder().encode(devices)) == devices)
+        for d in devices {
+            #expect((1...127).contains(d.address), "\(d.vidpid) address \(d.address)")
+            #expect((d.bulkInterface != nil) == (d.bulkIn != nil) && (d.bulkIn != nil) == (d.bulkOut != nil))
+            if let i = d.bulkIn, let o = d.bulkOut {
+                #expect(
+                    i & 0x80 != 0 && o & 0x80 == 0, "\(d.vidpid) endpoints 0x\(String(i, radix: 16)) 0x\(String(o, radix: 16))")
+            }
+        }
+        // The JSON keys `pnnlab devices --json` prints.
+        var probe = UsbDeviceInfo(vendorID: 0x1209, productID: 0x0001, bus: 1, address: 2)
+        probe.bulkIn = 0x81
+        let text = String(decoding: try JSONEncoder().encode(probe), as: UTF8.self)
+        #expect(text.contains("\"vid\":4617") && text.contains("\"bulk_in\":129"))
     }
 }
