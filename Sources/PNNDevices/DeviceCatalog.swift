@@ -52,9 +52,10 @@ public enum DeviceCatalog {
     /// Opens `device`. Twin settings given for a board are refused with one line.
     public static func open(
         _ device: String, twin: TwinInputs, baud: Int = 115_200, store: RunStore? = nil, reconnectGrace: Double = 15,
-        registry: FamilyRegistry = .standard
+        registry: FamilyRegistry = .standard, recordTo record: String? = nil
     ) async throws -> Opened {
         if device.hasPrefix("sim:") {
+            if record != nil { throw DeviceError.recordingATwin(device) }
             guard let (family, entry) = registry.twin(named: device) else {
                 throw DeviceError.unknownTwin(name: device, known: registry.twinNames)
             }
@@ -75,7 +76,7 @@ public enum DeviceCatalog {
             throw DeviceError.twinSettingsForBoard(device: device, what: String(what))
         }
         let (address, serial) = try resolve(device, baud: baud, store: store, registry: registry)
-        let connected = try await connect(address, reconnectGrace: reconnectGrace, registry: registry)
+        let connected = try await connect(address, reconnectGrace: reconnectGrace, registry: registry, recordTo: record)
         if let serial, connected.hello.serial != serial {
             await connected.connection.close()
             throw DeviceError.differentBoard(name: device, expected: serial, found: connected.hello.serial)

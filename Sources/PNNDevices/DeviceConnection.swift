@@ -18,7 +18,7 @@ public struct ConnectedDevice: Sendable {
     /// The connection (reconnects after unplugs).
     public var connection: LinkConnection
     /// Whether the board says it is an emulator (hello capability bit 31).
-    public var isEmulator: Bool { hello.capabilities & (1 << 31) != 0 }
+    public var isEmulator: Bool { hello.isEmulator }
     /// The family's name.
     public var family: String { driver.family }
 }
@@ -33,6 +33,8 @@ public enum DeviceError: Error, CustomStringConvertible, Equatable {
     case unknownDevice(name: String, twins: [String])
     /// Twin settings given for a board, which has its own.
     case twinSettingsForBoard(device: String, what: String)
+    /// `--record` given for a twin, which has no link to record.
+    case recordingATwin(String)
     /// A device name `attach --name` may not use.
     case badName(String)
     /// The name is registered to another board already.
@@ -52,6 +54,8 @@ public enum DeviceError: Error, CustomStringConvertible, Equatable {
                 + "), not a name registered with 'pnnlab attach' and not a port path or usb:VID:PID"
         case .twinSettingsForBoard(let device, let what):
             "\(what) sets up a sim: twin; \(device) is a board, which has its own physics and wiring"
+        case .recordingATwin(let device):
+            "--record writes the frames of a link; \(device) is an in-process twin with no link"
         case .badName(let name):
             "device name '\(name)' may not be empty, start with '-', contain '/' or whitespace, or start with sim: or usb:"
         case .nameTaken(let name, let serial):
@@ -67,9 +71,10 @@ extension DeviceCatalog {
     /// `family`, when given, must match (a clear error otherwise).
     public static func connect(
         _ address: LinkAddress, family expected: String? = nil, reconnectGrace: Double = 15,
-        registry: FamilyRegistry = .standard
+        registry: FamilyRegistry = .standard, recordTo record: String? = nil
     ) async throws -> ConnectedDevice {
-        let probe = WireClient(transport: try await address.open())
+        let opener = try record.map { path throws(LinkError) in try address.opener(recordingTo: path) } ?? address.opener
+        let probe = WireClient(transport: try await opener())
         let hello: HelloReply
         do {
             hello = try await probe.handshake(family: expected)
@@ -83,7 +88,7 @@ extension DeviceCatalog {
         }
         let connection = try await LinkConnection(
             port: address.description, family: driver.family, schemaHash: driver.schemaHash, grace: reconnectGrace,
-            opener: address.opener)
+            opener: opener)
         let substrate = try await driver.substrate(on: connection)
         return ConnectedDevice(
             address: address, hello: connection.hello, driver: driver, substrate: substrate, connection: connection)
@@ -153,10 +158,11 @@ extension DeviceCatalog {
 extension DeviceCatalog {
     /// Finds out which family answers at `address` and runs the wire checks and that
     /// family's checks against it.
-    public static func conformance(_ address: LinkAddress, registry: FamilyRegistry = .standard) async throws -> (
-        hello: HelloReply, results: [ConformanceResult]
-    ) {
-        let discover = WireClient(transport: try await address.open())
+    public static func conformance(
+        _ address: LinkAddress, registry: FamilyRegistry = .standard, recordTo record: String? = nil
+    ) async throws -> (hello: HelloReply, results: [ConformanceResult]) {
+        let opener = try record.map { path throws(LinkError) in try address.opener(recordingTo: path) } ?? address.opener
+        let discover = WireClient(transport: try await opener())
         let hello: HelloReply
         do {
             hello = try await discover.handshake()
@@ -168,7 +174,7 @@ extension DeviceCatalog {
         guard let driver = registry.family(named: hello.family) else {
             throw DeviceError.unknownFamily(port: address.description, family: hello.family, known: registry.names)
         }
-        let client = WireClient(transport: try await address.open())
+        let client = WireClient(transport: try await opener())
         let results = await ConformanceSuite.run(
             client: client, familyChecks: driver.conformanceChecks, family: driver.family, schemaHash: driver.schemaHash)
         await client.close()

@@ -34,7 +34,7 @@ struct Attach: AsyncParsableCommand {
 
     func run() async throws {
         let address = try LinkAddress(parsing: port, baud: baud)
-        let device = try await DeviceCatalog.connect(address, family: family)
+        let device = try await DeviceCatalog.connect(address, family: family, recordTo: link.record)
         let health = try await device.driver.healthCheck(device.substrate)
         let store = try storeOptions.open()
         let registered = try DeviceCatalog.register(device, name: name, store: store)

@@ -39,7 +39,8 @@ struct Calibrate: AsyncParsableCommand {
         let store = try storeOptions.open()
         let tty = Terminal.stderrIsTTY
         let report = try await CalibrationRun.run(
-            device: device, seed: seed, optionWords: procedureOptions, baud: link.baud ?? 115_200, store: store
+            device: device, seed: seed, optionWords: procedureOptions, baud: link.baud ?? 115_200, store: store,
+            recordTo: link.record
         ) { done, total, what in
             if tty {
                 Terminal.writeError("\r calibrating \(done)/\(total): \(what)\u{1B}[K")

@@ -21,7 +21,7 @@ struct Conformance: AsyncParsableCommand {
 
     func run() async throws {
         let address = try LinkAddress(parsing: port, baud: baud)
-        let (hello, results) = try await DeviceCatalog.conformance(address)
+        let (hello, results) = try await DeviceCatalog.conformance(address, recordTo: link.record)
         let passed = results.filter { $0.passed }.count
         if json {
             try JSONOut.print([

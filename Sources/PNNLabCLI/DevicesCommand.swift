@@ -16,7 +16,7 @@ struct HelloProber: BoardProber {
     func probe(port: SerialPortInfo) async -> String? {
         switch await DeviceCatalog.identify(port: port.path) {
         case .success(let hello):
-            let emulated = hello.capabilities & (1 << 31) != 0 ? " (emulator)" : ""
+            let emulated = hello.isEmulator ? " (emulator)" : ""
             return "\(hello.family) \(hello.serial)\(emulated)"
         case .failure(let error):
             if case LinkError.transport(.busy) = error { return "busy" }

@@ -95,7 +95,8 @@ struct Train: AsyncParsableCommand {
         let twinArguments = TwinArguments(
             optionWords: twinOptions, state: try twinState.map { path throws(RunError) in try TwinArguments.readState(path) })
         let opened = try await plan.open(
-            twinArguments: twinArguments, configTwin: fileTwin, store: store, reconnectGrace: reconnectGrace)
+            twinArguments: twinArguments, configTwin: fileTwin, store: store, reconnectGrace: reconnectGrace,
+            recordTo: link.record)
         let substrate = opened.substrate
         await opened.device.connected?.connection.setObserver { event in Terminal.writeError("\npnnlab: \(event)\n") }
         var recordedPlan = plan

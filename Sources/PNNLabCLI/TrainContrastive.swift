@@ -14,7 +14,8 @@ extension Train {
         let twinArguments = TwinArguments(
             optionWords: twinOptions, state: try twinState.map { path throws(RunError) in try TwinArguments.readState(path) })
         let opened = try await plan.open(
-            twinArguments: twinArguments, configTwin: fileTwin, store: store, reconnectGrace: reconnectGrace)
+            twinArguments: twinArguments, configTwin: fileTwin, store: store, reconnectGrace: reconnectGrace,
+            recordTo: link.record)
         plan.twin = opened.device.twin
         await opened.device.connected?.connection.setObserver { event in Terminal.writeError("\npnnlab: \(event)\n") }
         let driver = try ContrastiveDriver(

@@ -53,7 +53,8 @@ public enum CalibrationRun {
     /// profile and compares with the hidden truth when the device has one.
     public static func run(
         device: String, seed: UInt64, optionWords: [String], baud: Int, store: RunStore,
-        registry: FamilyRegistry = .standard, progress: @escaping @Sendable (Int, Int, String) -> Void
+        registry: FamilyRegistry = .standard, recordTo record: String? = nil,
+        progress: @escaping @Sendable (Int, Int, String) -> Void
     ) async throws -> CalibrationReport {
         let family: any DeviceFamilyDriver.Type
         if device.hasPrefix("sim:") {
@@ -74,7 +75,7 @@ public enum CalibrationRun {
             parsing: optionWords, declared: procedure.options, context: "the \(family.family) calibration")
         procedure = try procedure.configured(values)
         let opened = try await DeviceCatalog.open(
-            device, twin: .init(seed: seed), baud: baud, store: store, registry: registry)
+            device, twin: .init(seed: seed), baud: baud, store: store, registry: registry, recordTo: record)
         defer { if let c = opened.connected { Task { await c.connection.close() } } }
         let substrate = opened.substrate
         try await substrate.enterSafeState()

@@ -52,14 +52,15 @@ extension RunPlan {
     /// the task; a resumed run's twin is rebuilt from the settings the run recorded.
     public func open(
         twinArguments: TwinArguments = .init(), configTwin: JSONValue? = nil, store: RunStore? = nil,
-        reconnectGrace: Double = 15, registry: FamilyRegistry = .standard
+        reconnectGrace: Double = 15, registry: FamilyRegistry = .standard, recordTo record: String? = nil
     ) async throws -> OpenedRun {
         let probe = try PreparedTask(task, config: trainer, amplitude: 1, seed: seed)
         let inputs = DeviceCatalog.TwinInputs(
             seed: seed, config: configTwin, stored: twin, optionWords: twinArguments.optionWords, state: twinArguments.state,
             geometry: TwinGeometry(inputs: probe.encoder.inputCount, outputs: probe.classCount))
         let opened = try await DeviceCatalog.open(
-            device, twin: inputs, baud: baud ?? 115_200, store: store, reconnectGrace: reconnectGrace, registry: registry)
+            device, twin: inputs, baud: baud ?? 115_200, store: store, reconnectGrace: reconnectGrace, registry: registry,
+            recordTo: record)
         let d = opened.substrate.descriptor
         let amplitude = trainer.inputAmplitude * d.inputs.upper
         let prepared = try probe.rescaled(amplitude: amplitude).fitted(toInputLines: d.inputs.count, device: d.identity.summary)
@@ -79,12 +80,13 @@ extension ContrastivePlan {
     /// Opens the plan's device: it must be clampable and expose its wiring.
     public func open(
         twinArguments: TwinArguments = .init(), configTwin: JSONValue? = nil, store: RunStore? = nil,
-        reconnectGrace: Double = 15, registry: FamilyRegistry = .standard
+        reconnectGrace: Double = 15, registry: FamilyRegistry = .standard, recordTo record: String? = nil
     ) async throws -> OpenedContrastiveRun {
         let inputs = DeviceCatalog.TwinInputs(
             seed: seed, config: configTwin, stored: twin, optionWords: twinArguments.optionWords, state: twinArguments.state)
         let opened = try await DeviceCatalog.open(
-            device, twin: inputs, baud: baud ?? 115_200, store: store, reconnectGrace: reconnectGrace, registry: registry)
+            device, twin: inputs, baud: baud ?? 115_200, store: store, reconnectGrace: reconnectGrace, registry: registry,
+            recordTo: record)
         let substrate = opened.substrate
         do {
             _ = try substrate.require(.clampable, as: (any Clampable).self, for: "--method \(schedule.method.rawValue)")

@@ -26,8 +26,15 @@ struct HardwarePathCLITests {
         #expect(health["stream_frames_lost"] as? Int == 0)
         #expect((health["counters"] as? [String: Any])?["violations"] as? Int == 0)
 
-        let again = try await CLI.run(["attach", emulator.link, "--json", "--store", store])
+        let recording = dir + "/attach.pnnrec"
+        let again = try await CLI.run(["attach", emulator.link, "--json", "--store", store, "--record", recording])
         #expect(CLI.json(again.stdout)?["name"] as? String == "crossbar-1", "same board, same name")
+        // --record wrote the sessions (hello, health check), frames both ways, in the documented format.
+        let text = try String(contentsOfFile: recording, encoding: .utf8)
+        #expect(text.hasPrefix("# pnnlab session recording v1"))
+        #expect(text.split(separator: "\n").count > 20, "recording:\n\(text.prefix(400))")
+        let twin = try await CLI.run(["train", "sim:crossbar", "--task", "xor", "--record", recording, "--store", store])
+        #expect(twin.status != 0 && twin.stderr.contains("no link"), "\(twin.stderr)")
 
         let train = try await CLI.run(["train", "crossbar-1", "--task", "iris", "--epochs", "6", "--json", "--store", store])
         #expect(train.status == 0, "\(train.stderr)")

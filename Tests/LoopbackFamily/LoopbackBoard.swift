@@ -20,7 +20,7 @@ public actor LoopbackBoard: Substrate {
             throw .malformedReply(request: "hello", detail: "loopback descriptor: \(error)")
         }
         self.connection = connection
-        isEmulator = hello.capabilities & LoopbackCommand.emulatorBit != 0
+        isEmulator = hello.isEmulator
         descriptor = geometry.substrateDescriptor(
             identity: DeviceIdentity(family: hello.family, model: hello.model, serial: hello.serial, firmware: hello.firmware))
     }

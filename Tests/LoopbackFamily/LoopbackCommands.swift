@@ -37,7 +37,7 @@ public enum LoopbackCommand {
     }
 
     /// Hello capability bit set by an emulated board.
-    public static let emulatorBit: UInt32 = 1 << 31
+    public static let emulatorBit: UInt32 = HelloReply.emulatorBit
 
     /// Canonical schema text: one line per command, payloads as field:type lists.
     public static let schemaText = """
