@@ -13,10 +13,38 @@ enum Failure {
         }
         // ArgumentParser errors come with usage text; pnnlab's own errors describe themselves.
         let message = PNNLab.message(for: error)
-        let firstLine = message.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "failed"
-        let trimmed = firstLine.hasPrefix("Error: ") ? String(firstLine.dropFirst(7)) : firstLine
+        let trimmed = oneLine(message)
         FileHandle.standardError.write(Data("pnnlab: \(trimmed)\n".utf8))
         Foundation.exit(code == .validationFailure ? 64 : 1)
+    }
+}
+
+extension Failure {
+    /// The message as one line: a list that follows a colon ("one of the following:" then
+    /// "- iris" lines) is folded into it; usage text after a blank line is dropped.
+    static func oneLine(_ message: String) -> String {
+        var parts: [String] = []
+        var items: [String] = []
+        for raw in message.split(separator: "\n", omittingEmptySubsequences: false) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("Usage:") || line.hasPrefix("See '") {
+                if !parts.isEmpty { break } else { continue }
+            }
+            if line.hasPrefix("- ") {
+                items.append(String(line.dropFirst(2)))
+            } else if parts.isEmpty {
+                parts.append(line.hasPrefix("Error: ") ? String(line.dropFirst(7)) : line)
+            } else {
+                break
+            }
+        }
+        var out = (parts.first ?? "failed").replacingOccurrences(
+            of: "Please provide one of the following", with: "choose one of")
+        if !items.isEmpty {
+            if out.hasSuffix(":") { out.removeLast() }
+            out += " " + items.joined(separator: ", ")
+        }
+        return out
     }
 }
 
