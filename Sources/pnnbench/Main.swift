@@ -32,7 +32,7 @@ enum PNNBench {
                 markdown = try await ResultsTables.run(quick: quick)
             } else {
                 var report = BenchReport()
-                // PNNBENCH_ONLY=forward,jacobian,store,link,clln runs a subset (for profiling).
+                // PNNBENCH_ONLY=forward,jacobian,store,wire,link,hosts,clln runs a subset (for profiling).
                 let only = ProcessInfo.processInfo.environment["PNNBENCH_ONLY"].map {
                     Set($0.split(separator: ",").map(String.init))
                 }
@@ -40,6 +40,7 @@ enum PNNBench {
                 if wanted("forward") { try forwardBenchmarks(into: &report, quick: quick) }
                 if wanted("jacobian") { try await jacobianBenchmarks(into: &report) }
                 if wanted("store") { try runStoreBenchmarks(into: &report) }
+                if wanted("wire") { try wireBenchmarks(into: &report, quick: quick) }
                 if wanted("link") { try await linkBenchmarks(into: &report, quick: quick) }
                 if wanted("clln") { try await cllnBenchmarks(into: &report, quick: quick) }
                 markdown = BenchDocument.render(report)
