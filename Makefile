@@ -35,6 +35,7 @@ test: deps-test
 
 # Speed and memory figures with same-run baselines; rewrites docs/benchmarks.md.
 bench: deps
+	@scripts/install-deps.sh --with-bench
 	$(SWIFT) build -c release --product pnnbench
 	$(SWIFT) build -c release --product pnnlab
 	.build/release/pnnbench --output docs/benchmarks.md

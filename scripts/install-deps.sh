@@ -1,7 +1,22 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages pnnlab builds and tests against, if missing.
-# Usage: scripts/install-deps.sh [--with-test-beds]
+# Usage: scripts/install-deps.sh [--with-test-beds | --with-bench]
+# --with-bench also installs the Python modules of the bench baselines (numpy, pyserial:
+# scripts/pyhost.py and scripts/numpy_newton.py) with pip.
 set -euo pipefail
+
+if [ "${1:-}" = "--with-bench" ]; then
+  "$0"
+  python=${PYTHON:-python3}
+  command -v "$python" >/dev/null 2>&1 || { echo "pnnlab: make bench needs $python (the Python baselines)" >&2; exit 1; }
+  "$python" -c 'import numpy, serial' 2>/dev/null && exit 0
+  echo "installing Python modules for the bench baselines: numpy pyserial" >&2
+  "$python" -m pip install --quiet numpy pyserial || {
+    echo "pnnlab: pip could not install numpy and pyserial for $python; install them (e.g. apt-get install python3-numpy python3-serial) and run make bench again" >&2
+    exit 1
+  }
+  exit 0
+fi
 
 packages=(pkg-config libserialport-dev libusb-1.0-0-dev libopenblas-dev liblapacke-dev libsqlite3-dev)
 if [ "${1:-}" = "--with-test-beds" ]; then

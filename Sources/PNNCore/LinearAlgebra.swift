@@ -1,4 +1,11 @@
 import CBLAS
+import Dispatch
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Failures of the LAPACK routines, with the routine's own `info` code.
 public enum LinearAlgebraError: Error, Equatable, CustomStringConvertible {
@@ -39,6 +46,7 @@ extension Matrix {
         var u = Matrix(rows: m, cols: k)
         var vt = Matrix(rows: k, cols: n)
         if k == 0 { return SVD(u: u, singularValues: s, vt: vt) }
+        BLASThreads.configure()
         let info = LAPACKE_dgesdd(
             LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "S")), Int32(m), Int32(n), &a, Int32(n), &s,
             &u.storage, Int32(k), &vt.storage, Int32(n))
@@ -63,6 +71,7 @@ extension Matrix {
         for r in 0..<m { for c in 0..<nrhs { work[r * nrhs + c] = b[r, c] } }
         var s = Array(repeating: 0.0, count: max(min(m, n), 1))
         var rank: Int32 = 0
+        BLASThreads.configure()
         let info = LAPACKE_dgelsd(
             LAPACK_ROW_MAJOR, Int32(m), Int32(n), Int32(nrhs), &a, Int32(max(n, 1)), &work,
             Int32(max(nrhs, 1)), &s, rcond, &rank)
@@ -106,8 +115,73 @@ public enum LinearAlgebraBackend {
         return String(cString: c)
     }
 
-    /// Threads OpenBLAS uses.
-    public static var threads: Int { Int(openblas_get_num_threads()) }
+    /// Threads OpenBLAS uses per call (after pnnlab's ``BLASThreads`` policy is applied).
+    public static var threads: Int {
+        BLASThreads.configure()
+        return Int(openblas_get_num_threads())
+    }
+}
+
+/// pnnlab's threading of BLAS and LAPACK, chosen by problem size and set once per process.
+///
+/// OpenBLAS's default (one thread per core, spin-waiting for work) makes small problems
+/// slower, and on a loaded machine dramatically so: a CLLN learning step on a 300-node /
+/// 1500-edge network (dense 300 × 300 LU solves) took 56–390 ms with default threads and
+/// 20 ms with one. So on first use of PNNCore's linear algebra OpenBLAS is set to one thread
+/// per call (`openblas_set_num_threads(1)`), and only products large enough to pay for it
+/// — at least ``splitThreshold`` multiply-adds — are split by rows of C across the cores
+/// (`DispatchQueue.concurrentPerform`, each part a one-thread `cblas_dgemm`), so large
+/// batches still use every core while nothing spins. LU solves, SVDs and least squares run
+/// on one thread: at the sizes pnnlab meets (≤ a few hundred unknowns) that is the fastest.
+///
+/// Setting `OPENBLAS_NUM_THREADS` (or `GOTO_NUM_THREADS`, `OMP_NUM_THREADS`) in the
+/// environment opts out: OpenBLAS then keeps that count and pnnlab never splits products.
+public enum BLASThreads {
+    /// Multiply-adds (m·n·k) from which a matrix product is split across cores.
+    public static let splitThreshold = 1 << 22
+
+    /// Rows of C per part at least (smaller parts cost more in dispatch than they gain).
+    static let minimumRowsPerPart = 32
+
+    private struct Policy: Sendable {
+        /// Parts a large product may be split into (1: never split).
+        let cores: Int
+        /// The environment variable that fixed OpenBLAS's thread count, if any.
+        let userSetting: String?
+    }
+
+    private static let policy: Policy = {
+        let environment = ["OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"]
+        if let name = environment.first(where: { getenv($0) != nil }) {
+            return Policy(cores: 1, userSetting: "\(name)=\(String(cString: getenv(name)))")
+        }
+        let cores = Int(openblas_get_num_threads())
+        openblas_set_num_threads(1)
+        return Policy(cores: max(cores, 1), userSetting: nil)
+    }()
+
+    /// Applies the policy (once per process; later calls cost one atomic load).
+    @inline(__always)
+    public static func configure() { _ = policy }
+
+    /// One line for reports: how BLAS is threaded in this process.
+    public static var summary: String {
+        let p = policy
+        if let setting = p.userSetting {
+            return "OpenBLAS threads from the environment (\(setting)), products not split"
+        }
+        return "OpenBLAS 1 thread per call; products ≥ \(splitThreshold) multiply-adds split over \(p.cores) cores"
+    }
+
+    /// Into how many row blocks a product with m rows of C and m·n·k multiply-adds is split.
+    static func parts(m: Int, n: Int, k: Int) -> Int {
+        let p = policy
+        guard p.cores > 1,
+            m.multipliedReportingOverflow(by: n).partialValue.multipliedReportingOverflow(by: k)
+                .partialValue >= splitThreshold
+        else { return 1 }
+        return max(1, min(p.cores, m / minimumRowsPerPart))
+    }
 }
 
 /// In-place dense solves of small square systems, for inner loops (Newton steps of a
@@ -122,6 +196,7 @@ public enum DenseSolve {
     public static func solve(n: Int, a: inout [Double], b: inout [Double]) -> Bool {
         if n == 0 { return true }
         if n >= lapackThreshold {
+            BLASThreads.configure()
             var pivots = [Int32](repeating: 0, count: n)
             let info = LAPACKE_dgesv(
                 LAPACK_ROW_MAJOR, Int32(n), 1, &a, Int32(n), &pivots, &b, 1)

@@ -1,4 +1,5 @@
 import CBLAS
+import Dispatch
 
 /// A dense row-major matrix of `Double`, with products through OpenBLAS and
 /// factorizations through LAPACKE (see `LinearAlgebra.swift`).
@@ -106,14 +107,27 @@ public struct Matrix: Sendable, Equatable, Codable {
             for i in c.storage.indices { c.storage[i] *= beta }
             return
         }
+        BLASThreads.configure()
+        let parts = BLASThreads.parts(m: m, n: n, k: k)
+        let lda = max(a.cols, 1)
         a.storage.withUnsafeBufferPointer { pa in
             b.storage.withUnsafeBufferPointer { pb in
                 c.storage.withUnsafeMutableBufferPointer { pc in
-                    cblas_dgemm(
-                        CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
-                        transposeB ? CblasTrans : CblasNoTrans,
-                        Int32(m), Int32(n), Int32(k), alpha, pa.baseAddress, Int32(max(a.cols, 1)),
-                        pb.baseAddress, Int32(max(b.cols, 1)), beta, pc.baseAddress, Int32(max(n, 1)))
+                    // Rows i0..<i1 of C need rows i0..<i1 of op(A): rows of A, or columns of Aᵀ.
+                    let ptr = GemmPointers(a: pa.baseAddress!, b: pb.baseAddress!, c: pc.baseAddress!)
+                    let ldb = max(b.cols, 1)
+                    @Sendable func block(_ i0: Int, _ i1: Int) {
+                        cblas_dgemm(
+                            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
+                            transposeB ? CblasTrans : CblasNoTrans,
+                            Int32(i1 - i0), Int32(n), Int32(k), alpha, transposeA ? ptr.a + i0 : ptr.a + i0 * lda,
+                            Int32(lda), ptr.b, Int32(ldb), beta, ptr.c + i0 * n, Int32(max(n, 1)))
+                    }
+                    if parts == 1 {
+                        block(0, m)
+                    } else {
+                        DispatchQueue.concurrentPerform(iterations: parts) { p in block(p * m / parts, (p + 1) * m / parts) }
+                    }
                 }
             }
         }
@@ -134,6 +148,7 @@ public struct Matrix: Sendable, Equatable, Codable {
         precondition(x.count == (transpose ? rows : cols), "gemv: vector length \(x.count) does not match")
         var y = Array(repeating: 0.0, count: transpose ? cols : rows)
         if rows == 0 || cols == 0 { return y }
+        BLASThreads.configure()
         storage.withUnsafeBufferPointer { pa in
             x.withUnsafeBufferPointer { px in
                 y.withUnsafeMutableBufferPointer { py in
@@ -165,4 +180,12 @@ public struct Matrix: Sendable, Equatable, Codable {
         for i in out.storage.indices { out.storage[i] *= lhs }
         return out
     }
+}
+
+/// The operands of one split `cblas_dgemm`: each part reads A and B and writes its own
+/// disjoint rows of C, so sharing the pointers across the parts is safe.
+private struct GemmPointers: @unchecked Sendable {
+    let a: UnsafePointer<Double>
+    let b: UnsafePointer<Double>
+    let c: UnsafeMutablePointer<Double>
 }

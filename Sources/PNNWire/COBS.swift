@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Why a byte string is not valid Consistent Overhead Byte Stuffing.
 public enum COBSError: Error, CustomStringConvertible, Equatable, Sendable {
     /// Nothing between two delimiters: there is no frame to decode.
@@ -30,40 +36,57 @@ public enum COBS {
 
     /// Encodes `input`; the result contains no 0x00.
     public static func encode(_ input: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        input.withUnsafeBufferPointer { encode($0, appendingTo: &out) }
-        return out
+        let n = input.count
+        return [UInt8](unsafeUninitializedCapacity: maxEncodedCount(n)) { out, count in
+            count = input.withUnsafeBufferPointer { b in encode(b.baseAddress, count: n, to: out.baseAddress!) }
+        }
     }
 
     /// Encodes `input`, appending the result (no delimiter) to `out`.
     public static func encode(_ input: UnsafeBufferPointer<UInt8>, appendingTo out: inout [UInt8]) {
         let n = input.count
-        out.reserveCapacity(out.count + maxEncodedCount(n) + 1)
-        var codeIndex = out.count
-        out.append(0)
-        var code: UInt8 = 1
-        var i = 0
-        while i < n {
-            let b = input[i]
-            i += 1
-            if b == 0 {
-                out[codeIndex] = code
-                codeIndex = out.count
-                out.append(0)
-                code = 1
-                continue
+        let start = out.count
+        let capacity = maxEncodedCount(n)
+        out.append(contentsOf: repeatElement(0, count: capacity))
+        let written = out.withUnsafeMutableBufferPointer { b in
+            encode(input.baseAddress, count: n, to: b.baseAddress! + start)
+        }
+        out.removeLast(capacity - written)
+    }
+
+    /// Encodes `count` bytes at `input` into `out` (room for ``maxEncodedCount(_:)`` bytes)
+    /// and returns the encoded length. Whole runs of non-zero bytes are found with `memchr`
+    /// and copied with `memmove`, so `out` may also lie before the input in the same buffer,
+    /// at least `maxEncodedCount(count) - count` bytes before it (encoding in place).
+    public static func encode(_ input: UnsafePointer<UInt8>?, count n: Int, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        guard let input, n > 0 else {
+            out[0] = 1
+            return 1
+        }
+        var r = 0
+        var w = 0
+        while true {
+            let span = min(254, n - r)
+            let run: Int
+            if span == 0 {
+                run = 0
+            } else if let z = memchr(input + r, 0, span) {
+                run = UnsafeRawPointer(z) - UnsafeRawPointer(input + r)
+            } else {
+                run = span
             }
-            out.append(b)
-            code &+= 1
-            if code == 0xFF {
-                out[codeIndex] = code
-                if i == n { return }  // a full block at the very end needs no successor
-                codeIndex = out.count
-                out.append(0)
-                code = 1
+            out[w] = UInt8(truncatingIfNeeded: run + 1)
+            if run > 0 { memmove(out + w + 1, input + r, run) }
+            w += 1 + run
+            r += run
+            if run < span {
+                r += 1  // the 0x00 the block's code stands for
+            } else if run == 254 {
+                if r == n { return w }  // a full block at the very end needs no successor
+            } else {
+                return w
             }
         }
-        out[codeIndex] = code
     }
 
     /// Decodes one COBS-encoded frame (without its delimiter).
@@ -77,14 +100,15 @@ public enum COBS {
     }
 
     /// Decodes in place (the decoded bytes never overtake the encoded ones) and returns the
-    /// decoded length. Allocation-free; the frame decoder's hot path.
+    /// decoded length. Allocation-free; the frame decoder's hot path: each block is checked
+    /// for 0x00 with `memchr` and moved with one `memmove`.
     public static func decodeInPlace(_ buf: UnsafeMutableBufferPointer<UInt8>) throws(COBSError) -> Int {
         let n = buf.count
-        if n == 0 { throw .empty }
+        guard let p = buf.baseAddress, n > 0 else { throw .empty }
         var r = 0
         var w = 0
         while r < n {
-            let code = Int(buf[r])
+            let code = Int(p[r])
             if code == 0 { throw .zeroByte(at: r) }
             let blockStart = r
             r += 1
@@ -92,16 +116,16 @@ public enum COBS {
             if r + len > n {
                 throw .truncatedBlock(at: blockStart, needed: len, available: n - r)
             }
-            let end = r + len
-            while r < end {
-                let b = buf[r]
-                if b == 0 { throw .zeroByte(at: r) }
-                buf[w] = b
-                w += 1
-                r += 1
+            if len > 0 {
+                if let z = memchr(p + r, 0, len) {
+                    throw .zeroByte(at: UnsafeRawPointer(z) - UnsafeRawPointer(p))
+                }
+                if w != r { memmove(p + w, p + r, len) }
+                w += len
+                r += len
             }
             if code != 0xFF && r < n {
-                buf[w] = 0
+                p[w] = 0
                 w += 1
             }
         }

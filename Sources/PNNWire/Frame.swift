@@ -68,36 +68,81 @@ public struct Frame: Hashable, Sendable, CustomStringConvertible {
     /// The decoded frame bytes with another header version (only to test how receivers
     /// treat a device of another protocol version).
     public func rawBytes(version: UInt8) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(Self.headerSize + payload.count + 4)
-        out.append(version)
-        out.append(type.rawValue)
-        out.append(UInt8(truncatingIfNeeded: seq))
-        out.append(UInt8(truncatingIfNeeded: seq >> 8))
-        out.append(flags.rawValue)
-        out.append(contentsOf: payload)
-        if flags.contains(.bulk) {
-            let crc = CRC32.checksum(out)
-            for shift in stride(from: 0, to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: crc >> shift)) }
-        } else {
-            let crc = CRC16.checksum(out)
-            out.append(UInt8(truncatingIfNeeded: crc))
-            out.append(UInt8(truncatingIfNeeded: crc >> 8))
+        let n = Self.headerSize + payload.count + Self.crcSize(flags: flags)
+        return [UInt8](unsafeUninitializedCapacity: n) { b, count in
+            writeRaw(version: version, to: b.baseAddress!)
+            count = n
         }
-        return out
+    }
+
+    /// Writes header, payload and CRC (``rawBytes``' bytes) to `out`.
+    private func writeRaw(version: UInt8, to out: UnsafeMutablePointer<UInt8>) {
+        out[0] = version
+        out[1] = type.rawValue
+        out[2] = UInt8(truncatingIfNeeded: seq)
+        out[3] = UInt8(truncatingIfNeeded: seq >> 8)
+        out[4] = flags.rawValue
+        let body = Self.headerSize + payload.count
+        payload.withUnsafeBufferPointer { p in
+            if let src = p.baseAddress, p.count > 0 { (out + Self.headerSize).update(from: src, count: p.count) }
+        }
+        if flags.contains(.bulk) {
+            let crc = CRC32.finalize(CRC32.update(CRC32.initial, UnsafeBufferPointer(start: out, count: body)))
+            for k in 0..<4 { out[body + k] = UInt8(truncatingIfNeeded: crc >> (8 * k)) }
+        } else {
+            let crc = CRC16.update(CRC16.initial, UnsafeBufferPointer(start: out, count: body))
+            out[body] = UInt8(truncatingIfNeeded: crc)
+            out[body + 1] = UInt8(truncatingIfNeeded: crc >> 8)
+        }
+    }
+
+    /// The largest number of wire bytes (COBS + delimiter) this frame can take.
+    public var maxWireCount: Int {
+        COBS.maxEncodedCount(Self.headerSize + payload.count + Self.crcSize(flags: flags)) + 1
+    }
+
+    /// Writes the wire bytes (COBS(raw frame) and the 0x00 delimiter) to `out`, which has
+    /// room for ``maxWireCount`` bytes, and returns how many were written. One pass over a
+    /// single buffer: the raw frame is laid out at the end of `out` and COBS-encoded in
+    /// place towards its start.
+    private func writeWire(to out: UnsafeMutablePointer<UInt8>) -> Int {
+        let rawCount = Self.headerSize + payload.count + Self.crcSize(flags: flags)
+        let slack = COBS.maxEncodedCount(rawCount) - rawCount
+        writeRaw(version: PNNWireVersion.protocolVersion, to: out + slack)
+        let w = COBS.encode(out + slack, count: rawCount, to: out)
+        out[w] = 0
+        return w + 1
+    }
+
+    /// Checks reserved flags and the size limit before encoding.
+    private func checkEncodable(limits: FrameLimits) throws(FrameError) {
+        if flags.rawValue & FrameFlags.reservedMask != 0 { throw .reservedFlags(flags.rawValue) }
+        let rawCount = Self.headerSize + payload.count + Self.crcSize(flags: flags)
+        let limit = flags.contains(.bulk) ? limits.maxBulkFrame : limits.maxControlFrame
+        if rawCount > limit { throw .oversize(length: rawCount, limit: limit) }
     }
 
     /// The bytes to put on the wire: COBS(raw frame) followed by the 0x00 delimiter.
-    /// Throws when the frame exceeds `limits` or sets reserved flags.
+    /// Throws when the frame exceeds `limits` or sets reserved flags. One allocation.
     public func encoded(limits: FrameLimits = .standard) throws(FrameError) -> [UInt8] {
-        if flags.rawValue & FrameFlags.reservedMask != 0 { throw .reservedFlags(flags.rawValue) }
-        let raw = rawBytes
-        let limit = flags.contains(.bulk) ? limits.maxBulkFrame : limits.maxControlFrame
-        if raw.count > limit { throw .oversize(length: raw.count, limit: limit) }
-        var out: [UInt8] = []
-        raw.withUnsafeBufferPointer { COBS.encode($0, appendingTo: &out) }
-        out.append(0)
-        return out
+        try checkEncodable(limits: limits)
+        return [UInt8](unsafeUninitializedCapacity: maxWireCount) { b, count in
+            count = writeWire(to: b.baseAddress!)
+        }
+    }
+
+    /// Appends the wire bytes (as ``encoded(limits:)``) to `out`, so that a sender can
+    /// collect several frames in one reused buffer and write them at once. On a throw `out`
+    /// is unchanged.
+    public func encode(appendingTo out: inout [UInt8], limits: FrameLimits = .standard) throws(FrameError) {
+        try checkEncodable(limits: limits)
+        let start = out.count
+        let room = maxWireCount
+        out.append(contentsOf: repeatElement(0, count: room))
+        let written = out.withUnsafeMutableBufferPointer { b in
+            writeWire(to: b.baseAddress! + start)
+        }
+        out.removeLast(room - written)
     }
 
     /// Parses and verifies a decoded frame (after COBS): length, limits, CRC, version,

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Incremental receiver: feed it whatever bytes the link delivers, in chunks of any size,
 /// and it hands back complete, verified frames. Bytes up to each 0x00 delimiter form one
 /// candidate frame; a candidate failing COBS, length, size, CRC, version or flag checks is
@@ -5,7 +11,7 @@
 /// resynchronises at the next 0x00, so at most the damaged frame is lost.
 ///
 /// Allocation-free per byte: one fixed buffer, decoded in place; only delivered payloads
-/// allocate.
+/// allocate (one array per frame).
 public struct FrameDecoder: Sendable {
     /// Counters of what the decoder saw.
     public struct Statistics: Sendable, Equatable {
@@ -54,21 +60,29 @@ public struct FrameDecoder: Sendable {
     /// Bytes of a partial frame waiting for its delimiter.
     public var pendingByteCount: Int { count }
 
-    /// Feeds bytes; `deliver` is called once per verified frame, in order.
+    /// Feeds bytes; `deliver` is called once per verified frame, in order. Delimiters are
+    /// found with `memchr` and each run up to one is copied with one `memcpy`.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ deliver: (Frame) -> Void) {
-        let input = bytes.bindMemory(to: UInt8.self)
-        statistics.bytesReceived += input.count
+        let n = bytes.count
+        guard let input = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), n > 0 else { return }
+        statistics.bytesReceived += n
         let capacity = buffer.count
         var start = 0
-        let n = input.count
         while start < n {
-            var end = start
-            while end < n && input[end] != 0 { end += 1 }
+            let end: Int
+            if let z = memchr(input + start, 0, n - start) {
+                end = UnsafeRawPointer(z) - UnsafeRawPointer(input)
+            } else {
+                end = n
+            }
             let segment = end - start
             if !overflowing {
                 if count + segment <= capacity {
-                    buffer.withUnsafeMutableBufferPointer { b in
-                        for i in 0..<segment { b[count + i] = input[start + i] }
+                    if segment > 0 {
+                        let at = count
+                        buffer.withUnsafeMutableBufferPointer { b in
+                            (b.baseAddress! + at).update(from: input + start, count: segment)
+                        }
                     }
                     count += segment
                 } else {
@@ -76,11 +90,11 @@ public struct FrameDecoder: Sendable {
                 }
             }
             if overflowing { statistics.bytesDiscarded += segment }
+            start = end
             if end < n {  // delimiter found
                 finishCandidate(deliver)
-                end += 1
+                start += 1
             }
-            start = end
         }
     }
 

@@ -25,6 +25,7 @@ func cllnBenchmarks(into report: inout BenchReport, quick: Bool) async throws {
             "CLLN free+clamped solve, \(name)", nonlinear * 1e6, unit: "µs", baseline: linear * 1e6,
             baselineName: "linear resistors, same graph")
     }
+    try cllnNumpyBenchmarks(into: &report, quick: quick)
     let steps = quick ? 200 : 2000
     let inProcess = try await stepsPerSecond(steps: steps, link: false, onBoard: true)
     let onBoard = try await stepsPerSecond(steps: steps, link: true, onBoard: true)

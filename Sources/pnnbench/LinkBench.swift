@@ -255,13 +255,11 @@ func linkThroughputBenchmarks(into report: inout BenchReport, notes: inout LinkB
             format:
                 "Stream frame budget (profiled per stage): %.1f µs per frame end to end; the pty alone moves the same "
                 + "bytes in %.1f µs (%.1f µs in frame-sized writes). Per frame the emulator spends %.1f µs in the twin's "
-                + "forward and %.1f µs encoding (rawBytes + byte-at-a-time table CRC-16 + COBS into a growing array), "
-                + "and the host %.1f µs decoding (COBS + CRC-16); these run on the same 2 cores as the kernel's pty "
-                + "copy, so encode + decode (%.1f µs) is what separates the stream from the raw rate. Fix (PNNWire / "
-                + "Drivers/Link, not done here): slicing-by-8 (or CLMUL) CRC and COBS over preallocated unsafe "
-                + "buffers, encode stream frames straight into a reusable buffer, and let WireServer's writer "
-                + "coalesce queued frames into one write. Pty + encode + decode sum to %.1f µs, so at 4 kB frames "
-                + "little is left for actor hops and FileDescriptorLink's dispatch-queue reads.",
+                + "forward and %.1f µs encoding (one buffer, slicing-by-8 CRC-16, COBS by memchr runs), and the host "
+                + "%.1f µs decoding; encode + decode is %.1f µs of the frame, so what separates the stream from the raw "
+                + "rate is the path around the codec: WireServer writing one frame per write, actor hops and "
+                + "FileDescriptorLink's dispatch-queue reads (Drivers/Link), on the same 2 cores as the kernel's pty "
+                + "copy. Pty + encode + decode sum to %.1f µs.",
             perFrame * 1e6, rawPerFrame * 1e6, Double(frameBytes) / rawFrameRate * 1e6, fwd * 1e6, enc * 1e6,
             dec * 1e6, (enc + dec) * 1e6, (rawPerFrame + enc + dec) * 1e6))
 

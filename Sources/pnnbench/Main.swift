@@ -1,4 +1,5 @@
 import Foundation
+import PNNCore
 
 /// `pnnbench` — the figures behind `make bench` (docs/benchmarks.md) and `make results`
 /// (docs/results.md). Every speed figure is printed beside a baseline measured in the
@@ -32,7 +33,7 @@ enum PNNBench {
                 markdown = try await ResultsTables.run(quick: quick)
             } else {
                 var report = BenchReport()
-                // PNNBENCH_ONLY=forward,jacobian,store,link,clln runs a subset (for profiling).
+                // PNNBENCH_ONLY=forward,jacobian,store,wire,link,hosts,clln runs a subset (for profiling).
                 let only = ProcessInfo.processInfo.environment["PNNBENCH_ONLY"].map {
                     Set($0.split(separator: ",").map(String.init))
                 }
@@ -40,7 +41,9 @@ enum PNNBench {
                 if wanted("forward") { try forwardBenchmarks(into: &report, quick: quick) }
                 if wanted("jacobian") { try await jacobianBenchmarks(into: &report) }
                 if wanted("store") { try runStoreBenchmarks(into: &report) }
+                if wanted("wire") { try wireBenchmarks(into: &report, quick: quick) }
                 if wanted("link") { try await linkBenchmarks(into: &report, quick: quick) }
+                if wanted("hosts") { try await hostsBenchmarks(into: &report, quick: quick) }
                 if wanted("clln") { try await cllnBenchmarks(into: &report, quick: quick) }
                 markdown = BenchDocument.render(report)
             }
@@ -90,6 +93,25 @@ enum BenchDocument {
         - **link**: see `Sources/pnnbench/LinkBench*.swift` — an emulated crossbar served by
           `WireServer` on a pty (host: `CrossbarBoard` over `SerialLink` on the slave path) or on
           an in-memory link with injected faults; raw pty bytes are the same-run baseline.
+        - **wire**: PNNWire's codec (slicing-by-8 CRC-16/CRC-32, COBS with `memchr` runs, frames
+          encoded in one buffer, the frame decoder) against the byte-at-a-time codec it replaced,
+          kept in `Sources/pnnbench/WireBench.swift` as the same-run baseline.
+        - **hosts**: pnnlab's host against `scripts/pyhost.py` (Python + pyserial, written from
+          docs/protocol.md), both pinging the same `pnnlab emulate crossbar` child process on a
+          pty: median stop-and-wait round trip and pipelined requests/s at window 8; then the
+          CPU (getrusage) of pnnlab's process with an idle link attached, beside the same
+          process with the link closed.
+        - **CLLN 300 / 1500 vs numpy**: the twin's graph, gates, sources and clamp are written
+          to a JSON file that `scripts/numpy_newton.py` solves by a dense numpy Newton (same edge
+          law, same warm-started gate-change / floating / free / clamped sequence; its output
+          is checked against the twin's), with one OpenBLAS thread and with numpy's default;
+          the faster is the baseline. BLAS threading: \(BLASThreads.summary) (set
+          `OPENBLAS_NUM_THREADS` to keep OpenBLAS's own threading).
+
+        Python baselines: `make bench` installs numpy and pyserial with
+        `scripts/install-deps.sh --with-bench`. Parts of the bench run alone with
+        `PNNBENCH_ONLY=forward,jacobian,store,wire,link,hosts,clln` (and
+        `PNNBENCH_LINK=throughput,pipelining,faults,training,safety` inside `link`).
         """
     }
 
