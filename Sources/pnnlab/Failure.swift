@@ -15,7 +15,7 @@ enum Failure {
         let message = PNNLab.message(for: error)
         let firstLine = message.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "failed"
         let trimmed = firstLine.hasPrefix("Error: ") ? String(firstLine.dropFirst(7)) : firstLine
-        FileHandle.standardError.write(Data("pnnlab: \(trimmed)\n".utf8))
+        Terminal.writeError("pnnlab: \(trimmed)\n")
         Foundation.exit(code == .validationFailure ? 64 : 1)
     }
 }
