@@ -100,7 +100,7 @@ public struct ContrastiveSession: Sendable {
             // A cancelled record stream simply ends: never take that for the end of the schedule.
             try Task.checkCancellation()
             let last = committer.lastCommittedPeriod
-            if ranToEnd && last != schedule.periods - 1 {
+            if ranToEnd, let expected = lastRecordedPeriod, expected >= schedule.startPeriod, last != expected {
                 throw ContrastiveSessionError.scheduleEndedEarly(committed: last.map { $0 + 1 } ?? 0, of: schedule.periods)
             }
             try await enterSafeStateShielded(driver.substrate)
@@ -111,6 +111,15 @@ public struct ContrastiveSession: Sendable {
             return outcome
         } catch {
             throw await stopOnError(error, runID: runID, substrate: driver.substrate, store: store)
+        }
+    }
+
+    /// The last period whose slot ends the schedule records (`ScheduleMachine.isRecorded`);
+    /// `nil` when none is.
+    var lastRecordedPeriod: Int? {
+        let s = schedule
+        return stride(from: s.periods - 1, through: max(0, s.periods - max(s.recordEvery, 1)), by: -1).first { p in
+            (p + 1) % s.recordEvery == 0 || p >= s.periods - s.recordTail
         }
     }
 
