@@ -36,6 +36,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // UnixSignals only: SIGINT/SIGTERM/SIGHUP as an AsyncSequence (pnnlab's InterruptController).
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // System libraries, each a module map over a one-line shim header.
@@ -97,6 +99,7 @@ let package = Package(
                 "PNNCore", "PNNStore", "PNNTraining", "PNNTransport", "PNNWire", "PNNLink", "PNNDevices", "PNNRuns",
                 "PNNExperiments", "PNNCalibration", "CBLAS", "CSerialPort",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
         .executableTarget(name: "pnnlab", dependencies: ["PNNLabCLI"], swiftSettings: strict),

@@ -14,7 +14,7 @@ enum Failure {
         // ArgumentParser errors come with usage text; pnnlab's own errors describe themselves.
         let message = PNNLab.message(for: error)
         let trimmed = oneLine(message)
-        FileHandle.standardError.write(Data("pnnlab: \(trimmed)\n".utf8))
+        Terminal.writeError("pnnlab: \(trimmed)\n")
         Foundation.exit(code == .validationFailure ? 64 : 1)
     }
 }

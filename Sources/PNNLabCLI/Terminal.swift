@@ -19,8 +19,21 @@ enum Terminal {
         return 80
     }
 
+    /// Writes to stderr with write(2), ignoring failures: after SIGHUP the terminal is gone
+    /// and `FileHandle.write` would trap on EIO, and a lost message must never stop a run on
+    /// its way to a safe state.
     static func writeError(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            if n > 0 {
+                bytes = bytes.dropFirst(n)
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                return
+            }
+        }
     }
 }
 

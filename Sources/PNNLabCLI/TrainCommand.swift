@@ -13,8 +13,12 @@ struct Train: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a device in situ on a task; every step is committed to the store.",
         discussion: """
-            Ctrl-C pauses at the next step boundary with the device left safe; continue with \
-            --resume RUN. A second Ctrl-C aborts the step in flight.
+            Ctrl-C (or SIGTERM, SIGHUP) pauses at the next step boundary with the device left \
+            safe: status paused, exit status 130 (143 for SIGTERM, 129 for SIGHUP); continue with \
+            --resume RUN. A second one aborts the step in flight after the device's safe-state \
+            ramp: status aborted, same exit status, still resumable from the last committed step. \
+            A run whose process died (kill -9, power cut) shows as interrupted; --resume \
+            continues any run but a completed one, and refuses one another process is training.
 
             """ + FamilyHelp.twins())
 
@@ -117,14 +121,14 @@ struct Train: AsyncParsableCommand {
         }
         let progress = TrainingProgress(totalSteps: trainer.epochs * trainer.batchesPerEpoch)
         let runSession = session
-        let outcome = try await interruptible(runID: session.runID, progress: progress) { pause in
+        let (outcome, pausedExit) = try await interruptible(runID: session.runID, progress: progress) { pause in
             var s = runSession
             return try await s.run(observer: progress, pauseRequested: pause)
         }
         try report(outcome, plan: plan, identity: substrate.descriptor.identity)
         if outcome.stop == .paused {
-            Terminal.writeError("paused; continue with: pnnlab train \(device) --resume \(session.runID)\n")
-            throw ExitCode(130)
+            Terminal.writeError("paused, device left safe; continue with: pnnlab train \(device) --resume \(session.runID)\n")
+            throw pausedExit
         }
     }
 
@@ -154,13 +158,15 @@ struct Train: AsyncParsableCommand {
 }
 
 extension Train {
-    /// Runs a training call under Ctrl-C handling (first: pause at the next safe point;
-    /// second: abort) and turns an abort or a lost link into the one-line resume hint.
+    /// Runs a training call under signal handling (`InterruptController`: first SIGINT,
+    /// SIGTERM or SIGHUP pauses at the next safe point, the second aborts) and turns an
+    /// abort or a lost link into the one-line resume hint. A pause returns the outcome; the
+    /// caller reports it and exits with `pausedExit`'s status.
     func interruptible(
         runID: Int64, progress: TrainingProgress,
         _ body: @escaping @Sendable (@escaping @Sendable () -> Bool) async throws -> TrainingOutcome
-    ) async throws -> TrainingOutcome {
-        let interrupts = InterruptController()
+    ) async throws -> (outcome: TrainingOutcome, pausedExit: ExitCode) {
+        let interrupts = await InterruptController.install()
         let box = OutcomeBox()
         let work = Task {
             do {
@@ -172,10 +178,14 @@ extension Train {
         interrupts.watch(work)
         await work.value
         progress.finish()
+        let status = ExitCode(interrupts.exitStatus ?? 130)
         switch box.get() {
-        case .success(let o): return o
-        case .failure(let error) where error is CancellationError:
-            throw CLIError("aborted; run \(runID) keeps what it committed: pnnlab train \(device) --resume \(runID)")
+        case .success(let o): return (o, status)
+        case .failure(let error) where error is CancellationError || interrupts.aborted:
+            Terminal.writeError(
+                "pnnlab: aborted, device left safe; run \(runID) keeps what it committed: pnnlab train \(device) --resume \(runID)\n"
+            )
+            throw status
         case .failure(let error) where error is LinkError:
             throw CLIError("\(error); what was committed is kept: pnnlab train \(device) --resume \(runID)")
         case .failure(let error): throw error

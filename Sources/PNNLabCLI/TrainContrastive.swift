@@ -37,13 +37,13 @@ extension Train {
         }
         let progress = TrainingProgress(
             totalSteps: s.periods * opened.dataset.tasks.count + 1, unit: "period", rateUnit: "steps")
-        let outcome = try await interruptible(runID: session.runID, progress: progress) { pause in
+        let (outcome, pausedExit) = try await interruptible(runID: session.runID, progress: progress) { pause in
             try await session.run(observer: progress, pauseRequested: pause)
         }
         try reportContrastive(outcome, plan: plan, mode: driver.mode, identity: opened.substrate.descriptor.identity)
         if outcome.stop == .paused {
-            Terminal.writeError("paused; continue with: pnnlab train \(device) --resume \(session.runID)\n")
-            throw ExitCode(130)
+            Terminal.writeError("paused, device left safe; continue with: pnnlab train \(device) --resume \(session.runID)\n")
+            throw pausedExit
         }
     }
 

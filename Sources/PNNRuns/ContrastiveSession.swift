@@ -43,34 +43,48 @@ public struct ContrastiveSession: Sendable {
         async throws -> ContrastiveSession
     {
         let record = try store.run(id: runID)
-        if record.status == .completed { throw TrainingError.nothingToResume(runID) }
-        let identity = driver.substrate.descriptor.identity
-        guard identity.family == record.identity.family, identity.serial == record.identity.serial else {
-            throw TrainingError.resumeMismatch(
-                "run \(runID) was recorded on \(record.identity.summary), but the device now is \(identity.summary)")
+        if !record.status.isResumable { throw TrainingError.nothingToResume(runID) }
+        // Before the device is touched: refuse a run another live process is training.
+        try store.claimRun(id: runID)
+        do {
+            let identity = driver.substrate.descriptor.identity
+            guard identity.family == record.identity.family, identity.serial == record.identity.serial else {
+                throw TrainingError.resumeMismatch(
+                    "run \(runID) was recorded on \(record.identity.summary), but the device now is \(identity.summary)")
+            }
+            var session = ContrastiveSession(
+                runID: runID, plan: plan, driver: driver, dataset: dataset, store: store, schedule: plan.schedule)
+            if let last = try store.lastStep(runID: runID) {
+                let checkpoint = try JSONDecoder().decode(ContrastiveCheckpoint.self, from: Data(last.checkpointJSON.utf8))
+                let next = checkpoint.kind == .start ? 0 : checkpoint.period + 1
+                if next >= plan.schedule.periods { throw TrainingError.nothingToResume(runID) }
+                _ = try await driver.substrate.setParameters(last.parameters)
+                session.schedule.startPeriod = next
+                session.schedule.initialR0 = checkpoint.r0 > 0 ? checkpoint.r0 : nil
+                session.timeOffset = checkpoint.time
+                session.committedSteps = last.step
+            } else {
+                let d = driver.substrate.descriptor
+                _ = try await driver.substrate.setParameters(
+                    (0..<d.parameters.count).map {
+                        plan.initialParameter ?? (d.parameters.lower[$0] + d.parameters.upper[$0]) / 2
+                    })
+            }
+            try store.setStatus(runID: runID, .running, summaryJSON: nil)
+            return session
+        } catch {
+            store.releaseRun(id: runID)
+            throw error
         }
-        var session = ContrastiveSession(
-            runID: runID, plan: plan, driver: driver, dataset: dataset, store: store, schedule: plan.schedule)
-        if let last = try store.lastStep(runID: runID) {
-            let checkpoint = try JSONDecoder().decode(ContrastiveCheckpoint.self, from: Data(last.checkpointJSON.utf8))
-            _ = try await driver.substrate.setParameters(last.parameters)
-            let next = checkpoint.kind == .start ? 0 : checkpoint.period + 1
-            if next >= plan.schedule.periods { throw TrainingError.nothingToResume(runID) }
-            session.schedule.startPeriod = next
-            session.schedule.initialR0 = checkpoint.r0 > 0 ? checkpoint.r0 : nil
-            session.timeOffset = checkpoint.time
-            session.committedSteps = last.step
-        } else {
-            let d = driver.substrate.descriptor
-            _ = try await driver.substrate.setParameters(
-                (0..<d.parameters.count).map { plan.initialParameter ?? (d.parameters.lower[$0] + d.parameters.upper[$0]) / 2 })
-        }
-        try store.setStatus(runID: runID, .running, summaryJSON: nil)
-        return session
     }
 
     /// Run to the end of the schedule, or until `pauseRequested()` is true at a committed
     /// period. The device is left safe either way, and on error.
+    ///
+    /// Cancelling the calling task (a second interrupt) stops at the next record: the period
+    /// in flight is dropped, the device still goes through its safe-state ramp, the run is
+    /// marked `aborted` (resumable from its last committed period) and `CancellationError`
+    /// is thrown. A run is marked `completed` only when its last period was committed.
     public func run(observer: (any TrainingObserver)?, pauseRequested: @escaping @Sendable () -> Bool) async throws
         -> TrainingOutcome
     {
@@ -78,20 +92,34 @@ public struct ContrastiveSession: Sendable {
             runID: runID, store: store, dataset: dataset, periods: schedule.periods, timeOffset: timeOffset,
             firstStep: committedSteps, skipStart: committedSteps > 0, observer: observer)
         do {
-            let completed = try await driver.run(schedule, dataset: dataset) { record in
+            let ranToEnd = try await driver.run(schedule, dataset: dataset) { record in
+                try Task.checkCancellation()
                 let committed = try committer.take(record)
                 return !(committed && pauseRequested())
             }
-            try await driver.substrate.enterSafeState()
-            let stop: TrainingStop = completed ? .completed : .paused
+            // A cancelled record stream simply ends: never take that for the end of the schedule.
+            try Task.checkCancellation()
+            let last = committer.lastCommittedPeriod
+            if ranToEnd, let expected = lastRecordedPeriod, expected >= schedule.startPeriod, last != expected {
+                throw ContrastiveSessionError.scheduleEndedEarly(committed: last.map { $0 + 1 } ?? 0, of: schedule.periods)
+            }
+            try await enterSafeStateShielded(driver.substrate)
+            let stop: TrainingStop = ranToEnd ? .completed : .paused
             let outcome = committer.outcome(stop)
             try store.setStatus(
-                runID: runID, completed ? .completed : .paused, summaryJSON: try Self.summary(outcome, mode: driver.mode))
+                runID: runID, ranToEnd ? .completed : .paused, summaryJSON: try Self.summary(outcome, mode: driver.mode))
             return outcome
         } catch {
-            try? await driver.substrate.enterSafeState()
-            try? store.setStatus(runID: runID, .failed, summaryJSON: nil)
-            throw error
+            throw await stopOnError(error, runID: runID, substrate: driver.substrate, store: store)
+        }
+    }
+
+    /// The last period whose slot ends the schedule records (`ScheduleMachine.isRecorded`);
+    /// `nil` when none is.
+    var lastRecordedPeriod: Int? {
+        let s = schedule
+        return stride(from: s.periods - 1, through: max(0, s.periods - max(s.recordEvery, 1)), by: -1).first { p in
+            (p + 1) % s.recordEvery == 0 || p >= s.periods - s.recordTail
         }
     }
 
@@ -113,6 +141,19 @@ public struct ContrastiveSession: Sendable {
     }
 }
 
+/// Why a contrastive run stopped that is neither paused nor completed.
+public enum ContrastiveSessionError: Error, Equatable, CustomStringConvertible {
+    /// The device's record stream ended without error before the last period.
+    case scheduleEndedEarly(committed: Int, of: Int)
+
+    public var description: String {
+        switch self {
+        case .scheduleEndedEarly(let committed, let total):
+            "the device stopped sending records after period \(committed) of \(total); the run keeps what it committed"
+        }
+    }
+}
+
 /// Buffers a period's records and commits them together.
 final class PeriodCommitter: Sendable {
     private struct State {
@@ -121,6 +162,7 @@ final class PeriodCommitter: Sendable {
         var step: Int
         var lastSteps = 0
         var last: ScheduleRecord?
+        var lastPeriod: Int?
         var startedAt = Date()
         var lastCommit = Date()
     }
@@ -173,6 +215,7 @@ final class PeriodCommitter: Sendable {
                 out.append(report)
             }
             try store.appendSteps(rows)
+            if record.kind == .slotEnd { s.lastPeriod = record.period }
             s.buffer.removeAll()
             s.traces.removeAll()
             return out
@@ -220,6 +263,9 @@ final class PeriodCommitter: Sendable {
             runWallSeconds: now.timeIntervalSince(s.startedAt))
         return ((record, blocks), report)
     }
+
+    /// The last period committed in this session (0-based; `nil` before the first).
+    var lastCommittedPeriod: Int? { state.withLock { $0.lastPeriod } }
 
     func outcome(_ stop: TrainingStop) -> TrainingOutcome {
         state.withLock { s in

@@ -32,37 +32,51 @@ public struct TrainingSession: Sendable {
     /// built from the run's stored plan). Reprograms the device with the checkpoint.
     public static func resume(runID: Int64, trainer: Trainer, store: RunStore) async throws -> TrainingSession {
         let record = try store.run(id: runID)
-        if record.status == .completed { throw TrainingError.nothingToResume(runID) }
-        let identity = trainer.substrate.descriptor.identity
-        guard identity.family == record.identity.family, identity.serial == record.identity.serial else {
-            throw TrainingError.resumeMismatch(
-                "run \(runID) was recorded on \(record.identity.summary), but the device now is \(identity.summary)")
-        }
-        let state: TrainerState
-        if let last = try store.lastStep(runID: runID) {
-            state = try JSONDecoder().decode(TrainerState.self, from: Data(last.checkpointJSON.utf8))
-            guard state.theta.count == trainer.substrate.descriptor.parameters.count else {
+        if !record.status.isResumable { throw TrainingError.nothingToResume(runID) }
+        // Before the device is touched: refuse a run another live process is training.
+        try store.claimRun(id: runID)
+        do {
+            let identity = trainer.substrate.descriptor.identity
+            guard identity.family == record.identity.family, identity.serial == record.identity.serial else {
                 throw TrainingError.resumeMismatch(
-                    "checkpoint has \(state.theta.count) parameters, device has \(trainer.substrate.descriptor.parameters.count)")
+                    "run \(runID) was recorded on \(record.identity.summary), but the device now is \(identity.summary)")
             }
-            try await trainer.restore(state)
-        } else {
-            let plan = try RunPlan.from(json: record.configJSON)
-            state = try await trainer.initialState(seed: plan.seed)
+            let state: TrainerState
+            if let last = try store.lastStep(runID: runID) {
+                state = try JSONDecoder().decode(TrainerState.self, from: Data(last.checkpointJSON.utf8))
+                guard state.theta.count == trainer.substrate.descriptor.parameters.count else {
+                    throw TrainingError.resumeMismatch(
+                        "checkpoint has \(state.theta.count) parameters, device has \(trainer.substrate.descriptor.parameters.count)"
+                    )
+                }
+                try await trainer.restore(state)
+            } else {
+                let plan = try RunPlan.from(json: record.configJSON)
+                state = try await trainer.initialState(seed: plan.seed)
+            }
+            try store.setStatus(runID: runID, .running, summaryJSON: nil)
+            return TrainingSession(runID: runID, trainer: trainer, store: store, state: state)
+        } catch {
+            store.releaseRun(id: runID)
+            throw error
         }
-        try store.setStatus(runID: runID, .running, summaryJSON: nil)
-        return TrainingSession(runID: runID, trainer: trainer, store: store, state: state)
     }
 
     /// Train until the last epoch or until `pauseRequested()` turns true at a step
     /// boundary. The device is left in its safe state either way, and on error.
+    ///
+    /// Cancelling the calling task (a second interrupt) abandons the step in flight: the
+    /// device still goes through its safe-state ramp, the run is marked `aborted` (resumable
+    /// from its last committed step) and `CancellationError` is thrown. Any other error
+    /// marks it `failed`.
     public mutating func run(observer: (any TrainingObserver)?, pauseRequested: @Sendable () -> Bool) async throws
         -> TrainingOutcome
     {
         do {
             while !trainer.isFinished(state) {
+                try Task.checkCancellation()
                 if pauseRequested() {
-                    try await trainer.substrate.enterSafeState()
+                    try await enterSafeStateShielded(trainer.substrate)
                     try store.setStatus(runID: runID, .paused, summaryJSON: try summaryJSON(.paused))
                     return outcome(.paused)
                 }
@@ -78,13 +92,11 @@ public struct TrainingSession: Sendable {
                 state = next
                 observer?.stepCommitted(report)
             }
-            try await trainer.substrate.enterSafeState()
+            try await enterSafeStateShielded(trainer.substrate)
             try store.setStatus(runID: runID, .completed, summaryJSON: try summaryJSON(.completed))
             return outcome(.completed)
         } catch {
-            try? await trainer.substrate.enterSafeState()
-            try? store.setStatus(runID: runID, .failed, summaryJSON: nil)
-            throw error
+            throw await stopOnError(error, runID: runID, substrate: trainer.substrate, store: store)
         }
     }
 
@@ -100,4 +112,21 @@ public struct TrainingSession: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(outcome(stop)), as: UTF8.self)
     }
+}
+
+/// Puts the device in its safe state even when the calling task has been cancelled (a
+/// second interrupt): the ramp runs in a task of its own, which the cancellation does not
+/// reach, so a cancellation-aware link still carries it out.
+func enterSafeStateShielded(_ substrate: any Substrate) async throws {
+    try await Task { try await substrate.enterSafeState() }.value
+}
+
+/// After a training loop stopped on `error`: device safe, run marked `aborted` (the task was
+/// cancelled) or `failed`. Returns the error to throw: `CancellationError` for an abort,
+/// whatever error the cancellation surfaced as.
+func stopOnError(_ error: any Error, runID: Int64, substrate: any Substrate, store: RunStore) async -> any Error {
+    let aborted = Task.isCancelled || error is CancellationError
+    try? await enterSafeStateShielded(substrate)
+    try? store.setStatus(runID: runID, aborted ? .aborted : .failed, summaryJSON: nil)
+    return aborted ? CancellationError() : error
 }

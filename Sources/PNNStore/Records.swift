@@ -2,15 +2,28 @@ import Foundation
 import PNNCore
 
 /// Lifecycle of a training run as recorded in the store.
+///
+/// Every status but `completed` is resumable from the last committed step.
 public enum RunStatus: String, Sendable, Codable, CaseIterable {
-    /// Steps are being appended (or the process died while they were: resumable).
+    /// Steps are being appended by a live process (it holds the run's lease).
     case running
-    /// Stopped at a step boundary on request (Ctrl-C); resumable.
+    /// Stopped at a step boundary on request (first Ctrl-C, SIGTERM or SIGHUP), device left
+    /// safe; resumable.
     case paused
-    /// Finished all epochs.
+    /// Finished all epochs (or periods).
     case completed
     /// Stopped by an error; resumable from the last committed step.
     case failed
+    /// Stopped on a second interrupt: the step in flight was abandoned after the device's
+    /// safe-state ramp; resumable from the last committed step.
+    case aborted
+    /// The process recording the run died (SIGKILL, crash, power cut) while it was
+    /// `running`. Not written by a recorder: readers report a `running` run whose lease no
+    /// live process holds as `interrupted`. Resumable from the last committed step.
+    case interrupted
+
+    /// Whether `--resume` may continue a run in this status.
+    public var isResumable: Bool { self != .completed }
 }
 
 /// One training run: what was trained, on which device, how, and how it ended.

@@ -5,21 +5,41 @@ import PNNCore
 /// Reading runs back. Each method reads one consistent snapshot of committed data, so a
 /// reader never sees half of a step another process is appending.
 extension RunStore {
-    /// The run with identifier `id`; throws `.runNotFound` if there is none.
+    /// The run with identifier `id`; throws `.runNotFound` if there is none. A `running`
+    /// run whose recording process has died reads as `interrupted`.
     public func run(id: Int64) throws(StoreError) -> RunRecord {
         let path = self.path
-        return try read { db in
+        var record = try read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM run WHERE id = ?", arguments: [id]) else {
                 throw StoreError.runNotFound(id: id, path: path)
             }
             return try Self.runRecord(row, path: path)
         }
+        if record.status == .running { record.status = try liveStatus(id: id) }
+        return record
     }
 
-    /// Every run, newest first, with its listing figures.
+    /// The status of a run stored as `running`: still `running` while a live process holds
+    /// its lease, else `interrupted`. When the lease is free the status is read again, since
+    /// a recorder writes its final status before it lets the lease go.
+    func liveStatus(id: Int64) throws(StoreError) -> RunStatus {
+        if isRecordedByLiveProcess(runID: id) { return .running }
+        let path = self.path
+        let text = try read { db in
+            try String.fetchOne(db, sql: "SELECT status FROM run WHERE id = ?", arguments: [id])
+        }
+        guard let text else { throw StoreError.runNotFound(id: id, path: path) }
+        guard let status = RunStatus(rawValue: text) else {
+            throw StoreError.corrupt(path: path, detail: "run \(id) has unknown status \"\(text)\"")
+        }
+        return status == .running ? .interrupted : status
+    }
+
+    /// Every run, newest first, with its listing figures (a `running` run whose recording
+    /// process has died reads as `interrupted`).
     public func runs() throws(StoreError) -> [RunSummary] {
         let path = self.path
-        return try read { db in
+        var summaries = try read { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -44,6 +64,10 @@ extension RunStore {
                     totalMeasurements: try row.decode(Int?.self, forColumn: "total_measurements") ?? 0)
             }
         }
+        for i in summaries.indices where summaries[i].run.status == .running {
+            summaries[i].run.status = try liveStatus(id: summaries[i].run.id ?? 0)
+        }
+        return summaries
     }
 
     /// Every committed step of a run, in step order.

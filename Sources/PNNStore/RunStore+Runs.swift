@@ -5,22 +5,59 @@ import PNNCore
 /// Recording runs: every method is one write transaction, committed before it returns.
 extension RunStore {
     /// Records a new run (its `id` is ignored) and returns the identifier the store gave it.
+    /// A `running` run is leased to this instance before it becomes visible to readers, so
+    /// no reader ever sees it `interrupted` while this process lives.
     public func createRun(_ run: RunRecord) throws(StoreError) -> Int64 {
-        try write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO run (device_name, family, model, serial, firmware, task, method, seed,
-                                     config, status, created_at, updated_at, summary)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    run.deviceName, run.identity.family, run.identity.model, run.identity.serial,
-                    run.identity.firmware, run.task, run.method, String(run.seed), run.configJSON,
-                    run.status.rawValue, run.createdAt.timeIntervalSince1970,
-                    run.updatedAt.timeIntervalSince1970, run.summaryJSON,
-                ])
-            return db.lastInsertedRowID
+        let path = self.path
+        var lease: RunLease?
+        do throws(StoreError) {
+            let id = try write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO run (device_name, family, model, serial, firmware, task, method, seed,
+                                         config, status, created_at, updated_at, summary)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        run.deviceName, run.identity.family, run.identity.model, run.identity.serial,
+                        run.identity.firmware, run.task, run.method, String(run.seed), run.configJSON,
+                        run.status.rawValue, run.createdAt.timeIntervalSince1970,
+                        run.updatedAt.timeIntervalSince1970, run.summaryJSON,
+                    ])
+                let id = db.lastInsertedRowID
+                // Inside the transaction: the row is committed only once it is leased.
+                if run.status == .running { lease = try RunLease.acquire(store: path, runID: id) }
+                return id
+            }
+            if let lease { leases.withLock { $0[id] = lease } }
+            return id
+        } catch {
+            lease?.release()
+            throw error
         }
+    }
+
+    /// Takes the lease on run `id` for this instance (before a resume touches the device):
+    /// throws `.runBusy` when another live process is recording it, `.runNotFound` when
+    /// there is no such run. Idempotent for a run this instance already holds.
+    public func claimRun(id: Int64) throws(StoreError) {
+        let path = self.path
+        try read { db in try Self.requireRun(id, db, path: path) }
+        if leases.withLock({ $0[id] != nil }) { return }
+        let lease = try RunLease.acquire(store: path, runID: id)
+        leases.withLock { $0[id] = lease }
+    }
+
+    /// Gives up this instance's lease on run `id`, if it holds one. A run left `running`
+    /// then reads as `interrupted`.
+    public func releaseRun(id: Int64) {
+        let lease = leases.withLock { $0.removeValue(forKey: id) }
+        lease?.release()
+    }
+
+    /// Whether a live process (this one included) holds the lease on run `id`.
+    public func isRecordedByLiveProcess(runID id: Int64) -> Bool {
+        RunLease.isHeld(store: path, runID: id)
     }
 
     /// Commits one step with its measurement blocks in a single transaction and bumps the
@@ -73,14 +110,19 @@ extension RunStore {
     }
 
     /// Sets a run's status and `updatedAt`; a non-nil `summaryJSON` replaces the summary.
+    /// Setting `running` first claims the run's lease (`.runBusy` if another live process
+    /// records it); any other status is written before the lease is given up, so readers
+    /// never see a finished run as `interrupted`.
     public func setStatus(runID: Int64, _ status: RunStatus, summaryJSON: String? = nil) throws(StoreError) {
         let path = self.path
+        if status == .running { try claimRun(id: runID) }
         try write { db in
             try db.execute(
                 sql: "UPDATE run SET status = ?, updated_at = ?, summary = COALESCE(?, summary) WHERE id = ?",
                 arguments: [status.rawValue, Date().timeIntervalSince1970, summaryJSON, runID])
             if db.changesCount == 0 { throw StoreError.runNotFound(id: runID, path: path) }
         }
+        if status != .running { releaseRun(id: runID) }
     }
 
     /// Removes a run with all its steps and measurement blocks. The file does not shrink;
@@ -91,5 +133,6 @@ extension RunStore {
             try db.execute(sql: "DELETE FROM run WHERE id = ?", arguments: [id])
             if db.changesCount == 0 { throw StoreError.runNotFound(id: id, path: path) }
         }
+        releaseRun(id: id)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import PNNCore
+import Synchronization
 
 /// The SQLite file (through GRDB, WAL mode) holding registered devices, runs, every
 /// committed step and the measured values of each step as blobs.
@@ -16,10 +17,17 @@ import PNNCore
 /// Several `RunStore` instances (in one or several processes) may share a file: one
 /// writes at a time (others wait up to 10 s), readers never block and see every
 /// committed step.
+///
+/// Liveness: the instance that creates a run, or sets it `running` again to resume it, holds
+/// the run's lease (a `flock` on `<store>-locks/run-N.lock`, see `RunLease`) until it sets
+/// another status or is released. Readers report a `running` run whose lease nobody holds
+/// as `interrupted`: its process died.
 public final class RunStore: Sendable {
     /// Path of the store file, as given.
     public let path: String
     let pool: DatabasePool
+    /// Leases on the runs this instance is recording.
+    let leases = Mutex<[Int64: RunLease]>([:])
 
     /// `PNNLAB_STORE` if set and not empty, else `./pnnlab.sqlite` (the CLI's `--store`
     /// overrides both).

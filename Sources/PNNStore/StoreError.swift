@@ -10,6 +10,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case runNotFound(id: Int64, path: String)
     /// A step with this number was already committed for the run.
     case duplicateStep(runID: Int64, step: Int)
+    /// Another live process is recording this run (it holds the run's lease).
+    case runBusy(id: Int64, pid: Int32?)
     /// A stored value cannot be decoded (damaged file or edited by hand).
     case corrupt(path: String, detail: String)
     /// An export file cannot be written.
@@ -27,6 +29,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .runNotFound(let id, let path): return "run \(id) does not exist in \(path)"
         case .duplicateStep(let runID, let step):
             return "run \(runID) already has a step \(step); refusing to overwrite it"
+        case .runBusy(let id, let pid):
+            return "run \(id) is being trained by another pnnlab process\(pid.map { " (pid \($0))" } ?? ""); "
+                + "stop it first (Ctrl-C pauses it), then resume"
         case .corrupt(let path, let detail): return "store \(path) is damaged: \(detail)"
         case .cannotWrite(let path, let reason): return "cannot write \(path): \(reason)"
         case .database(let path, let detail): return "store \(path): \(detail)"

@@ -21,7 +21,7 @@ struct ResumeCLITests {
         let before = try reader.steps(runID: 1)
         #expect(before.count >= 5)
         #expect(before.map(\.step) == Array(1...before.count))
-        #expect(try reader.run(id: 1).status == .running)
+        #expect(try reader.run(id: 1).status == .interrupted, "a killed process leaves the run interrupted")
 
         let resumed = try await CLI.run([
             "train", "sim:crossbar", "--resume", "1", "--epochs", "\(before.last!.epoch + 2)", "--json", "--store", store,
