@@ -7,6 +7,7 @@ import PNNLink
 import PNNTraining
 import PNNTransport
 import PNNWire
+import UnixSignals
 
 /// `pnnlab emulate FAMILY` — serve a virtual board on a new pseudo-terminal.
 struct Emulate: AsyncParsableCommand {
@@ -89,7 +90,7 @@ struct Emulate: AsyncParsableCommand {
         let stop = StopSignal()
         if let fd {
             let serving = Task { await DescriptorEmulatorHost.serve(endpoint: endpoint, fd: fd, options: options) }
-            stop.onSignal { serving.cancel() }
+            await stop.onSignal { serving.cancel() }
             await serving.value
             return
         }
@@ -99,23 +100,22 @@ struct Emulate: AsyncParsableCommand {
             "emulating a \(family) board (serial \(serial ?? "EMU-\(seed)")) on \(host.path)"
                 + (link.map { " (link \($0))" } ?? "") + "; Ctrl-C to stop\n")
         let serving = Task { await host.run() }
-        stop.onSignal { serving.cancel() }
+        await stop.onSignal { serving.cancel() }
         await serving.value
         await host.stop()
     }
 }
 
-/// Cancels the emulator on SIGINT or SIGTERM.
-final class StopSignal: Sendable {
-    nonisolated(unsafe) private var sources: [any DispatchSourceSignal] = []
-
-    func onSignal(_ action: @escaping @Sendable () -> Void) {
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler(handler: action)
-            source.resume()
-            sources.append(source)
+/// Cancels the emulator on SIGINT, SIGTERM or SIGHUP (swift-service-lifecycle's
+/// `UnixSignalsSequence`, as for training runs).
+struct StopSignal: Sendable {
+    func onSignal(_ action: @escaping @Sendable () -> Void) async {
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm, .sighup)
+        Task.detached {
+            for await _ in signals {
+                action()
+                return
+            }
         }
     }
 }
