@@ -38,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         // UnixSignals only: SIGINT/SIGTERM/SIGHUP as an AsyncSequence (pnnlab's InterruptController).
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System libraries, each a module map over a one-line shim header.
@@ -57,7 +58,9 @@ let package = Package(
         .target(name: "PNNWire", dependencies: ["PNNCore"], swiftSettings: strict),
         .target(
             name: "PNNStore",
-            dependencies: ["PNNCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "PNNCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .systemLibrary(name: "CPty"),
         .target(
@@ -68,7 +71,10 @@ let package = Package(
             name: "PNNCalibration", dependencies: ["PNNCore"], path: "Calibration", exclude: ["README.md"],
             swiftSettings: strict),
         .target(
-            name: "PNNLink", dependencies: ["PNNCore", "PNNWire", "PNNTransport", "PNNCalibration"], path: "Drivers/Link",
+            name: "PNNLink",
+            dependencies: [
+                "PNNCore", "PNNWire", "PNNTransport", "PNNCalibration", .product(name: "Logging", package: "swift-log"),
+            ], path: "Drivers/Link",
             exclude: ["README.md"], swiftSettings: strict),
         .target(
             name: "CrossbarDriver",
@@ -100,6 +106,7 @@ let package = Package(
                 "PNNExperiments", "PNNCalibration", "CBLAS", "CSerialPort",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .executableTarget(name: "pnnlab", dependencies: ["PNNLabCLI"], swiftSettings: strict),

@@ -36,7 +36,11 @@ extension ReconnectingDriver {
                 continue
             } catch let error as LinkError where error.isConnectionLoss && reconnects < maxReconnects {
                 reconnects += 1
+                LinkLog.logger.warning(
+                    "link lost, reconnecting",
+                    metadata: ["port": "\(connection.port)", "error": "\(error)", "attempt": "\(reconnects)"])
                 try await recover(after: error)
+                LinkLog.logger.info("link restored; repeating the operation", metadata: ["port": "\(connection.port)"])
             }
         }
     }

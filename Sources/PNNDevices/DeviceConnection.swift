@@ -83,6 +83,8 @@ extension DeviceCatalog {
             throw error
         }
         await probe.close()
+        LinkLog.logger.debug(
+            "hello", metadata: ["port": "\(address)", "family": "\(hello.family)", "serial": "\(hello.serial)"])
         guard let driver = registry.family(named: hello.family) else {
             throw DeviceError.unknownFamily(port: address.description, family: hello.family, known: registry.names)
         }

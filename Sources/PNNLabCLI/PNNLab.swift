@@ -9,7 +9,9 @@ struct PNNLab: AsyncParsableCommand {
         discussion: """
             DEVICE is a simulated twin (\(FamilyHelp.twinNames)), a name registered with \
             'pnnlab attach', a serial port path, or usb:VID:PID[:serial]. Runs are recorded in \
-            ./pnnlab.sqlite (move it with --store or PNNLAB_STORE).
+            ./pnnlab.sqlite (move it with --store or PNNLAB_STORE). --verbose anywhere on the \
+            command line (or PNNLAB_LOG=debug|info|warning) writes diagnostics of links, drivers \
+            and the store to stderr.
             """,
         version: PNNLabVersion.string,
         subcommands: [
@@ -31,8 +33,10 @@ public enum PNNLabCLI {
     /// Parses the process arguments, runs the command, and turns any failure into one line on
     /// stderr and a non-zero exit status (never a stack trace).
     public static func main() async {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        Diagnostics.bootstrap(arguments: &arguments, environment: ProcessInfo.processInfo.environment)
         do {
-            var command = try PNNLab.parseAsRoot()
+            var command = try PNNLab.parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

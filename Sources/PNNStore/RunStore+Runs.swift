@@ -115,6 +115,7 @@ extension RunStore {
     /// never see a finished run as `interrupted`.
     public func setStatus(runID: Int64, _ status: RunStatus, summaryJSON: String? = nil) throws(StoreError) {
         let path = self.path
+        StoreLog.logger.debug("run \(runID) → \(status.rawValue)", metadata: ["store": "\(path)"])
         if status == .running { try claimRun(id: runID) }
         try write { db in
             try db.execute(

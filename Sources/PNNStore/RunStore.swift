@@ -55,6 +55,7 @@ public final class RunStore: Sendable {
             throw Self.storeError(error, path: path)
         }
         try migrate()
+        StoreLog.logger.debug("opened run store", metadata: ["path": "\(path)"])
     }
 
     /// Refuses another program's database and a schema newer than this build, then
