@@ -28,13 +28,20 @@ public final class RunStore: Sendable {
         return "./pnnlab.sqlite"
     }
 
+    /// Whether the store was opened read-only (the file is not writable): listing and
+    /// exporting work, recording throws.
+    public let isReadOnly: Bool
+
     /// Opens the store at `path`, creating the file, its folder and the schema as needed,
-    /// and migrating an older schema to the current one.
+    /// and migrating an older schema to the current one. A store file this user may read
+    /// but not write is opened read-only (``isReadOnly``).
     public init(path: String) throws(StoreError) {
         self.path = path
-        try Self.checkFile(at: path)
+        guard !path.isEmpty else { throw .emptyPath }
+        isReadOnly = try Self.checkFile(at: path)
         var config = Configuration()
         config.busyMode = .timeout(10)
+        config.readonly = isReadOnly
         config.prepareDatabase { db in
             // Takes effect only when the file is new (before WAL mode writes the header).
             try db.execute(sql: "PRAGMA page_size = \(Schema.pageSize)")
@@ -66,12 +73,17 @@ public final class RunStore: Sendable {
         // Opening an up-to-date store only reads, so `pnnlab show` never waits for a
         // training process that is appending steps.
         if upToDate { return }
+        if isReadOnly {
+            throw .cannotOpen(
+                path: path, reason: "it is read-only and needs upgrading to this pnnlab's format (make it writable once)")
+        }
         do { try migrator.migrate(pool) } catch { throw Self.storeError(error, path: path) }
     }
 
     /// Checks an existing file before SQLite touches it (so a stranger's file never gets
-    /// `-wal`/`-shm` companions), or creates the folder for a new one.
-    private static func checkFile(at path: String) throws(StoreError) {
+    /// `-wal`/`-shm` companions), or creates the folder for a new one. Returns whether the
+    /// existing file is read-only for this user.
+    private static func checkFile(at path: String) throws(StoreError) -> Bool {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         if fm.fileExists(atPath: path, isDirectory: &isDirectory) {
@@ -82,8 +94,7 @@ public final class RunStore: Sendable {
             let head = (try? handle.read(upToCount: 16)) ?? Data()
             try? handle.close()
             if !head.isEmpty && head != Data("SQLite format 3\0".utf8) { throw .notAStore(path: path) }
-            if !fm.isWritableFile(atPath: path) { throw .cannotOpen(path: path, reason: "permission denied (read-only file)") }
-            return
+            return !fm.isWritableFile(atPath: path)
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
@@ -94,6 +105,7 @@ public final class RunStore: Sendable {
         if !fm.isWritableFile(atPath: folder.path) {
             throw .cannotOpen(path: path, reason: "permission denied (folder \(folder.path) is not writable)")
         }
+        return false
     }
 
     /// Runs `body` against a consistent snapshot of the committed data.
@@ -116,7 +128,7 @@ public final class RunStore: Sendable {
         case .SQLITE_CORRUPT: return .corrupt(path: path, detail: "SQLite reports a malformed database file")
         case .SQLITE_CANTOPEN: return .cannotOpen(path: path, reason: error.message ?? "SQLite cannot open the file")
         case .SQLITE_PERM, .SQLITE_AUTH: return .cannotOpen(path: path, reason: "permission denied")
-        case .SQLITE_READONLY: return .database(path: path, detail: "the file is read-only")
+        case .SQLITE_READONLY: return .database(path: path, detail: "the file is read-only; recording needs write access")
         case .SQLITE_FULL: return .database(path: path, detail: "the disk is full")
         case .SQLITE_BUSY, .SQLITE_LOCKED:
             return .database(path: path, detail: "locked by another process for more than 10 s")

@@ -29,6 +29,7 @@ enum PNNLabVersion {
 @main
 enum Main {
     static func main() async {
+        Output.reserveStandardStreams()
         do {
             var command = try PNNLab.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
