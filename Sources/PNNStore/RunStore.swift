@@ -49,7 +49,11 @@ public final class RunStore: Sendable {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Schema.checkpointPages)")
         }
         do {
-            pool = try DatabasePool(path: path, configuration: config)
+            // A read-only store with no pending log is opened immutable (no companion files
+            // needed); with a log (a writer is live or died), SQLite must read it normally.
+            let pendingLog = ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int ?? 0) > 0
+            let location = isReadOnly && !pendingLog ? Self.immutableURI(path) : path
+            pool = try DatabasePool(path: location, configuration: config)
         } catch {
             throw Self.storeError(error, path: path)
         }
@@ -108,6 +112,14 @@ public final class RunStore: Sendable {
         return false
     }
 
+    /// `file:` URI opening `path` immutable: SQLite then reads the file as it is and needs
+    /// (and leaves) no -shm/-wal files beside a store this user may not write.
+    static func immutableURI(_ path: String) -> String {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let escaped = absolute.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? absolute
+        return "file:\(escaped)?immutable=1"
+    }
+
     /// Runs `body` against a consistent snapshot of the committed data.
     func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do { return try pool.read(body) } catch { throw Self.storeError(error, path: path) }
@@ -121,7 +133,7 @@ public final class RunStore: Sendable {
     /// The `StoreError` a physicist can act on for any error thrown inside GRDB.
     static func storeError(_ error: any Error, path: String) -> StoreError {
         if let error = error as? StoreError { return error }
-        if error is RowDecodingError { return .corrupt(path: path, detail: "\(error)") }
+        if let error = error as? RowDecodingError { return .corrupt(path: path, detail: rowProblem(error)) }
         guard let error = error as? DatabaseError else { return .database(path: path, detail: "\(error)") }
         switch error.resultCode {
         case .SQLITE_NOTADB: return .notAStore(path: path)
@@ -135,6 +147,37 @@ public final class RunStore: Sendable {
         case .SQLITE_IOERR: return .database(path: path, detail: "input/output error (\(error.message ?? "disk"))")
         default: return .database(path: path, detail: error.message ?? "\(error.resultCode)")
         }
+    }
+
+    /// A row that does not decode, as one short phrase naming the column — never the row
+    /// itself (GRDB's description dumps every value of it, kilobytes of settings JSON).
+    static func rowProblem(_ error: RowDecodingError) -> String {
+        let text = "\(error)"
+        func capture(_ pattern: String) -> String? {
+            guard let range = text.range(of: pattern, options: .regularExpression) else { return nil }
+            return String(text[range])
+        }
+        let column =
+            capture(#"column: "[^"]*""#).map { String($0.dropFirst(8)) }
+            ?? capture(#"column not found: "[^"]*""#).map { String($0.dropFirst(18)) }
+        if text.hasPrefix("column not found") {
+            return "column \(column ?? "?") is missing (the store's tables were altered)"
+        }
+        if let match = capture(#"could not decode [A-Za-z0-9]+ from database value .*? - "#) {
+            let words = match.dropFirst("could not decode ".count).split(separator: " ", maxSplits: 4)
+            let wanted: String =
+                switch words.first ?? "" {
+                case "Double", "Float": "a number"
+                case "Int", "Int64", "Int32": "an integer"
+                case "String": "text"
+                case "Data": "binary data"
+                default: "a \(words.first ?? "value")"
+                }
+            var value = words.count > 4 ? String(words[4].dropLast(3)) : "?"
+            if value.count > 40 { value = String(value.prefix(40)) + "…" }
+            return "column \(column ?? "?") holds \(value), which is not \(wanted)"
+        }
+        return "a row cannot be read (\(text.prefix { $0 != "-" }.prefix(120)))"
     }
 
     /// SQLite's journal mode of the store, `wal` for a healthy store (diagnostics, tests).

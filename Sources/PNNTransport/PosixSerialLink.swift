@@ -134,6 +134,7 @@ public final class PosixSerialLink: Transport {
         case ENOENT, ENXIO, ENODEV: .notFound(path: path)
         case EACCES, EPERM: .permissionDenied(path: path)
         case EBUSY: .busy(path: path)
+        case EISDIR: .notASerialPort(path: path)
         default: .system(operation: "open", path: path, errno: e)
         }
     }
