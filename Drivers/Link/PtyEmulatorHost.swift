@@ -17,8 +17,17 @@ public final class PtyEmulatorHost: Sendable {
     private let pty: PtyPair
     private let server: WireServer
     private let watchFD: Int32
+    /// The symlink this host made (device and inode), so ``stop()`` removes only its own.
+    private let madeLink: LinkIdentity?
 
-    /// Opens a pty, makes `link` point at it (replacing an old link atomically), and
+    /// Identifies one directory entry: a symlink replaced by someone else has another inode.
+    struct LinkIdentity: Sendable, Equatable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    /// Opens a pty, makes `link` point at it (replacing only an earlier emulator's link to a
+    /// pty, atomically; see ``makeLink(_:to:)``), and
     /// prepares a server for `endpoint`; call ``run()``.
     public init(
         endpoint: any DeviceEndpoint, options: WireServer.Options = .init(), link: String? = nil,
@@ -27,13 +36,13 @@ public final class PtyEmulatorHost: Sendable {
         let pty = try PtyPair.open()
         let path = pty.slavePath
         let fd = Glibc.open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+        var made: LinkIdentity?
         if let link {
-            let tmp = link + ".new-\(getpid())"
-            unlink(tmp)
-            guard symlink(path, tmp) == 0, rename(tmp, link) == 0 else {
-                let e = errno
+            do throws(TransportError) {
+                made = try Self.makeLink(link, to: path)
+            } catch {
                 if fd >= 0 { Glibc.close(fd) }
-                throw .system(operation: "symlink", path: link, errno: e)
+                throw error
             }
         }
         var serverOptions = options
@@ -50,6 +59,7 @@ public final class PtyEmulatorHost: Sendable {
         self.pty = pty
         self.path = path
         self.link = link
+        self.madeLink = made
         self.watchFD = fd
         self.server = WireServer(endpoint: endpoint, transport: transport, options: serverOptions)
     }
@@ -62,15 +72,55 @@ public final class PtyEmulatorHost: Sendable {
     /// The server's counters.
     public func statistics() async -> WireServer.Statistics { await server.statistics }
 
-    /// Removes the symlink (if it still points at this pty) and closes the pty.
+    /// Removes the symlink (only if it is still the one this host made, pointing at this
+    /// pty) and closes the pty.
     public func stop() async {
-        if let link {
-            var buf = [CChar](repeating: 0, count: 4096)
-            let n = readlink(link, &buf, buf.count - 1)
-            if n > 0, String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) == path { unlink(link) }
+        if let link, let made = madeLink, Self.symlinkIdentity(link) == made, Self.symlinkTarget(link) == path {
+            unlink(link)
         }
         if watchFD >= 0 { Glibc.close(watchFD) }
         await pty.close()
+    }
+
+    /// Makes `link` a symlink to `target`, replacing only an earlier emulator's link (a
+    /// symlink to a pty under /dev/pts, live or stale): a regular file, a folder or any
+    /// other symlink at `link` is the user's and is refused, never replaced.
+    static func makeLink(_ link: String, to target: String) throws(TransportError) -> LinkIdentity {
+        var info = stat()
+        if lstat(link, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFLNK else {
+                throw .refused(path: link, reason: "it exists and is not a link to a pty; choose another --link path")
+            }
+            guard let old = symlinkTarget(link), old.hasPrefix("/dev/pts/") else {
+                throw .refused(
+                    path: link, reason: "it is a symlink to something other than a pty; choose another --link path")
+            }
+        }
+        let tmp = link + ".new-\(getpid())"
+        unlink(tmp)
+        guard symlink(target, tmp) == 0 else { throw .system(operation: "symlink", path: link, errno: errno) }
+        guard rename(tmp, link) == 0 else {
+            let e = errno
+            unlink(tmp)
+            throw .system(operation: "symlink", path: link, errno: e)
+        }
+        guard let identity = symlinkIdentity(link) else { throw .system(operation: "lstat", path: link, errno: errno) }
+        return identity
+    }
+
+    /// Device and inode of the symlink at `path` itself, or nil when there is none.
+    static func symlinkIdentity(_ path: String) -> LinkIdentity? {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK else { return nil }
+        return LinkIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+
+    /// Where the symlink at `path` points, or nil.
+    static func symlinkTarget(_ path: String) -> String? {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink(path, &buf, buf.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func speed(for baud: Int) -> speed_t? {

@@ -42,12 +42,37 @@ enum JSONOut {
 /// Checked output: every write to stdout or a file is checked, so a full disk or a closed
 /// pipe is one clear error line, never a report of success.
 enum Output {
-    /// Writes `text` and a newline to stdout.
+    /// Whether stdout was closed when pnnlab started (see ``reserveStandardStreams()``).
+    nonisolated(unsafe) private static var standardOutputWasClosed = false
+    /// Where stdout stood at start-up when it is a regular file (`> file`), else −1: a failed
+    /// write truncates the file back to it, so no partial output is left behind.
+    nonisolated(unsafe) private static var standardOutputStart: off_t = -1
+
+    /// Called first thing at start-up: a standard stream that was closed (`>&-`) gets
+    /// `/dev/null` opened read-only in its place, so no file pnnlab opens later (the store!)
+    /// can become descriptor 1 and receive output, and a write to it fails cleanly.
+    static func reserveStandardStreams() {
+        for fd in Int32(0)...2 where fcntl(fd, F_GETFD) < 0 && errno == EBADF {
+            let null = open("/dev/null", O_RDONLY)
+            if null >= 0, null != fd {
+                _ = dup2(null, fd)
+                _ = close(null)
+            }
+            if fd == 1 { standardOutputWasClosed = true }
+        }
+        var info = stat()
+        if !standardOutputWasClosed, fstat(1, &info) == 0, info.st_mode & S_IFMT == S_IFREG {
+            standardOutputStart = lseek(1, 0, SEEK_CUR)
+        }
+    }
+
+    /// Writes `text` and a newline to stdout; on failure a redirected file is cut back to
+    /// what it held before pnnlab started.
     static func print(_ text: String) throws {
-        do {
-            try FileHandle.standardOutput.write(contentsOf: Data((text + "\n").utf8))
-        } catch {
-            throw CLIError("could not write to standard output (\(describe(error)))")
+        if let code = writeAll(1, Data((text + "\n").utf8)) {
+            if standardOutputStart >= 0 { _ = ftruncate(1, standardOutputStart) }
+            let why = standardOutputWasClosed ? "it is closed" : phrase(code)
+            throw CLIError("could not write to standard output: \(why)")
         }
     }
 
@@ -57,40 +82,70 @@ enum Output {
     }
 
     /// Writes `text` to `path` through a temporary file renamed into place, so a failed write
-    /// leaves no partial file.
+    /// leaves no partial file (and an existing file stays as it was). A device or pipe
+    /// (`/dev/stdout`, a FIFO) is written in place; a symlink's target is replaced.
     static func writeFile(_ text: String, to path: String) throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw CLIError("cannot write \(path): it is a directory")
+        guard !path.isEmpty else { throw CLIError("cannot write the output: the file name is empty") }
+        let data = Data(text.utf8)
+        var info = stat()
+        if stat(path, &info) == 0 {
+            let kind = info.st_mode & S_IFMT
+            if kind == S_IFDIR { throw CLIError("cannot write \(path): it is a directory") }
+            if kind != S_IFREG {
+                let fd = open(path, O_WRONLY | O_CLOEXEC)
+                guard fd >= 0 else { throw CLIError("could not write \(path): \(phrase(errno))") }
+                defer { close(fd) }
+                if let code = writeAll(fd, data) { throw CLIError("could not write \(path): \(phrase(code))") }
+                return
+            }
         }
-        let url = URL(fileURLWithPath: path)
-        let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).part-\(getpid())")
-        guard FileManager.default.createFile(atPath: temp.path, contents: nil) else {
-            throw CLIError("cannot write \(path): the folder does not exist or is not writable")
-        }
-        do {
-            let handle = try FileHandle(forWritingTo: temp)
-            defer { try? handle.close() }
-            try handle.write(contentsOf: Data(text.utf8))
-            try handle.synchronize()
-        } catch {
-            try? FileManager.default.removeItem(at: temp)
-            throw CLIError("cannot write \(path): \(describe(error))")
-        }
-        if rename(temp.path, path) != 0 {
-            let why = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temp)
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath()
+        let temp = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).part-\(getpid())")
+        let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard fd >= 0 else {
+            let code = errno
+            let why = code == ENOENT ? "its folder does not exist" : phrase(code)
             throw CLIError("cannot write \(path): \(why)")
         }
+        var failure = writeAll(fd, data)
+        if failure == nil, fsync(fd) != 0 { failure = errno }
+        if close(fd) != 0, failure == nil { failure = errno }
+        if failure == nil, rename(temp.path, target.path) != 0 { failure = errno }
+        if let failure {
+            unlink(temp.path)
+            throw CLIError("could not write \(path): \(phrase(failure))")
+        }
+    }
+
+    /// Writes all of `data` to `fd`, retrying short writes; the errno of a failure, or nil.
+    private static func writeAll(_ fd: Int32, _ data: Data) -> Int32? {
+        data.withUnsafeBytes { buffer -> Int32? in
+            var offset = 0
+            while offset < buffer.count {
+                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                offset += n
+            }
+            return nil
+        }
+    }
+
+    /// `strerror` as a phrase: "no space left on device".
+    static func phrase(_ code: Int32) -> String {
+        let text = String(cString: strerror(code))
+        return text.prefix(1).lowercased() + text.dropFirst()
     }
 
     /// A Foundation error as a short phrase.
     static func describe(_ error: any Error) -> String {
         let ns = error as NSError
         if let posix = ns.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(posix.code)))
+            return phrase(Int32(posix.code))
         }
-        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        if ns.domain == NSPOSIXErrorDomain { return phrase(Int32(ns.code)) }
         if ns.code == NSFileWriteOutOfSpaceError { return "no space left on device" }
         return "write failed"
     }

@@ -35,6 +35,7 @@ public enum PNNLabCLI {
     public static func main() async {
         var arguments = Array(CommandLine.arguments.dropFirst())
         Diagnostics.bootstrap(arguments: &arguments, environment: ProcessInfo.processInfo.environment)
+        Output.reserveStandardStreams()
         do {
             var command = try PNNLab.parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -36,13 +36,20 @@ public final class RunStore: Sendable {
         return "./pnnlab.sqlite"
     }
 
+    /// Whether the store was opened read-only (the file is not writable): listing and
+    /// exporting work, recording throws.
+    public let isReadOnly: Bool
+
     /// Opens the store at `path`, creating the file, its folder and the schema as needed,
-    /// and migrating an older schema to the current one.
+    /// and migrating an older schema to the current one. A store file this user may read
+    /// but not write is opened read-only (``isReadOnly``).
     public init(path: String) throws(StoreError) {
         self.path = path
-        try Self.checkFile(at: path)
+        guard !path.isEmpty else { throw .emptyPath }
+        isReadOnly = try Self.checkFile(at: path)
         var config = Configuration()
         config.busyMode = .timeout(10)
+        config.readonly = isReadOnly
         config.prepareDatabase { db in
             // Takes effect only when the file is new (before WAL mode writes the header).
             try db.execute(sql: "PRAGMA page_size = \(Schema.pageSize)")
@@ -50,7 +57,11 @@ public final class RunStore: Sendable {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Schema.checkpointPages)")
         }
         do {
-            pool = try DatabasePool(path: path, configuration: config)
+            // A read-only store with no pending log is opened immutable (no companion files
+            // needed); with a log (a writer is live or died), SQLite must read it normally.
+            let pendingLog = ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int ?? 0) > 0
+            let location = isReadOnly && !pendingLog ? Self.immutableURI(path) : path
+            pool = try DatabasePool(path: location, configuration: config)
         } catch {
             throw Self.storeError(error, path: path)
         }
@@ -75,12 +86,17 @@ public final class RunStore: Sendable {
         // Opening an up-to-date store only reads, so `pnnlab show` never waits for a
         // training process that is appending steps.
         if upToDate { return }
+        if isReadOnly {
+            throw .cannotOpen(
+                path: path, reason: "it is read-only and needs upgrading to this pnnlab's format (make it writable once)")
+        }
         do { try migrator.migrate(pool) } catch { throw Self.storeError(error, path: path) }
     }
 
     /// Checks an existing file before SQLite touches it (so a stranger's file never gets
-    /// `-wal`/`-shm` companions), or creates the folder for a new one.
-    private static func checkFile(at path: String) throws(StoreError) {
+    /// `-wal`/`-shm` companions), or creates the folder for a new one. Returns whether the
+    /// existing file is read-only for this user.
+    private static func checkFile(at path: String) throws(StoreError) -> Bool {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         if fm.fileExists(atPath: path, isDirectory: &isDirectory) {
@@ -91,8 +107,7 @@ public final class RunStore: Sendable {
             let head = (try? handle.read(upToCount: 16)) ?? Data()
             try? handle.close()
             if !head.isEmpty && head != Data("SQLite format 3\0".utf8) { throw .notAStore(path: path) }
-            if !fm.isWritableFile(atPath: path) { throw .cannotOpen(path: path, reason: "permission denied (read-only file)") }
-            return
+            return !fm.isWritableFile(atPath: path)
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
@@ -103,6 +118,15 @@ public final class RunStore: Sendable {
         if !fm.isWritableFile(atPath: folder.path) {
             throw .cannotOpen(path: path, reason: "permission denied (folder \(folder.path) is not writable)")
         }
+        return false
+    }
+
+    /// `file:` URI opening `path` immutable: SQLite then reads the file as it is and needs
+    /// (and leaves) no -shm/-wal files beside a store this user may not write.
+    static func immutableURI(_ path: String) -> String {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let escaped = absolute.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? absolute
+        return "file:\(escaped)?immutable=1"
     }
 
     /// Runs `body` against a consistent snapshot of the committed data.
@@ -118,20 +142,51 @@ public final class RunStore: Sendable {
     /// The `StoreError` a physicist can act on for any error thrown inside GRDB.
     static func storeError(_ error: any Error, path: String) -> StoreError {
         if let error = error as? StoreError { return error }
-        if error is RowDecodingError { return .corrupt(path: path, detail: "\(error)") }
+        if let error = error as? RowDecodingError { return .corrupt(path: path, detail: rowProblem(error)) }
         guard let error = error as? DatabaseError else { return .database(path: path, detail: "\(error)") }
         switch error.resultCode {
         case .SQLITE_NOTADB: return .notAStore(path: path)
         case .SQLITE_CORRUPT: return .corrupt(path: path, detail: "SQLite reports a malformed database file")
         case .SQLITE_CANTOPEN: return .cannotOpen(path: path, reason: error.message ?? "SQLite cannot open the file")
         case .SQLITE_PERM, .SQLITE_AUTH: return .cannotOpen(path: path, reason: "permission denied")
-        case .SQLITE_READONLY: return .database(path: path, detail: "the file is read-only")
+        case .SQLITE_READONLY: return .database(path: path, detail: "the file is read-only; recording needs write access")
         case .SQLITE_FULL: return .database(path: path, detail: "the disk is full")
         case .SQLITE_BUSY, .SQLITE_LOCKED:
             return .database(path: path, detail: "locked by another process for more than 10 s")
         case .SQLITE_IOERR: return .database(path: path, detail: "input/output error (\(error.message ?? "disk"))")
         default: return .database(path: path, detail: error.message ?? "\(error.resultCode)")
         }
+    }
+
+    /// A row that does not decode, as one short phrase naming the column — never the row
+    /// itself (GRDB's description dumps every value of it, kilobytes of settings JSON).
+    static func rowProblem(_ error: RowDecodingError) -> String {
+        let text = "\(error)"
+        func capture(_ pattern: String) -> String? {
+            guard let range = text.range(of: pattern, options: .regularExpression) else { return nil }
+            return String(text[range])
+        }
+        let column =
+            capture(#"column: "[^"]*""#).map { String($0.dropFirst(8)) }
+            ?? capture(#"column not found: "[^"]*""#).map { String($0.dropFirst(18)) }
+        if text.hasPrefix("column not found") {
+            return "column \(column ?? "?") is missing (the store's tables were altered)"
+        }
+        if let match = capture(#"could not decode [A-Za-z0-9]+ from database value .*? - "#) {
+            let words = match.dropFirst("could not decode ".count).split(separator: " ", maxSplits: 4)
+            let wanted: String =
+                switch words.first ?? "" {
+                case "Double", "Float": "a number"
+                case "Int", "Int64", "Int32": "an integer"
+                case "String": "text"
+                case "Data": "binary data"
+                default: "a \(words.first ?? "value")"
+                }
+            var value = words.count > 4 ? String(words[4].dropLast(3)) : "?"
+            if value.count > 40 { value = String(value.prefix(40)) + "…" }
+            return "column \(column ?? "?") holds \(value), which is not \(wanted)"
+        }
+        return "a row cannot be read (\(text.prefix { $0 != "-" }.prefix(120)))"
     }
 
     /// SQLite's journal mode of the store, `wal` for a healthy store (diagnostics, tests).

@@ -1,5 +1,7 @@
 /// Failures of the run store, one line each, phrased for the person at the bench.
 public enum StoreError: Error, Equatable, CustomStringConvertible {
+    /// The store path is the empty string.
+    case emptyPath
     /// The store file (or its folder) cannot be opened or created.
     case cannotOpen(path: String, reason: String)
     /// The file exists but is not a pnnlab store (not SQLite, or another program's database).
@@ -22,6 +24,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// One line naming the file or run and what went wrong.
     public var description: String {
         switch self {
+        case .emptyPath: return "the store path is empty: give --store the name of a store file"
         case .cannotOpen(let path, let reason): return "cannot open store \(path): \(reason)"
         case .notAStore(let path): return "store file \(path) is not a pnnlab store"
         case .newerSchema(let path):

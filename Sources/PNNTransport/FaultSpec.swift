@@ -13,6 +13,9 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
     /// A perfect link.
     public static let none = FaultSpec()
 
+    /// The longest delivery delay `delay-ms` accepts: one minute, far beyond any link timeout.
+    public static let maximumDelayMilliseconds = 60_000.0
+
     /// Create a spec; probabilities are clamped to [0, 1].
     public init(drop: Double = 0, flip: Double = 0, duplicate: Double = 0, delay: Duration = .zero) {
         self.drop = min(max(drop, 0), 1)
@@ -47,6 +50,10 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
                 if key == "drop" { drop = value } else if key == "flip" { flip = value } else { duplicate = value }
             case "delay-ms":
                 guard value >= 0 else { throw .invalidFaultSpec("delay-ms=\(raw) is negative") }
+                guard value <= Self.maximumDelayMilliseconds else {
+                    throw .invalidFaultSpec(
+                        "delay-ms=\(raw) is longer than \(Int(Self.maximumDelayMilliseconds)) ms (one minute)")
+                }
                 delay = .microseconds(Int64((value * 1000).rounded()))
             default:
                 throw .invalidFaultSpec("unknown key '\(key)' (keys: drop, flip, dup, delay-ms)")

@@ -37,7 +37,7 @@ final class FDChannel: Sendable {
             s.fdClosed = true
             return m
         }
-        if mustClose { _ = Glibc.close(fd) }
+        if mustClose { TerminalRestore.close(fd) }
     }
 
     private var isClosing: Bool { state.withLock { $0.closing } }
@@ -73,7 +73,7 @@ final class FDChannel: Sendable {
                         s.fdClosed = true
                         return m
                     }
-                    if mustClose { _ = Glibc.close(self.fd) }
+                    if mustClose { TerminalRestore.close(self.fd) }
                     cont.resume()
                 }
             }

@@ -79,6 +79,8 @@ public final class PosixSerialLink: Transport {
 
     /// Open `path` read/write as raw 8N1 at `baud`. With `exclusive` (the default) the port
     /// is locked with `TIOCEXCL` and `flock`, so another opener gets ``TransportError/busy(path:)``.
+    /// A path that is no terminal throws ``TransportError/notASerialPort(path:)``. The port's
+    /// previous line settings are restored when the link closes or the process exits.
     public static func open(
         path: String, baud: Int = 115_200, flowControl: FlowControl = .none, exclusive: Bool = true
     ) throws(TransportError) -> PosixSerialLink {
@@ -86,9 +88,16 @@ public final class PosixSerialLink: Transport {
         let fd = Glibc.open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
         if fd < 0 { throw mapOpenError(errno, path: path) }
         func fail(_ op: String, _ e: Int32) -> TransportError {
-            _ = Glibc.close(fd)
+            TerminalRestore.close(fd)
             return .system(operation: op, path: path, errno: e)
         }
+        // /dev/null, a regular file or a pipe: say so before any terminal ioctl fails.
+        guard isatty(fd) == 1 else {
+            _ = Glibc.close(fd)
+            throw .notASerialPort(path: path)
+        }
+        var original = termios()
+        if tcgetattr(fd, &original) != 0 { throw fail("tcgetattr", errno) }
         if exclusive {
             if flock(fd, LOCK_EX | LOCK_NB) != 0 {
                 let e = errno
@@ -97,8 +106,9 @@ public final class PosixSerialLink: Transport {
             }
             if ioctl(fd, UInt(TIOCEXCL)) != 0 { throw fail("ioctl(TIOCEXCL)", errno) }
         }
-        var t = termios()
-        if tcgetattr(fd, &t) != 0 { throw fail("tcgetattr (is it a serial port?)", errno) }
+        // From here on, closing the link (or exiting) puts the port back as it was.
+        TerminalRestore.remember(fd, settings: original, exclusive: exclusive)
+        var t = original
         cfmakeraw(&t)
         t.c_cflag |= tcflag_t(CLOCAL | CREAD)
         t.c_cflag &= ~(tcflag_t(CSTOPB) | tcflag_t(PARENB) | tcflag_t(CRTSCTS))
@@ -124,6 +134,7 @@ public final class PosixSerialLink: Transport {
         case ENOENT, ENXIO, ENODEV: .notFound(path: path)
         case EACCES, EPERM: .permissionDenied(path: path)
         case EBUSY: .busy(path: path)
+        case EISDIR: .notASerialPort(path: path)
         default: .system(operation: "open", path: path, errno: e)
         }
     }

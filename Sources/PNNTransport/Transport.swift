@@ -47,6 +47,10 @@ public enum TransportError: Error, CustomStringConvertible, Equatable, Sendable 
     case usb(operation: String, message: String)
     /// A libserialport call failed; `message` is libserialport's own explanation.
     case serialPort(operation: String, path: String, message: String)
+    /// The path is not a serial port (a regular file, `/dev/null`, a folder).
+    case notASerialPort(path: String)
+    /// pnnlab refuses to touch `path`; `reason` says why (e.g. it would replace a user's file).
+    case refused(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -66,6 +70,8 @@ public enum TransportError: Error, CustomStringConvertible, Equatable, Sendable 
         case .usbDeviceNotFound(let sel): "no USB device matches \(sel) (is it plugged in?)"
         case .usb(let op, let message): "USB \(op) failed: \(message)"
         case .serialPort(let op, let path, let message): "\(op) on \(path) failed: \(message)"
+        case .notASerialPort(let path): "\(path) is not a serial port (nor a terminal or pty)"
+        case .refused(let path, let reason): "refusing \(path): \(reason)"
         }
     }
 

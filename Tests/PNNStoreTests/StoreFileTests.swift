@@ -97,3 +97,15 @@ struct StoreFileTests {
         #expect(StoreError.runNotFound(id: 7, path: "./pnnlab.sqlite").description == "run 7 does not exist in ./pnnlab.sqlite")
     }
 }
+
+@Suite("Store file: hostile paths")
+struct HostileStorePathTests {
+    @Test func emptyPathIsNamed() {
+        #expect(throws: StoreError.emptyPath) { try RunStore(path: "") }
+        #expect(StoreError.emptyPath.description == "the store path is empty: give --store the name of a store file")
+    }
+
+    @Test func immutableURIEscapesThePath() {
+        #expect(RunStore.immutableURI("/tmp/a b/runs?.sqlite") == "file:/tmp/a%20b/runs%3F.sqlite?immutable=1")
+    }
+}

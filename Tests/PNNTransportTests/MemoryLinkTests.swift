@@ -104,6 +104,17 @@ func readAll(_ link: some Transport, count: Int, idle: Duration = .seconds(1)) a
         for bad in ["drop=2", "drop=x", "loss=0.1", "drop", "delay-ms=-1", "drop=0.1,drop=0.2"] {
             #expect(throws: TransportError.self) { try FaultSpec(parsing: bad) }
         }
+        // Hostile numbers: never a trap converting to a Duration, always one line.
+        for bad in [
+            "delay-ms=1e300", "delay-ms=nan", "delay-ms=inf", "delay-ms=-inf", "delay-ms=60001", "drop=nan",
+            "flip=-inf", "dup=-0.1", "flip=1e300",
+        ] {
+            #expect(throws: TransportError.self) { try FaultSpec(parsing: bad) }
+        }
+        #expect(try FaultSpec(parsing: "delay-ms=60000").delay == .seconds(60))
+        #expect(
+            throws: TransportError.invalidFaultSpec("delay-ms=1e300 is longer than 60000 ms (one minute)")
+        ) { try FaultSpec(parsing: "delay-ms=1e300") }
         do {
             _ = try FaultSpec(parsing: "drop=2")
             Issue.record("expected an error")

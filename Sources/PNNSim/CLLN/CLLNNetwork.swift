@@ -86,7 +86,7 @@ public struct CLLNNetwork: Sendable {
     public mutating func solvePredicted() -> [Double] {
         if !predictedValid {
             lastIterations = solve(&predicted, held: [:])
-            predictedValid = true
+            predictedValid = !Task.isCancelled
         }
         return predicted
     }
@@ -95,7 +95,7 @@ public struct CLLNNetwork: Sendable {
     public mutating func solveFree() -> [Double] {
         if !freeValid {
             lastIterations = solve(&free, held: heldFree)
-            freeValid = true
+            freeValid = !Task.isCancelled
         }
         return free
     }
@@ -104,7 +104,7 @@ public struct CLLNNetwork: Sendable {
     public mutating func solveClamped() -> [Double] {
         if !clampedValid {
             lastIterations = solve(&clamped, held: heldClamped)
-            clampedValid = true
+            clampedValid = !Task.isCancelled
         }
         return clamped
     }
@@ -153,16 +153,21 @@ public struct CLLNNetwork: Sendable {
 
     /// Learning switched on for `seconds`: the gate capacitors charge continuously while
     /// both networks follow them. Classical RK4 over substeps small enough that no gate
-    /// moves more than 2 mV per substep; gates clipped to [0, G_max] after every substep.
+    /// moves more than 2 mV per substep (at most 100 000); gates clipped to [0, G_max] after
+    /// every substep. A cancelled task stops integrating at the next substep.
     public mutating func learn(seconds: Double) {
         guard seconds > 0 else { return }
         let rate0 = gateRates()
         let fastest = rate0.map(abs).max() ?? 0
-        let substeps = min(100_000, max(1, Int((seconds * fastest / 2e-3).rounded(.up))))
+        // Computed in floating point and bounded before conversion: no rate can trap here.
+        let wanted = (seconds * fastest / 2e-3).rounded(.up)
+        let substeps = wanted.isFinite ? Int(min(max(wanted, 1), 100_000)) : 100_000
         let h = seconds / Double(substeps)
         let gMax = state.physics.gateMax
         var k1 = rate0
         for s in 0..<substeps {
+            // An aborted run (second Ctrl-C / SIGTERM) stops between substeps, not after a period.
+            if Task.isCancelled { break }
             if s > 0 { k1 = gateRates() }
             let g0 = state.gates
             func stage(_ k: [Double], _ f: Double) -> [Double] {
@@ -204,7 +209,8 @@ public struct CLLNNetwork: Sendable {
     }
 
     /// Newton's method on Kirchhoff's current law with input nodes and `held` nodes fixed;
-    /// `v` is the warm start and the result. Returns the iterations used.
+    /// `v` is the warm start and the result. Returns the iterations used. A cancelled task
+    /// returns early (its result is not cached).
     private func solve(_ v: inout [Double], held: [Int: Double]) -> Int {
         let topo = state.topology
         let n = topo.nodeCount
@@ -227,6 +233,8 @@ public struct CLLNNetwork: Sendable {
         var jac = [Double](repeating: 0, count: unknowns * unknowns)
         var rhs = [Double](repeating: 0, count: unknowns)
         for iteration in 1...40 {
+            // An aborted run stops here rather than finishing a large solve nobody will use.
+            if Task.isCancelled { return iteration }
             for i in jac.indices { jac[i] = 0 }
             for i in rhs.indices { rhs[i] = 0 }
             for e in topo.edges.indices {

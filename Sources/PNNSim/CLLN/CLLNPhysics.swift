@@ -88,6 +88,7 @@ public enum CLLNError: Error, Equatable, CustomStringConvertible {
     case wrongCount(what: String, expected: Int, got: Int)
     case invalidState(String)
     case notConverged(iterations: Int)
+    case tooLarge(what: String, count: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -105,6 +106,8 @@ public enum CLLNError: Error, Equatable, CustomStringConvertible {
             return "\(what): expected \(expected) values, got \(got)"
         case .invalidState(let why):
             return "CLLN state: \(why)"
+        case .tooLarge(let what, let count, let limit):
+            return "graph: \(count) \(what) is more than the simulator handles (at most \(limit))"
         case .notConverged(let n):
             return "Kirchhoff solve did not converge in \(n) Newton iterations"
         }

@@ -2,6 +2,15 @@ import Foundation
 import PNNCore
 
 extension NetworkTopology {
+    /// The most nodes a simulated network may have (a lab board has 16; the benchmark graph
+    /// 300). The Kirchhoff solve is dense — an n×n Jacobian factorised per Newton step, cost
+    /// ∝ n³ — so this keeps one factorisation near 0.1 s and 8 MB. A 300-node chain already
+    /// takes about a minute per learning period in a release build; 10 000 nodes would need
+    /// 800 MB per Jacobian and minutes per factorisation.
+    public static let maximumNodes = 1_000
+    /// The most edges a simulated network may have (ten per node on average at the limit).
+    public static let maximumEdges = 10_000
+
     /// The lab board: a width × height periodic lattice (default 4 × 4: 16 nodes, 32 edges,
     /// each node joined to its right and lower neighbour with wrap-around).
     ///
@@ -61,9 +70,16 @@ extension NetworkTopology {
 
     /// This topology if it can be a network: indices in range, no self-loops, inputs and
     /// outputs distinct, every node touched by an edge, every output reachable from an input.
+    /// Checked before anything is allocated, so a hostile file is refused, not attempted.
     public func validated() throws(CLLNError) -> NetworkTopology {
         guard nodeCount >= 2 else { throw .invalidState("a network needs at least 2 nodes (has \(nodeCount))") }
+        guard nodeCount <= Self.maximumNodes else {
+            throw .tooLarge(what: "nodes", count: nodeCount, limit: Self.maximumNodes)
+        }
         guard !edges.isEmpty else { throw .invalidState("a network needs at least one edge") }
+        guard edges.count <= Self.maximumEdges else {
+            throw .tooLarge(what: "edges", count: edges.count, limit: Self.maximumEdges)
+        }
         for (i, e) in edges.enumerated() {
             guard e.a >= 0, e.a < nodeCount, e.b >= 0, e.b < nodeCount else {
                 throw .badEdge(index: i, reason: "joins nodes \(e.a)–\(e.b), but the graph has nodes 0…\(nodeCount - 1)")

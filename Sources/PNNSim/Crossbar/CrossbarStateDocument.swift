@@ -56,12 +56,54 @@ struct CrossbarStateDocument: Codable {
         case forwardCache = "forward_cache"
     }
 
+    /// The most input lines (rows) an imported array may have.
+    static let maximumRows = 4096
+    /// The most outputs (differential column pairs) an imported array may have.
+    static let maximumOutputs = 2048
+
+    /// Sizes and magnitudes an imported configuration must respect before anything is
+    /// allocated or simulated: at most ``maximumRows`` × ``maximumOutputs`` (the emulator's limits),
+    /// conductances up to 10 mS, at most 100 000 pulses per write, times up to 1 s per read
+    /// or pulse. Values beyond these describe no bench array and would overflow the physics.
+    static func checkBounds(_ c: CrossbarConfig) throws(CrossbarConfigError) {
+        func fail(_ field: String, _ value: Any, _ requirement: String) -> CrossbarConfigError {
+            .invalid(field: field, value: "\(value)", requirement: requirement)
+        }
+        guard c.rows <= maximumRows else { throw fail("rows", c.rows, "an imported array has at most \(maximumRows) rows") }
+        guard c.outputs <= maximumOutputs else {
+            throw fail("outputs", c.outputs, "an imported array has at most \(maximumOutputs) outputs")
+        }
+        guard c.gMax <= 1e4 else { throw fail("gMax", c.gMax, "must be at most 10000 µS (10 mS)") }
+        guard c.maxPulses <= 100_000 else { throw fail("maxPulses", c.maxPulses, "must be at most 100000") }
+        let bounded: [(String, Double, Double, String)] = [
+            ("windowSpread", c.windowSpread, 10, ""), ("alphaSpread", c.alphaSpread, 10, ""),
+            ("writeNoise", c.writeNoise, 10, ""), ("readNoise", c.readNoise, 10, ""),
+            ("driftNuSpread", c.driftNuSpread, 10, ""), ("driftCacheTolerance", c.driftCacheTolerance, 10, ""),
+            ("tolerance", c.tolerance, 1e4, " µS"), ("initialConductance", c.initialConductance ?? 0, 1e4, " µS"),
+            ("driftT0", c.driftT0, 1e9, " s"), ("readTimePerVector", c.readTimePerVector, 1, " s"),
+            ("pulseTime", c.pulseTime, 1, " s"), ("verifyReadTime", c.verifyReadTime, 1, " s"),
+            ("vReadMax", c.vReadMax, 100, " V"), ("fullScale", c.fullScale ?? 0, 1e9, " µA"),
+        ]
+        for (field, value, limit, unit) in bounded where !(abs(value) <= limit) {
+            throw fail(field, value, "must be at most \(limit)\(unit)")
+        }
+        guard abs(c.driftNuMean) <= 10 else { throw fail("driftNuMean", c.driftNuMean, "must be within ±10") }
+    }
+
     /// Rejects documents that no physical array could have produced.
     func validate() throws(CrossbarStateError) {
         guard format == CrossbarPhysics.stateFormat, formatVersion == CrossbarPhysics.stateVersion else {
             throw .unsupportedFormat(format: format, version: formatVersion)
         }
-        do { try config.validate() } catch { throw .invalidConfiguration(error) }
+        do {
+            try Self.checkBounds(config)
+            try config.validate()
+        } catch { throw .invalidConfiguration(error) }
+        // The clock first: it bounds the programming times below.
+        guard clock.isFinite else { throw .notFinite(field: CodingKeys.clock.rawValue, index: 0) }
+        guard clock >= 0, clock <= 1e12 else {
+            throw .outOfRange(field: CodingKeys.clock.rawValue, index: 0, value: clock, lower: 0, upper: 1e12, unit: "s")
+        }
         let n = config.deviceCount
         let gLimit = 2 * config.gMax
         let perDevice: [(String, [Double], ClosedRange<Double>, String)] = [
@@ -72,7 +114,7 @@ struct CrossbarStateDocument: Codable {
             (CodingKeys.alphaSet.rawValue, alphaSet, 0...1, "1"),
             (CodingKeys.alphaReset.rawValue, alphaReset, 0...1, "1"),
             (CodingKeys.driftNu.rawValue, driftNu, 0...10, "1"),
-            (CodingKeys.programmedAt.rawValue, programmedAt, -Double.greatestFiniteMagnitude...clock, "s"),
+            (CodingKeys.programmedAt.rawValue, programmedAt, -1e12...clock, "s"),
         ]
         for (field, values, range, unit) in perDevice {
             guard values.count == n else { throw .lengthMismatch(field: field, expected: n, got: values.count) }
@@ -88,10 +130,6 @@ struct CrossbarStateDocument: Codable {
             throw .outOfRange(
                 field: CodingKeys.deviceGMin.rawValue, index: d, value: deviceGMin[d], lower: 0, upper: deviceGMax[d],
                 unit: "µS")
-        }
-        guard clock.isFinite else { throw .notFinite(field: CodingKeys.clock.rawValue, index: 0) }
-        guard clock >= 0 else {
-            throw .outOfRange(field: CodingKeys.clock.rawValue, index: 0, value: clock, lower: 0, upper: .infinity, unit: "s")
         }
         let indexChecks: [(String, [Int], Int)] = [
             (CodingKeys.stuckDevices.rawValue, stuckDevices, n),
@@ -164,7 +202,7 @@ extension CrossbarPhysics: Codable {
         } catch let error as CrossbarStateError {
             throw error
         } catch {
-            throw .unreadable("\(error)")
+            throw .unreadable(CLLNState.explain(error))
         }
     }
 }
