@@ -63,6 +63,8 @@ let package = Package(
             ],
             swiftSettings: strict),
         .systemLibrary(name: "CPty"),
+        // A constructor that reserves closed standard streams before anything opens a file.
+        .target(name: "CStartup"),
         .target(
             name: "PNNTransport", dependencies: ["PNNCore", "CSerialPort", "CUSB", "CPty"],
             swiftSettings: strict),
@@ -103,7 +105,7 @@ let package = Package(
             name: "PNNLabCLI",
             dependencies: [
                 "PNNCore", "PNNStore", "PNNTraining", "PNNTransport", "PNNWire", "PNNLink", "PNNDevices", "PNNRuns",
-                "PNNExperiments", "PNNCalibration", "CBLAS", "CSerialPort",
+                "PNNExperiments", "PNNCalibration", "CBLAS", "CSerialPort", "CStartup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -87,10 +87,10 @@ struct Emulate: AsyncParsableCommand {
         case "silent": options.silent = true
         default: throw ValidationError("--behave must be normal, silent or noise")
         }
-        let stop = StopSignal()
+        let stop = await StopSignal()
         if let fd {
             let serving = Task { await DescriptorEmulatorHost.serve(endpoint: endpoint, fd: fd, options: options) }
-            await stop.onSignal { serving.cancel() }
+            stop.onSignal { serving.cancel() }
             await serving.value
             return
         }
@@ -100,17 +100,24 @@ struct Emulate: AsyncParsableCommand {
             "emulating a \(family) board (serial \(serial ?? "EMU-\(seed)")) on \(host.path)"
                 + (link.map { " (link \($0))" } ?? "") + "; Ctrl-C to stop\n")
         let serving = Task { await host.run() }
-        await stop.onSignal { serving.cancel() }
+        stop.onSignal { serving.cancel() }
         await serving.value
         await host.stop()
     }
 }
 
 /// Cancels the emulator on SIGINT, SIGTERM or SIGHUP (swift-service-lifecycle's
-/// `UnixSignalsSequence`, as for training runs).
+/// `UnixSignalsSequence`, as for training runs). The signals are trapped when this is made,
+/// before the port is announced, so a signal right after start-up is never lost.
 struct StopSignal: Sendable {
-    func onSignal(_ action: @escaping @Sendable () -> Void) async {
-        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm, .sighup)
+    let signals: UnixSignalsSequence
+
+    init() async {
+        signals = await UnixSignalsSequence(trapping: .sigint, .sigterm, .sighup)
+    }
+
+    func onSignal(_ action: @escaping @Sendable () -> Void) {
+        let signals = self.signals
         Task.detached {
             for await _ in signals {
                 action()

@@ -1,3 +1,4 @@
+import CStartup
 import Foundation
 import PNNRuns
 
@@ -52,6 +53,9 @@ enum Output {
     /// `/dev/null` opened read-only in its place, so no file pnnlab opens later (the store!)
     /// can become descriptor 1 and receive output, and a write to it fails cleanly.
     static func reserveStandardStreams() {
+        // The C constructor (CStartup) already did this before the runtime opened anything;
+        // the loop below only matters where that constructor did not run.
+        if pnnlab_standard_output_closed_at_start() != 0 { standardOutputWasClosed = true }
         for fd in Int32(0)...2 where fcntl(fd, F_GETFD) < 0 && errno == EBADF {
             let null = open("/dev/null", O_RDONLY)
             if null >= 0, null != fd {

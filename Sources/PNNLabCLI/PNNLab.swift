@@ -33,9 +33,10 @@ public enum PNNLabCLI {
     /// Parses the process arguments, runs the command, and turns any failure into one line on
     /// stderr and a non-zero exit status (never a stack trace).
     public static func main() async {
+        // First: a closed stdout must be reserved before anything (Foundation included) opens a file.
+        Output.reserveStandardStreams()
         var arguments = Array(CommandLine.arguments.dropFirst())
         Diagnostics.bootstrap(arguments: &arguments, environment: ProcessInfo.processInfo.environment)
-        Output.reserveStandardStreams()
         do {
             var command = try PNNLab.parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
