@@ -135,7 +135,10 @@ final class SerialPortChannel: Sendable {
                 bytes.withUnsafeBytes { buf in sp_nonblocking_write(p, buf.baseAddress! + offset, buf.count - offset) }
             }
             guard let n else { return .failure(.closed("closed locally")) }
-            if n.rawValue < 0 { return .failure(failure("write")) }
+            // libserialport reports EAGAIN/EINTR as a failed write: it only means "not now".
+            if n.rawValue < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+                return .failure(failure("write"))
+            }
             if n.rawValue > 0 {
                 offset += Int(n.rawValue)
                 lastProgress = clock.now

@@ -85,18 +85,19 @@ import Testing
         physics.learningRate = CLLNState.maximumLearningRate / 2
         physics.learningRateSpread = 0
         let state = CLLNState(topology: .periodicLattice(), physics: physics, seed: 5)
-        let task = Task { () -> (Int, [Double]) in
+        let task = Task { () -> (Duration, [Double]) in
             var net = try CLLNNetwork(state: state)
             net.setClamp(ClampSetting(mode: .clamped, targets: [0.1], eta: 1))
             withUnsafeCurrentTask { $0?.cancel() }
             let before = net.state.gates
+            // Timed inside the task: on a loaded machine the task itself may wait to be scheduled.
+            let clock = ContinuousClock()
+            let start = clock.now
             net.learn(seconds: 10)  // at full speed this is 100 000 RK4 substeps
-            return (net.lastIterations, zip(before, net.state.gates).map { abs($0 - $1) })
+            return (clock.now - start, zip(before, net.state.gates).map { abs($0 - $1) })
         }
-        let clock = ContinuousClock()
-        let start = clock.now
-        let (_, moved) = try await task.value
-        #expect(clock.now - start < .seconds(5))
+        let (spent, moved) = try await task.value
+        #expect(spent < .seconds(5))
         #expect(moved.allSatisfy { $0 == 0 })
     }
 
