@@ -309,3 +309,11 @@ final class Counter: Sendable {
     }
     var value: Int { count.withLock { $0 } }
 }
+
+/// A cancelled wait must end at once. The waits under test never end by themselves (the
+/// clock does not move, or the grace period is 15 s), so ending at all proves the
+/// cancellation path; the bound is 1 s on an idle machine (measured: a few ms), with room
+/// for a loaded 2-core CI machine running the whole suite in parallel (1.1 s seen).
+func expectPrompt(_ elapsed: Duration, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(elapsed < .seconds(3), "cancellation took \(elapsed)", sourceLocation: sourceLocation)
+}
