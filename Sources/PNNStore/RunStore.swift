@@ -76,10 +76,12 @@ public final class RunStore: Sendable {
         let migrator = Schema.migrator
         let upToDate = try read { db in
             let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
-            let tables =
-                try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") ?? 0
-            if appID != Schema.applicationID && (appID != 0 || tables > 0) { throw StoreError.notAStore(path: path) }
+            let tables = try String.fetchAll(
+                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            // A store another pnnlab process is creating right now (or whose creation was cut
+            // short) holds only pnnlab's own tables and no application id yet: not foreign.
+            let beingCreated = appID == 0 && tables.allSatisfy { Schema.tableNames.contains($0) }
+            if appID != Schema.applicationID && !beingCreated { throw StoreError.notAStore(path: path) }
             if try migrator.hasBeenSuperseded(db) { throw StoreError.newerSchema(path: path) }
             return try migrator.hasCompletedMigrations(db)
         }

@@ -28,6 +28,9 @@ enum Schema {
     /// recorded rather than per step.
     static var checkpointPages: Int { (16 << 20) / pageSize }
 
+    /// Every table a pnnlab store may hold (GRDB's migration log included).
+    static let tableNames: Set<String> = ["grdb_migrations", "device", "run", "step", "measurement", "calibration"]
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
