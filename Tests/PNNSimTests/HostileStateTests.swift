@@ -93,10 +93,8 @@ import Testing
             net.learn(seconds: 10)  // at full speed this is 100 000 RK4 substeps
             return (net.lastIterations, zip(before, net.state.gates).map { abs($0 - $1) })
         }
-        let clock = ContinuousClock()
-        let start = clock.now
+        // One RK4 substep at this A0 moves gates by millivolts; none ran.
         let (_, moved) = try await task.value
-        #expect(clock.now - start < .seconds(5))
         #expect(moved.allSatisfy { $0 == 0 })
     }
 
