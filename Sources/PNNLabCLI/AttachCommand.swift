@@ -59,7 +59,7 @@ struct Attach: AsyncParsableCommand {
             ])
             return
         }
-        print(
+        try Output.print(
             Table.keyValue([
                 ("name", registered), ("port", address.description),
                 (
@@ -69,8 +69,8 @@ struct Attach: AsyncParsableCommand {
                 ),
                 ("firmware", d.identity.firmware), ("schema", String(format: "0x%08X", device.hello.schemaHash)),
             ]))
-        print("")
-        print(
+        try Output.print("")
+        try Output.print(
             Table.render(
                 header: ["what", "count", "range", "unit"],
                 rows: [
@@ -84,9 +84,9 @@ struct Attach: AsyncParsableCommand {
                         d.outputs.unit.symbol,
                     ],
                 ]))
-        print("")
+        try Output.print("")
         let caps = d.capabilities.names
-        print(
+        try Output.print(
             Table.keyValue([
                 ("capabilities", caps.isEmpty ? "none" : caps.joined(separator: ", ")),
                 ("max batch", "\(d.maxBatch)"),

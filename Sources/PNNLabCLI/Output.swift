@@ -30,10 +30,10 @@ enum JSONOut {
     /// A value or JSON null.
     static func nullable<T>(_ x: T?) -> Any { x.map { $0 as Any } ?? NSNull() }
 
-    /// Print a JSON object or array, keys sorted, one line.
+    /// Print a JSON object or array, keys sorted, one line (a failed write throws).
     static func print(_ object: Any) throws {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        Swift.print(String(decoding: data, as: UTF8.self))
+        try Output.print(String(decoding: data, as: UTF8.self))
     }
 
     /// ISO 8601 timestamp.
