@@ -29,6 +29,10 @@ public struct FrameDecoder: Sendable {
         public var lastForeignVersion: UInt8?
         /// Bytes belonging to rejected candidates (delimiters excluded).
         public var bytesDiscarded = 0
+        /// CRC failures whose first byte is this protocol's version: frames of a pnnlab
+        /// peer damaged on the line (noise), as opposed to bytes that were never frames
+        /// (e.g. a baud-rate mismatch).
+        public var damagedFrames = 0
 
         /// Total rejected candidates.
         public var framesRejected: Int { cobsErrors + crcErrors + oversize + malformed + versionErrors }
@@ -120,7 +124,9 @@ public struct FrameDecoder: Sendable {
             statistics.bytesDiscarded += encoded
             switch error {
             case .cobs: statistics.cobsErrors += 1
-            case .crcMismatch: statistics.crcErrors += 1
+            case .crcMismatch:
+                statistics.crcErrors += 1
+                if buffer[0] == PNNWireVersion.protocolVersion { statistics.damagedFrames += 1 }
             case .oversize: statistics.oversize += 1
             case .tooShort, .reservedFlags: statistics.malformed += 1
             case .unsupportedVersion(let v):

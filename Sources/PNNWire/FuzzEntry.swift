@@ -179,7 +179,9 @@ enum FuzzChecks {
             case .cobs: expected.cobsErrors += 1
             case .oversize: expected.oversize += 1
             case .malformed: expected.malformed += 1
-            case .crc: expected.crcErrors += 1
+            case .crc:
+                expected.crcErrors += 1
+                if raw.first == PNNWireVersion.protocolVersion { expected.damagedFrames += 1 }
             case .version(let v):
                 expected.versionErrors += 1
                 expected.lastForeignVersion = v

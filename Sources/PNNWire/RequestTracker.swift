@@ -23,9 +23,19 @@ public enum TrackerError: Error, CustomStringConvertible, Equatable, Sendable {
 }
 
 /// Host-side request/reply bookkeeping, a pure state machine: assigns wrapping 16-bit
-/// sequence numbers, limits the number in flight, matches replies by seq, and turns
-/// missed deadlines into retransmissions (exponential backoff) or timeouts. The caller
-/// supplies the time (`now`, monotonic seconds) and does all I/O.
+/// sequence numbers, limits the number in flight, matches replies by seq **and** type
+/// (docs/protocol.md §6), and turns missed deadlines into retransmissions (exponential
+/// backoff) or timeouts. The caller supplies the time (`now`, monotonic seconds) and does
+/// all I/O.
+///
+/// Two rules make a noisy line degrade gracefully instead of failing (§8):
+/// - **Fast retransmission.** A device answers in arrival order, so when a request sent
+///   *after* request A is answered while A is not, A or its reply was lost: A is re-sent
+///   at once (``poll(now:)``) instead of after its deadline.
+/// - **Patience on a live line.** A request gives up after `maxAttempts` only when nothing
+///   came back from the device since its last attempt (a dead board); while the line shows
+///   life (``noteLineActivity(now:)``: frames, even damaged ones, keep arriving) it may use
+///   up to `noisyAttempts`.
 public struct RequestTracker: Sendable {
     /// Window, deadlines and retries.
     public struct Configuration: Sendable, Equatable {
@@ -39,13 +49,25 @@ public struct RequestTracker: Sendable {
         public var backoff: Double
         /// …capped at this many seconds.
         public var maxTimeout: Double
+        /// Attempts allowed while the line shows life (frames keep arriving from the device,
+        /// so the line is noisy rather than dead); never fewer than `maxAttempts`.
+        public var noisyAttempts: Int
+        /// Re-send a request at once when a later request is answered before it (devices
+        /// answer in arrival order, so it was lost). Off only for a device family that may
+        /// answer out of order.
+        public var fastRetransmit: Bool
 
-        public init(window: Int = 8, timeout: Double = 0.2, maxAttempts: Int = 3, backoff: Double = 2, maxTimeout: Double = 2) {
+        public init(
+            window: Int = 8, timeout: Double = 0.2, maxAttempts: Int = 3, backoff: Double = 2, maxTimeout: Double = 2,
+            noisyAttempts: Int = 10, fastRetransmit: Bool = true
+        ) {
             self.window = min(max(window, 1), 32_768)
             self.timeout = timeout
             self.maxAttempts = max(maxAttempts, 1)
             self.backoff = backoff
             self.maxTimeout = maxTimeout
+            self.noisyAttempts = max(noisyAttempts, self.maxAttempts)
+            self.fastRetransmit = fastRetransmit
         }
     }
 
@@ -75,6 +97,11 @@ public struct RequestTracker: Sendable {
         public var unknownReplies = 0
         /// Second replies, or replies after a timeout (dropped).
         public var duplicateReplies = 0
+        /// Replies whose seq is in flight but whose type does not answer that request
+        /// (dropped; the request keeps waiting). Never delivered as an answer.
+        public var mismatchedReplies = 0
+        /// Retransmissions sent early because a later request was answered first.
+        public var fastRetransmissions = 0
         public init() {}
     }
 
@@ -85,6 +112,10 @@ public struct RequestTracker: Sendable {
         var deadline: Double
         var attempts: Int
         var baseTimeout: Double
+        /// Order of the first and of the latest transmission among all frames sent.
+        var firstSend: UInt64
+        var lastSend: UInt64
+        var lastSentAt: Double
     }
 
     /// The configuration in force.
@@ -95,6 +126,11 @@ public struct RequestTracker: Sendable {
     private var nextSeq: UInt16
     private var recent: [UInt16] = []  // recently finished seqs, oldest first
     private static let recentCapacity = 64
+    private var sendCounter: UInt64 = 0
+    /// The latest first transmission that has been answered: requests last sent before it
+    /// were overtaken (lost).
+    private var answeredThrough: UInt64 = 0
+    private var lastActivity = -Double.infinity
 
     public init(configuration: Configuration = Configuration(), firstSeq: UInt16 = 0) {
         self.configuration = configuration
@@ -109,6 +145,24 @@ public struct RequestTracker: Sendable {
     public var inFlightSeqs: [UInt16] { pending.keys.sorted() }
     /// The earliest deadline, for the caller's timer; nil when nothing is in flight.
     public var nextDeadline: Double? { pending.values.map(\.deadline).min() }
+    /// The seq the next request will get (unless it is still in flight). A new session on
+    /// the same board continues from here, so a late reply to the old session can never
+    /// match a new request.
+    public var upcomingSeq: UInt16 { nextSeq }
+
+    /// Tells the tracker that the device is alive: a frame (valid or damaged) arrived.
+    /// Requests then get `noisyAttempts` instead of `maxAttempts`.
+    public mutating func noteLineActivity(now: Double) {
+        lastActivity = max(lastActivity, now)
+    }
+
+    /// Whether `reply` (type and flags) can answer a request of type `request`: the same
+    /// type, an error reply, or `bulkAck` for `bulkChunk` (§4).
+    public static func answers(_ reply: Frame, request: FrameType) -> Bool {
+        if reply.flags.contains(.error) { return reply.type == .error }
+        if request == .bulkChunk { return reply.type == .bulkAck }
+        return reply.type == request
+    }
 
     /// Assigns a seq to a new request and returns the frame to send. The reply, error
     /// and stream flags are not request flags and are cleared. `timeout` overrides the
@@ -122,18 +176,20 @@ public struct RequestTracker: Sendable {
         let frame = Frame(type: type, seq: nextSeq, flags: flags.subtracting([.reply, .error, .stream]), payload: payload)
         nextSeq &+= 1
         let base = firstTimeout ?? configuration.timeout
+        sendCounter += 1
         pending[frame.seq] = Pending(
             frame: frame, policy: retry, firstSent: now, deadline: now + timeout(attempt: 1, base: base), attempts: 1,
-            baseTimeout: base)
+            baseTimeout: base, firstSend: sendCounter, lastSend: sendCounter, lastSentAt: now)
         statistics.sent += 1
         return frame
     }
 
-    /// Offers a received frame. Returns `.completed` when it answers a request in flight;
-    /// nil for non-replies and for unknown or duplicate replies (counted, dropped).
+    /// Offers a received frame. Returns `.completed` when it answers a request in flight
+    /// (same seq, and a type that answers the request's type); nil for non-replies and for
+    /// unknown, duplicate or mismatched replies (counted, dropped).
     public mutating func receive(_ frame: Frame, now: Double) -> Event? {
         guard frame.flags.contains(.reply) else { return nil }
-        guard let p = pending.removeValue(forKey: frame.seq) else {
+        guard let p = pending[frame.seq] else {
             if recent.contains(frame.seq) {
                 statistics.duplicateReplies += 1
             } else {
@@ -141,6 +197,12 @@ public struct RequestTracker: Sendable {
             }
             return nil
         }
+        guard Self.answers(frame, request: p.frame.type) else {
+            statistics.mismatchedReplies += 1
+            return nil
+        }
+        pending[frame.seq] = nil
+        answeredThrough = max(answeredThrough, p.firstSend)
         remember(frame.seq)
         statistics.completed += 1
         if frame.flags.contains(.error) { statistics.errorReplies += 1 }
@@ -148,19 +210,24 @@ public struct RequestTracker: Sendable {
             seq: frame.seq, request: p.frame.type, reply: frame, attempts: p.attempts, roundTrip: now - p.firstSent)
     }
 
-    /// Handles every deadline at or before `now`: retransmissions and timeouts, by seq
-    /// order of their deadlines.
+    /// Handles every deadline at or before `now` — retransmissions and timeouts, in the
+    /// order of their deadlines — and re-sends overtaken requests (fast retransmission).
     public mutating func poll(now: Double) -> [Event] {
-        let due = pending.filter { $0.value.deadline <= now }.sorted { $0.value.deadline < $1.value.deadline }
         var events: [Event] = []
-        for (seq, var p) in due {
-            if p.policy != .never && p.attempts < configuration.maxAttempts {
-                p.attempts += 1
-                p.frame.flags.insert(.retransmission)
-                p.deadline = now + timeout(attempt: p.attempts, base: p.baseTimeout)
-                pending[seq] = p
-                statistics.retransmissions += 1
-                events.append(.retransmit(p.frame))
+        if configuration.fastRetransmit {
+            let overtaken = pending.filter {
+                $0.value.lastSend < answeredThrough && $0.value.policy != .never && $0.value.deadline > now
+                    && $0.value.attempts < attemptLimit($0.value)
+            }.sorted { $0.value.lastSend < $1.value.lastSend }
+            for (seq, p) in overtaken {
+                statistics.fastRetransmissions += 1
+                events.append(.retransmit(retransmit(seq, p, now: now)))
+            }
+        }
+        let due = pending.filter { $0.value.deadline <= now }.sorted { $0.value.deadline < $1.value.deadline }
+        for (seq, p) in due {
+            if p.policy != .never && p.attempts < attemptLimit(p) {
+                events.append(.retransmit(retransmit(seq, p, now: now)))
             } else {
                 pending[seq] = nil
                 remember(seq)
@@ -177,6 +244,24 @@ public struct RequestTracker: Sendable {
         for s in seqs { remember(s) }
         pending.removeAll()
         return seqs
+    }
+
+    /// `maxAttempts`, or `noisyAttempts` when the device showed life since the last attempt.
+    private func attemptLimit(_ p: Pending) -> Int {
+        lastActivity > p.lastSentAt ? configuration.noisyAttempts : configuration.maxAttempts
+    }
+
+    private mutating func retransmit(_ seq: UInt16, _ p: Pending, now: Double) -> Frame {
+        var p = p
+        p.attempts += 1
+        p.frame.flags.insert(.retransmission)
+        p.deadline = now + timeout(attempt: p.attempts, base: p.baseTimeout)
+        sendCounter += 1
+        p.lastSend = sendCounter
+        p.lastSentAt = now
+        pending[seq] = p
+        statistics.retransmissions += 1
+        return p.frame
     }
 
     private func timeout(attempt: Int, base: Double) -> Double {
