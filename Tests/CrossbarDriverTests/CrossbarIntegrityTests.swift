@@ -18,7 +18,7 @@ struct CrossbarIntegrityTests {
         let serving: Task<Void, Never>
         let conductances: [Double]
 
-        static func start(targets: [Double]) async throws -> Rig {
+        static func start(targets: [Double], fastRetransmit: Bool) async throws -> Rig {
             let (host, device) = MemoryLink.pair(seed: 1)
             let faulty = FrameFaultTransport(host)
             let emulator = CrossbarEmulator(physics: try CrossbarPhysics(config: .ideal), serial: "EMU-1")
@@ -26,7 +26,9 @@ struct CrossbarIntegrityTests {
             let serving = Task { await server.run() }
             let connection = try await LinkConnection(
                 port: "memory", family: CrossbarFamily.family, schemaHash: CrossbarCommand.schemaHash, grace: 0.2,
-                configuration: .init(tracker: .init(window: 8, timeout: 0.05, maxAttempts: 3, backoff: 2, maxTimeout: 0.2)),
+                configuration: .init(
+                    tracker: .init(
+                        window: 8, timeout: 0.05, maxAttempts: 3, backoff: 2, maxTimeout: 0.2, fastRetransmit: fastRetransmit)),
                 opener: { faulty })
             let board = try CrossbarBoard(connection: connection)
             let g = try await board.setParameters(targets)
@@ -62,8 +64,12 @@ struct CrossbarIntegrityTests {
     }
 
     /// Runs `probes` under every single-frame fault and returns (correct, failed, wrong) runs.
-    static func exhaust(_ probes: [Probe], targets: [Double]) async throws -> (correct: Int, failed: Int, wrong: Int) {
-        var rig = try await Rig.start(targets: targets)
+    /// Without fast retransmission a lost request is re-sent only after its deadline, while
+    /// the stream goes on loading other slots: the case the slot rule must cover.
+    static func exhaust(_ probes: [Probe], targets: [Double], fastRetransmit: Bool) async throws -> (
+        correct: Int, failed: Int, wrong: Int
+    ) {
+        var rig = try await Rig.start(targets: targets, fastRetransmit: fastRetransmit)
         let d = rig.board.descriptor
         func expected(_ rig: Rig) -> [Matrix] {
             probes.map { ideal($0, conductances: rig.conductances, rows: d.inputs.count, outputs: d.outputs.count) }
@@ -96,7 +102,7 @@ struct CrossbarIntegrityTests {
                     } catch {
                         failed += 1
                         await rig.stop()
-                        rig = try await Rig.start(targets: targets)
+                        rig = try await Rig.start(targets: targets, fastRetransmit: fastRetransmit)
                     }
                 }
             }
@@ -115,26 +121,30 @@ struct CrossbarIntegrityTests {
         return (0..<count).map { _ in 1 + 20 * rng.uniform() }
     }
 
-    @Test("a 700-row evaluation stream: every dropped, duplicated or delayed frame gives the right rows or an error")
-    func evaluationStream() async throws {
+    @Test(
+        "a 700-row evaluation stream: every dropped, duplicated or delayed frame gives the right rows or an error",
+        arguments: [true, false])
+    func evaluationStream(fastRetransmit: Bool) async throws {
         let geometry = CrossbarConfig.ideal
         let devices = geometry.rows * geometry.outputs * 2
         let x = Self.inputs(rows: 700, cols: geometry.rows, seed: 9)
         let probes = [Probe(id: 0, inputs: x), Probe(id: 1, inputs: Self.inputs(rows: 310, cols: geometry.rows, seed: 10))]
-        let (correct, failed, wrong) = try await Self.exhaust(probes, targets: Self.targets(devices))
+        let (correct, failed, wrong) = try await Self.exhaust(probes, targets: Self.targets(devices), fastRetransmit: fastRetransmit)
         #expect(wrong == 0)
         #expect(correct > 0 && failed <= correct / 20, "\(correct) correct, \(failed) failed")
     }
 
-    @Test("a Jacobian probe batch (inputs over several slots): no wrong rows under any single-frame fault")
-    func jacobianBatch() async throws {
+    @Test(
+        "a Jacobian probe batch (inputs over several slots): no wrong rows under any single-frame fault",
+        arguments: [true, false])
+    func jacobianBatch(fastRetransmit: Bool) async throws {
         let geometry = CrossbarConfig.ideal
         let devices = geometry.rows * geometry.outputs * 2
         let x = Self.inputs(rows: 230, cols: geometry.rows, seed: 11)
         let probes = (0..<8).map { k in
             Probe(id: k, changes: [ParameterChange(index: (k * 7) % devices, value: 4 + Double(k))], inputs: x)
         }
-        let (correct, failed, wrong) = try await Self.exhaust(probes, targets: Self.targets(devices))
+        let (correct, failed, wrong) = try await Self.exhaust(probes, targets: Self.targets(devices), fastRetransmit: fastRetransmit)
         #expect(wrong == 0)
         #expect(correct > 0 && failed <= correct / 20, "\(correct) correct, \(failed) failed")
     }
