@@ -130,10 +130,13 @@ public actor FrameFaultTransport: Transport {
         armed = faults
         outgoingCount = 0
         incomingCount = 0
+        sizes = ([], [])
     }
 
     /// Frames counted in each direction since the last ``arm(_:)``.
     public var counts: (outgoing: Int, incoming: Int) { (outgoingCount, incomingCount) }
+    /// Wire sizes (delimiter included) of the frames counted since the last ``arm(_:)``.
+    public private(set) var sizes: (outgoing: [Int], incoming: [Int]) = ([], [])
 
     private func take(_ direction: FrameFault.Direction, index: Int) -> FrameFault? {
         guard let i = armed.firstIndex(where: { $0.direction == direction && $0.frame == index }) else { return nil }
@@ -172,6 +175,7 @@ public actor FrameFaultTransport: Transport {
             }
             let index = outgoingCount
             outgoingCount += 1
+            sizes.outgoing.append(frame.count)
             switch take(.outgoing, index: index)?.kind {
             case nil: out += frame
             case .drop: break
@@ -221,6 +225,7 @@ public actor FrameFaultTransport: Transport {
                 } else {
                     let index = incomingCount
                     incomingCount += 1
+                    sizes.incoming.append(frame.count)
                     switch take(.incoming, index: index)?.kind {
                     case nil: piece = frame
                     case .drop: piece = []
