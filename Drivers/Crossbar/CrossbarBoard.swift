@@ -78,7 +78,7 @@ public actor CrossbarBoard: Substrate, ReconnectingDriver {
         try await withReconnect { client in
             var out = Matrix(rows: inputs.rows, cols: self.geometry.outputs)
             var first = 0
-            let perRequest = await self.batchSize(on: client)
+            let perRequest = await self.batchSize(rows: inputs.rows, on: client)
             while first < inputs.rows {
                 let n = min(perRequest, inputs.rows - first)
                 let batch = n == inputs.rows ? inputs : inputs.rowSlice(first, n)
@@ -181,10 +181,13 @@ public actor CrossbarBoard: Substrate, ReconnectingDriver {
     /// The `streamMeasure` request on `slot` was answered (or given up).
     func finishedStream(slot: UInt8) { release(slot) }
 
-    /// Vectors per measure/probe request: the board's batch limit, the timeout-driven cap,
-    /// and a reply of at most the link's frame budget.
-    private func batchSize(on client: WireClient) async -> Int {
-        max(1, min(vectorsPerRequest, await client.frameBudget / (8 * geometry.outputs)))
+    /// Vectors per measure/probe request for inputs of `rows` vectors: the board's batch
+    /// limit and the timeout-driven cap; within those, replies of at most the link's frame
+    /// budget — but never so few vectors that the inputs need more than two of the four
+    /// slots, or every probe of a stream would reload its inputs.
+    private func batchSize(rows: Int, on client: WireClient) async -> Int {
+        let budget = await client.frameBudget / (8 * geometry.outputs)
+        return max(1, min(vectorsPerRequest, max(budget, (rows + 1) / 2)))
     }
 
     /// The slot that already holds `inputs`, or the next slot that no unanswered request
@@ -224,7 +227,11 @@ public actor CrossbarBoard: Substrate, ReconnectingDriver {
         slots[slot] = nil
         let bytes = max(8 * geometry.rows, min(bytesPerLoad, await client.frameBudget - 7))
         let perRequest = max(1, bytes / (8 * geometry.rows))
+        // The chunk with first = 0 clears the slot (§13.3): it goes alone and is answered
+        // before the others, so no late copy of it can wipe them. The batch is complete once
+        // a reply reports every vector held.
         var tickets: [WireClient.Ticket] = []
+        var held = 0
         var first = 0
         while first < inputs.rows {
             let n = min(perRequest, inputs.rows - first)
@@ -234,12 +241,32 @@ public actor CrossbarBoard: Substrate, ReconnectingDriver {
             w.u16(UInt16(first))
             w.u16(UInt16(n))
             w.f64s(inputs.storage[(first * geometry.rows)..<((first + n) * geometry.rows)])
-            tickets.append(try await client.submit(CrossbarCommand.loadInputs, payload: w.bytes, retry: .idempotent))
+            let ticket = try await client.submit(CrossbarCommand.loadInputs, payload: w.bytes, retry: .idempotent)
+            if first == 0 {
+                held = max(held, try Self.held(try await client.reply(to: ticket)))
+            } else {
+                tickets.append(ticket)
+            }
             first += n
         }
-        for t in tickets { _ = try await client.reply(to: t) }
+        for t in tickets { held = max(held, try Self.held(try await client.reply(to: t))) }
+        guard held == inputs.rows else {
+            throw LinkError.malformedReply(
+                request: "loadInputs", detail: "the board holds \(held) of \(inputs.rows) vectors after the upload")
+        }
         slots[slot] = inputs
         return UInt8(slot)
+    }
+
+    private static func held(_ payload: [UInt8]) throws -> Int {
+        var r = PayloadReader(payload)
+        do {
+            let held = Int(try r.u16("held"))
+            try r.expectEnd()
+            return held
+        } catch {
+            throw LinkError.malformedReply(request: "loadInputs", detail: "\(error)")
+        }
     }
 
     private func run(_ probes: [Probe], into continuation: AsyncThrowingStream<ProbeResult, any Error>.Continuation) async {
@@ -284,7 +311,7 @@ public actor CrossbarBoard: Substrate, ReconnectingDriver {
                 throw SubstrateError.malformedReply(
                     "a probe changes \(probe.changes.count) devices; the board takes \(geometry.maxTargets)")
             }
-            let perRequest = await batchSize(on: client)
+            let perRequest = await batchSize(rows: probe.inputs.rows, on: client)
             assembly.start(index, parts: (probe.inputs.rows + perRequest - 1) / perRequest)
             var first = 0
             while first < probe.inputs.rows {

@@ -113,6 +113,8 @@ public actor WireClient {
     /// ``FrameBudget/memoryBytes`` of traffic: the line's recent error rate per byte.
     private var recentLosses = 0.0
     private var recentBytes = 0.0
+    /// The frame budget in force (nil: the device's limit).
+    private var budget: Int?
     /// The device's hello, once the handshake succeeded.
     public private(set) var hello: HelloReply?
 
@@ -306,12 +308,34 @@ public actor WireClient {
     /// ``FrameBudget``): the device's control-frame limit on a clean line, down to
     /// ``FrameBudget/minimum`` on a very noisy one. Drivers size their requests (and the
     /// replies they ask for) by it.
+    ///
+    /// The budget moves in powers of two with hysteresis — down as soon as the estimate is
+    /// below ¾ of it, up only when the estimate allows three times as much — so request
+    /// sizes (and the input batches a driver keeps loaded) stay put while the line's error
+    /// rate merely fluctuates.
     public var frameBudget: Int {
-        let limit = configuration.limits.maxControlFrame - Frame.headerSize - 2
-        guard recentLosses >= 0.5 else { return limit }
-        let p = recentLosses / max(recentBytes, 1)
-        let budget = FrameBudget.target / p
-        return budget >= Double(limit) ? limit : max(FrameBudget.minimum, Int(budget))
+        let limit = Self.payloadLimit(configuration.limits)
+        let raw: Double
+        if recentLosses >= 0.5 {
+            raw = FrameBudget.target / (recentLosses / max(recentBytes, 1))
+        } else {
+            raw = .infinity
+        }
+        let current = Double(budget ?? limit)
+        if raw < 0.75 * current {
+            budget = Self.powerOfTwo(atMost: max(Double(FrameBudget.minimum), raw))
+        } else if raw >= 3 * current, current < Double(limit) {
+            budget = raw >= Double(limit) ? nil : Self.powerOfTwo(atMost: raw / 1.5)
+        }
+        return min(budget ?? limit, limit)
+    }
+
+    private static func payloadLimit(_ limits: FrameLimits) -> Int { limits.maxControlFrame - Frame.headerSize - 2 }
+
+    private static func powerOfTwo(atMost x: Double) -> Int {
+        var p = FrameBudget.minimum
+        while Double(p * 2) <= x { p *= 2 }
+        return p
     }
 
     private func countTraffic(_ bytes: Int) {

@@ -34,8 +34,8 @@ public enum TrackerError: Error, CustomStringConvertible, Equatable, Sendable {
 ///   at once (``poll(now:)``) instead of after its deadline.
 /// - **Patience on a live line.** A request gives up after `maxAttempts` only when nothing
 ///   came back from the device since its last attempt (a dead board); while the line shows
-///   life (``noteLineActivity(now:)``: frames, even damaged ones, keep arriving) it may use
-///   up to `noisyAttempts`.
+///   life (``noteLineActivity(now:)``: frames, even damaged ones, arrived since the last
+///   attempt or within the last `silence` seconds) it may use up to `noisyAttempts`.
 public struct RequestTracker: Sendable {
     /// Window, deadlines and retries.
     public struct Configuration: Sendable, Equatable {
@@ -56,10 +56,21 @@ public struct RequestTracker: Sendable {
         /// answer in arrival order, so it was lost). Off only for a device family that may
         /// answer out of order.
         public var fastRetransmit: Bool
+        /// Shorten a request's *first* deadline to what the link has shown for its type
+        /// (smoothed round trip + 4 × its deviation, at least `minTimeout`, at most the
+        /// request's timeout); later attempts keep the full schedule, so a slow command
+        /// costs at most one early re-send, which the device answers from its cache.
+        public var adaptiveFirstTimeout: Bool
+        /// Shortest first deadline, seconds.
+        public var minTimeout: Double
+        /// The line counts as dead (and requests give up after `maxAttempts`) once nothing
+        /// has come back from the device for this many seconds.
+        public var silence: Double
 
         public init(
             window: Int = 8, timeout: Double = 0.2, maxAttempts: Int = 3, backoff: Double = 2, maxTimeout: Double = 2,
-            noisyAttempts: Int = 10, fastRetransmit: Bool = true
+            noisyAttempts: Int = 10, fastRetransmit: Bool = true, adaptiveFirstTimeout: Bool = true,
+            minTimeout: Double = 0.02, silence: Double = 1
         ) {
             self.window = min(max(window, 1), 32_768)
             self.timeout = timeout
@@ -68,6 +79,9 @@ public struct RequestTracker: Sendable {
             self.maxTimeout = maxTimeout
             self.noisyAttempts = max(noisyAttempts, self.maxAttempts)
             self.fastRetransmit = fastRetransmit
+            self.adaptiveFirstTimeout = adaptiveFirstTimeout
+            self.minTimeout = minTimeout
+            self.silence = silence
         }
     }
 
@@ -116,6 +130,8 @@ public struct RequestTracker: Sendable {
         var firstSend: UInt64
         var lastSend: UInt64
         var lastSentAt: Double
+        /// Whether the first deadline was shortened (then attempt k waits as attempt k − 1 would).
+        var shortened: Bool
     }
 
     /// The configuration in force.
@@ -131,6 +147,8 @@ public struct RequestTracker: Sendable {
     /// were overtaken (lost).
     private var answeredThrough: UInt64 = 0
     private var lastActivity = -Double.infinity
+    /// Smoothed round trip and its mean deviation per request type (first attempts only).
+    private var roundTrips: [FrameType: (mean: Double, deviation: Double)] = [:]
 
     public init(configuration: Configuration = Configuration(), firstSeq: UInt16 = 0) {
         self.configuration = configuration
@@ -177,9 +195,14 @@ public struct RequestTracker: Sendable {
         nextSeq &+= 1
         let base = firstTimeout ?? configuration.timeout
         sendCounter += 1
+        var first = timeout(attempt: 1, base: base)
+        if configuration.adaptiveFirstTimeout, let rt = roundTrips[type] {
+            first = min(first, max(configuration.minTimeout, rt.mean + 4 * rt.deviation + 0.005))
+        }
         pending[frame.seq] = Pending(
-            frame: frame, policy: retry, firstSent: now, deadline: now + timeout(attempt: 1, base: base), attempts: 1,
-            baseTimeout: base, firstSend: sendCounter, lastSend: sendCounter, lastSentAt: now)
+            frame: frame, policy: retry, firstSent: now, deadline: now + first, attempts: 1,
+            baseTimeout: base, firstSend: sendCounter, lastSend: sendCounter, lastSentAt: now,
+            shortened: first < timeout(attempt: 1, base: base))
         statistics.sent += 1
         return frame
     }
@@ -203,6 +226,15 @@ public struct RequestTracker: Sendable {
         }
         pending[frame.seq] = nil
         answeredThrough = max(answeredThrough, p.firstSend)
+        if p.attempts == 1 {  // Karn: only unambiguous samples
+            let sample = now - p.firstSent
+            if let rt = roundTrips[p.frame.type] {
+                let deviation = 0.75 * rt.deviation + 0.25 * abs(sample - rt.mean)
+                roundTrips[p.frame.type] = (0.875 * rt.mean + 0.125 * sample, deviation)
+            } else {
+                roundTrips[p.frame.type] = (sample, sample / 2)
+            }
+        }
         remember(frame.seq)
         statistics.completed += 1
         if frame.flags.contains(.error) { statistics.errorReplies += 1 }
@@ -217,7 +249,7 @@ public struct RequestTracker: Sendable {
         if configuration.fastRetransmit {
             let overtaken = pending.filter {
                 $0.value.lastSend < answeredThrough && $0.value.policy != .never && $0.value.deadline > now
-                    && $0.value.attempts < attemptLimit($0.value)
+                    && $0.value.attempts < attemptLimit($0.value, now: now)
             }.sorted { $0.value.lastSend < $1.value.lastSend }
             for (seq, p) in overtaken {
                 statistics.fastRetransmissions += 1
@@ -226,7 +258,7 @@ public struct RequestTracker: Sendable {
         }
         let due = pending.filter { $0.value.deadline <= now }.sorted { $0.value.deadline < $1.value.deadline }
         for (seq, p) in due {
-            if p.policy != .never && p.attempts < attemptLimit(p) {
+            if p.policy != .never && p.attempts < attemptLimit(p, now: now) {
                 events.append(.retransmit(retransmit(seq, p, now: now)))
             } else {
                 pending[seq] = nil
@@ -246,16 +278,18 @@ public struct RequestTracker: Sendable {
         return seqs
     }
 
-    /// `maxAttempts`, or `noisyAttempts` when the device showed life since the last attempt.
-    private func attemptLimit(_ p: Pending) -> Int {
-        lastActivity > p.lastSentAt ? configuration.noisyAttempts : configuration.maxAttempts
+    /// `maxAttempts`, or `noisyAttempts` while the device shows life: something came back
+    /// since the request's last attempt or within the last `silence` seconds.
+    private func attemptLimit(_ p: Pending, now: Double) -> Int {
+        lastActivity > p.lastSentAt || lastActivity > now - configuration.silence
+            ? configuration.noisyAttempts : configuration.maxAttempts
     }
 
     private mutating func retransmit(_ seq: UInt16, _ p: Pending, now: Double) -> Frame {
         var p = p
         p.attempts += 1
         p.frame.flags.insert(.retransmission)
-        p.deadline = now + timeout(attempt: p.attempts, base: p.baseTimeout)
+        p.deadline = now + timeout(attempt: p.shortened ? p.attempts - 1 : p.attempts, base: p.baseTimeout)
         sendCounter += 1
         p.lastSend = sendCounter
         p.lastSentAt = now

@@ -129,7 +129,8 @@ struct CrossbarIntegrityTests {
         let devices = geometry.rows * geometry.outputs * 2
         let x = Self.inputs(rows: 700, cols: geometry.rows, seed: 9)
         let probes = [Probe(id: 0, inputs: x), Probe(id: 1, inputs: Self.inputs(rows: 310, cols: geometry.rows, seed: 10))]
-        let (correct, failed, wrong) = try await Self.exhaust(probes, targets: Self.targets(devices), fastRetransmit: fastRetransmit)
+        let (correct, failed, wrong) = try await Self.exhaust(
+            probes, targets: Self.targets(devices), fastRetransmit: fastRetransmit)
         #expect(wrong == 0)
         #expect(correct > 0 && failed <= correct / 20, "\(correct) correct, \(failed) failed")
     }
@@ -144,7 +145,8 @@ struct CrossbarIntegrityTests {
         let probes = (0..<8).map { k in
             Probe(id: k, changes: [ParameterChange(index: (k * 7) % devices, value: 4 + Double(k))], inputs: x)
         }
-        let (correct, failed, wrong) = try await Self.exhaust(probes, targets: Self.targets(devices), fastRetransmit: fastRetransmit)
+        let (correct, failed, wrong) = try await Self.exhaust(
+            probes, targets: Self.targets(devices), fastRetransmit: fastRetransmit)
         #expect(wrong == 0)
         #expect(correct > 0 && failed <= correct / 20, "\(correct) correct, \(failed) failed")
     }
