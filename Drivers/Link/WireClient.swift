@@ -383,7 +383,7 @@ public actor WireClient {
             }
             // Frames of this protocol arrived, damaged (or intact but not the hello's
             // answer): the line is noisy, the baud rate is right.
-            if stats.damagedFrames > 0 || stats.framesDelivered > 0 {
+            if stats.damagedFrames >= 2 || stats.framesDelivered > 0 {
                 throw .noisyLine(port: port, damaged: stats.framesRejected, intact: stats.framesDelivered)
             }
             if stats.bytesReceived > 0 { throw .garbage(port: port, bytes: stats.bytesReceived) }
