@@ -27,8 +27,18 @@ extension CLLNBoard {
         }
         let crc = CRC32.checksum(bytes)
         try await withReconnect { client in
+            // The chunk at offset 0 starts the upload (§14.3): it is sent alone and answered
+            // before the others, so no copy of it can arrive later and restart the upload.
+            // The dataset is loaded once any reply reports every byte held and the points
+            // parsed; later copies of other chunks only rewrite the same bytes.
             var tickets: [WireClient.Ticket] = []
             var offset = 0
+            var complete = false
+            func check(_ reply: [UInt8]) throws {
+                var r = PayloadReader(reply)
+                let held = Int(try r.u32("held")), points = Int(try r.u32("points"))
+                if held == bytes.count && points == dataset.pointCount { complete = true }
+            }
             repeat {
                 let n = min(CLLNCommand.pageBytes, bytes.count - offset)
                 var w = PayloadWriter()
@@ -36,15 +46,18 @@ extension CLLNBoard {
                 w.u32(crc)
                 w.u32(UInt32(offset))
                 w.raw(Array(bytes[offset..<(offset + n)]))
-                tickets.append(try await client.submit(CLLNCommand.loadDataset, payload: w.bytes, retry: .deduplicated))
+                let ticket = try await client.submit(CLLNCommand.loadDataset, payload: w.bytes, retry: .deduplicated)
+                if offset == 0 {
+                    try check(try await client.reply(to: ticket))
+                } else {
+                    tickets.append(ticket)
+                }
                 offset += n
             } while offset < bytes.count
-            var last: [UInt8] = []
-            for t in tickets { last = try await client.reply(to: t) }
-            var r = PayloadReader(last)
-            let held = Int(try r.u32("held")), points = Int(try r.u32("points"))
-            guard held == bytes.count, points == dataset.pointCount else {
-                throw CLLNBoardError.datasetNotLoaded("board holds \(held) of \(bytes.count) bytes, \(points) points")
+            for t in tickets { try check(try await client.reply(to: t)) }
+            guard complete else {
+                throw CLLNBoardError.datasetNotLoaded(
+                    "the board never reported all \(bytes.count) bytes and \(dataset.pointCount) points held")
             }
         }
     }

@@ -246,11 +246,18 @@ public actor CLLNBoard: Substrate, Clampable, NodeReadout, SelfLearning, OnBoard
     }
 
     /// One probe: hold the changed gates, measure with repeats averaged, restore the gates.
+    /// The gates to restore are read once: a retry after a reconnect must not take the
+    /// probe's own changed gates (still on the board) for the ones to restore.
     private func run(_ probe: Probe) async throws -> ProbeResult {
-        try await withReconnect { client in
+        var original: [Double]?
+        return try await withReconnect { client in
             var saved: [Double] = []
             if !probe.changes.isEmpty {
-                saved = try await self.readAll(CLLNCommand.readGates, prefix: [], count: self.info.trainable, on: client)
+                if original == nil {
+                    original = try await self.readAll(
+                        CLLNCommand.readGates, prefix: [], count: self.info.trainable, on: client)
+                }
+                saved = original ?? []
                 var changed = saved
                 for c in probe.changes { changed[c.index] = c.value }
                 try await self.writeGates(changed, on: client)

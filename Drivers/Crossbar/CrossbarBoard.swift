@@ -19,9 +19,14 @@ public actor CrossbarBoard: Substrate, ReconnectingDriver {
     private var lastTargets: [Double]?
     private var slots: [Matrix?] = Array(repeating: nil, count: CrossbarCommand.inputSlots)
     private var nextSlot = 0
-    /// Request sizes in force. They start at the board's limits and are halved whenever a
-    /// request times out, so a noisy link (where long frames rarely arrive intact) still
-    /// makes progress with shorter frames instead of failing.
+    /// Unanswered requests (measure, probe, streamMeasure) that name each slot. A slot is
+    /// reloaded only when none is left (docs/protocol.md §13.4, slot rule): a request lost
+    /// on the line and re-sent later must find the inputs it was sent for.
+    private var slotUsers = Array(repeating: 0, count: CrossbarCommand.inputSlots)
+    private var slotWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Caps on the request sizes. They start at the board's limits and are halved whenever
+    /// a request times out; the sizes used are further limited by the link's frame budget
+    /// (``WireClient/frameBudget``), which follows the line's error rate both ways.
     private var vectorsPerRequest: Int
     private var targetsPerRequest: Int
     private var valuesPerRead = 511
@@ -73,10 +78,14 @@ public actor CrossbarBoard: Substrate, ReconnectingDriver {
         try await withReconnect { client in
             var out = Matrix(rows: inputs.rows, cols: self.geometry.outputs)
             var first = 0
+            let perRequest = await self.batchSize(rows: inputs.rows, on: client)
             while first < inputs.rows {
-                let n = min(self.vectorsPerRequest, inputs.rows - first)
+                let n = min(perRequest, inputs.rows - first)
                 let batch = n == inputs.rows ? inputs : inputs.rowSlice(first, n)
+                while self.freeSlot(for: batch) == nil { await self.waitForSlot() }
                 let slot = try await self.load(batch, on: client)
+                self.slotUsers[Int(slot)] += 1
+                defer { self.release(slot) }
                 let payload = try await client.request(
                     CrossbarCommand.measure, payload: Self.slotPayload(slot, repeats: 1), retry: .idempotent,
                     timeout: self.timeout(vectors: n))
@@ -125,8 +134,9 @@ public actor CrossbarBoard: Substrate, ReconnectingDriver {
     private func program(_ targets: [Double], on client: WireClient) async throws {
         var tickets: [WireClient.Ticket] = []
         var first = 0
+        let perRequest = max(8, min(targetsPerRequest, (await client.frameBudget - 6) / 8))
         while first < targets.count {
-            let n = min(targetsPerRequest, targets.count - first)
+            let n = min(perRequest, targets.count - first)
             var w = PayloadWriter()
             w.u32(UInt32(first))
             w.u16(UInt16(n))
@@ -140,7 +150,8 @@ public actor CrossbarBoard: Substrate, ReconnectingDriver {
     }
 
     private func readAll(on client: WireClient) async throws -> [Double] {
-        let perRequest = max(1, valuesPerRead / geometry.columns)
+        let perFrame = max(geometry.columns, min(valuesPerRead, await client.frameBudget / 8))
+        let perRequest = max(1, perFrame / geometry.columns)
         var tickets: [(WireClient.Ticket, Int)] = []
         var row = 0
         while row < geometry.rows {
@@ -158,19 +169,69 @@ public actor CrossbarBoard: Substrate, ReconnectingDriver {
         return values
     }
 
-    /// Uploads `inputs` for a measurement stream.
+    /// Uploads `inputs` for a measurement stream (waiting until a slot is free) and marks
+    /// the slot in use until ``finishedStream(slot:)``.
     func loadForStream(_ inputs: Matrix, on client: WireClient) async throws -> UInt8 {
-        try await load(inputs, on: client)
+        while freeSlot(for: inputs) == nil { await waitForSlot() }
+        let slot = try await load(inputs, on: client)
+        slotUsers[Int(slot)] += 1
+        return slot
     }
 
-    /// Makes sure a slot holds `inputs` and returns it (uploading only when needed).
+    /// The `streamMeasure` request on `slot` was answered (or given up).
+    func finishedStream(slot: UInt8) { release(slot) }
+
+    /// Vectors per measure/probe request for inputs of `rows` vectors: the board's batch
+    /// limit and the timeout-driven cap; within those, replies of at most the link's frame
+    /// budget — but never so few vectors that the inputs need more than two of the four
+    /// slots, or every probe of a stream would reload its inputs.
+    private func batchSize(rows: Int, on client: WireClient) async -> Int {
+        let budget = await client.frameBudget / (8 * geometry.outputs)
+        return max(1, min(vectorsPerRequest, max(budget, (rows + 1) / 2)))
+    }
+
+    /// The slot that already holds `inputs`, or the next slot that no unanswered request
+    /// names (round robin); nil when every slot is in use.
+    private func freeSlot(for inputs: Matrix) -> Int? {
+        if let hit = slots.firstIndex(where: { $0 == inputs }) { return hit }
+        for k in 0..<slots.count {
+            let slot = (nextSlot + k) % slots.count
+            if slotUsers[slot] == 0 { return slot }
+        }
+        return nil
+    }
+
+    private func waitForSlot() async {
+        await withCheckedContinuation { slotWaiters.append($0) }
+    }
+
+    /// One request naming `slot` was answered (or given up).
+    private func release(_ slot: UInt8) {
+        slotUsers[Int(slot)] = max(0, slotUsers[Int(slot)] - 1)
+        if slotUsers[Int(slot)] == 0 {
+            let waiters = slotWaiters
+            slotWaiters.removeAll()
+            for w in waiters { w.resume() }
+        }
+    }
+
+    /// Makes sure a slot holds `inputs` and returns it, uploading only when needed. Never
+    /// reloads a slot that an unanswered request names: the caller first makes sure
+    /// ``freeSlot(for:)`` finds one.
     private func load(_ inputs: Matrix, on client: WireClient) async throws -> UInt8 {
-        if let hit = slots.firstIndex(where: { $0 == inputs }) { return UInt8(hit) }
-        let slot = nextSlot
-        nextSlot = (nextSlot + 1) % slots.count
+        guard let slot = freeSlot(for: inputs) else {
+            throw SubstrateError.malformedReply("no free input slot (internal error: every slot has unanswered requests)")
+        }
+        if slots[slot] == inputs { return UInt8(slot) }
+        nextSlot = (slot + 1) % slots.count
         slots[slot] = nil
-        let perRequest = max(1, bytesPerLoad / (8 * geometry.rows))
+        let bytes = max(8 * geometry.rows, min(bytesPerLoad, await client.frameBudget - 7))
+        let perRequest = max(1, bytes / (8 * geometry.rows))
+        // The chunk with first = 0 clears the slot (§13.3): it goes alone and is answered
+        // before the others, so no late copy of it can wipe them. The batch is complete once
+        // a reply reports every vector held.
         var tickets: [WireClient.Ticket] = []
+        var held = 0
         var first = 0
         while first < inputs.rows {
             let n = min(perRequest, inputs.rows - first)
@@ -180,12 +241,32 @@ public actor CrossbarBoard: Substrate, ReconnectingDriver {
             w.u16(UInt16(first))
             w.u16(UInt16(n))
             w.f64s(inputs.storage[(first * geometry.rows)..<((first + n) * geometry.rows)])
-            tickets.append(try await client.submit(CrossbarCommand.loadInputs, payload: w.bytes, retry: .idempotent))
+            let ticket = try await client.submit(CrossbarCommand.loadInputs, payload: w.bytes, retry: .idempotent)
+            if first == 0 {
+                held = max(held, try Self.held(try await client.reply(to: ticket)))
+            } else {
+                tickets.append(ticket)
+            }
             first += n
         }
-        for t in tickets { _ = try await client.reply(to: t) }
+        for t in tickets { held = max(held, try Self.held(try await client.reply(to: t))) }
+        guard held == inputs.rows else {
+            throw LinkError.malformedReply(
+                request: "loadInputs", detail: "the board holds \(held) of \(inputs.rows) vectors after the upload")
+        }
         slots[slot] = inputs
         return UInt8(slot)
+    }
+
+    private static func held(_ payload: [UInt8]) throws -> Int {
+        var r = PayloadReader(payload)
+        do {
+            let held = Int(try r.u16("held"))
+            try r.expectEnd()
+            return held
+        } catch {
+            throw LinkError.malformedReply(request: "loadInputs", detail: "\(error)")
+        }
     }
 
     private func run(_ probes: [Probe], into continuation: AsyncThrowingStream<ProbeResult, any Error>.Continuation) async {
@@ -218,23 +299,33 @@ public actor CrossbarBoard: Substrate, ReconnectingDriver {
         continuation.finish()
     }
 
-    /// Submits every probe (waiting only for window space) while results are collected in order.
+    /// Submits every probe (waiting only for window space) while results are collected in
+    /// order. A batch that needs a slot waits (collecting older replies) until some slot has
+    /// no unanswered request, so no request is ever answered from inputs loaded after it.
     private func pipeline(_ probes: [Probe], on client: WireClient, deliver: (ProbeResult) -> Void) async throws {
-        var pending: [PendingProbe] = []
-        var next = 0
-        while next < probes.count {
+        var assembly = ProbeAssembly(probes: probes, outputs: geometry.outputs)
+        defer { for part in assembly.parts { release(part.slot) } }  // abandoned on an error
+        for (index, probe) in probes.enumerated() {
             if Task.isCancelled { return }
-            let probe = probes[next]
             guard probe.changes.count <= geometry.maxTargets else {
                 throw SubstrateError.malformedReply(
                     "a probe changes \(probe.changes.count) devices; the board takes \(geometry.maxTargets)")
             }
-            var parts: [(WireClient.Ticket, Int)] = []
+            let perRequest = await batchSize(rows: probe.inputs.rows, on: client)
+            assembly.start(index, parts: (probe.inputs.rows + perRequest - 1) / perRequest)
             var first = 0
             while first < probe.inputs.rows {
-                let n = min(vectorsPerRequest, probe.inputs.rows - first)
+                let n = min(perRequest, probe.inputs.rows - first)
                 let batch = n == probe.inputs.rows ? probe.inputs : probe.inputs.rowSlice(first, n)
+                while freeSlot(for: batch) == nil {
+                    if assembly.parts.isEmpty {
+                        await waitForSlot()
+                    } else {
+                        for r in try await collectOldest(&assembly, on: client) { deliver(r) }
+                    }
+                }
                 let slot = try await load(batch, on: client)
+                slotUsers[Int(slot)] += 1
                 var w = PayloadWriter()
                 w.u8(slot)
                 w.u16(UInt16(probe.repeats))
@@ -243,35 +334,75 @@ public actor CrossbarBoard: Substrate, ReconnectingDriver {
                     w.u32(UInt32(change.index))
                     w.f64(change.value)
                 }
-                parts.append(
-                    (
-                        try await client.submit(
-                            CrossbarCommand.probe, payload: w.bytes, retry: .deduplicated,
-                            timeout: timeout(vectors: n * probe.repeats)), n
-                    ))
+                let ticket: WireClient.Ticket
+                do {
+                    ticket = try await client.submit(
+                        CrossbarCommand.probe, payload: w.bytes, retry: .deduplicated,
+                        timeout: timeout(vectors: n * probe.repeats))
+                } catch {
+                    release(slot)
+                    throw error
+                }
+                assembly.parts.append(ProbePart(probe: index, row: first, n: n, slot: slot, ticket: ticket))
                 first += n
             }
-            pending.append(PendingProbe(probe: probe, parts: parts))
-            next += 1
-            while pending.count > 64 { deliver(try await collect(pending.removeFirst(), on: client)) }
+            while assembly.parts.count > 64 { for r in try await collectOldest(&assembly, on: client) { deliver(r) } }
         }
-        while !pending.isEmpty { deliver(try await collect(pending.removeFirst(), on: client)) }
+        while !assembly.parts.isEmpty { for r in try await collectOldest(&assembly, on: client) { deliver(r) } }
     }
 
-    private struct PendingProbe: Sendable {
-        var probe: Probe
-        var parts: [(WireClient.Ticket, Int)]
+    /// Waits for the oldest unanswered part, frees its slot, and returns the probes now complete.
+    private func collectOldest(_ assembly: inout ProbeAssembly, on client: WireClient) async throws -> [ProbeResult] {
+        let part = assembly.parts.removeFirst()
+        defer { release(part.slot) }
+        let m = try Self.outputs(try await client.reply(to: part.ticket), rows: part.n, cols: geometry.outputs, request: "probe")
+        return assembly.accept(part, m)
     }
 
-    private func collect(_ entry: PendingProbe, on client: WireClient) async throws -> ProbeResult {
-        var out = Matrix(rows: entry.probe.inputs.rows, cols: geometry.outputs)
-        var row = 0
-        for (ticket, n) in entry.parts {
-            let m = try Self.outputs(try await client.reply(to: ticket), rows: n, cols: geometry.outputs, request: "probe")
-            for r in 0..<n { for c in 0..<geometry.outputs { out[row + r, c] = m[r, c] } }
-            row += n
+    /// One probe request in flight: rows `row ..< row + n` of probe number `probe`.
+    private struct ProbePart: Sendable {
+        var probe: Int
+        var row: Int
+        var n: Int
+        var slot: UInt8
+        var ticket: WireClient.Ticket
+    }
+
+    /// Probe results being put together from their parts, delivered in probe order.
+    private struct ProbeAssembly: Sendable {
+        let probes: [Probe]
+        let outputs: Int
+        /// Submitted, unanswered parts, oldest first.
+        var parts: [ProbePart] = []
+        private var results: [Int: Matrix] = [:]
+        private var partsLeft: [Int: Int] = [:]
+        private var nextToDeliver = 0
+
+        init(probes: [Probe], outputs: Int) {
+            self.probes = probes
+            self.outputs = outputs
         }
-        return ProbeResult(id: entry.probe.id, outputs: out, measurementCount: entry.probe.measurementCount)
+
+        mutating func start(_ index: Int, parts: Int) {
+            results[index] = Matrix(rows: probes[index].inputs.rows, cols: outputs)
+            partsLeft[index] = parts
+        }
+
+        mutating func accept(_ part: ProbePart, _ m: Matrix) -> [ProbeResult] {
+            for r in 0..<part.n { for c in 0..<outputs { results[part.probe]![part.row + r, c] = m[r, c] } }
+            partsLeft[part.probe]! -= 1
+            var done: [ProbeResult] = []
+            while nextToDeliver < probes.count, partsLeft[nextToDeliver] == 0 {
+                let probe = probes[nextToDeliver]
+                done.append(
+                    ProbeResult(
+                        id: probe.id, outputs: results.removeValue(forKey: nextToDeliver)!,
+                        measurementCount: probe.measurementCount))
+                partsLeft[nextToDeliver] = nil
+                nextToDeliver += 1
+            }
+            return done
+        }
     }
 
     // MARK: Recovery
@@ -280,6 +411,9 @@ public actor CrossbarBoard: Substrate, ReconnectingDriver {
     /// programmed again.
     public func restore(on client: WireClient) async throws {
         slots = Array(repeating: nil, count: slots.count)
+        slotUsers = Array(repeating: 0, count: slots.count)
+        for w in slotWaiters { w.resume() }
+        slotWaiters.removeAll()
         if let targets = lastTargets { try await program(targets, on: client) }
     }
 

@@ -80,6 +80,7 @@ extension CrossbarBoard {
         _ = try SafetyGuard(descriptor).checkInputs(inputs, policy: .reject)
         let client = await connection.client
         let slot = try await loadForStream(inputs, on: client)
+        defer { finishedStream(slot: slot) }
         let stream = await client.subscribe(stream: CrossbarCommand.measurementStream)
         let clock = ContinuousClock()
         let start = clock.now

@@ -68,6 +68,10 @@ public actor LinkConnection {
     /// ``LinkError/cancelled`` as soon as the calling task is cancelled.
     @discardableResult
     public func reconnect(after error: LinkError) async throws(LinkError) -> WireClient {
+        // The new session continues the old one's sequence numbers: a late reply to a
+        // request of the old session can then never be taken for a new request's (§6).
+        var configuration = self.configuration
+        configuration.firstSeq = await current.upcomingSeq
         await current.close()
         observer?(.lost(port: port, reason: error.description))
         let start = clock.now
@@ -77,6 +81,7 @@ public actor LinkConnection {
             if Task.isCancelled { throw .cancelled }
             do throws(LinkError) {
                 let client = WireClient(transport: try await opener(), configuration: configuration, clock: clock)
+                configuration.firstSeq = configuration.firstSeq &+ 64  // past this attempt's hellos
                 let reply: HelloReply
                 do throws(LinkError) {
                     reply = try await client.handshake(family: family, schemaHash: schemaHash)

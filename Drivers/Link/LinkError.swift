@@ -13,6 +13,9 @@ public enum LinkError: Error, CustomStringConvertible, Equatable, Sendable {
     case silent(port: String, waited: Double)
     /// Bytes came back, but not one valid pnnlab frame.
     case garbage(port: String, bytes: Int)
+    /// pnnlab frames came back, but too damaged for the hello to get through: the baud rate
+    /// is right and the line is noisy.
+    case noisyLine(port: String, damaged: Int, intact: Int)
     /// The device's frames carry another protocol version.
     case handshake(HandshakeError)
     /// The device is of another family than the command needs.
@@ -46,6 +49,10 @@ public enum LinkError: Error, CustomStringConvertible, Equatable, Sendable {
         case .garbage(let port, let bytes):
             "\(port) sent \(bytes) bytes but no valid pnnlab frame: not a pnnlab board, or a baud-rate mismatch "
                 + "(try --baud with the board's rate)"
+        case .noisyLine(let port, let damaged, let intact):
+            "a pnnlab board answers on \(port), but the line is too noisy for the hello to get through "
+                + "(\(damaged) damaged frame\(damaged == 1 ? "" : "s"), \(intact) intact): the baud rate is right; "
+                + "check the cable, its grounding and length, or use a lower baud rate on both ends"
         case .handshake(let e): e.description
         case .wrongFamily(let port, let found, let expected):
             "\(port) is a \(found) board; this needs a \(expected) board"
@@ -64,7 +71,7 @@ public enum LinkError: Error, CustomStringConvertible, Equatable, Sendable {
     /// Whether reopening the port may cure this (unplug, hang-up, lost replies).
     public var isConnectionLoss: Bool {
         switch self {
-        case .transport(.closed), .transport(.notFound), .timedOut: true
+        case .transport(.closed), .transport(.notFound), .timedOut, .noisyLine: true
         default: false
         }
     }

@@ -60,6 +60,24 @@ public actor WireClient {
         public var meanRoundTrip: Double
         /// Requests submitted but not yet sent because the pipelining window is full.
         public var waitingForWindow = 0
+        /// The payload size per frame recommended for the line's recent error rate
+        /// (``WireClient/frameBudget``).
+        public var frameBudget = 0
+    }
+
+    /// Sizing frames for a noisy line: a frame of `s` bytes survives a line that damages
+    /// each byte with probability `p` with probability ≈ e^(−p·s), so long frames on a noisy
+    /// line are almost always lost. The client estimates `p` from its recent traffic (lost
+    /// exchanges per byte moved) and recommends payloads of at most `target / p` bytes, so
+    /// ≈ 90 % of frames arrive intact; the estimate decays as clean traffic accumulates, so
+    /// the size grows back when the line recovers.
+    public enum FrameBudget {
+        /// −ln(0.9): the per-byte error exposure a frame may take.
+        public static let target = 0.105
+        /// Smallest recommended payload, bytes.
+        public static let minimum = 128
+        /// Traffic after which the loss history counts half, bytes.
+        public static let memoryBytes = 32_768.0
     }
 
     private let transport: any Transport
@@ -91,6 +109,12 @@ public actor WireClient {
     private var bytesSent = 0
     private var framesSent = 0
     private var roundTripSum = 0.0
+    /// Lost exchanges (retransmissions) and bytes moved, both halved every
+    /// ``FrameBudget/memoryBytes`` of traffic: the line's recent error rate per byte.
+    private var recentLosses = 0.0
+    private var recentBytes = 0.0
+    /// The frame budget in force (nil: the device's limit).
+    private var budget: Int?
     /// The device's hello, once the handshake succeeded.
     public private(set) var hello: HelloReply?
 
@@ -280,7 +304,54 @@ public actor WireClient {
         send(bytes)
     }
 
+    /// Payload bytes per frame that the line's recent error rate allows (see
+    /// ``FrameBudget``): the device's control-frame limit on a clean line, down to
+    /// ``FrameBudget/minimum`` on a very noisy one. Drivers size their requests (and the
+    /// replies they ask for) by it.
+    ///
+    /// The budget moves in powers of two with hysteresis — down as soon as the estimate is
+    /// below ¾ of it, up only when the estimate allows three times as much — so request
+    /// sizes (and the input batches a driver keeps loaded) stay put while the line's error
+    /// rate merely fluctuates.
+    public var frameBudget: Int {
+        let limit = Self.payloadLimit(configuration.limits)
+        let raw: Double
+        if recentLosses >= 0.5 {
+            raw = FrameBudget.target / (recentLosses / max(recentBytes, 1))
+        } else {
+            raw = .infinity
+        }
+        let current = Double(budget ?? limit)
+        if raw < 0.75 * current {
+            budget = Self.powerOfTwo(atMost: max(Double(FrameBudget.minimum), raw))
+        } else if raw >= 3 * current, current < Double(limit) {
+            budget = raw >= Double(limit) ? nil : Self.powerOfTwo(atMost: raw / 1.5)
+        }
+        return min(budget ?? limit, limit)
+    }
+
+    private static func payloadLimit(_ limits: FrameLimits) -> Int { limits.maxControlFrame - Frame.headerSize - 2 }
+
+    private static func powerOfTwo(atMost x: Double) -> Int {
+        var p = FrameBudget.minimum
+        while Double(p * 2) <= x { p *= 2 }
+        return p
+    }
+
+    private func countTraffic(_ bytes: Int) {
+        recentBytes += Double(bytes)
+        if recentBytes > FrameBudget.memoryBytes {
+            recentBytes /= 2
+            recentLosses /= 2
+        }
+    }
+
+    /// The seq this session's next request will get; a replacement session continues from
+    /// it (``LinkConnection``), so late replies to this session never match the next one's.
+    public var upcomingSeq: UInt16 { tracker.upcomingSeq }
+
     private func send(_ bytes: [UInt8]) {
+        countTraffic(bytes.count)
         bytesSent += bytes.count
         framesSent += 1
         outbox.yield(bytes)
@@ -309,6 +380,11 @@ public actor WireClient {
             let stats = decoder.statistics
             if let foreign = stats.lastForeignVersion {
                 throw .handshake(.versionMismatch(device: foreign, host: PNNWireVersion.protocolVersion))
+            }
+            // Frames of this protocol arrived, damaged (or intact but not the hello's
+            // answer): the line is noisy, the baud rate is right.
+            if stats.damagedFrames >= 2 || stats.framesDelivered > 0 {
+                throw .noisyLine(port: port, damaged: stats.framesRejected, intact: stats.framesDelivered)
             }
             if stats.bytesReceived > 0 { throw .garbage(port: port, bytes: stats.bytesReceived) }
             throw .silent(port: port, waited: now - started)
@@ -362,8 +438,14 @@ public actor WireClient {
     // MARK: Incoming
 
     private func ingest(_ bytes: [UInt8]) {
+        countTraffic(bytes.count)
+        let before = decoder.statistics
         let frames = decoder.feed(bytes)
         let t = now
+        let after = decoder.statistics
+        if after.framesDelivered > before.framesDelivered || after.damagedFrames > before.damagedFrames {
+            tracker.noteLineActivity(now: t)
+        }
         for frame in frames {
             if frame.flags.contains(.stream) {
                 _ = streamCounters.record(frame)
@@ -387,6 +469,7 @@ public actor WireClient {
         for event in tracker.poll(now: now) {
             switch event {
             case .retransmit(let frame):
+                recentLosses += 1
                 if let bytes = try? frame.encoded(limits: configuration.limits) { send(bytes) }
             case .timedOut(let seq, let type, let attempts, let waited):
                 finish(seq: seq, .failure(.timedOut(request: "\(type)", attempts: attempts, waited: waited)))
@@ -444,7 +527,7 @@ public actor WireClient {
         return Statistics(
             requests: s, decoder: decoder.statistics, streams: streamCounters.total, bytesSent: bytesSent,
             framesSent: framesSent, meanRoundTrip: s.completed > 0 ? roundTripSum / Double(s.completed) : 0,
-            waitingForWindow: windowWaiters.count)
+            waitingForWindow: windowWaiters.count, frameBudget: frameBudget)
     }
 
     /// Why the session ended, if it did.

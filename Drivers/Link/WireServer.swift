@@ -127,7 +127,9 @@ public actor WireServer {
 
     private func serve(_ request: Frame, arrival: ContinuousClock.Instant) async {
         if request.flags.contains(.reply) || request.flags.contains(.stream) { return }  // not requests
-        if let cached = dedup.cachedReply(for: request) {
+        // A hello always opens a new session (it clears the cache); anything else already
+        // executed with this seq, type and payload is answered from the cache (§8).
+        if request.type != .hello, let cached = dedup.cachedReply(for: request) {
             emit(cached)
             return
         }

@@ -35,6 +35,10 @@ public struct FrameDecoder: Sendable {
         public var lastForeignVersion: UInt8?
         /// Bytes belonging to rejected candidates (delimiters excluded).
         public var bytesDiscarded = 0
+        /// CRC or COBS failures that start like a frame of this protocol (first decoded byte =
+        /// the version): frames of a pnnlab peer damaged on the line (noise), as opposed to
+        /// bytes that were never frames (e.g. a baud-rate mismatch).
+        public var damagedFrames = 0
 
         /// Total rejected candidates.
         public var framesRejected: Int { cobsErrors + crcErrors + oversize + malformed + versionErrors }
@@ -117,6 +121,8 @@ public struct FrameDecoder: Sendable {
         }
         if count == 0 { return }  // idle delimiters are allowed between frames
         let encoded = count
+        // A frame of this protocol begins with a COBS code ≥ 2 and the version byte.
+        let looksLikeFrame = count >= 2 && buffer[0] >= 2 && buffer[1] == PNNWireVersion.protocolVersion
         let limits = self.limits
         let result = buffer.withUnsafeMutableBufferPointer { b -> Result<Frame, FrameError> in
             let candidate = UnsafeMutableBufferPointer(rebasing: b[0..<encoded])
@@ -133,8 +139,12 @@ public struct FrameDecoder: Sendable {
         case .failure(let error):
             statistics.bytesDiscarded += encoded
             switch error {
-            case .cobs: statistics.cobsErrors += 1
-            case .crcMismatch: statistics.crcErrors += 1
+            case .cobs:
+                statistics.cobsErrors += 1
+                if looksLikeFrame { statistics.damagedFrames += 1 }
+            case .crcMismatch:
+                statistics.crcErrors += 1
+                if looksLikeFrame { statistics.damagedFrames += 1 }
             case .oversize: statistics.oversize += 1
             case .tooShort, .reservedFlags: statistics.malformed += 1
             case .unsupportedVersion(let v):

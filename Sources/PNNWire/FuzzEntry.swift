@@ -175,11 +175,16 @@ enum FuzzChecks {
                 continue
             }
             expected.bytesDiscarded += encoded.count
+            let looksLikeFrame = encoded.count >= 2 && encoded[0] >= 2 && encoded[1] == PNNWireVersion.protocolVersion
             switch verdict {
-            case .cobs: expected.cobsErrors += 1
+            case .cobs:
+                expected.cobsErrors += 1
+                if looksLikeFrame { expected.damagedFrames += 1 }
             case .oversize: expected.oversize += 1
             case .malformed: expected.malformed += 1
-            case .crc: expected.crcErrors += 1
+            case .crc:
+                expected.crcErrors += 1
+                if looksLikeFrame { expected.damagedFrames += 1 }
             case .version(let v):
                 expected.versionErrors += 1
                 expected.lastForeignVersion = v

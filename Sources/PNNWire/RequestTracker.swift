@@ -23,9 +23,19 @@ public enum TrackerError: Error, CustomStringConvertible, Equatable, Sendable {
 }
 
 /// Host-side request/reply bookkeeping, a pure state machine: assigns wrapping 16-bit
-/// sequence numbers, limits the number in flight, matches replies by seq, and turns
-/// missed deadlines into retransmissions (exponential backoff) or timeouts. The caller
-/// supplies the time (`now`, monotonic seconds) and does all I/O.
+/// sequence numbers, limits the number in flight, matches replies by seq **and** type
+/// (docs/protocol.md §6), and turns missed deadlines into retransmissions (exponential
+/// backoff) or timeouts. The caller supplies the time (`now`, monotonic seconds) and does
+/// all I/O.
+///
+/// Two rules make a noisy line degrade gracefully instead of failing (§8):
+/// - **Fast retransmission.** A device answers in arrival order, so when a request sent
+///   *after* request A is answered while A is not, A or its reply was lost: A is re-sent
+///   at once (``poll(now:)``) instead of after its deadline.
+/// - **Patience on a live line.** A request gives up after `maxAttempts` only when nothing
+///   came back from the device since its last attempt (a dead board); while the line shows
+///   life (``noteLineActivity(now:)``: frames, even damaged ones, arrived since the last
+///   attempt or within the last `silence` seconds) it may use up to `noisyAttempts`.
 public struct RequestTracker: Sendable {
     /// Window, deadlines and retries.
     public struct Configuration: Sendable, Equatable {
@@ -39,13 +49,39 @@ public struct RequestTracker: Sendable {
         public var backoff: Double
         /// …capped at this many seconds.
         public var maxTimeout: Double
+        /// Attempts allowed while the line shows life (frames keep arriving from the device,
+        /// so the line is noisy rather than dead); never fewer than `maxAttempts`.
+        public var noisyAttempts: Int
+        /// Re-send a request at once when a later request is answered before it (devices
+        /// answer in arrival order, so it was lost). Off only for a device family that may
+        /// answer out of order.
+        public var fastRetransmit: Bool
+        /// Shorten a request's *first* deadline to what the link has shown for its type
+        /// (smoothed round trip + 4 × its deviation, at least `minTimeout`, at most the
+        /// request's timeout); later attempts keep the full schedule, so a slow command
+        /// costs at most one early re-send, which the device answers from its cache.
+        public var adaptiveFirstTimeout: Bool
+        /// Shortest first deadline, seconds.
+        public var minTimeout: Double
+        /// The line counts as dead (and requests give up after `maxAttempts`) once nothing
+        /// has come back from the device for this many seconds.
+        public var silence: Double
 
-        public init(window: Int = 8, timeout: Double = 0.2, maxAttempts: Int = 3, backoff: Double = 2, maxTimeout: Double = 2) {
+        public init(
+            window: Int = 8, timeout: Double = 0.2, maxAttempts: Int = 3, backoff: Double = 2, maxTimeout: Double = 2,
+            noisyAttempts: Int = 10, fastRetransmit: Bool = true, adaptiveFirstTimeout: Bool = true,
+            minTimeout: Double = 0.02, silence: Double = 1
+        ) {
             self.window = min(max(window, 1), 32_768)
             self.timeout = timeout
             self.maxAttempts = max(maxAttempts, 1)
             self.backoff = backoff
             self.maxTimeout = maxTimeout
+            self.noisyAttempts = max(noisyAttempts, self.maxAttempts)
+            self.fastRetransmit = fastRetransmit
+            self.adaptiveFirstTimeout = adaptiveFirstTimeout
+            self.minTimeout = minTimeout
+            self.silence = silence
         }
     }
 
@@ -75,6 +111,11 @@ public struct RequestTracker: Sendable {
         public var unknownReplies = 0
         /// Second replies, or replies after a timeout (dropped).
         public var duplicateReplies = 0
+        /// Replies whose seq is in flight but whose type does not answer that request
+        /// (dropped; the request keeps waiting). Never delivered as an answer.
+        public var mismatchedReplies = 0
+        /// Retransmissions sent early because a later request was answered first.
+        public var fastRetransmissions = 0
         public init() {}
     }
 
@@ -85,6 +126,12 @@ public struct RequestTracker: Sendable {
         var deadline: Double
         var attempts: Int
         var baseTimeout: Double
+        /// Order of the first and of the latest transmission among all frames sent.
+        var firstSend: UInt64
+        var lastSend: UInt64
+        var lastSentAt: Double
+        /// Whether the first deadline was shortened (then attempt k waits as attempt k − 1 would).
+        var shortened: Bool
     }
 
     /// The configuration in force.
@@ -95,6 +142,13 @@ public struct RequestTracker: Sendable {
     private var nextSeq: UInt16
     private var recent: [UInt16] = []  // recently finished seqs, oldest first
     private static let recentCapacity = 64
+    private var sendCounter: UInt64 = 0
+    /// The latest first transmission that has been answered: requests last sent before it
+    /// were overtaken (lost).
+    private var answeredThrough: UInt64 = 0
+    private var lastActivity = -Double.infinity
+    /// Smoothed round trip and its mean deviation per request type (first attempts only).
+    private var roundTrips: [FrameType: (mean: Double, deviation: Double)] = [:]
 
     public init(configuration: Configuration = Configuration(), firstSeq: UInt16 = 0) {
         self.configuration = configuration
@@ -109,6 +163,24 @@ public struct RequestTracker: Sendable {
     public var inFlightSeqs: [UInt16] { pending.keys.sorted() }
     /// The earliest deadline, for the caller's timer; nil when nothing is in flight.
     public var nextDeadline: Double? { pending.values.map(\.deadline).min() }
+    /// The seq the next request will get (unless it is still in flight). A new session on
+    /// the same board continues from here, so a late reply to the old session can never
+    /// match a new request.
+    public var upcomingSeq: UInt16 { nextSeq }
+
+    /// Tells the tracker that the device is alive: a frame (valid or damaged) arrived.
+    /// Requests then get `noisyAttempts` instead of `maxAttempts`.
+    public mutating func noteLineActivity(now: Double) {
+        lastActivity = max(lastActivity, now)
+    }
+
+    /// Whether `reply` (type and flags) can answer a request of type `request`: the same
+    /// type, an error reply, or `bulkAck` for `bulkChunk` (§4).
+    public static func answers(_ reply: Frame, request: FrameType) -> Bool {
+        if reply.flags.contains(.error) { return reply.type == .error }
+        if request == .bulkChunk { return reply.type == .bulkAck }
+        return reply.type == request
+    }
 
     /// Assigns a seq to a new request and returns the frame to send. The reply, error
     /// and stream flags are not request flags and are cleared. `timeout` overrides the
@@ -122,24 +194,46 @@ public struct RequestTracker: Sendable {
         let frame = Frame(type: type, seq: nextSeq, flags: flags.subtracting([.reply, .error, .stream]), payload: payload)
         nextSeq &+= 1
         let base = firstTimeout ?? configuration.timeout
+        sendCounter += 1
+        var first = timeout(attempt: 1, base: base)
+        if configuration.adaptiveFirstTimeout, let rt = roundTrips[type] {
+            first = min(first, max(configuration.minTimeout, rt.mean + 4 * rt.deviation + 0.005))
+        }
         pending[frame.seq] = Pending(
-            frame: frame, policy: retry, firstSent: now, deadline: now + timeout(attempt: 1, base: base), attempts: 1,
-            baseTimeout: base)
+            frame: frame, policy: retry, firstSent: now, deadline: now + first, attempts: 1,
+            baseTimeout: base, firstSend: sendCounter, lastSend: sendCounter, lastSentAt: now,
+            shortened: first < timeout(attempt: 1, base: base))
         statistics.sent += 1
         return frame
     }
 
-    /// Offers a received frame. Returns `.completed` when it answers a request in flight;
-    /// nil for non-replies and for unknown or duplicate replies (counted, dropped).
+    /// Offers a received frame. Returns `.completed` when it answers a request in flight
+    /// (same seq, and a type that answers the request's type); nil for non-replies and for
+    /// unknown, duplicate or mismatched replies (counted, dropped).
     public mutating func receive(_ frame: Frame, now: Double) -> Event? {
         guard frame.flags.contains(.reply) else { return nil }
-        guard let p = pending.removeValue(forKey: frame.seq) else {
+        guard let p = pending[frame.seq] else {
             if recent.contains(frame.seq) {
                 statistics.duplicateReplies += 1
             } else {
                 statistics.unknownReplies += 1
             }
             return nil
+        }
+        guard Self.answers(frame, request: p.frame.type) else {
+            statistics.mismatchedReplies += 1
+            return nil
+        }
+        pending[frame.seq] = nil
+        answeredThrough = max(answeredThrough, p.firstSend)
+        if p.attempts == 1 {  // Karn: only unambiguous samples
+            let sample = now - p.firstSent
+            if let rt = roundTrips[p.frame.type] {
+                let deviation = 0.75 * rt.deviation + 0.25 * abs(sample - rt.mean)
+                roundTrips[p.frame.type] = (0.875 * rt.mean + 0.125 * sample, deviation)
+            } else {
+                roundTrips[p.frame.type] = (sample, sample / 2)
+            }
         }
         remember(frame.seq)
         statistics.completed += 1
@@ -148,19 +242,24 @@ public struct RequestTracker: Sendable {
             seq: frame.seq, request: p.frame.type, reply: frame, attempts: p.attempts, roundTrip: now - p.firstSent)
     }
 
-    /// Handles every deadline at or before `now`: retransmissions and timeouts, by seq
-    /// order of their deadlines.
+    /// Handles every deadline at or before `now` — retransmissions and timeouts, in the
+    /// order of their deadlines — and re-sends overtaken requests (fast retransmission).
     public mutating func poll(now: Double) -> [Event] {
-        let due = pending.filter { $0.value.deadline <= now }.sorted { $0.value.deadline < $1.value.deadline }
         var events: [Event] = []
-        for (seq, var p) in due {
-            if p.policy != .never && p.attempts < configuration.maxAttempts {
-                p.attempts += 1
-                p.frame.flags.insert(.retransmission)
-                p.deadline = now + timeout(attempt: p.attempts, base: p.baseTimeout)
-                pending[seq] = p
-                statistics.retransmissions += 1
-                events.append(.retransmit(p.frame))
+        if configuration.fastRetransmit {
+            let overtaken = pending.filter {
+                $0.value.lastSend < answeredThrough && $0.value.policy != .never && $0.value.deadline > now
+                    && $0.value.attempts < attemptLimit($0.value, now: now)
+            }.sorted { $0.value.lastSend < $1.value.lastSend }
+            for (seq, p) in overtaken {
+                statistics.fastRetransmissions += 1
+                events.append(.retransmit(retransmit(seq, p, now: now)))
+            }
+        }
+        let due = pending.filter { $0.value.deadline <= now }.sorted { $0.value.deadline < $1.value.deadline }
+        for (seq, p) in due {
+            if p.policy != .never && p.attempts < attemptLimit(p, now: now) {
+                events.append(.retransmit(retransmit(seq, p, now: now)))
             } else {
                 pending[seq] = nil
                 remember(seq)
@@ -177,6 +276,26 @@ public struct RequestTracker: Sendable {
         for s in seqs { remember(s) }
         pending.removeAll()
         return seqs
+    }
+
+    /// `maxAttempts`, or `noisyAttempts` while the device shows life: something came back
+    /// since the request's last attempt or within the last `silence` seconds.
+    private func attemptLimit(_ p: Pending, now: Double) -> Int {
+        lastActivity > p.lastSentAt || lastActivity > now - configuration.silence
+            ? configuration.noisyAttempts : configuration.maxAttempts
+    }
+
+    private mutating func retransmit(_ seq: UInt16, _ p: Pending, now: Double) -> Frame {
+        var p = p
+        p.attempts += 1
+        p.frame.flags.insert(.retransmission)
+        p.deadline = now + timeout(attempt: p.shortened ? p.attempts - 1 : p.attempts, base: p.baseTimeout)
+        sendCounter += 1
+        p.lastSend = sendCounter
+        p.lastSentAt = now
+        pending[seq] = p
+        statistics.retransmissions += 1
+        return p.frame
     }
 
     private func timeout(attempt: Int, base: Double) -> Double {

@@ -81,36 +81,49 @@ public struct StreamTracker: Sendable {
     }
 }
 
-/// Device-side memory of the last `capacity` replies, keyed by request seq and type, so
-/// that a request carrying the `retransmission` flag whose reply was lost gets the cached
-/// reply again instead of being executed twice.
+/// Device-side memory of the last `capacity` replies, keyed by the request's seq, type and
+/// payload (its CRC-32), so that a request whose reply was lost — re-sent with the
+/// `retransmission` flag, or a copy the line duplicated — gets the cached reply again
+/// instead of being executed twice (docs/protocol.md §8). A request that matches an entry
+/// in seq and type but not in payload is a different request and is executed: a stale reply
+/// is never sent for it.
 public struct Deduplicator: Sendable {
     private struct Entry: Sendable {
         var seq: UInt16
         var type: FrameType
+        var payloadCRC: UInt32
+        var payloadCount: Int
         var reply: Frame
     }
 
     /// How many replies are remembered (should be ≥ the host's window).
     public let capacity: Int
     private var entries: [Entry] = []
-    /// Retransmissions answered from the cache.
+    /// Requests answered from the cache.
     public private(set) var hits = 0
 
     public init(capacity: Int = 32) { self.capacity = max(capacity, 1) }
 
-    /// The cached reply if `request` is a retransmission of a request already executed;
-    /// nil means: execute it, then `remember` the reply.
+    /// The cached reply if `request` (seq, type and payload, with or without the
+    /// `retransmission` flag) was already executed; nil means: execute it, then `remember`
+    /// the reply.
     public mutating func cachedReply(for request: Frame) -> Frame? {
-        guard request.flags.contains(.retransmission) else { return nil }
-        guard let e = entries.last(where: { $0.seq == request.seq && $0.type == request.type }) else { return nil }
+        let crc = CRC32.checksum(request.payload)
+        guard
+            let e = entries.last(where: {
+                $0.seq == request.seq && $0.type == request.type && $0.payloadCount == request.payload.count
+                    && $0.payloadCRC == crc
+            })
+        else { return nil }
         hits += 1
         return e.reply
     }
 
-    /// Stores the reply sent for `request`.
+    /// Stores the reply sent for `request` (replacing any older entry with its seq).
     public mutating func remember(request: Frame, reply: Frame) {
-        let e = Entry(seq: request.seq, type: request.type, reply: reply)
+        let e = Entry(
+            seq: request.seq, type: request.type, payloadCRC: CRC32.checksum(request.payload),
+            payloadCount: request.payload.count, reply: reply)
         entries.removeAll { $0.seq == request.seq }
         if entries.count == capacity { entries.removeFirst() }
         entries.append(e)

@@ -73,6 +73,60 @@ import Testing
         #expect(t.statistics.duplicateReplies == 1)
     }
 
+    @Test func repliesOfAnotherTypeNeverComplete() throws {
+        var t = RequestTracker()
+        let probe = try t.send(type: .family(8)!, retry: .deduplicated, now: 0)
+        // Same seq, wrong type: dropped and counted, the request keeps waiting.
+        #expect(t.receive(Frame(type: .family(7)!, seq: probe.seq, flags: .reply, payload: [1]), now: 0.01) == nil)
+        #expect(t.receive(Frame(type: .error, seq: probe.seq, flags: .reply), now: 0.01) == nil)  // error without the error flag
+        #expect(t.statistics.mismatchedReplies == 2 && t.inFlight == 1)
+        guard case .completed(_, let type, _, _, _)? = t.receive(reply(to: probe), now: 0.02) else {
+            Issue.record("the right reply was not matched")
+            return
+        }
+        #expect(type == .family(8)!)
+        let chunk = try t.send(type: .bulkChunk, retry: .idempotent, now: 0)
+        #expect(t.receive(Frame(type: .bulkAck, seq: chunk.seq, flags: .reply), now: 0.03) != nil)
+    }
+
+    @Test func overtakenRequestsAreResentAtOnce() throws {
+        var t = RequestTracker(configuration: .init(window: 8, timeout: 1))
+        let a = try t.send(type: .ping, payload: [1], retry: .idempotent, now: 0)
+        let b = try t.send(type: .ping, payload: [2], retry: .idempotent, now: 0)
+        let c = try t.send(type: .ping, payload: [3], retry: .never, now: 0)
+        #expect(t.poll(now: 0.01).isEmpty)
+        // b answered before a: a (sent before b) was lost and is re-sent now, not after 1 s.
+        #expect(t.receive(reply(to: b), now: 0.02) != nil)
+        let events = t.poll(now: 0.02)
+        #expect(events == [.retransmit(Frame(type: .ping, seq: a.seq, flags: .retransmission, payload: [1]))])
+        #expect(t.statistics.fastRetransmissions == 1)
+        // Only once per overtaking: nothing more until a later request is answered.
+        #expect(t.poll(now: 0.03).isEmpty)
+        _ = c
+    }
+
+    @Test func aLiveLineGetsMoreAttemptsThanADeadOne() throws {
+        let config = RequestTracker.Configuration(
+            window: 8, timeout: 0.1, maxAttempts: 3, backoff: 1, maxTimeout: 0.1, noisyAttempts: 6, fastRetransmit: false)
+        var dead = RequestTracker(configuration: config)
+        var live = RequestTracker(configuration: config)
+        _ = try dead.send(type: .ping, retry: .idempotent, now: 0)
+        _ = try live.send(type: .ping, retry: .idempotent, now: 0)
+        var deadAttempts = 1, liveAttempts = 1, deadGaveUp = false, liveGaveUp = false
+        for step in 1...10 {
+            let now = Double(step) * 0.1
+            live.noteLineActivity(now: now - 0.05)  // frames keep arriving (other replies, damaged frames)
+            for e in dead.poll(now: now) {
+                if case .retransmit = e { deadAttempts += 1 } else { deadGaveUp = true }
+            }
+            for e in live.poll(now: now) {
+                if case .retransmit = e { liveAttempts += 1 } else { liveGaveUp = true }
+            }
+        }
+        #expect(deadGaveUp && deadAttempts == 3)
+        #expect(liveGaveUp && liveAttempts == 6)
+    }
+
     @Test func errorRepliesComplete() throws {
         var t = RequestTracker()
         let f = try t.send(type: .family(3)!, retry: .never, now: 0)
@@ -110,12 +164,19 @@ import Testing
         #expect(d.cachedReply(for: write) == nil)
         let r = Frame(type: .family(1)!, seq: 10, flags: .reply, payload: [42])
         d.remember(request: write, reply: r)
-        // Same seq without the retransmission flag (e.g. after wrap-around) executes anew.
-        #expect(d.cachedReply(for: write) == nil)
+        // A copy of the request (duplicated by the line) or a retransmission gets the cached reply.
+        #expect(d.cachedReply(for: write) == r)
         var again = write
         again.flags.insert(.retransmission)
         #expect(d.cachedReply(for: again) == r)
-        #expect(d.hits == 1)
+        #expect(d.hits == 2)
+        // Same seq and type with another payload is another request: executed, never a stale reply.
+        var other = again
+        other.payload = [2]
+        #expect(d.cachedReply(for: other) == nil)
+        var otherType = again
+        otherType.type = .family(2)!
+        #expect(d.cachedReply(for: otherType) == nil)
         // Evicted after `capacity` newer requests.
         for s: UInt16 in 11...12 {
             d.remember(request: Frame(type: .ping, seq: s), reply: Frame(type: .ping, seq: s, flags: .reply))
