@@ -281,8 +281,9 @@ public struct RequestTracker: Sendable {
     /// `maxAttempts`, or `noisyAttempts` while the device shows life: something came back
     /// since the request's last attempt or within the last `silence` seconds.
     private func attemptLimit(_ p: Pending, now: Double) -> Int {
-        lastActivity > p.lastSentAt || lastActivity > now - configuration.silence
-            ? configuration.noisyAttempts : configuration.maxAttempts
+        // A shortened first attempt does not count: the full schedule still follows it.
+        (lastActivity > p.lastSentAt || lastActivity > now - configuration.silence
+            ? configuration.noisyAttempts : configuration.maxAttempts) + (p.shortened ? 1 : 0)
     }
 
     private mutating func retransmit(_ seq: UInt16, _ p: Pending, now: Double) -> Frame {
