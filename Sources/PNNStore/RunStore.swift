@@ -92,7 +92,21 @@ public final class RunStore: Sendable {
             throw .cannotOpen(
                 path: path, reason: "it is read-only and needs upgrading to this pnnlab's format (make it writable once)")
         }
-        do { try migrator.migrate(pool) } catch { throw Self.storeError(error, path: path) }
+        do {
+            try migrator.migrate(pool)
+        } catch {
+            // Another pnnlab process may be creating the same new store at this moment (its
+            // migration won the race): wait for it to finish rather than fail.
+            for _ in 0..<100 {
+                if (try? pool.read({ db in try migrator.hasCompletedMigrations(db) })) == true {
+                    if (try? pool.read({ db in try Int32.fetchOne(db, sql: "PRAGMA application_id") })) == Schema.applicationID {
+                        return
+                    }
+                }
+                usleep(50_000)
+            }
+            throw Self.storeError(error, path: path)
+        }
     }
 
     /// Checks an existing file before SQLite touches it (so a stranger's file never gets

@@ -9,7 +9,7 @@ struct ResumeCLITests {
     @Test func resumeAfterSIGKILLLosesNoCommittedStep() async throws {
         let store = CLI.tempStore()
         let child = try CLI.start([
-            "train", "sim:crossbar", "--task", "iris", "--method", "spsa", "--epochs", "400", "--seed", "3", "--store", store,
+            "train", "sim:crossbar", "--task", "iris", "--method", "spsa", "--epochs", "100000", "--seed", "3", "--store", store,
         ])
         let reader = try RunStore(path: store)
         let started = try await CLI.waitFor(timeout: 120) { ((try? reader.steps(runID: 1).count) ?? 0) >= 5 }
@@ -40,7 +40,7 @@ struct ResumeCLITests {
     @Test func ctrlCPausesAndResumeCompletes() async throws {
         let store = CLI.tempStore()
         let child = try CLI.start([
-            "train", "sim:crossbar", "--task", "iris", "--method", "spsa", "--epochs", "400", "--store", store,
+            "train", "sim:crossbar", "--task", "iris", "--method", "spsa", "--epochs", "100000", "--store", store,
         ])
         let reader = try RunStore(path: store)
         let running = try await CLI.waitFor(timeout: 120) { ((try? reader.steps(runID: 1).count) ?? 0) >= 3 }

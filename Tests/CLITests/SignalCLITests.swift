@@ -8,7 +8,7 @@ import Testing
 /// child's output; none sleeps a fixed time.
 @Suite("Signals, run states and resume with real child processes", .serialized)
 struct SignalCLITests {
-    static let crossbar = ["train", "sim:crossbar", "--task", "iris", "--method", "spsa", "--epochs", "400", "--seed", "3"]
+    static let crossbar = ["train", "sim:crossbar", "--task", "iris", "--method", "spsa", "--epochs", "100000", "--seed", "3"]
     static let clln = ["train", "sim:clln", "--task", "two-task", "--method", "coupled", "--periods", "400"]
 
     /// Starts `args` and waits until run 1 has at least `steps` committed steps.
