@@ -74,10 +74,11 @@ extension CLLNEmulator {
 
     func startSchedule(_ r: inout PayloadReader, push: StreamPusher) throws -> [UInt8] {
         let schedule = try CLLNCoding.decodeSchedule(r.rest())
+        // Range checks precede the state check (§14.4 error precedence).
+        if let why = schedule.problem(maxLearnSeconds: info.maxLearn) { throw refuse("schedule \(why)") }
         guard let dataset else {
             throw ErrorReply(code: .noDataset, message: "no complete dataset loaded; send loadDataset first")
         }
-        if let why = schedule.problem(maxLearnSeconds: info.maxLearn) { throw refuse("schedule \(why)") }
         runCounter += 1
         let id = runCounter
         let (records, feed) = AsyncStream<ScheduleRecord>.makeStream()

@@ -63,6 +63,9 @@ public actor CLLNEmulator: DeviceEndpoint {
         if run != nil { stopSchedule(message: "new session") }
     }
 
+    /// `safeState` preempts every other command (docs/protocol.md §6.1).
+    public nonisolated var preemptingCommands: Set<FrameType> { [CLLNCommand.safeState] }
+
     public func handle(_ type: FrameType, payload: [UInt8], push: StreamPusher) async throws(ErrorReply) -> [UInt8] {
         if let expected = expectedLength(type, payload), expected != payload.count {
             throw ErrorReply(

@@ -54,6 +54,9 @@ public actor CrossbarEmulator: DeviceEndpoint {
         slots = Array(repeating: nil, count: CrossbarCommand.inputSlots)
     }
 
+    /// `safeState` preempts every other command (docs/protocol.md §6.1).
+    public nonisolated var preemptingCommands: Set<FrameType> { [CrossbarCommand.safeState] }
+
     public func handle(_ type: FrameType, payload: [UInt8], push: StreamPusher) async throws(ErrorReply) -> [UInt8] {
         if let expected = expectedLength(type, payload), expected != payload.count {
             throw ErrorReply(
@@ -98,6 +101,7 @@ public actor CrossbarEmulator: DeviceEndpoint {
         case CrossbarCommand.measure:
             let slot = try r.u8("slot")
             let repeats = Int(try r.u16("repeats"))
+            try checkSlotAndRepeats(slot, repeats)
             return try encodeOutputs(measure(slot: slot, repeats: repeats))
         case CrossbarCommand.probe:
             return try probe(&r)
@@ -108,6 +112,7 @@ public actor CrossbarEmulator: DeviceEndpoint {
         case CrossbarCommand.streamMeasure:
             return try await streamMeasure(&r, push: push)
         case CrossbarCommand.safeState:
+            // Streams were stopped by the server (preemption); slots and line modes are kept.
             queue = Array(repeating: nil, count: geometry.devices)
             safe = true
             return []
@@ -191,13 +196,12 @@ public actor CrossbarEmulator: DeviceEndpoint {
         var pairs: [(Int, Double)] = []
         pairs.reserveCapacity(n)
         for _ in 0..<n { pairs.append((Int(try r.u32("index")), try r.f64("target"))) }
-        for (index, target) in pairs {
-            guard index < geometry.devices else {
-                throw PayloadError.invalidValue(
-                    field: "index", reason: "device \(index) does not exist (\(geometry.devices) devices)")
-            }
-            try checkTarget(target)
+        // Every payload check before any range check (§13.4 error precedence).
+        for (index, _) in pairs where index >= geometry.devices {
+            throw PayloadError.invalidValue(
+                field: "index", reason: "device \(index) does not exist (\(geometry.devices) devices)")
         }
+        for (_, target) in pairs { try checkTarget(target) }
         return pairs
     }
 
@@ -240,11 +244,25 @@ public actor CrossbarEmulator: DeviceEndpoint {
         return w.bytes
     }
 
-    private func measure(slot: UInt8, repeats: Int) throws -> Matrix {
-        guard Int(slot) < slots.count, let s = slots[Int(slot)], s.complete else {
-            throw Refusal(.slotEmpty, "input slot \(slot) holds no complete batch; send loadInputs first")
+    /// Field checks of measure, probe and streamMeasure (badPayload), which precede the
+    /// range checks and, last, slotEmpty (§13.4 error precedence).
+    private func checkSlotAndRepeats(_ slot: UInt8, _ repeats: Int) throws {
+        guard Int(slot) < slots.count else {
+            throw PayloadError.invalidValue(field: "slot", reason: "slots are 0…\(slots.count - 1)")
         }
         guard (1...10_000).contains(repeats) else { throw PayloadError.invalidValue(field: "repeats", reason: "must be 1…10000") }
+    }
+
+    /// slotEmpty unless `slot` holds a complete batch (checked after every field and range check).
+    private func requireComplete(_ slot: UInt8) throws {
+        guard slots[Int(slot)]?.complete == true else {
+            throw Refusal(.slotEmpty, "input slot \(slot) holds no complete batch; send loadInputs first")
+        }
+    }
+
+    private func measure(slot: UInt8, repeats: Int) throws -> Matrix {
+        try requireComplete(slot)
+        let s = slots[Int(slot)]!
         var inputs = s.inputs
         for c in 0..<geometry.rows where !rowActive[c] { for b in 0..<inputs.rows { inputs[b, c] = 0 } }
         var sum = forward(inputs)
@@ -273,10 +291,9 @@ public actor CrossbarEmulator: DeviceEndpoint {
     private func probe(_ r: inout PayloadReader) throws -> [UInt8] {
         let slot = try r.u8("slot")
         let repeats = Int(try r.u16("repeats"))
+        try checkSlotAndRepeats(slot, repeats)
         let pairs = try readTargets(&r)
-        guard Int(slot) < slots.count, slots[Int(slot)]?.complete == true else {
-            throw Refusal(.slotEmpty, "input slot \(slot) holds no complete batch; send loadInputs first")
-        }
+        try requireComplete(slot)
         safe = false
         var previous: [(Int, Double)] = []
         for (index, target) in pairs {
@@ -326,8 +343,14 @@ public actor CrossbarEmulator: DeviceEndpoint {
         let slot = try r.u8("slot")
         let repeats = Int(try r.u16("repeats"))
         let frames = try r.u32("frames")
+        try checkSlotAndRepeats(slot, repeats)
         guard frames <= 10_000_000 else { throw PayloadError.invalidValue(field: "frames", reason: "at most 10^7 per request") }
+        try requireComplete(slot)  // also for frames = 0, which then replies 0 at once
         for k in 0..<frames {
+            // Stopped by a preempting safeState (§6.1): no further frame, reply `preempted`.
+            if Task.isCancelled {
+                throw Refusal(.preempted, "stream stopped by safeState after \(k) of \(frames) frames")
+            }
             let outputs = try measure(slot: slot, repeats: repeats)
             var w = PayloadWriter()
             w.u32(k)

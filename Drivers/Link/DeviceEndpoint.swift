@@ -13,6 +13,17 @@ public protocol DeviceEndpoint: Actor {
 
     /// A new session began (a hello arrived): stop streams, forget per-session state.
     func sessionReset() async
+
+    /// Family commands that preempt everything (docs/protocol.md §6.1): the safe-state
+    /// command. When one arrives the server stops the running command (its task is
+    /// cancelled: `handle` must stop at its next safe point and throw `preempted`), answers
+    /// queued requests with `preempted`, drops unsent stream frames and runs it next.
+    nonisolated var preemptingCommands: Set<FrameType> { get }
+}
+
+extension DeviceEndpoint {
+    /// No preempting command (a family without a safe state).
+    public nonisolated var preemptingCommands: Set<FrameType> { [] }
 }
 
 /// Sends device-pushed stream frames (type `streamData`, flag `stream`) through the

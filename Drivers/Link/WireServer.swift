@@ -52,6 +52,11 @@ public actor WireServer {
         public var streamFrames = 0
         /// Hellos answered.
         public var sessions = 0
+        /// Frames with flag reply, error or stream received from the host: not requests,
+        /// dropped without a reply (§3).
+        public var notRequests = 0
+        /// Requests answered `preempted` (dropped from the queue or stopped by a safe state or hello).
+        public var preempted = 0
         /// Frame decoder counters (rejected frames, bytes discarded…).
         public var decoder = FrameDecoder.Statistics()
     }
@@ -66,9 +71,25 @@ public actor WireServer {
     private var stats = Statistics()
     private let clock = ContinuousClock()
     private var busyUntil: ContinuousClock.Instant
-    private let outbox: AsyncStream<(ContinuousClock.Instant, [UInt8])>.Continuation
-    private let outboxStream: AsyncStream<(ContinuousClock.Instant, [UInt8])>
     private var noise = SeededRandom(seed: 0x5EED)
+
+    /// Requests received and not yet started, in arrival order.
+    private var pending: [(frame: Frame, arrival: ContinuousClock.Instant)] = []
+    private var workerWake: CheckedContinuation<Void, Never>?
+    /// The family command executing now, and whether a preempting request stopped it.
+    private var running: Task<Frame, Never>?
+    private var runningPreempted = false
+
+    /// Frames waiting for the line, in order; `isStream` marks device-pushed stream frames.
+    private var outgoing: [(release: ContinuousClock.Instant, bytes: [UInt8], isStream: Bool)] = []
+    private var writerWake: CheckedContinuation<Void, Never>?
+    private var streamBacklog = 0
+    private var streamWaiters: [CheckedContinuation<Void, Never>] = []
+    private var closed = false
+
+    /// Stream frames that may wait for the line before a stream's producer is held back
+    /// (a real board's UART paces its streams the same way).
+    static let streamBacklogLimit = 32
 
     /// A server for `endpoint` on `transport`; call ``run()``.
     public init(endpoint: any DeviceEndpoint, transport: any Transport, options: Options = Options()) {
@@ -78,23 +99,27 @@ public actor WireServer {
         self.decoder = FrameDecoder(limits: options.limits)
         self.dedup = Deduplicator(capacity: options.dedupCapacity)
         self.busyUntil = clock.now
-        (outboxStream, outbox) = AsyncStream.makeStream()
     }
 
     /// Serves until the link closes (returns normally) or the task is cancelled.
+    ///
+    /// Three loops: the reader takes every frame off the line as it arrives (so a
+    /// `safeState` or hello is seen while a long command or stream runs), the worker
+    /// executes requests one at a time in arrival order, the writer sends replies and
+    /// stream frames. A preempting request (hello, the family's safe state) stops the
+    /// running command at its next safe point, answers every queued request with
+    /// `preempted`, discards stream frames not yet sent and is executed next (§6.1).
     public func run() async {
-        let link = transport
-        let stream = outboxStream
-        let writer = Task {
-            for await (release, bytes) in stream {
-                if release > .now { try? await Task.sleep(until: release, clock: .continuous) }
-                do throws(TransportError) { try await link.write(bytes) } catch { return }
-            }
-        }
+        let writer = Task { await self.writeLoop() }
+        let worker = Task { await self.workLoop() }
         defer {
-            outbox.finish()
+            closed = true
             writer.cancel()
+            worker.cancel()
+            running?.cancel()
+            wakeAll()
         }
+        let link = transport
         while !Task.isCancelled {
             let bytes: [UInt8]
             do throws(TransportError) {
@@ -110,9 +135,7 @@ public actor WireServer {
                 sendNoise(count: bytes.count)
                 continue
             }
-            for frame in decoder.feed(bytes) {
-                await serve(frame, arrival: arrival)
-            }
+            for frame in decoder.feed(bytes) { receive(frame, arrival: arrival) }
             stats.decoder = decoder.statistics
         }
     }
@@ -125,38 +148,143 @@ public actor WireServer {
         return s
     }
 
+    // MARK: Reader
+
+    /// Sorts a received frame: replies and stream frames are not requests (dropped and
+    /// counted), a preempting request jumps the queue, everything else waits its turn.
+    private func receive(_ frame: Frame, arrival: ContinuousClock.Instant) {
+        if !Self.isRequest(frame) {
+            stats.notRequests += 1
+            return
+        }
+        if preempts(frame) {
+            preempt(by: frame)
+            pending.insert((frame, arrival), at: 0)
+        } else {
+            pending.append((frame, arrival))
+        }
+        workerWake?.resume()
+        workerWake = nil
+    }
+
+    /// A request is a frame with none of the flags reply, error, stream (§3).
+    static func isRequest(_ frame: Frame) -> Bool {
+        frame.flags.isDisjoint(with: [.reply, .error, .stream])
+    }
+
+    /// Whether `frame` stops everything before it: a hello, or the family's safe-state
+    /// command once a session is open.
+    private func preempts(_ frame: Frame) -> Bool {
+        if frame.type == .hello { return true }
+        return sessionOpen && frame.type.isFamilyCommand && endpoint.preemptingCommands.contains(frame.type)
+    }
+
+    /// Stops the running command, answers every queued request with `preempted` and
+    /// drops unsent stream frames.
+    private func preempt(by frame: Frame) {
+        let why = frame.type == .hello ? "a hello (new session)" : "the safe-state command"
+        for (request, _) in pending {
+            let reply = ErrorReply(code: .preempted, message: "dropped unexecuted: \(why) arrived").frame(seq: request.seq)
+            stats.executed += 1
+            stats.preempted += 1
+            stats.errorReplies += 1
+            emit(reply)
+        }
+        pending.removeAll()
+        if let running {
+            runningPreempted = true
+            running.cancel()
+        }
+        outgoing.removeAll { $0.isStream }
+        streamBacklog = 0
+        resumeStreamWaiters()
+    }
+
+    // MARK: Worker
+
+    private func workLoop() async {
+        while !Task.isCancelled && !closed {
+            guard !pending.isEmpty else {
+                await withCheckedContinuation { workerWake = $0 }
+                continue
+            }
+            let (request, arrival) = pending.removeFirst()
+            await serve(request, arrival: arrival)
+        }
+    }
+
     private func serve(_ request: Frame, arrival: ContinuousClock.Instant) async {
-        if request.flags.contains(.reply) || request.flags.contains(.stream) { return }  // not requests
         // A hello always opens a new session (it clears the cache); anything else already
         // executed with this seq, type and payload is answered from the cache (§8).
         if request.type != .hello, let cached = dedup.cachedReply(for: request) {
             emit(cached)
             return
         }
-        let reply: Frame
-        switch request.type {
-        case .hello:
-            reply = await hello(request)
-        case .ping:
-            reply = Frame(type: .ping, seq: request.seq, flags: .reply, payload: request.payload)
-        default:
-            if !sessionOpen {
-                reply = ErrorReply(code: .handshakeRequired, message: "send hello first").frame(seq: request.seq)
-            } else if request.type.isFamilyCommand || request.type == .bulkChunk {
-                reply = await execute(request)
-            } else {
-                reply = ErrorReply(code: .unknownCommand, message: "type \(request.type) is not a request")
-                    .frame(seq: request.seq)
+        var reply: Frame
+        if let refusal = Self.flagProblem(request) {
+            reply = refusal.frame(seq: request.seq)
+        } else {
+            switch request.type {
+            case .hello:
+                reply = await hello(request)
+            case .ping:
+                reply = Frame(type: .ping, seq: request.seq, flags: .reply, payload: request.payload)
+            default:
+                if !sessionOpen {
+                    reply = ErrorReply(code: .handshakeRequired, message: "send hello first").frame(seq: request.seq)
+                } else if request.type.isFamilyCommand || request.type == .bulkChunk {
+                    reply = await execute(request)
+                } else {
+                    reply = ErrorReply(code: .unknownCommand, message: "type \(request.type) is not a request")
+                        .frame(seq: request.seq)
+                }
             }
+        }
+        if reply.rawBytes.count > options.limits.maxControlFrame, !reply.flags.contains(.bulk) {
+            reply = ErrorReply(
+                code: .tooLarge,
+                message:
+                    "the reply would be \(reply.rawBytes.count) bytes, over the \(options.limits.maxControlFrame)-byte frame limit"
+            ).frame(seq: request.seq)
         }
         stats.executed += 1
         if reply.flags.contains(.error) { stats.errorReplies += 1 }
+        if reply.type == .error, ErrorReply.code(of: reply) == .preempted { stats.preempted += 1 }
         dedup.remember(request: request, reply: reply)
         await pace(arrival: arrival)
         emit(reply)
     }
 
+    /// The bulk flag belongs to `bulkChunk` frames only, and every `bulkChunk` carries it (§3).
+    static func flagProblem(_ request: Frame) -> ErrorReply? {
+        let bulk = request.flags.contains(.bulk)
+        if bulk, request.type != .bulkChunk {
+            return ErrorReply(code: .badPayload, message: "flag bulk is only allowed on bulkChunk frames")
+        }
+        if !bulk, request.type == .bulkChunk {
+            return ErrorReply(code: .badPayload, message: "a bulkChunk frame must carry flag bulk (CRC-32)")
+        }
+        return nil
+    }
+
     private func hello(_ request: Frame) async -> Frame {
+        let parsed: HelloRequest
+        do throws(PayloadError) {
+            parsed = try HelloRequest.decode(request.payload)
+        } catch {
+            return ErrorReply(code: .badPayload, message: "malformed hello: \(error)").frame(seq: request.seq)
+        }
+        guard parsed.protocolVersion == PNNWireVersion.protocolVersion else {
+            return ErrorReply(
+                code: .badPayload,
+                message: "hello asks for protocol \(parsed.protocolVersion); this device speaks \(PNNWireVersion.protocolVersion)"
+            ).frame(seq: request.seq)
+        }
+        guard parsed.hostName.utf8.count <= Self.maxHostName else {
+            return ErrorReply(
+                code: .badPayload, message: "hostName is \(parsed.hostName.utf8.count) bytes, at most \(Self.maxHostName)"
+            ).frame(seq: request.seq)
+        }
         sessionOpen = true
         stats.sessions += 1
         dedup = Deduplicator(capacity: options.dedupCapacity)
@@ -168,22 +296,43 @@ public actor WireServer {
         return Frame(type: .hello, seq: request.seq, flags: .reply, payload: payload)
     }
 
+    /// Longest hostName a device must accept in a hello (UTF-8 bytes).
+    public static let maxHostName = 255
+
     private func execute(_ request: Frame) async -> Frame {
         let pusher = StreamPusher { [weak self] id, data in await self?.pushStream(id, data) }
-        do throws(ErrorReply) {
-            let payload = try await endpoint.handle(request.type, payload: request.payload, push: pusher)
-            let type: FrameType = request.type == .bulkChunk ? .bulkAck : request.type
-            return Frame(type: type, seq: request.seq, flags: .reply, payload: payload)
-        } catch {
-            return error.frame(seq: request.seq)
+        let endpoint = self.endpoint
+        runningPreempted = false
+        let task = Task { () -> Frame in
+            do throws(ErrorReply) {
+                let payload = try await endpoint.handle(request.type, payload: request.payload, push: pusher)
+                let type: FrameType = request.type == .bulkChunk ? .bulkAck : request.type
+                return Frame(type: type, seq: request.seq, flags: .reply, payload: payload)
+            } catch {
+                return error.frame(seq: request.seq)
+            }
         }
+        running = task
+        let reply = await task.value
+        running = nil
+        runningPreempted = false
+        return reply
     }
 
-    private func pushStream(_ id: UInt8, _ data: [UInt8]) {
+    // MARK: Streams and the line
+
+    private func pushStream(_ id: UInt8, _ data: [UInt8]) async {
+        // Hold the producer while the line is behind (no unbounded queue a safe state
+        // would have to wait for); a stopped command pushes nothing more.
+        while streamBacklog >= Self.streamBacklogLimit, !closed, !(running?.isCancelled ?? false) {
+            await withCheckedContinuation { streamWaiters.append($0) }
+        }
+        if closed || runningPreempted { return }
         let seq = streamSeq[id, default: 0]
         streamSeq[id] = seq &+ 1
         stats.streamFrames += 1
-        emit(StreamData(streamID: id, data: data).frame(seq: seq))
+        streamBacklog += 1
+        emit(StreamData(streamID: id, data: data).frame(seq: seq), isStream: true)
     }
 
     /// Holds the reply until the board would have finished: requests queue behind each
@@ -196,17 +345,71 @@ public actor WireServer {
         if busyUntil > clock.now { try? await Task.sleep(until: busyUntil, clock: .continuous) }
     }
 
-    private func emit(_ frame: Frame) {
+    private func emit(_ frame: Frame, isStream: Bool = false) {
         let raw = frame.rawBytes(version: options.headerVersion)
         var out = COBS.encode(raw)
         out.append(0)
-        outbox.yield((clock.now + options.latency, out))
+        enqueue(out, isStream: isStream)
+    }
+
+    private func enqueue(_ bytes: [UInt8], isStream: Bool) {
+        outgoing.append((clock.now + options.latency, bytes, isStream))
+        writerWake?.resume()
+        writerWake = nil
+    }
+
+    private func nextOutgoing() async -> (ContinuousClock.Instant, [UInt8])? {
+        while outgoing.isEmpty {
+            if closed || Task.isCancelled { return nil }
+            await withCheckedContinuation { writerWake = $0 }
+        }
+        let item = outgoing.removeFirst()
+        if item.isStream {
+            streamBacklog -= 1
+            resumeStreamWaiters()
+        }
+        return (item.release, item.bytes)
+    }
+
+    private func writeLoop() async {
+        let link = transport
+        while let (release, bytes) = await nextOutgoing() {
+            if release > .now { try? await Task.sleep(until: release, clock: .continuous) }
+            do throws(TransportError) { try await link.write(bytes) } catch { return }
+        }
+    }
+
+    private func resumeStreamWaiters() {
+        let waiters = streamWaiters
+        streamWaiters.removeAll()
+        for w in waiters { w.resume() }
+    }
+
+    private func wakeAll() {
+        workerWake?.resume()
+        workerWake = nil
+        writerWake?.resume()
+        writerWake = nil
+        resumeStreamWaiters()
     }
 
     private func sendNoise(count: Int) {
         var junk: [UInt8] = []
         for _ in 0..<max(count, 8) { junk.append(UInt8(truncatingIfNeeded: noise.next()) | 1) }
         junk.append(0)
-        outbox.yield((clock.now + options.latency, junk))
+        enqueue(junk, isStream: false)
+    }
+}
+
+extension WireErrorCode {
+    /// The request was dropped before it ran, or stopped at a safe point, because a
+    /// preempting request (the family's safe state, or a hello) arrived (docs/protocol.md §6.1).
+    public static let preempted = WireErrorCode(rawValue: 0x000A)
+}
+
+extension ErrorReply {
+    /// The code of an error frame's payload (nil when it does not parse).
+    static func code(of frame: Frame) -> WireErrorCode? {
+        (try? ErrorReply.decode(frame.payload))?.code
     }
 }
