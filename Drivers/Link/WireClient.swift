@@ -373,22 +373,32 @@ public actor WireClient {
             throw .cannotEncode(error.description)
         }
         let started = now
-        let replyPayload: [UInt8]
-        do throws(LinkError) {
-            replyPayload = try await request(.hello, payload: payload, retry: .idempotent, timeout: configuration.helloTimeout)
-        } catch .timedOut {
-            let stats = decoder.statistics
-            if let foreign = stats.lastForeignVersion {
-                throw .handshake(.versionMismatch(device: foreign, host: PNNWireVersion.protocolVersion))
+        var replyPayload: [UInt8]?
+        var timeout = configuration.helloTimeout
+        for attempt in 0..<3 where replyPayload == nil {
+            do throws(LinkError) {
+                replyPayload = try await request(.hello, payload: payload, retry: .idempotent, timeout: timeout)
+            } catch .timedOut {
+                let stats = decoder.statistics
+                if let foreign = stats.lastForeignVersion {
+                    throw .handshake(.versionMismatch(device: foreign, host: PNNWireVersion.protocolVersion))
+                }
+                // Intact frames of this protocol and none damaged: the board answered, late (a
+                // busy board or a loaded host), so wait longer before calling the line noisy.
+                if stats.damagedFrames == 0 && stats.framesDelivered > 0 && attempt < 2 {
+                    timeout *= 10
+                    continue
+                }
+                // Frames of this protocol arrived, damaged (or intact but not the hello's
+                // answer): the line is noisy, the baud rate is right.
+                if stats.damagedFrames >= 2 || stats.framesDelivered > 0 {
+                    throw .noisyLine(port: port, damaged: stats.framesRejected, intact: stats.framesDelivered)
+                }
+                if stats.bytesReceived > 0 { throw .garbage(port: port, bytes: stats.bytesReceived) }
+                throw .silent(port: port, waited: now - started)
             }
-            // Frames of this protocol arrived, damaged (or intact but not the hello's
-            // answer): the line is noisy, the baud rate is right.
-            if stats.damagedFrames >= 2 || stats.framesDelivered > 0 {
-                throw .noisyLine(port: port, damaged: stats.framesRejected, intact: stats.framesDelivered)
-            }
-            if stats.bytesReceived > 0 { throw .garbage(port: port, bytes: stats.bytesReceived) }
-            throw .silent(port: port, waited: now - started)
         }
+        guard let replyPayload else { throw .silent(port: port, waited: now - started) }
         let reply: HelloReply
         do {
             reply = try HelloReply.decode(replyPayload)

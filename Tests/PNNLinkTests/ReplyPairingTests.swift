@@ -24,7 +24,8 @@ struct ReplyPairingTests {
         defer { serving.cancel() }
         let client = WireClient(
             transport: faulty,
-            configuration: .init(tracker: .init(window: 8, timeout: 0.05, maxAttempts: 3, backoff: 2, maxTimeout: 0.2)))
+            configuration: .init(
+                tracker: .init(window: 8, timeout: 0.05, maxAttempts: 3, backoff: 2, maxTimeout: 0.2), helloTimeout: 5))
         try await client.handshake()
         let count = 12
         func exchange() async -> (accepted: Int, wrong: Int, failed: Int) {
