@@ -11,6 +11,19 @@ import Testing
 /// `streamMeasure` it is answered at once, the stream stops, queued requests are answered
 /// `preempted`, and the board is safe.
 @Suite struct SafeStatePreemptionTests {
+    /// How late this machine answers right now: 10 × the median of 7 ping round trips on
+    /// the idle link, in ms (a few ms idle; grows when the test process is starved).
+    static func schedulingSlack(_ client: WireClient) async throws -> Double {
+        let clock = ContinuousClock()
+        var times: [Double] = []
+        for _ in 0..<7 {
+            let t = clock.now
+            _ = try await client.request(.ping, payload: [1], retry: .never, timeout: 30)
+            times.append((clock.now - t).seconds * 1000)
+        }
+        return 10 * times.sorted()[3]
+    }
+
     /// The error code a request was answered with (nil: a normal reply).
     static func errorCode(_ client: WireClient, _ ticket: WireClient.Ticket) async -> WireErrorCode? {
         do {
@@ -33,6 +46,8 @@ import Testing
         defer { serving.cancel() }
         let client = WireClient(transport: host)
         _ = try await client.handshake(family: CrossbarFamily.family, schemaHash: CrossbarCommand.schemaHash)
+
+        let slack = try await Self.schedulingSlack(client)
 
         var load = PayloadWriter()
         load.u8(0)
@@ -77,10 +92,13 @@ import Testing
         try await Task.sleep(for: .milliseconds(200))
         let afterwards: Int = received.value
         let status = try CrossbarStatus.decode(try await client.request(CrossbarCommand.identify, retry: .idempotent))
-        print("safeState latency \(latency), stream \(Int(rate)) frames/s, \(atReply) frames before the reply")
+        print(
+            "safeState latency \(latency) (slack \(slack) ms), stream \(Int(rate)) frames/s, \(atReply) frames before the reply")
 
         let milliseconds: Double = latency.seconds * 1000
-        #expect(milliseconds < 50, "safeState took \(latency) during the stream")
+        // 50 ms on an idle machine; a loaded one (other builds, the whole suite in
+        // parallel) gets the delay it already showed on idle pings before the stream.
+        #expect(milliseconds < 50 + slack, "safeState took \(latency) during the stream (slack \(slack) ms)")
         // The bound that survives a loaded machine: the stream stopped far from its end
         // and nothing followed the reply (frames already on the line may still arrive).
         let stoppedEarly: Bool = afterwards < 100_000

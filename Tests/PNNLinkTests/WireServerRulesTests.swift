@@ -37,7 +37,7 @@ actor LargeReplyBoard: DeviceEndpoint {
 
     func openSession(_ link: MemoryLink, _ raw: RawDevice) async throws {
         try await send(Frame(type: .hello, seq: 0, payload: try HelloRequest(hostName: "t").encode()), on: link)
-        let hello = try await raw.nextFrame()
+        let hello = try await raw.nextFrame(timeout: .seconds(120))
         #expect(hello.type == .hello && hello.flags == .reply)
     }
 
@@ -50,7 +50,7 @@ actor LargeReplyBoard: DeviceEndpoint {
         try await send(Frame(type: .ping, seq: 2, flags: .stream, payload: [2]), on: served.host)
         try await send(Frame(type: .error, seq: 3, flags: [.reply, .error], payload: [0, 0]), on: served.host)
         try await send(Frame(type: .ping, seq: 4, payload: [4]), on: served.host)
-        let next = try await raw.nextFrame()
+        let next = try await raw.nextFrame(timeout: .seconds(120))
         #expect(next.seq == 4 && next.type == .ping && next.payload == [4], "only the real request was answered: \(next)")
         #expect(await served.server.statistics.notRequests == 3)
     }
@@ -62,14 +62,14 @@ actor LargeReplyBoard: DeviceEndpoint {
         try await openSession(served.host, raw)
         // The 4090-byte bulk ping once came back as a 4097-byte control frame.
         try await send(Frame(type: .ping, seq: 5, flags: .bulk, payload: [UInt8](repeating: 1, count: 4090)), on: served.host)
-        try expectError(try await raw.nextFrame(), seq: 5, .badPayload)
+        try expectError(try await raw.nextFrame(timeout: .seconds(120)), seq: 5, .badPayload)
         try await send(Frame(type: .bulkChunk, seq: 6, payload: [0, 0, 0, 0, 0, 0, 0, 0, 1, 0]), on: served.host)
-        try expectError(try await raw.nextFrame(), seq: 6, .badPayload)
+        try expectError(try await raw.nextFrame(timeout: .seconds(120)), seq: 6, .badPayload)
         try await send(Frame(type: echo, seq: 7, flags: .bulk, payload: [9]), on: served.host)
-        try expectError(try await raw.nextFrame(), seq: 7, .badPayload)
+        try expectError(try await raw.nextFrame(timeout: .seconds(120)), seq: 7, .badPayload)
         let largest = [UInt8](repeating: 2, count: 4089)
         try await send(Frame(type: .ping, seq: 8, payload: largest), on: served.host)
-        let echoed = try await raw.nextFrame()
+        let echoed = try await raw.nextFrame(timeout: .seconds(120))
         #expect(echoed.payload == largest && echoed.rawBytes.count == 4096)
     }
 
@@ -81,9 +81,9 @@ actor LargeReplyBoard: DeviceEndpoint {
         let raw = RawDevice(host)
         try await openSession(host, raw)
         try await send(Frame(type: echo, seq: 1, payload: [0xF9, 0x0F]), on: host)  // 4089 bytes: fits
-        #expect(try await raw.nextFrame().payload.count == 4089)
+        #expect(try await raw.nextFrame(timeout: .seconds(120)).payload.count == 4089)
         try await send(Frame(type: echo, seq: 2, payload: [0xFA, 0x0F]), on: host)  // 4090 bytes: does not
-        try expectError(try await raw.nextFrame(), seq: 2, .tooLarge)
+        try expectError(try await raw.nextFrame(timeout: .seconds(120)), seq: 2, .tooLarge)
     }
 
     @Test func malformedHellosAreRefusedAndKeepTheSession() async throws {
@@ -93,9 +93,9 @@ actor LargeReplyBoard: DeviceEndpoint {
         let raw = RawDevice(served.host)
         // Before any session: a malformed hello opens none.
         try await send(Frame(type: .hello, seq: 1, payload: []), on: served.host)
-        try expectError(try await raw.nextFrame(), seq: 1, .badPayload)
+        try expectError(try await raw.nextFrame(timeout: .seconds(120)), seq: 1, .badPayload)
         try await send(Frame(type: echo, seq: 2, payload: [1]), on: served.host)
-        try expectError(try await raw.nextFrame(), seq: 2, .handshakeRequired)
+        try expectError(try await raw.nextFrame(timeout: .seconds(120)), seq: 2, .handshakeRequired)
 
         try await openSession(served.host, raw)
         let cases: [[UInt8]] = [
@@ -105,14 +105,14 @@ actor LargeReplyBoard: DeviceEndpoint {
         for (k, payload) in cases.enumerated() {
             let seq = UInt16(10 + k)
             try await send(Frame(type: .hello, seq: seq, payload: payload), on: served.host)
-            try expectError(try await raw.nextFrame(), seq: seq, .badPayload)
+            try expectError(try await raw.nextFrame(timeout: .seconds(120)), seq: seq, .badPayload)
         }
         #expect(await served.server.statistics.sessions == 1)
         // 255 bytes is the longest hostName, and still a valid hello.
         let longest = [UInt8](repeating: 0x62, count: 255)
         try await send(Frame(type: .hello, seq: 30, payload: [1, 255, 0] + longest), on: served.host)
-        #expect(try await raw.nextFrame().type == .hello)
+        #expect(try await raw.nextFrame(timeout: .seconds(120)).type == .hello)
         try await send(Frame(type: echo, seq: 31, payload: [3]), on: served.host)
-        #expect(try await raw.nextFrame().payload == [3])
+        #expect(try await raw.nextFrame(timeout: .seconds(120)).payload == [3])
     }
 }
