@@ -187,6 +187,67 @@ enum CLLNChecks {
         ConformanceCheck(name: "bad payload", requirement: "§10 badPayload, nothing applied") { c in
             try await c.expectError(.badPayload, type: CLLNCommand.identify, payload: [1, 2, 3])
         },
+        ConformanceCheck(name: "error precedence", requirement: "§14.4 field checks precede range checks") { c in
+            let i = try info(c)
+            let before = try await status(c).violations
+            var w = PayloadWriter()
+            w.u8(3)
+            w.f64(2)
+            w.f64s(Array(repeating: i.outputHigh + 1, count: i.outputs))
+            _ = try await c.expectError(.badPayload, type: CLLNCommand.setClamp, payload: w.bytes)
+            guard try await status(c).violations == before else {
+                throw ConformanceFailure("a clamp with mode 3 was counted as a violation")
+            }
+            return "clamp mode 3 with η = 2 → badPayload, no violation counted"
+        },
+        ConformanceCheck(name: "safe state preempts a schedule", requirement: "§6.1, §14 0x5D stops a schedule at once") { c in
+            let i = try info(c)
+            let d = try await dataset(c, tasks: 2, points: 2)
+            let bytes = CLLNCoding.encode(d, inputs: i.inputs, outputs: i.outputs)
+            _ = try await load(c, bytes, crc: CRC32.checksum(bytes))
+            let s = ContrastiveSchedule(
+                method: .coupled, eta: 0.5, stepSeconds: 1e-4, periodSeconds: 4e-4, periods: 10_000_000, recordEvery: 1)
+            let stream = await c.client.subscribe(stream: CLLNCommand.recordStream)
+            defer { Task { await c.client.unsubscribe(stream: CLLNCommand.recordStream) } }
+            _ = try await c.client.request(CLLNCommand.runSchedule, payload: CLLNCoding.encode(s), retry: .deduplicated)
+            var iterator = stream.makeAsyncIterator()
+            guard await iterator.next() != nil else { throw ConformanceFailure("the schedule streamed nothing") }
+            let clock = ContinuousClock()
+            let asked = clock.now
+            do {
+                _ = try await c.client.request(CLLNCommand.safeState, retry: .never, timeout: 1)
+            } catch {
+                throw ConformanceFailure("safeState was not answered within 1 s during a schedule: \(error)")
+            }
+            let latency = clock.now - asked
+            var end: CLLNStreamFrame?
+            while let data = await iterator.next() {
+                if case .end = try CLLNStreamFrame.decode(data.data) {
+                    end = try CLLNStreamFrame.decode(data.data)
+                    break
+                }
+            }
+            guard case .end(_, .aborted, _) = end else {
+                throw ConformanceFailure("the schedule ended with \(String(describing: end)), expected 'aborted'")
+            }
+            var st = try await status(c)
+            for _ in 0..<40 where st.running {  // an aborted loop may take a moment to wind down
+                try await Task.sleep(for: .milliseconds(50))
+                st = try await status(c)
+            }
+            guard st.safe, !st.running, st.datasetPoints > 0 else {
+                throw ConformanceFailure("after safeState: safe=\(st.safe), running=\(st.running), points=\(st.datasetPoints)")
+            }
+            return "answered after \(Int((latency.seconds * 1000).rounded())) ms; end frame 'aborted'; dataset kept"
+        },
+        ConformanceCheck(name: "safe flag", requirement: "§14.3 what sets and clears safe") { c in
+            _ = try await c.client.request(CLLNCommand.safeState, retry: .deduplicated)
+            _ = try await c.client.request(CLLNCommand.learn, payload: values([0]), retry: .deduplicated)
+            guard try await status(c).safe else { throw ConformanceFailure("learn(0) cleared safe") }
+            _ = try await setMidSources(c)
+            guard try await !status(c).safe else { throw ConformanceFailure("setSources left safe = 1") }
+            return "learn keeps safe = 1, setSources clears it"
+        },
         ConformanceCheck(name: "safe state", requirement: "§14 0x5D") { c in
             _ = try await c.client.request(CLLNCommand.safeState, retry: .deduplicated)
             let s = try await status(c)

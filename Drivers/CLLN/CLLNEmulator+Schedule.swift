@@ -121,12 +121,14 @@ extension CLLNEmulator {
     }
 
     /// The twin's firmware loop returned; a safe state asked for meanwhile is entered now.
+    /// `running` stays 1 until the safe state is in place, so identify never shows a
+    /// board that is neither running nor safe after a safeState.
     func loopFinished() async {
-        busyLoops -= 1
-        if busyLoops == 0, safeWhenIdle {
+        if busyLoops == 1, safeWhenIdle {
             safeWhenIdle = false
             try? await enterSafeState()
         }
+        busyLoops -= 1
     }
 
     /// Asks the running schedule to stop; its streaming loop sends the end frame.

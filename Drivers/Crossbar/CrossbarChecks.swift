@@ -32,6 +32,31 @@ enum CrossbarChecks {
         _ = try await c.client.request(CrossbarCommand.loadInputs, payload: w.bytes, retry: .idempotent)
     }
 
+    static func streamPayload(slot: UInt8, frames: UInt32) -> [UInt8] {
+        var w = PayloadWriter()
+        w.u8(slot)
+        w.u16(1)
+        w.u32(frames)
+        return w.bytes
+    }
+
+    /// The first frame of `stream` within `seconds`, or nil.
+    static func firstFrame(of stream: AsyncStream<StreamData>, within seconds: Double) async -> StreamData? {
+        await withTaskGroup(of: StreamData?.self) { group in
+            group.addTask {
+                for await f in stream { return f }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
     static let all: [ConformanceCheck] = [
         ConformanceCheck(name: "descriptor", requirement: "§13.1 crossbar descriptor") { c in
             let g = try geometry(c)
@@ -126,6 +151,63 @@ enum CrossbarChecks {
             await c.client.unsubscribe(stream: CrossbarCommand.measurementStream)
             guard indices == Array(0..<50) else { throw ConformanceFailure("stream frames out of order or missing") }
             return "50 frames pushed in order, then the reply"
+        },
+        ConformanceCheck(name: "streamMeasure frames = 0", requirement: "§13 0x4B frames = 0 replies 0, slot checked") { c in
+            let g = try geometry(c)
+            try await loadZeros(c, g, slot: 2, vectors: 1)
+            let stream = await c.client.subscribe(stream: CrossbarCommand.measurementStream)
+            defer { Task { await c.client.unsubscribe(stream: CrossbarCommand.measurementStream) } }
+            let reply = try await c.client.request(
+                CrossbarCommand.streamMeasure, payload: streamPayload(slot: 2, frames: 0), retry: .never, timeout: 2)
+            guard reply == [0, 0, 0, 0] else { throw ConformanceFailure("frames = 0 answered \(reply)") }
+            let pushed = await firstFrame(of: stream, within: 0.2)
+            guard pushed == nil else { throw ConformanceFailure("frames = 0 pushed a stream frame") }
+            return "reply 0, nothing pushed"
+        },
+        ConformanceCheck(name: "error precedence", requirement: "§13.4 field checks precede slotEmpty") { c in
+            _ = try await c.client.handshake(family: CrossbarFamily.family, schemaHash: CrossbarCommand.schemaHash)
+            var w = PayloadWriter()
+            w.u8(7)
+            w.u16(1)
+            _ = try await c.expectError(.badPayload, type: CrossbarCommand.measure, payload: w.bytes)
+            var z = PayloadWriter()
+            z.u8(0)
+            z.u16(0)
+            _ = try await c.expectError(.badPayload, type: CrossbarCommand.measure, payload: z.bytes)
+            _ = try await c.expectError(
+                .badPayload, type: CrossbarCommand.streamMeasure, payload: streamPayload(slot: 9, frames: 0))
+            return "slot 7, repeats 0 and stream slot 9 on empty slots → badPayload, not slotEmpty"
+        },
+        ConformanceCheck(name: "safe state preempts a stream", requirement: "§6.1 safeState stops streams at once") { c in
+            let g = try geometry(c)
+            try await loadZeros(c, g, slot: 0, vectors: 1)
+            let stream = await c.client.subscribe(stream: CrossbarCommand.measurementStream)
+            defer { Task { await c.client.unsubscribe(stream: CrossbarCommand.measurementStream) } }
+            let total: UInt32 = 100_000
+            let ticket = try await c.client.submit(
+                CrossbarCommand.streamMeasure, payload: streamPayload(slot: 0, frames: total), retry: .never, timeout: 3600)
+            guard await firstFrame(of: stream, within: 2) != nil else { throw ConformanceFailure("the stream never started") }
+            let queued = try await c.client.submit(CrossbarCommand.identify, retry: .never, timeout: 5)
+            let clock = ContinuousClock()
+            let asked = clock.now
+            do {
+                _ = try await c.client.request(CrossbarCommand.safeState, retry: .never, timeout: 1)
+            } catch {
+                throw ConformanceFailure("safeState was not answered within 1 s during a \(total)-frame stream: \(error)")
+            }
+            let latency = clock.now - asked
+            for (t, what) in [(ticket, "the stream"), (queued, "an identify queued behind it")] {
+                do {
+                    _ = try await c.client.reply(to: t)
+                    throw ConformanceFailure("\(what) was answered normally, not preempted")
+                } catch LinkError.device(_, let reply) where reply.code == .preempted {}
+            }
+            // Keep the slot: safeState must not empty it.
+            var w = PayloadWriter()
+            w.u8(0)
+            w.u16(1)
+            _ = try await c.client.request(CrossbarCommand.measure, payload: w.bytes, retry: .idempotent)
+            return "answered after \(Int((latency.seconds * 1000).rounded())) ms; stream and queued request preempted; slot kept"
         },
         ConformanceCheck(name: "safe state", requirement: "§13 0x4C") { c in
             _ = try await c.client.request(CrossbarCommand.safeState, retry: .deduplicated)

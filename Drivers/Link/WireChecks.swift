@@ -73,6 +73,43 @@ enum WireChecks {
         ConformanceCheck(name: "unknown family type", requirement: "§4/§10 unknownCommand") { c in
             try await c.expectError(.unknownCommand, type: FrameType(rawValue: 0xFE))
         },
+        ConformanceCheck(name: "non-requests ignored", requirement: "§3 frames with reply/error/stream are not requests") {
+            c in
+            await c.sendRaw(Frame(type: .ping, seq: 0x7F20, flags: .reply, payload: [1]))
+            await c.sendRaw(Frame(type: .ping, seq: 0x7F21, flags: .stream, payload: [2]))
+            await c.sendRaw(Frame(type: .error, seq: 0x7F22, flags: [.reply, .error], payload: [0, 0]))
+            try await c.expectSilence("frames flagged reply, stream or error")
+            try await c.expectAlive("non-request frames")
+            return "reply-, stream- and error-flagged frames dropped unanswered"
+        },
+        ConformanceCheck(name: "bulk flag scope", requirement: "§3 bulk only on bulkChunk; no oversize replies") { c in
+            // A 4090-byte ping as a bulk frame would echo as a 4097-byte control frame.
+            await c.sendRaw(Frame(type: .ping, seq: 0x7F23, flags: .bulk, payload: [UInt8](repeating: 0x11, count: 4090)))
+            try await expectErrorFrame(c, seq: 0x7F23, code: .badPayload, what: "a ping with flag bulk")
+            await c.sendRaw(Frame(type: .bulkChunk, seq: 0x7F24, payload: [0, 0, 0, 0, 0, 0, 0, 0, 1, 0]))
+            try await expectErrorFrame(c, seq: 0x7F24, code: .badPayload, what: "a bulkChunk without flag bulk")
+            let largest = [UInt8](repeating: 0x22, count: 4089)
+            guard try await c.client.request(.ping, payload: largest, retry: .idempotent) == largest else {
+                throw ConformanceFailure("the largest control ping (4089 bytes) was not echoed exactly")
+            }
+            return "bulk ping and flagless bulkChunk → badPayload (control frames); 4089-byte ping echoed"
+        },
+        ConformanceCheck(name: "hello edge cases", requirement: "§7 malformed hellos → badPayload, session kept") { c in
+            let long = [UInt8](repeating: 0x61, count: 256)
+            let cases: [(String, [UInt8])] = [
+                ("an empty hello", []), ("a truncated hello", [1, 5, 0, 0x61]), ("a hello with a trailing byte", [1, 0, 0, 9]),
+                ("a protocol-2 hello", [2, 0, 0]), ("a 256-byte hostName", [1, 0, 1] + long),
+                ("a hostName that is not UTF-8", [1, 1, 0, 0xFF]),
+            ]
+            for (k, (what, payload)) in cases.enumerated() {
+                let seq = UInt16(0x7F30 + k)
+                await c.sendRaw(Frame(type: .hello, seq: seq, payload: payload))
+                try await expectErrorFrame(c, seq: seq, code: .badPayload, what: what)
+            }
+            // The session is still open: a reserved type is unknownCommand, not handshakeRequired.
+            _ = try await c.expectError(.unknownCommand, type: FrameType(rawValue: 0x3F))
+            return "\(cases.count) malformed hellos refused with badPayload; the session stayed open"
+        },
         ConformanceCheck(name: "replies echo seq", requirement: "§6 reply carries the request's seq and type") { c in
             await c.sendRaw(Frame(type: .ping, seq: 0x7F10, payload: [0x42]))
             guard let f = await c.nextUnmatched(timeout: 1) else { throw ConformanceFailure("no reply to a hand-numbered ping") }
@@ -82,4 +119,16 @@ enum WireChecks {
             return "seq 0x7F10 echoed with flag reply"
         },
     ]
+
+    /// Fails unless the next unmatched frame is an error reply with `code` to `seq`, a
+    /// control frame within the size limit.
+    static func expectErrorFrame(_ c: ConformanceContext, seq: UInt16, code: WireErrorCode, what: String) async throws {
+        guard let f = await c.nextUnmatched(timeout: 1) else { throw ConformanceFailure("no reply to \(what)") }
+        guard f.seq == seq, f.type == .error, f.flags == [.reply, .error] else {
+            throw ConformanceFailure("\(what) was answered with \(f), expected error \(code)")
+        }
+        guard let reply = try? ErrorReply.decode(f.payload), reply.code == code else {
+            throw ConformanceFailure("\(what) was answered with error payload \(f.payload.prefix(2)), expected \(code)")
+        }
+    }
 }

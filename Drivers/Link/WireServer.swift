@@ -175,7 +175,10 @@ public actor WireServer {
     /// Whether `frame` stops everything before it: a hello, or the family's safe-state
     /// command once a session is open.
     private func preempts(_ frame: Frame) -> Bool {
-        if frame.type == .hello { return true }
+        if frame.type == .hello {  // only a hello that will open a session (§7)
+            guard let hello = try? HelloRequest.decode(frame.payload) else { return false }
+            return hello.protocolVersion == PNNWireVersion.protocolVersion && hello.hostName.utf8.count <= Self.maxHostName
+        }
         return sessionOpen && frame.type.isFamilyCommand && endpoint.preemptingCommands.contains(frame.type)
     }
 
