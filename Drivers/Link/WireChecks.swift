@@ -123,7 +123,7 @@ enum WireChecks {
     /// Fails unless the next unmatched frame is an error reply with `code` to `seq`, a
     /// control frame within the size limit.
     static func expectErrorFrame(_ c: ConformanceContext, seq: UInt16, code: WireErrorCode, what: String) async throws {
-        guard let f = await c.nextUnmatched(timeout: 1) else { throw ConformanceFailure("no reply to \(what)") }
+        guard let f = await c.nextUnmatched(timeout: 5) else { throw ConformanceFailure("no reply to \(what)") }
         guard f.seq == seq, f.type == .error, f.flags == [.reply, .error] else {
             throw ConformanceFailure("\(what) was answered with \(f), expected error \(code)")
         }
