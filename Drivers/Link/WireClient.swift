@@ -83,9 +83,9 @@ public actor WireClient {
     private let transport: any Transport
     /// The link's name, for messages.
     public nonisolated let port: String
-    private let configuration: Configuration
+    let configuration: Configuration
     private var tracker: RequestTracker
-    private var decoder: FrameDecoder
+    var decoder: FrameDecoder
     private var streamCounters = StreamTracker()
     private let clock: LinkClock
     private var nextTicket: UInt64 = 0
@@ -116,7 +116,7 @@ public actor WireClient {
     /// The frame budget in force (nil: the device's limit).
     private var budget: Int?
     /// The device's hello, once the handshake succeeded.
-    public private(set) var hello: HelloReply?
+    public internal(set) var hello: HelloReply?
 
     /// Starts a session on `transport` (no bytes are sent until the first request). Deadlines
     /// and retries run on `clock`.
@@ -133,7 +133,7 @@ public actor WireClient {
     }
 
     /// Runs the reader and writer tasks; called lazily by the first request.
-    private func startReader() {
+    func startReader() {
         guard readerTask == nil else { return }
         let link = transport
         let stream = outboxStream
@@ -164,7 +164,7 @@ public actor WireClient {
         }
     }
 
-    private var now: Double { clock.now.seconds }
+    var now: Double { clock.now.seconds }
 
     // MARK: Deadlines
 
@@ -350,73 +350,11 @@ public actor WireClient {
     /// it (``LinkConnection``), so late replies to this session never match the next one's.
     public var upcomingSeq: UInt16 { tracker.upcomingSeq }
 
-    private func send(_ bytes: [UInt8]) {
+    func send(_ bytes: [UInt8]) {
         countTraffic(bytes.count)
         bytesSent += bytes.count
         framesSent += 1
         outbox.yield(bytes)
-    }
-
-    // MARK: Handshake
-
-    /// Says hello and validates the reply: protocol version, then the family and schema
-    /// hash when `family`/`schemaHash` are given. Distinguishes a silent port, a port
-    /// sending garbage and a device of another protocol version.
-    @discardableResult
-    public func handshake(family: String? = nil, schemaHash: UInt32? = nil) async throws(LinkError) -> HelloReply {
-        startReader()
-        send([0])  // flush any partial frame in the device's receiver
-        let payload: [UInt8]
-        do {
-            payload = try HelloRequest(hostName: configuration.hostName).encode()
-        } catch {
-            throw .cannotEncode(error.description)
-        }
-        let started = now
-        var replyPayload: [UInt8]?
-        var timeout = configuration.helloTimeout
-        for attempt in 0..<3 where replyPayload == nil {
-            do throws(LinkError) {
-                replyPayload = try await request(.hello, payload: payload, retry: .idempotent, timeout: timeout)
-            } catch .timedOut {
-                let stats = decoder.statistics
-                if let foreign = stats.lastForeignVersion {
-                    throw .handshake(.versionMismatch(device: foreign, host: PNNWireVersion.protocolVersion))
-                }
-                // Intact frames of this protocol and none damaged: the board answered, late (a
-                // busy board or a loaded host), so wait longer before calling the line noisy.
-                if stats.damagedFrames == 0 && stats.framesDelivered > 0 && attempt < 2 {
-                    timeout *= 10
-                    continue
-                }
-                // Frames of this protocol arrived, damaged (or intact but not the hello's
-                // answer): the line is noisy, the baud rate is right.
-                if stats.damagedFrames >= 2 || stats.framesDelivered > 0 {
-                    throw .noisyLine(port: port, damaged: stats.framesRejected, intact: stats.framesDelivered)
-                }
-                if stats.bytesReceived > 0 { throw .garbage(port: port, bytes: stats.bytesReceived) }
-                throw .silent(port: port, waited: now - started)
-            }
-        }
-        guard let replyPayload else { throw .silent(port: port, waited: now - started) }
-        let reply: HelloReply
-        do {
-            reply = try HelloReply.decode(replyPayload)
-        } catch {
-            throw .handshake(error)
-        }
-        if let family, reply.family != family {
-            throw .wrongFamily(port: port, found: reply.family, expected: family)
-        }
-        if let schemaHash {
-            do {
-                try reply.validate(expectedSchemaHash: schemaHash)
-            } catch {
-                throw .handshake(error)
-            }
-        }
-        hello = reply
-        return reply
     }
 
     // MARK: Streams
