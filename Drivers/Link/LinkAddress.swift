@@ -48,9 +48,17 @@ public enum LinkAddress: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// A reusable opener for ``LinkConnection``.
+    /// A reusable opener for ``LinkConnection``. For a pseudo-terminal (an emulator's pty,
+    /// or a `--link` to one) it remembers which pty the first open found and refuses a
+    /// later one at the same path: pty numbers are recycled, so after the emulator has gone
+    /// `/dev/pts/3` may be someone's shell, which a reconnecting run must never make raw,
+    /// lock or write hellos into. Real serial ports are re-created on replug and reopened.
     public var opener: LinkConnection.Opener {
         let address = self
-        return { () async throws(LinkError) -> any Transport in try await address.open() }
+        let guardian = PtyIdentityGuard()
+        return { () async throws(LinkError) -> any Transport in
+            if case .serial(let path, _) = address { try guardian.check(path) }
+            return try await address.open()
+        }
     }
 }

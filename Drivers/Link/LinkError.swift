@@ -28,6 +28,9 @@ public enum LinkError: Error, CustomStringConvertible, Equatable, Sendable {
     case reconnectFailed(port: String, waited: Double, lastError: String)
     /// A different board answered after reconnecting.
     case deviceChanged(port: String, expected: String, found: String)
+    /// The port path now leads to another pseudo-terminal than the one first opened (the
+    /// emulator behind it has gone and its number was given to another program).
+    case portReplaced(port: String)
     /// The link was closed by this program.
     case closed
     /// The task waiting for the board was cancelled (Ctrl-C, a stopped run). A request
@@ -62,6 +65,9 @@ public enum LinkError: Error, CustomStringConvertible, Equatable, Sendable {
             "\(port) did not come back within \(Self.ms(waited)) after the link dropped (\(last))"
         case .deviceChanged(let port, let expected, let found):
             "a different board answered on \(port) after reconnecting (expected \(expected), found \(found))"
+        case .portReplaced(let port):
+            "\(port) now leads to another program's pseudo-terminal (the emulator that served it has gone); "
+                + "pnnlab leaves it alone"
         case .closed: "the link was closed"
         case .cancelled: "cancelled while waiting for the board (a request already sent may still be carried out)"
         case .recording(let e): e.description
