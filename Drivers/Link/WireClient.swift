@@ -150,7 +150,7 @@ public actor WireClient {
         readerTask = Task { [weak self] in
             while !Task.isCancelled {
                 do throws(TransportError) {
-                    let bytes = try await link.read(maxCount: 1 << 16, timeout: .milliseconds(5))
+                    let bytes = try await link.read(maxCount: 1 << 16, timeout: .seconds(1))
                     guard let self else { return }
                     await self.ingest(bytes)
                 } catch .timeout {

@@ -9,8 +9,9 @@ import Synchronization
 
 /// Owns one non-blocking file descriptor and runs every blocking `poll` on dedicated
 /// dispatch queues (one for reads, one for writes), never on a Swift concurrency thread.
-/// Waits are sliced into 50 ms polls so ``close()`` takes effect promptly; the descriptor is
-/// closed only after both queues have drained, so it is never reused under a running poll.
+/// A wait lasts its whole timeout (an idle link costs no CPU); ``close()`` wakes it through
+/// a ``CloseSignal``. The descriptor is closed only after both queues have drained, so it is
+/// never reused under a running poll.
 final class FDChannel: Sendable {
     let fd: Int32
     let path: String
@@ -21,7 +22,7 @@ final class FDChannel: Sendable {
     private let state = Mutex(State())
     private let readQueue: DispatchQueue
     private let writeQueue: DispatchQueue
-    private static let slice: Int32 = 50  // ms
+    private let closeSignal = CloseSignal()
 
     init(fd: Int32, path: String) {
         self.fd = fd
@@ -65,6 +66,7 @@ final class FDChannel: Sendable {
             return f
         }
         guard first else { return }
+        closeSignal.fire()
         await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
             readQueue.async {
                 self.writeQueue.async {
@@ -91,15 +93,12 @@ final class FDChannel: Sendable {
         while true {
             if isClosing { return .failure(.closed("closed locally")) }
             let remaining = Self.milliseconds(deadline - clock.now)
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let rc = poll(&pfd, 1, Int32(min(remaining, Int64(Self.slice))))
-            if rc < 0 {
-                let e = errno
-                if e == EINTR || e == EAGAIN { continue }
-                return .failure(.system(operation: "poll", path: path, errno: e))
-            }
-            if rc > 0 {
-                if pfd.revents & Int16(POLLIN) != 0 {
+            switch closeSignal.wait(on: fd, events: Int16(POLLIN), milliseconds: remaining) {
+            case .closed: return .failure(.closed("closed locally"))
+            case .failed(let e): return .failure(.system(operation: "poll", path: path, errno: e))
+            case .timedOut: break
+            case .ready(let revents):
+                if revents & Int16(POLLIN) != 0 {
                     var out = [UInt8](repeating: 0, count: maxCount)
                     let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, maxCount) }
                     if n > 0 {
@@ -112,8 +111,8 @@ final class FDChannel: Sendable {
                     if e == EIO || e == ENXIO || e == ENODEV { return .failure(.closed("device unplugged")) }
                     return .failure(.system(operation: "read", path: path, errno: e))
                 }
-                if pfd.revents & Int16(POLLHUP | POLLERR) != 0 { return .failure(.closed("device unplugged")) }
-                if pfd.revents & Int16(POLLNVAL) != 0 { return .failure(.closed("closed locally")) }
+                if revents & Int16(POLLHUP | POLLERR) != 0 { return .failure(.closed("device unplugged")) }
+                if revents & Int16(POLLNVAL) != 0 { return .failure(.closed("closed locally")) }
             }
             if clock.now >= deadline { return .failure(.timeout(timeout)) }
         }
@@ -141,12 +140,16 @@ final class FDChannel: Sendable {
             }
             // Nobody is draining the other end: give up rather than hang for ever.
             if clock.now - lastProgress > writeStallLimit { return .failure(.timeout(writeStallLimit)) }
-            var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            let rc = poll(&pfd, 1, Self.slice)
-            if rc > 0, pfd.revents & Int16(POLLHUP | POLLERR) != 0, pfd.revents & Int16(POLLOUT) == 0 {
-                return .failure(.closed("device unplugged"))
+            let left = Self.milliseconds(writeStallLimit - (clock.now - lastProgress)) + 1
+            switch closeSignal.wait(on: fd, events: Int16(POLLOUT), milliseconds: left) {
+            case .closed: return .failure(.closed("closed locally"))
+            case .ready(let revents):
+                if revents & Int16(POLLHUP | POLLERR) != 0, revents & Int16(POLLOUT) == 0 {
+                    return .failure(.closed("device unplugged"))
+                }
+                if revents & Int16(POLLNVAL) != 0 { return .failure(.closed("closed locally")) }
+            case .timedOut, .failed: break
             }
-            if rc > 0, pfd.revents & Int16(POLLNVAL) != 0 { return .failure(.closed("closed locally")) }
         }
         return .success(())
     }
