@@ -18,6 +18,10 @@ final class FDChannel: Sendable {
     private struct State {
         var closing = false
         var fdClosed = false
+        /// Reads and writes handed to the queues and not finished: while one is pending, a
+        /// new call queues behind it rather than taking the fast path, so bytes keep their order.
+        var queuedReads = 0
+        var queuedWrites = 0
     }
     private let state = Mutex(State())
     private let readQueue: DispatchQueue
@@ -45,16 +49,67 @@ final class FDChannel: Sendable {
 
     func read(maxCount: Int, timeout: Duration) async throws(TransportError) -> [UInt8] {
         precondition(maxCount > 0, "maxCount must be positive")
+        // Fast path: bytes already waiting are read on the caller's thread, with no queue hop.
+        let now: Result<[UInt8], TransportError>? = state.withLock { s in
+            guard !s.closing, s.queuedReads == 0 else { return nil }
+            var out = [UInt8](repeating: 0, count: maxCount)
+            let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, maxCount) }
+            if n > 0 {
+                out.removeLast(maxCount - n)
+                return .success(out)
+            }
+            // 0 is "no data yet" on a raw tty (VMIN = VTIME = 0), and EIO may only mean a pty's
+            // other end is not open yet: the queued wait below tells a hang-up apart by `poll`.
+            if n < 0 {
+                let e = errno
+                if e != EAGAIN && e != EWOULDBLOCK && e != EINTR && e != EIO {
+                    return .failure(.system(operation: "read", path: path, errno: e))
+                }
+            }
+            s.queuedReads += 1
+            return nil
+        }
+        if let now { return try now.get() }
         let result: Result<[UInt8], TransportError> = await withCheckedContinuation { cont in
-            readQueue.async { cont.resume(returning: self.blockingRead(maxCount: maxCount, timeout: timeout)) }
+            readQueue.async {
+                let r = self.blockingRead(maxCount: maxCount, timeout: timeout)
+                self.state.withLock { $0.queuedReads -= 1 }
+                cont.resume(returning: r)
+            }
         }
         return try result.get()
     }
 
     func write(_ bytes: [UInt8]) async throws(TransportError) {
         if bytes.isEmpty { return }
+        // Fast path: a non-blocking write on the caller's thread; what the port cannot take
+        // now (or everything, while an earlier write is still queued) goes to the write queue.
+        let rest: Result<Int, TransportError> = state.withLock { s in
+            if s.closing { return .failure(.closed("closed locally")) }
+            var written = 0
+            if s.queuedWrites == 0 {
+                let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+                if n > 0 {
+                    written = n
+                } else if n < 0 {
+                    let e = errno
+                    if e == EIO || e == EPIPE || e == ENXIO || e == ENODEV { return .failure(.closed("device unplugged")) }
+                    if e != EAGAIN && e != EWOULDBLOCK && e != EINTR {
+                        return .failure(.system(operation: "write", path: path, errno: e))
+                    }
+                }
+            }
+            if written < bytes.count { s.queuedWrites += 1 }
+            return .success(written)
+        }
+        let offset = try rest.get()
+        if offset == bytes.count { return }
         let result: Result<Void, TransportError> = await withCheckedContinuation { cont in
-            writeQueue.async { cont.resume(returning: self.blockingWrite(bytes)) }
+            writeQueue.async {
+                let r = self.blockingWrite(bytes, from: offset)
+                self.state.withLock { $0.queuedWrites -= 1 }
+                cont.resume(returning: r)
+            }
         }
         try result.get()
     }
@@ -118,8 +173,8 @@ final class FDChannel: Sendable {
         }
     }
 
-    private func blockingWrite(_ bytes: [UInt8]) -> Result<Void, TransportError> {
-        var offset = 0
+    private func blockingWrite(_ bytes: [UInt8], from start: Int) -> Result<Void, TransportError> {
+        var offset = start
         let clock = ContinuousClock()
         var lastProgress = clock.now
         while offset < bytes.count {

@@ -16,6 +16,10 @@ final class SerialPortChannel: Sendable {
         /// The `sp_port` pointer's address (0 once freed), kept as an integer so the state is Sendable.
         var port: UInt
         var closing = false
+        /// Reads and writes handed to the queues and not finished: while one is pending, a
+        /// new call queues behind it rather than taking the fast path, so bytes keep their order.
+        var queuedReads = 0
+        var queuedWrites = 0
     }
     private let state: Mutex<State>
     private let fd: Int32
@@ -47,16 +51,56 @@ final class SerialPortChannel: Sendable {
 
     func read(maxCount: Int, timeout: Duration) async throws(TransportError) -> [UInt8] {
         precondition(maxCount > 0, "maxCount must be positive")
+        // Fast path: bytes already waiting are read on the caller's thread, with no queue hop.
+        let now: Result<[UInt8], TransportError>? = state.withLock { s in
+            guard !s.closing, s.queuedReads == 0, let p = OpaquePointer(bitPattern: s.port) else { return nil }
+            var out = [UInt8](repeating: 0, count: maxCount)
+            let n = out.withUnsafeMutableBytes { sp_nonblocking_read(p, $0.baseAddress, maxCount) }
+            if n.rawValue > 0 {
+                out.removeLast(maxCount - Int(n.rawValue))
+                return .success(out)
+            }
+            if n.rawValue < 0 { return .failure(failure("read")) }
+            s.queuedReads += 1
+            return nil
+        }
+        if let now { return try now.get() }
         let result: Result<[UInt8], TransportError> = await withCheckedContinuation { cont in
-            readQueue.async { cont.resume(returning: self.blockingRead(maxCount: maxCount, timeout: timeout)) }
+            readQueue.async {
+                let r = self.blockingRead(maxCount: maxCount, timeout: timeout)
+                self.state.withLock { $0.queuedReads -= 1 }
+                cont.resume(returning: r)
+            }
         }
         return try result.get()
     }
 
     func write(_ bytes: [UInt8]) async throws(TransportError) {
         if bytes.isEmpty { return }
+        // Fast path: a non-blocking write on the caller's thread; what the port cannot take
+        // now (or everything, while an earlier write is still queued) goes to the write queue.
+        let rest: Result<Int, TransportError> = state.withLock { s in
+            guard !s.closing, let p = OpaquePointer(bitPattern: s.port) else { return .failure(.closed("closed locally")) }
+            var written = 0
+            if s.queuedWrites == 0 {
+                let n = bytes.withUnsafeBytes { sp_nonblocking_write(p, $0.baseAddress, $0.count) }
+                if n.rawValue > 0 {
+                    written = Int(n.rawValue)
+                } else if n.rawValue < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+                    return .failure(failure("write"))
+                }
+            }
+            if written < bytes.count { s.queuedWrites += 1 }
+            return .success(written)
+        }
+        let offset = try rest.get()
+        if offset == bytes.count { return }
         let result: Result<Void, TransportError> = await withCheckedContinuation { cont in
-            writeQueue.async { cont.resume(returning: self.blockingWrite(bytes)) }
+            writeQueue.async {
+                let r = self.blockingWrite(bytes, from: offset)
+                self.state.withLock { $0.queuedWrites -= 1 }
+                cont.resume(returning: r)
+            }
         }
         try result.get()
     }
@@ -129,8 +173,8 @@ final class SerialPortChannel: Sendable {
         }
     }
 
-    private func blockingWrite(_ bytes: [UInt8]) -> Result<Void, TransportError> {
-        var offset = 0
+    private func blockingWrite(_ bytes: [UInt8], from start: Int) -> Result<Void, TransportError> {
+        var offset = start
         let clock = ContinuousClock()
         var lastProgress = clock.now
         while offset < bytes.count {
