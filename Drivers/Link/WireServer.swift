@@ -366,7 +366,7 @@ public actor WireServer {
             if closed || Task.isCancelled { return nil }
             await withCheckedContinuation { writerWake = $0 }
         }
-        // Frames already due go out in one write (up to 64 KiB): one system call and one
+        // Frames already due go out in one write (up to 32 KiB): one system call and one
         // wake-up of the host per batch instead of per frame.
         let release = outgoing[0].release
         let due = max(release, clock.now)
@@ -389,7 +389,7 @@ public actor WireServer {
     }
 
     /// The most bytes of already-due frames the writer joins into one write.
-    private static let coalesceLimit = 1 << 16
+    private static let coalesceLimit = 1 << 15
 
     private func writeLoop() async {
         let link = transport

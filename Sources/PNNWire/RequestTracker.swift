@@ -307,8 +307,9 @@ public struct RequestTracker: Sendable {
     /// early re-sends, which the device answers from its cache.
     private func nextWait(_ p: inout Pending) -> Double {
         let full = timeout(attempt: p.attempts - p.shortAttempts, base: p.baseTimeout)
-        // Only before the first full-schedule wait: once the schedule has resumed, it stays.
-        guard configuration.adaptiveFirstTimeout, p.shortAttempts < Self.maxShortAttempts,
+        // Only before the first full-schedule wait (once the schedule has resumed, it stays),
+        // and never for a request that is not re-sent: its one deadline is the caller's.
+        guard configuration.adaptiveFirstTimeout, p.policy != .never, p.shortAttempts < Self.maxShortAttempts,
             p.attempts - p.shortAttempts == 1, let rt = roundTrips[p.frame.type]
         else { return full }
         var short = max(configuration.minTimeout, rt.mean + 4 * rt.deviation + 0.005)

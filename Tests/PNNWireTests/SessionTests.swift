@@ -105,6 +105,17 @@ import Testing
         #expect(attempts == 4)
     }
 
+    /// A request that is never re-sent keeps the caller's deadline: shortening it to the
+    /// round trip would only make it time out early.
+    @Test func aNeverRetriedRequestKeepsItsDeadline() throws {
+        var t = RequestTracker(configuration: .init(window: 8, timeout: 0.2))
+        let sample = try t.send(type: .ping, retry: .idempotent, now: 0)
+        #expect(t.receive(reply(to: sample), now: 0.001) != nil)
+        _ = try t.send(type: .ping, retry: .never, now: 1, timeout: 5)
+        #expect(t.nextDeadline == 6)
+        #expect(t.poll(now: 1.5).isEmpty)
+    }
+
     @Test func repliesOfAnotherTypeNeverComplete() throws {
         var t = RequestTracker()
         let probe = try t.send(type: .family(8)!, retry: .deduplicated, now: 0)
