@@ -257,3 +257,74 @@ def test_damaged_values_name_the_run(store_copy: Path) -> None:
         store.runs()
     with pytest.raises(pnnlab.CorruptStoreError, match="5 bytes"):
         store.run(2).parameters
+
+
+READ_ONLY_PROBE = """
+import sys, pnnlab
+try:
+    store = pnnlab.open_store(sys.argv[1], pandas=False)
+    print(len(store.runs()), store.run(1).parameters.shape[0])
+except pnnlab.StoreError as e:
+    print("StoreError:", e)
+"""
+
+
+def as_reader_who_cannot_write(folder: Path, store: Path) -> str:
+    """Runs READ_ONLY_PROBE on ``store`` as a user who may not write ``folder``."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    interpreter = sys.executable
+    prefix: list = []
+    if os.geteuid() == 0:  # root writes anywhere: read as nobody instead
+        prefix = ["runuser", "-u", "nobody", "--", "env", f"PYTHONPATH={env['PYTHONPATH']}"]
+        version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+        for candidate in (sys.executable, "/usr/bin/python3"):  # nobody may not reach a pyenv interpreter
+            try:
+                probe = subprocess.run(
+                    [*prefix, candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                    capture_output=True, text=True, timeout=30,
+                )
+            except FileNotFoundError:
+                pytest.skip("no runuser to read as another user")
+            if probe.returncode == 0 and probe.stdout.strip() == version:
+                interpreter = candidate
+                break
+    else:
+        folder.chmod(0o555)
+    command = [*prefix, interpreter, "-c", READ_ONLY_PROBE, str(store)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    except FileNotFoundError:
+        pytest.skip("no runuser to read as another user")
+    finally:
+        folder.chmod(0o755)
+    if done.returncode != 0 and ("Permission denied" in done.stderr or "No module named" in done.stderr):
+        pytest.skip(f"this interpreter cannot run as another user: {done.stderr.strip().splitlines()[-1]}")
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_a_store_in_a_folder_the_reader_cannot_write(store_copy: Path) -> None:
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="pnnlab-readonly-"))  # directly in the temp folder: others may enter
+    try:
+        folder.chmod(0o755)
+        store = folder / "pnnlab.sqlite"
+        source, target = sqlite3.connect(store_copy), sqlite3.connect(store)
+        source.backup(target)  # one file holding every committed step, still in WAL mode
+        source.close()
+        target.close()
+        assert sorted(p.name for p in folder.iterdir()) == ["pnnlab.sqlite"]
+        store.chmod(0o644)
+        assert as_reader_who_cannot_write(folder, store) == "3 75"
+        assert sorted(p.name for p in folder.iterdir()) == ["pnnlab.sqlite"]  # no -shm or -wal left beside it
+        Path(str(store) + "-wal").write_bytes(b"a log a writer left behind")
+        Path(str(store) + "-wal").chmod(0o644)
+        assert as_reader_who_cannot_write(folder, store).startswith("StoreError: cannot open store")
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -279,22 +279,35 @@ class Store:
     def _connect(self) -> sqlite3.Connection:
         """``mode=ro``; where SQLite cannot create the WAL index beside a store this user may
         not write (and no log is pending), ``immutable=1`` instead."""
-        last: Optional[Exception] = None
-        modes = ["mode=ro"]
-        wal = self.path + "-wal"
-        if not os.path.exists(wal) or os.path.getsize(wal) == 0:
-            modes.append("mode=ro&immutable=1")
-        for mode in modes:
-            try:
-                conn = sqlite3.connect(self._uri(mode), uri=True, timeout=10, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA application_id").fetchone()
-                conn.execute("PRAGMA query_only = 1")
-                return conn
-            except sqlite3.DatabaseError as e:
-                last = e
-                if "not a database" in str(e) or "malformed" in str(e):
-                    break
-        raise self._error(last) from None
+        try:
+            return self._open("mode=ro")
+        except sqlite3.DatabaseError as e:
+            wal = self.path + "-wal"
+            pending = os.path.exists(wal) and os.path.getsize(wal) > 0
+            cannot_index = "readonly" in str(e) or "unable to open" in str(e)
+            if pending and cannot_index:
+                raise StoreError(
+                    f"cannot open store {self.path}: its log {wal} holds changes not yet in the file, and reading "
+                    "them needs write access to its folder; copy the store (with its -wal) somewhere writable"
+                ) from None
+            if not cannot_index:
+                raise self._error(e) from None
+        # Nobody can be writing a store whose folder this user cannot write and that has no
+        # log: read the file as it is, as pnnlab itself does for a read-only store.
+        try:
+            return self._open("mode=ro&immutable=1")
+        except sqlite3.DatabaseError as e:
+            raise self._error(e) from None
+
+    def _open(self, mode: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._uri(mode), uri=True, timeout=10, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA application_id").fetchone()
+            conn.execute("PRAGMA query_only = 1")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def _check_schema(self) -> str:
         with self._read() as db:
