@@ -3,6 +3,7 @@
 >>> import pnnlab
 >>> store = pnnlab.open_store("pnnlab.sqlite")   # read-only; a live run is not disturbed
 >>> store.runs()                                 # as `pnnlab runs --json` (DataFrame with pandas)
+>>> for step in store.watch(1): ...              # steps as a live run commits them
 >>> run = store.run(1)
 >>> run.steps                                    # one row per committed step, units in column names
 >>> pnnlab.cli("train", "sim:crossbar", "--task", "xor")   # `pnnlab train ... --json`, parsed

@@ -23,9 +23,10 @@ import json
 import math
 import os
 import sqlite3
+import time
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -454,6 +455,71 @@ class Store:
         if result.status == "running":
             result = dataclasses.replace(result, status=self._live_status(result.run, result.status))
         return Run(self, result, loaded)
+
+    def watch(
+        self,
+        run_id: int,
+        *,
+        after: int = 0,
+        poll_seconds: float = 0.25,
+        timeout: Optional[float] = None,
+        sleep=None,
+        clock=None,
+    ) -> Iterator[Dict[str, Any]]:
+        """Yields run ``run_id``'s steps as they are committed, from step ``after + 1`` on, one
+        dict per step with the keys of :attr:`Run.steps` (``batch_loss_nats``...).
+
+        Reads the store every ``poll_seconds`` and returns once the run is no longer
+        ``running`` and every committed step has been yielded (at once for a finished run).
+        ``timeout`` (seconds without a new step) raises :class:`TimeoutError`. ``sleep`` and
+        ``clock`` default to ``time.sleep`` and ``time.monotonic``.
+        """
+        sleep = sleep or time.sleep
+        clock = clock or time.monotonic
+        last = int(after)
+        quiet_since = clock()
+        while True:
+            with self._read() as db:
+                row = db.execute(f"SELECT {_RUN_COLUMNS} FROM run WHERE id = ?", (int(run_id),)).fetchone()
+                if row is None:
+                    raise RunNotFoundError(f"run {run_id} does not exist in {self.path}")
+                stored_status = row[10]
+                config = _json_object(row[9])
+                rows = db.execute(
+                    "SELECT step, epoch, loss, train_accuracy, test_accuracy, measurements, cumulative_measurements, "
+                    "wall_seconds FROM step WHERE run_id = ? AND step > ? ORDER BY step",
+                    (int(run_id), last),
+                ).fetchall()
+                contrastive = isinstance(config, dict) and config.get("kind") == "contrastive"
+                states = {} if contrastive else _trainer_states(db, int(run_id), [r[0] for r in rows if r[3] is not None or r[4] is not None])
+            trainer = config.get("trainer") if isinstance(config, dict) else None
+            unit = "V2" if contrastive else ("uA2" if isinstance(trainer, dict) and trainer.get("readout") == "least-squares" else "nats")
+            for r in rows:
+                if contrastive:
+                    batch, evaluation = math.nan, _nan_if_none(r[2])
+                else:
+                    state = states.get(r[0])
+                    batch, evaluation = _nan_if_none(r[2]), _nan_if_none(state.get("lastLoss") if state else None)
+                yield {
+                    "step": r[0], "epoch": r[1], f"batch_loss_{unit}": batch, f"eval_loss_{unit}": evaluation,
+                    "train_accuracy": _nan_if_none(r[3]), "test_accuracy": _nan_if_none(r[4]), "measurements": r[5],
+                    "cumulative_measurements": r[6], "wall_seconds": r[7],
+                }
+                last = r[0]
+            if rows:
+                quiet_since = clock()
+                continue  # read again at once: more may have been committed meanwhile
+            if stored_status != "running" or self._live_status(int(run_id), stored_status) != "running":
+                # The recorder writes its last step before its final status; one more read
+                # catches a step committed between the two reads above.
+                with self._read() as db:
+                    more = db.execute("SELECT COUNT(*) FROM step WHERE run_id = ? AND step > ?", (int(run_id), last)).fetchone()[0]
+                if more == 0:
+                    return
+                continue
+            if timeout is not None and clock() - quiet_since > timeout:
+                raise TimeoutError(f"run {run_id} committed no step for {timeout} s")
+            sleep(poll_seconds)
 
     # -- devices and profiles
 
