@@ -226,9 +226,19 @@ def test_files_that_are_not_stores(tmp_path: Path, content: bytes, error: type) 
 def test_another_programs_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "other.sqlite"
     with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE run (id INTEGER)")
+        db.execute("CREATE TABLE samples (id INTEGER)")
     with pytest.raises(pnnlab.NotAStoreError):
         pnnlab.open_store(path)
+
+
+def test_a_store_being_created_is_not_called_foreign(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite"
+    with sqlite3.connect(path) as db:  # what pnnlab has written before its first migration commits
+        db.execute("PRAGMA journal_mode = wal")
+        db.execute("CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+    with pytest.raises(pnnlab.StoreError, match="still being created") as caught:
+        pnnlab.open_store(path)
+    assert not isinstance(caught.value, pnnlab.NotAStoreError)
 
 
 def test_a_damaged_file_raises_a_store_error_not_sqlite(store_copy: Path) -> None:

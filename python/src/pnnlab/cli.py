@@ -7,7 +7,7 @@ import json as _json
 import os
 import shutil
 import subprocess
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, Mapping, Optional, Union
 
 from .errors import PnnlabError
 

@@ -48,6 +48,7 @@ KNOWN_MIGRATIONS: Tuple[str, ...] = ("v1", "v2")
 #: Column-name suffix of each loss unit (``loss_unit`` in results): ``batch_loss_nats``...
 LOSS_UNIT_SUFFIX = {"nats": "nats", "uA^2": "uA2", "V^2": "V2"}
 
+_TABLES = {"grdb_migrations", "device", "run", "step", "measurement", "calibration"}
 _TRAINER_STATE_KEYS = ("epoch", "batchIndex", "globalStep", "theta", "order", "rng", "cumulativeMeasurements", "wallSeconds")
 _CONTRASTIVE_CHECKPOINT_KEYS = ("kind", "period", "task", "time", "r0", "steps", "skipped", "errors", "accuracies")
 
@@ -269,8 +270,12 @@ class Store:
         if head != b"SQLite format 3\x00":
             raise NotAStoreError(f"store file {self.path} is not a pnnlab store")
         self._conn = self._connect()
-        #: The newest schema migration the store has applied (``v2``).
-        self.schema = self._check_schema()
+        try:
+            #: The newest schema migration the store has applied (``v2``).
+            self.schema = self._check_schema()
+        except BaseException:
+            self.close()
+            raise
 
     # -- opening
 
@@ -314,6 +319,10 @@ class Store:
         with self._read() as db:
             app_id = db.execute("PRAGMA application_id").fetchone()[0]
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if app_id == 0 and tables <= _TABLES:
+                # pnnlab writes the application id in its first migration: a store with only
+                # pnnlab's tables and no id is being created right now (or that was cut short).
+                raise StoreError(f"store {self.path} is still being created by pnnlab; open it again in a moment")
             if app_id != APPLICATION_ID:
                 raise NotAStoreError(f"store file {self.path} is not a pnnlab store")
             if "grdb_migrations" not in tables:
