@@ -71,7 +71,7 @@ public struct RequestTracker: Sendable {
         public init(
             window: Int = 8, timeout: Double = 0.2, maxAttempts: Int = 3, backoff: Double = 2, maxTimeout: Double = 2,
             noisyAttempts: Int = 10, fastRetransmit: Bool = true, adaptiveFirstTimeout: Bool = true,
-            minTimeout: Double = 0.02, silence: Double = 1
+            minTimeout: Double = 0.005, silence: Double = 1
         ) {
             self.window = min(max(window, 1), 32_768)
             self.timeout = timeout

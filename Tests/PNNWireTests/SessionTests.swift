@@ -78,7 +78,8 @@ import Testing
     /// the 0.2 s schedule), then the full schedule; the short attempts do not count against
     /// the limit of 3, and a slow reply still completes the request.
     @Test func deadlinesFollowTheRoundTripAfterALoss() throws {
-        var t = RequestTracker(configuration: .init(window: 8, timeout: 0.2, maxAttempts: 3, backoff: 2, maxTimeout: 2))
+        var t = RequestTracker(
+            configuration: .init(window: 8, timeout: 0.2, maxAttempts: 3, backoff: 2, maxTimeout: 2, minTimeout: 0.02))
         let sample = try t.send(type: .ping, retry: .idempotent, now: 0)
         #expect(t.receive(reply(to: sample), now: 0.001) != nil)
         _ = try t.send(type: .ping, retry: .idempotent, now: 1)
