@@ -1,0 +1,203 @@
+import CrossbarDriver
+import Foundation
+import PNNCalibration
+import PNNCore
+import PNNLink
+import PNNSim
+import PNNTransport
+import Testing
+
+/// The crossbar calibration against hidden truth: on the twin (through the family's
+/// `hiddenTruth`) and on an emulated board over an in-memory link, with seeds the procedure
+/// has never seen; its refusals and its warnings about the board's history.
+@Suite struct CrossbarCalibrationTests {
+    /// A 16 × 4 array with every non-ideality on, ADC gain and offset errors, a few per cent
+    /// of stuck devices and one dead column.
+    static func config(seed: UInt64, rows: Int = 16, outputs: Int = 4) -> CrossbarConfig {
+        var c = CrossbarConfig(rows: rows, outputs: outputs, seed: seed)
+        c.adcGainSpread = 0.03
+        c.adcOffsetSpread = 0.003
+        c.stuckFraction = 0.04
+        c.deadColumns = [2]
+        return c
+    }
+
+    static func figure(_ figures: [CalibrationFigure], _ key: String) throws -> Double {
+        try #require(figures.first { $0.key == key }?.value, "no figure \(key)")
+    }
+
+    /// The acceptance of issue 14 on one calibration.
+    static func expectAccepted(_ r: CrossbarCalibrationResult, _ c: CrossbarCalibrationComparison, seed: UInt64) {
+        #expect(c.windowErrorMax < 0.03, "seed \(seed): window error \(c.windowErrorMax)")
+        #expect(c.readNoiseRelativeError < 0.10, "seed \(seed): read noise error \(c.readNoiseRelativeError)")
+        #expect(c.stuckTrue > 0, "seed \(seed): the array should have stuck devices")
+        #expect(c.stuckMissed == 0 && c.stuckFalse == 0, "seed \(seed): stuck missed \(c.stuckMissed), false \(c.stuckFalse)")
+        #expect(c.deadColumnsMissed == 0 && c.deadColumnsFalse == 0, "seed \(seed): dead columns \(r.deadColumns)")
+        #expect(c.adcGainErrorMax < 0.01, "seed \(seed): ADC gain error \(c.adcGainErrorMax)")
+        #expect(c.adcOffsetErrorMaxFullScale < 0.01, "seed \(seed): ADC offset error \(c.adcOffsetErrorMaxUa) µA")
+        // Much tighter than 1 % of full scale: within a fifth of the largest true offset.
+        #expect(c.adcOffsetErrorMaxUa < 0.2 * c.adcOffsetTrueMaxUa, "seed \(seed): offset \(c.adcOffsetErrorMaxUa) µA")
+        #expect(r.twinFidelity <= 1.5 && r.twinFidelity >= 0.8, "seed \(seed): twin fidelity \(r.twinFidelity)")
+        #expect(c.writeNoiseRelativeError < 0.15, "seed \(seed): write noise error \(c.writeNoiseRelativeError)")
+        #expect(r.pulsesTotal <= r.pulseBound && r.pulsesTotal == r.pulsesSweeps + r.pulsesRestore)
+        #expect(r.pulsesBoardCounted == r.pulsesTotal, "the board's own counter agrees")
+        #expect(r.warnings.isEmpty, "seed \(seed): \(r.warnings)")
+    }
+
+    @Test(arguments: [61, 62] as [UInt64]) func recoversTheHiddenConstantsOfATwin(seed: UInt64) async throws {
+        let twin = try CrossbarTwin(config: Self.config(seed: seed))
+        let procedure = CrossbarCalibration()
+        let profile = try await procedure.run(on: twin) { _, _, _ in }
+        #expect(profile.family == "crossbar" && profile.serial == "sim-\(seed)")
+        let r = try profile.payload(CrossbarCalibrationResult.self, for: twin.descriptor.identity)
+        let truth = try #require(try await CrossbarFamily.hiddenTruth(of: twin))
+        let c = CrossbarCalibrationComparison(result: r, truth: try CrossbarPhysics(importing: truth))
+        Self.expectAccepted(r, c, seed: seed)
+        // The family's generic comparison reports the same figures.
+        let figures = try procedure.compare(profile, truth: truth)
+        #expect(try Self.figure(figures, "window_error_max") == c.windowErrorMax)
+        #expect(try Self.figure(figures, "stuck_missed") == 0)
+        #expect(try Self.figure(try procedure.headline(profile), "twin_fidelity") == r.twinFidelity)
+        // Calibration is safe: nothing out of range reached the twin, and the devices were
+        // brought back to where they started.
+        let stats = await twin.statistics()
+        #expect(stats.violations == 0)
+        #expect(stats.pulses == r.pulsesTotal)
+        #expect(r.restoredDevices >= r.gMinUs.count - r.stuckDevices.count - 2, "restored \(r.restoredDevices)")
+    }
+
+    @Test func calibratesAnEmulatedBoardOverALink() async throws {
+        let seed: UInt64 = 63
+        let (host, device) = MemoryLink.pair(seed: seed)
+        let emulator = CrossbarEmulator(physics: try CrossbarPhysics(config: Self.config(seed: seed)), serial: "EMU-63")
+        let server = WireServer(endpoint: emulator, transport: device)
+        let serving = Task { await server.run() }
+        defer { serving.cancel() }
+        let connection = try await LinkConnection(
+            port: "memory", family: CrossbarFamily.family, schemaHash: CrossbarCommand.schemaHash, grace: 1,
+            configuration: .init(helloTimeout: 10),  // a loaded test host answers late
+            opener: { host })
+        let board = try CrossbarBoard(connection: connection)
+        let profile = try await CrossbarCalibration().run(on: board) { _, _, _ in }
+        #expect(profile.serial == "EMU-63")
+        let r = try profile.payload(CrossbarCalibrationResult.self, for: board.descriptor.identity)
+        let c = CrossbarCalibrationComparison(result: r, truth: try CrossbarPhysics(importing: try await emulator.exportState()))
+        Self.expectAccepted(r, c, seed: seed)
+        #expect(await emulator.violationCount == 0)
+        // Every line is active again: a measurement agrees with the fitted twin.
+        var twin = try r.twinPhysics(noise: false)
+        let x = Matrix(rows: 1, cols: 16, storage: (0..<16).map { 0.1 * Double($0 % 3 - 1) })
+        let measured = try await board.measure(x)
+        let predicted = twin.forward(x)
+        for j in 0..<4 where j != 1 {  // output 1 holds the dead column 2
+            #expect(abs(measured[0, j] - predicted[0, j]) < 6 * r.outputNoiseUa + 0.2, "output \(j)")
+        }
+        await board.close()
+    }
+
+    @Test func refusesABudgetItCouldExceedBeforeAnyPulse() async throws {
+        let twin = try CrossbarTwin(config: Self.config(seed: 64, rows: 4, outputs: 2))
+        var procedure = CrossbarCalibration()
+        procedure.pulseBudget = 1000
+        await #expect(throws: CrossbarCalibrationError.overBudget(planned: 16 * 4 * 300, budget: 1000)) {
+            _ = try await procedure.run(on: twin) { _, _, _ in }
+        }
+        #expect(await twin.statistics().pulses == 0)
+        // Within the budget, the bound holds.
+        procedure.maxPulses = 15
+        #expect(procedure.pulseBound(devices: 16) == 960)
+        let profile = try await procedure.run(on: twin) { _, _, _ in }
+        let r = try profile.payload(CrossbarCalibrationResult.self, for: twin.descriptor.identity)
+        #expect(r.pulsesTotal <= 960 && r.pulseBound == 960)
+        #expect(await twin.statistics().pulses == r.pulsesTotal)
+    }
+
+    @Test func refusesABoardThatIsNotSafe() async throws {
+        let board = try DoubtfulBoard(config: Self.config(seed: 65, rows: 4, outputs: 2), safe: false)
+        await #expect(throws: CrossbarCalibrationError.notSafe("identify reports safe = 0 after safeState")) {
+            _ = try await CrossbarCalibration().run(on: board) { _, _, _ in }
+        }
+        #expect(await board.twin.statistics().pulses == 0)
+    }
+
+    @Test func refusesSomethingThatIsNotACrossbar() async throws {
+        let clln = try CLLNTwin(seed: 1)
+        await #expect(throws: CrossbarCalibrationError.self) {
+            _ = try await CrossbarCalibration().run(on: clln) { _, _, _ in }
+        }
+    }
+
+    @Test func warnsAboutRefusedValuesAndWear() async throws {
+        let twin = try CrossbarTwin(config: Self.config(seed: 66, rows: 4, outputs: 2))
+        // A host sent an unsafe target; then the devices were cycled.
+        _ = try? await twin.uncheckedProgram(Array(repeating: 1000, count: 16))
+        for d in 0..<16 { for _ in 0..<20 { try await twin.pulse(device: d, set: d % 2 == 0) } }
+        var procedure = CrossbarCalibration()
+        procedure.wearWarningPulses = 10
+        let profile = try await procedure.run(on: twin) { _, _, _ in }
+        let r = try profile.payload(CrossbarCalibrationResult.self, for: twin.descriptor.identity)
+        #expect(r.pulsesBeforeCalibration == 320)
+        #expect(r.warnings.contains { $0.contains("refused 1 out-of-range") }, "\(r.warnings)")
+        #expect(r.warnings.contains { $0.contains("pulses each on average since power-up") }, "\(r.warnings)")
+        #expect(try Self.figure(try procedure.headline(profile), "warnings") == 2)
+    }
+
+    @Test func warnsWhenTheDevicesDriftDuringTheCalibration() async throws {
+        // Each measurement lets 100 s pass: the freshly programmed devices drift (ν ≈ 0.05).
+        let board = try DoubtfulBoard(config: Self.config(seed: 67, rows: 4, outputs: 2), secondsPerMeasure: 100)
+        let profile = try await CrossbarCalibration().run(on: board) { _, _, _ in }
+        let r = try profile.payload(CrossbarCalibrationResult.self, for: board.descriptor.identity)
+        #expect(r.warnings.contains { $0.contains("moved by -") && $0.contains("stale") }, "\(r.warnings)")
+    }
+
+    @Test func aTwinFromTheProfileImitatesTheDevice() async throws {
+        let twin = try CrossbarTwin(config: Self.config(seed: 68, rows: 8, outputs: 2))
+        let profile = try await CrossbarCalibration().run(on: twin) { _, _, _ in }
+        let r = try profile.payload(CrossbarCalibrationResult.self, for: twin.descriptor.identity)
+        let fitted = try r.twinPhysics(noise: true, seed: 3)
+        let truth = await twin.snapshot()
+        #expect(fitted.config.readNoise == r.readNoise && fitted.deadColumns == [2])
+        #expect(Set(fitted.stuck.indices.filter { fitted.stuck[$0] }) == Set(truth.stuck.indices.filter { truth.stuck[$0] }))
+        for c in 0..<4 where c != 2 { #expect(abs(fitted.adcGain[c] / truth.adcGain[c] - 1) < 0.01) }
+        let g = fitted.trueConductances(), t = truth.trueConductances()
+        for d in g.indices { #expect(abs(g[d] - t[d]) < 0.02 * t[d] + 0.02, "device \(d)") }
+    }
+}
+
+/// A crossbar whose history a test controls: it can claim not to be safe, and can let
+/// simulated time pass at every measurement (so devices drift mid-calibration).
+actor DoubtfulBoard: CrossbarVerbs {
+    let twin: CrossbarTwin
+    nonisolated let descriptor: SubstrateDescriptor
+    let safe: Bool
+    let secondsPerMeasure: Double
+
+    init(config: CrossbarConfig, safe: Bool = true, secondsPerMeasure: Double = 0) throws {
+        twin = try CrossbarTwin(config: config)
+        descriptor = twin.descriptor
+        self.safe = safe
+        self.secondsPerMeasure = secondsPerMeasure
+    }
+
+    func uncheckedProgram(_ targets: [Double]) async throws -> [Double] { try await twin.uncheckedProgram(targets) }
+    func readParameters() async throws -> [Double] { await twin.readParameters() }
+    func uncheckedMeasure(_ inputs: Matrix) async throws -> Matrix {
+        try await twin.advanceTime(seconds: secondsPerMeasure)
+        return try await twin.uncheckedMeasure(inputs)
+    }
+    nonisolated func uncheckedStream(_ probes: [Probe]) -> AsyncThrowingStream<ProbeResult, any Error> {
+        twin.uncheckedStream(probes)
+    }
+    func enterSafeState() async throws { await twin.enterSafeState() }
+    func arrayGeometry() async -> CrossbarGeometry { await twin.arrayGeometry() }
+    func boardStatus() async throws -> CrossbarStatus {
+        var s = try await twin.boardStatus()
+        s.safe = safe
+        return s
+    }
+    func pulseRead(_ pulses: [CrossbarPulse], shape: CrossbarPulseShape) async throws -> [Double] {
+        try await twin.pulseRead(pulses, shape: shape)
+    }
+    func measureColumns(_ inputs: Matrix) async throws -> Matrix { try await twin.measureColumns(inputs) }
+    func activateAllLines() async throws {}
+}
