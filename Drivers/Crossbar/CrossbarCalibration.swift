@@ -34,20 +34,20 @@ public struct CrossbarCalibration: CalibrationProcedure {
         + "offset and dead columns; twin fidelity"
 
     /// Largest pulses per device per sweep (and for the restore).
-    public var maxPulses = 300
+    public var maxPulses = 1000
     /// Reads averaged after every sweep step.
     public var stepReads = 4
     /// Reads of every device for the read noise, and at the end for the conductances.
     public var noiseReads = 16
     public var finalReads = 32
     /// A sweep stops for a device once less than this fraction of its way is left.
-    public var stopFraction = 0.03
+    public var stopFraction = 0.015
     /// Refuse when the bound on the pulses exceeds this (nil: no budget).
     public var pulseBudget: Int?
     /// Pulse shape; nil: ±2 V (or the board's largest amplitude when lower), 100 ns.
     public var pulseShape: CrossbarPulseShape?
     /// Input vectors for the ADC fit and held-out vectors × repeats for the fidelity.
-    public var columnVectors = 96
+    public var columnVectors = 128
     public var fidelityVectors = 48
     public var fidelityRepeats = 8
     /// Mean pulses per device since power-up above which the board's history is flagged.
@@ -61,7 +61,7 @@ public struct CrossbarCalibration: CalibrationProcedure {
         [
             FamilyOption(
                 "max-pulses", .integer(16...100_000),
-                help: "Most pulses per device in each of the 3 sweeps and the restore (default 300)."),
+                help: "Most pulses per device in each of the 3 sweeps and the restore (default 1000)."),
             FamilyOption("step-reads", .integer(1...64), help: "Reads averaged after every sweep step (default 4)."),
             FamilyOption(
                 "pulse-budget", .integer(1...Int(Int32.max)),

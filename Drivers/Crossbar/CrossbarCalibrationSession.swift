@@ -370,10 +370,9 @@ struct CrossbarCalibrationSession {
     private mutating func calibrateColumns(conductances g: [Double]) async throws -> Columns {
         progress(5, Self.phases, "column ADCs: \(procedure.columnVectors) input vectors per column")
         let rows = geometry.rows, cols = geometry.columns
-        var x = randomInputs(procedure.columnVectors, conductances: g, onDACLevels: true)
-        // A few all-zero vectors pin the offsets.
-        let zeros = 8
-        x = Matrix(rows: x.rows + zeros, cols: rows, storage: x.storage + [Double](repeating: 0, count: zeros * rows))
+        // No all-zero vectors: with no current there is no read noise to dither the ADC, and
+        // their readings would round the offset to a whole step.
+        let x = randomInputs(procedure.columnVectors, conductances: g, onDACLevels: true)
         let m = try await bench.measureColumns(x)
         var gain = [Double](repeating: 0, count: cols), offset = gain
         var dead: [Int] = []

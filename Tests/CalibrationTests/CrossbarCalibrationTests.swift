@@ -35,8 +35,8 @@ import Testing
         #expect(c.deadColumnsMissed == 0 && c.deadColumnsFalse == 0, "seed \(seed): dead columns \(r.deadColumns)")
         #expect(c.adcGainErrorMax < 0.01, "seed \(seed): ADC gain error \(c.adcGainErrorMax)")
         #expect(c.adcOffsetErrorMaxFullScale < 0.01, "seed \(seed): ADC offset error \(c.adcOffsetErrorMaxUa) µA")
-        // Much tighter than 1 % of full scale: within a fifth of the largest true offset.
-        #expect(c.adcOffsetErrorMaxUa < 0.2 * c.adcOffsetTrueMaxUa, "seed \(seed): offset \(c.adcOffsetErrorMaxUa) µA")
+        // Much tighter than 1 % of full scale: within half an ADC step.
+        #expect(c.adcOffsetErrorMaxUa < 0.5 * r.geometry.adcStep, "seed \(seed): offset \(c.adcOffsetErrorMaxUa) µA")
         #expect(r.twinFidelity <= 1.5 && r.twinFidelity >= 0.8, "seed \(seed): twin fidelity \(r.twinFidelity)")
         #expect(c.writeNoiseRelativeError < 0.15, "seed \(seed): write noise error \(c.writeNoiseRelativeError)")
         #expect(r.pulsesTotal <= r.pulseBound && r.pulsesTotal == r.pulsesSweeps + r.pulsesRestore)
@@ -64,6 +64,25 @@ import Testing
         #expect(stats.violations == 0)
         #expect(stats.pulses == r.pulsesTotal)
         #expect(r.restoredDevices >= r.gMinUs.count - r.stuckDevices.count - 2, "restored \(r.restoredDevices)")
+    }
+
+    /// The acceptance table of Drivers/Crossbar/README.md ("Calibration"): five seeds the
+    /// procedure was not developed on, one Markdown row each on stdout.
+    @Test(arguments: [71, 72, 73, 74, 75] as [UInt64]) func acceptance(seed: UInt64) async throws {
+        let twin = try CrossbarTwin(config: Self.config(seed: seed))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let profile = try await CrossbarCalibration().run(on: twin) { _, _, _ in }
+        let seconds = (clock.now - start).seconds
+        let r = try profile.payload(CrossbarCalibrationResult.self, for: twin.descriptor.identity)
+        let c = CrossbarCalibrationComparison(result: r, truth: try CrossbarPhysics(importing: try await twin.exportState()))
+        Self.expectAccepted(r, c, seed: seed)
+        print(
+            String(
+                format: "| %d | %.2f %% | %.2f %% | %d/%d/%d | %.2f %% | %.3f µA (%.3f %% FS) | %.2f %% | %.2f | %d | %.1f s |",
+                seed, c.windowErrorMax * 100, c.readNoiseRelativeError * 100, c.stuckTrue, c.stuckMissed, c.stuckFalse,
+                c.adcGainErrorMax * 100, c.adcOffsetErrorMaxUa, c.adcOffsetErrorMaxFullScale * 100,
+                c.writeNoiseRelativeError * 100, r.twinFidelity, r.pulsesTotal, seconds))
     }
 
     @Test func calibratesAnEmulatedBoardOverALink() async throws {
@@ -99,7 +118,7 @@ import Testing
         let twin = try CrossbarTwin(config: Self.config(seed: 64, rows: 4, outputs: 2))
         var procedure = CrossbarCalibration()
         procedure.pulseBudget = 1000
-        await #expect(throws: CrossbarCalibrationError.overBudget(planned: 16 * 4 * 300, budget: 1000)) {
+        await #expect(throws: CrossbarCalibrationError.overBudget(planned: 16 * 4 * 1000, budget: 1000)) {
             _ = try await procedure.run(on: twin) { _, _, _ in }
         }
         #expect(await twin.statistics().pulses == 0)
