@@ -94,6 +94,28 @@ struct CalibrateCLITests {
         #expect(try RunStore(path: store).latestCalibration(serial: "EMU-9", family: "crossbar") != nil)
     }
 
+    /// Profiles drive twins: a run on `sim:crossbar --profile ID` trains the twin of the
+    /// calibrated device and records the profile it used; an unknown id is one line.
+    @Test func aStoredCrossbarProfileDrivesATwin() async throws {
+        let store = CLI.tempStore()
+        let cal = try await CLI.run(["calibrate", "sim:crossbar", "--seed", "6", "--json", "--store", store])
+        #expect(cal.status == 0, "stderr: \(cal.stderr)")
+        let id = try #require(CLI.json(cal.stdout)?["calibration_id"] as? Int)
+        let r = try await CLI.run([
+            "train", "sim:crossbar", "--profile", "\(id)", "--task", "xor", "--method", "gauss-newton", "--json", "--store",
+            store,
+        ])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let run = try #require(CLI.json(r.stdout)?["run"] as? Int)
+        let show = try await CLI.run(["show", "\(run)", "--json", "--store", store])
+        let settings = try #require(CLI.json(show.stdout)?["settings"] as? [String: Any])
+        let twin = try #require(settings["twin"] as? [String: Any])
+        let profile = try #require((twin["config"] as? [String: Any])?["profile"] as? [String: Any])
+        #expect(profile["serial"] as? String == "sim-6" && profile["procedure"] as? String == "crossbar-devices")
+        let missing = try await CLI.run(["train", "sim:crossbar", "--profile", "999", "--task", "xor", "--store", store])
+        #expect(missing.status != 0 && missing.stderr.contains("no stored calibration has id 999"), "\(missing.stderr)")
+    }
+
     @Test func aCrossbarCalibrationOverItsPulseBudgetIsRefused() async throws {
         let r = try await CLI.run(["calibrate", "sim:crossbar", "--store", CLI.tempStore(), "--pulse-budget", "1000"])
         #expect(r.status != 0)

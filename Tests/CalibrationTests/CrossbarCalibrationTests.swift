@@ -181,6 +181,39 @@ import Testing
         let g = fitted.trueConductances(), t = truth.trueConductances()
         for d in g.indices { #expect(abs(g[d] - t[d]) < 0.02 * t[d] + 0.02, "device \(d)") }
     }
+
+    /// `sim:crossbar --profile`: the family builds the twin of the calibrated device from the
+    /// stored profile document, and records which profile it came from.
+    @Test func theFamilyBuildsATwinFromAProfile() async throws {
+        let device = try CrossbarTwin(config: Self.config(seed: 69, rows: 8, outputs: 2))
+        let profile = try await CrossbarCalibration().run(on: device) { _, _, _ in }
+        let entry = try #require(CrossbarFamily.twins.first { $0.name == "sim:crossbar" })
+        let built = try entry.build(
+            TwinRequest(seed: 4, profile: try JSONValue(parsing: Data(profile.json().utf8))))
+        #expect(built.config["profile"]?["serial"] == .string("sim-69"))
+        let twin = try #require(built.substrate as? CrossbarTwin)
+        #expect(twin.descriptor.inputs.count == 8 && twin.descriptor.outputs.count == 2)
+        // Both measure the same held-out inputs alike, within their noise.
+        let x = Matrix(rows: 4, cols: 8, storage: (0..<32).map { 0.2 * sin(Double($0)) })
+        let a = try await device.measure(x), b = try await twin.measure(x)
+        for i in a.storage.indices {
+            #expect(abs(a.storage[i] - b.storage[i]) < 1.0, "output \(i): \(a.storage[i]) vs \(b.storage[i])")
+        }
+        // A resumed run rebuilds the same twin from the recorded settings, profile noted.
+        let again = try entry.build(TwinRequest(seed: 4, config: built.config))
+        #expect(again.config["profile"] == built.config["profile"])
+        // Another family's profile, or settings beside it, are refused.
+        var foreign = try JSONValue(parsing: Data(profile.json().utf8))
+        if case .object(var o) = foreign {
+            o["family"] = .string("clln")
+            foreign = .object(o)
+        }
+        #expect(throws: TwinError.self) { try entry.build(TwinRequest(seed: 4, profile: foreign)) }
+        #expect(throws: TwinError.self) {
+            try entry.build(
+                TwinRequest(seed: 4, config: .object([:]), profile: try JSONValue(parsing: Data(profile.json().utf8))))
+        }
+    }
 }
 
 /// A crossbar whose history a test controls: it can claim not to be safe, and can let
