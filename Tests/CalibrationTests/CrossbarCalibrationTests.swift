@@ -85,6 +85,37 @@ import Testing
                 c.writeNoiseRelativeError * 100, r.twinFidelity, r.pulsesTotal, seconds))
     }
 
+    /// Right after a training run (hundreds of program-and-verify passes, then hours of
+    /// drift) the calibration finds what it finds on the fresh board: the sweeps restart
+    /// every device from a pulse, and the history only shows in the pulse counter.
+    @Test func calibratingAfterTrainingGivesTheFreshResult() async throws {
+        let config = Self.config(seed: 76, rows: 8, outputs: 2)
+        let fresh = try CrossbarTwin(config: config)
+        let trained = try CrossbarTwin(config: config)
+        var rng = SeededRandom(seed: 9)
+        for _ in 0..<200 {
+            _ = try await trained.setParameters((0..<32).map { _ in 0.25 + 24.75 * rng.uniform() })
+            _ = try await trained.measure(Matrix(rows: 32, cols: 8, repeating: 0.1))
+        }
+        try await trained.advanceTime(seconds: 3600)
+        let procedure = CrossbarCalibration()
+        let a = try await procedure.run(on: fresh) { _, _, _ in }
+        let b = try await procedure.run(on: trained) { _, _, _ in }
+        let ra = try a.payload(CrossbarCalibrationResult.self, for: a.identity)
+        let rb = try b.payload(CrossbarCalibrationResult.self, for: b.identity)
+        #expect(rb.pulsesBeforeCalibration > 10_000 && ra.pulsesBeforeCalibration == 0)
+        for (r, twin) in [(ra, fresh), (rb, trained)] {
+            let c = CrossbarCalibrationComparison(result: r, truth: await twin.snapshot())
+            Self.expectAccepted(r, c, seed: 76)
+        }
+        #expect(ra.stuckDevices == rb.stuckDevices && ra.deadColumns == rb.deadColumns)
+        for d in ra.gMaxUs.indices where !ra.stuckDevices.contains(d) {
+            let window = ra.gMaxUs[d] - ra.gMinUs[d]
+            #expect(abs(ra.gMaxUs[d] - rb.gMaxUs[d]) < 0.03 * window && abs(ra.gMinUs[d] - rb.gMinUs[d]) < 0.03 * window)
+        }
+        #expect(abs(ra.readNoise - rb.readNoise) < 0.1 * ra.readNoise)
+    }
+
     @Test func calibratesAnEmulatedBoardOverALink() async throws {
         let seed: UInt64 = 63
         let (host, device) = MemoryLink.pair(seed: seed)
