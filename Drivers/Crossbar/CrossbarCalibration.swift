@@ -13,9 +13,10 @@ import PNNSim
 /// 3. **Sweeps**: RESET every device to the bottom of its window, SET it to the top, RESET
 ///    it to the bottom again, one pulse per device per step with `stepReads` averaged reads
 ///    after each; a device leaves a sweep once the soft-bounds fit says less than
-///    `stopFraction` of the way is left (or after `maxPulses`). The SET sweep gives Gmax and
-///    αset, the last RESET sweep Gmin and αreset; the residual steps, after subtracting the
-///    known read noise, give the write noise. A device that moves in neither sweep is stuck.
+///    `stopFraction` (`gMinStopFraction` in the last sweep) of the way is left, or after
+///    `maxPulses`. The SET sweep gives Gmax and αset, the last RESET sweep Gmin and αreset;
+///    the residual steps, after subtracting the known read noise, give the write noise. A
+///    device that moves in neither sweep is stuck.
 /// 4. **Restore**: each device is brought back to its starting conductance by single pulses
 ///    and reads (≤ `maxPulses` each), then every device is read `finalReads` times.
 /// 5. **Columns**: random inputs with each column sensed alone; per physical column the
@@ -40,8 +41,10 @@ public struct CrossbarCalibration: CalibrationProcedure {
     /// Reads of every device for the read noise, and at the end for the conductances.
     public var noiseReads = 16
     public var finalReads = 32
-    /// A sweep stops for a device once less than this fraction of its way is left.
+    /// A sweep stops for a device once less than this fraction of its way is left (the
+    /// last RESET sweep, which gives Gmin, at `gMinStopFraction`).
     public var stopFraction = 0.015
+    public var gMinStopFraction = 0.002
     /// Refuse when the bound on the pulses exceeds this (nil: no budget).
     public var pulseBudget: Int?
     /// Pulse shape; nil: ±2 V (or the board's largest amplitude when lower), 100 ns.
@@ -168,6 +171,9 @@ public struct CrossbarCalibration: CalibrationProcedure {
             CalibrationFigure(
                 key: "g_max_relative_error_max", label: "Gmax error (max)", value: c.gMaxRelativeErrorMax,
                 display: percent(c.gMaxRelativeErrorMax)),
+            CalibrationFigure(
+                key: "g_min_error_max_us", label: "Gmin error (max)", value: c.gMinErrorMaxUs,
+                display: String(format: "%.3g µS", c.gMinErrorMaxUs)),
             CalibrationFigure(
                 key: "read_noise_relative_error", label: "read noise error", value: c.readNoiseRelativeError,
                 display: percent(c.readNoiseRelativeError)),

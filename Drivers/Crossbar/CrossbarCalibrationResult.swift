@@ -76,6 +76,9 @@ public struct CrossbarCalibrationComparison: Sendable, Codable, Equatable {
     public var windowErrorRMS: Double
     /// Largest relative error of Gmax.
     public var gMaxRelativeErrorMax: Double
+    /// Largest error of Gmin, µS (Gmin is small: its relative error is large even when the
+    /// window is right).
+    public var gMinErrorMaxUs: Double
     /// |σ̂ − σ| / σ of the read noise.
     public var readNoiseRelativeError: Double
     /// |ŵ − w| / w of the write noise (NaN-free: 0 when the truth has none and none was found).
@@ -110,6 +113,7 @@ public struct CrossbarCalibrationComparison: Sendable, Codable, Equatable {
         windowErrorMax = window.max() ?? 0
         windowErrorRMS = rms(window)
         gMaxRelativeErrorMax = working.map { abs(r.gMaxUs[$0] - t.deviceGMax[$0]) / t.deviceGMax[$0] }.max() ?? 0
+        gMinErrorMaxUs = working.map { abs(r.gMinUs[$0] - t.deviceGMin[$0]) }.max() ?? 0
         let sigma = t.config.readNoise
         readNoiseRelativeError = sigma > 0 ? abs(r.readNoise - sigma) / sigma : r.readNoise
         let w = t.config.writeNoise

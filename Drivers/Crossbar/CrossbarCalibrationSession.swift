@@ -54,9 +54,13 @@ struct CrossbarCalibrationSession {
         let g0 = start.means
 
         // 3. Sweeps: to the bottom, to the top, to the bottom.
-        let s1 = try await sweep(set: false, from: g0, sigma: sigma, label: "RESET sweep 1/2")
-        let s2 = try await sweep(set: true, from: s1.traces.map { $0.last! }, sigma: sigma, label: "SET sweep")
-        let s3 = try await sweep(set: false, from: s2.traces.map { $0.last! }, sigma: sigma, label: "RESET sweep 2/2")
+        let stop = procedure.stopFraction
+        let s1 = try await sweep(set: false, from: g0, sigma: sigma, stop: stop, label: "RESET sweep 1/2")
+        let s2 = try await sweep(set: true, from: s1.traces.map { $0.last! }, sigma: sigma, stop: stop, label: "SET sweep")
+        // Closer to the bottom: Gmin is small, and its relative error is set by the way left.
+        let s3 = try await sweep(
+            set: false, from: s2.traces.map { $0.last! }, sigma: sigma, stop: procedure.gMinStopFraction,
+            label: "RESET sweep 2/2")
         var fit = fitDevices(s2.traces, s3.traces, sigma: sigma)
         fit.capped = s2.capped.union(s3.capped).subtracting(fit.stuck)
         let writeNoise = Self.writeNoise(s2.traces, s3.traces, fit: fit, sigma: sigma, reads: procedure.stepReads)
@@ -186,9 +190,11 @@ struct CrossbarCalibrationSession {
     }
 
     /// One pulse per device per step, all devices together, until each has converged (the
-    /// soft-bounds fit leaves less than `stopFraction` of its way), stopped moving (stuck, or
+    /// soft-bounds fit leaves less than `stop` of its way), stopped moving (stuck, or
     /// already at its bound) or had `maxPulses`.
-    private mutating func sweep(set: Bool, from start: [Double], sigma: Double, label: String) async throws -> Sweep {
+    private mutating func sweep(set: Bool, from start: [Double], sigma: Double, stop: Double, label: String) async throws
+        -> Sweep
+    {
         let phase = set ? 3 : (label.hasSuffix("1/2") ? 3 : 4)
         var traces = start.map { [$0] }
         var active = Array(0..<devices)
@@ -213,7 +219,7 @@ struct CrossbarCalibrationSession {
             for (i, d) in active.enumerated() { traces[d].append(sums[i] / Double(max(r, 1))) }
             progress(phase, Self.phases, "\(label): step \(step), \(active.count) devices still moving")
             if step >= 24 && step % 8 == 0 {
-                active = active.filter { !Self.finished(traces[$0], sigma: sigma, reads: r, stop: procedure.stopFraction) }
+                active = active.filter { !Self.finished(traces[$0], sigma: sigma, reads: r, stop: stop) }
             }
         }
         return Sweep(traces: traces, capped: capped)

@@ -79,8 +79,10 @@ import Testing
         Self.expectAccepted(r, c, seed: seed)
         print(
             String(
-                format: "| %d | %.2f %% | %.2f %% | %d/%d/%d | %.2f %% | %.3f µA (%.3f %% FS) | %.2f %% | %.2f | %d | %.1f s |",
-                seed, c.windowErrorMax * 100, c.readNoiseRelativeError * 100, c.stuckTrue, c.stuckMissed, c.stuckFalse,
+                format:
+                    "| %d | %.2f %% | %.3f µS | %.2f %% | %d/%d/%d | %.2f %% | %.3f µA (%.3f %% FS) | %.2f %% | %.2f | %d | %.1f s |",
+                seed, c.windowErrorMax * 100, c.gMinErrorMaxUs, c.readNoiseRelativeError * 100, c.stuckTrue, c.stuckMissed,
+                c.stuckFalse,
                 c.adcGainErrorMax * 100, c.adcOffsetErrorMaxUa, c.adcOffsetErrorMaxFullScale * 100,
                 c.writeNoiseRelativeError * 100, r.twinFidelity, r.pulsesTotal, seconds))
     }
