@@ -399,6 +399,11 @@ struct CrossbarCalibrationSession {
             guard let line = LineFit.fit(usable.map { p[$0] }, usable.map { y[$0] }) else {
                 throw CrossbarCalibrationError.unusable("column \(c): too few unsaturated readings to fit its ADC")
             }
+            // A column stuck at a constant (an ADC reading only its offset) is dead too.
+            if line.slope < 0.2 && largest > max(20 * step, 1e-3 * geometry.fullScale) {
+                dead.append(c)
+                continue
+            }
             gain[c] = line.slope
             offset[c] = line.intercept
         }

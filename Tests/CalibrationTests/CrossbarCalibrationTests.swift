@@ -194,6 +194,14 @@ import Testing
         #expect(try Self.figure(try procedure.headline(profile), "warnings") == 2)
     }
 
+    @Test func aColumnReadingAConstantIsDead() async throws {
+        let board = try DoubtfulBoard(config: Self.config(seed: 77, rows: 4, outputs: 2), frozenColumn: 1)
+        let profile = try await CrossbarCalibration().run(on: board) { _, _, _ in }
+        let r = try profile.payload(CrossbarCalibrationResult.self, for: board.descriptor.identity)
+        #expect(r.deadColumns == [1, 2], "dead \(r.deadColumns)")  // 2 reads 0, 1 reads 0.7 µA
+        #expect(r.adcGain[1] == 0 && r.adcGain[0] > 0.9 && r.adcGain[3] > 0.9)
+    }
+
     @Test func warnsWhenTheDevicesDriftDuringTheCalibration() async throws {
         // Each measurement lets 100 s pass: the freshly programmed devices drift (ν ≈ 0.05).
         let board = try DoubtfulBoard(config: Self.config(seed: 67, rows: 4, outputs: 2), secondsPerMeasure: 100)
@@ -256,12 +264,15 @@ actor DoubtfulBoard: CrossbarVerbs {
     nonisolated let descriptor: SubstrateDescriptor
     let safe: Bool
     let secondsPerMeasure: Double
+    /// A physical column whose ADC reads a constant 0.7 µA whatever the current.
+    let frozenColumn: Int?
 
-    init(config: CrossbarConfig, safe: Bool = true, secondsPerMeasure: Double = 0) throws {
+    init(config: CrossbarConfig, safe: Bool = true, secondsPerMeasure: Double = 0, frozenColumn: Int? = nil) throws {
         twin = try CrossbarTwin(config: config)
         descriptor = twin.descriptor
         self.safe = safe
         self.secondsPerMeasure = secondsPerMeasure
+        self.frozenColumn = frozenColumn
     }
 
     func uncheckedProgram(_ targets: [Double]) async throws -> [Double] { try await twin.uncheckedProgram(targets) }
@@ -283,6 +294,10 @@ actor DoubtfulBoard: CrossbarVerbs {
     func pulseRead(_ pulses: [CrossbarPulse], shape: CrossbarPulseShape) async throws -> [Double] {
         try await twin.pulseRead(pulses, shape: shape)
     }
-    func measureColumns(_ inputs: Matrix) async throws -> Matrix { try await twin.measureColumns(inputs) }
+    func measureColumns(_ inputs: Matrix) async throws -> Matrix {
+        var m = try await twin.measureColumns(inputs)
+        if let c = frozenColumn { for b in 0..<m.rows { m[b, c] = 0.7 } }
+        return m
+    }
     func activateAllLines() async throws {}
 }
