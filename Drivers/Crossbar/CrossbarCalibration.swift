@@ -126,7 +126,12 @@ public struct CrossbarCalibration: CalibrationProcedure {
         return [
             CalibrationFigure(
                 key: "twin_fidelity", label: "twin fidelity", value: r.twinFidelity,
-                display: String(format: "%.2f (1.0 = as good as the noise allows)", r.twinFidelity)),
+                display: String(
+                    format: "%.2f (1.0 = as good as the noise allows; %.2f with ideal column ADCs)", r.twinFidelity,
+                    r.twinFidelityIdealAdcs)),
+            CalibrationFigure(
+                key: "twin_fidelity_ideal_adcs", label: "twin fidelity, ideal ADCs", value: r.twinFidelityIdealAdcs,
+                display: String(format: "%.2f", r.twinFidelityIdealAdcs)),
             CalibrationFigure(
                 key: "pulses", label: "pulses sent", value: Double(r.pulsesTotal),
                 display: "\(r.pulsesTotal) (bound \(r.pulseBound); board counted \(r.pulsesBoardCounted))"),

@@ -42,6 +42,9 @@ public struct CrossbarCalibrationResult: Sendable, Codable, Equatable {
     public var outputNoiseUa: Double
     /// RMS(twin-predicted − measured outputs on held-out random inputs) / outputNoiseUa.
     public var twinFidelity: Double
+    /// The same for the twin with ideal column ADCs (gain 1, offset 0): what the column
+    /// calibration is worth.
+    public var twinFidelityIdealAdcs: Double
     /// Held-out input vectors and repeats behind the fidelity.
     public var fidelityVectors: Int
     public var fidelityRepeats: Int

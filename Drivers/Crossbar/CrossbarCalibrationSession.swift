@@ -78,7 +78,8 @@ struct CrossbarCalibrationSession {
             geometry: geometry, gMinUs: fit.gMin, gMaxUs: fit.gMax, alphaSet: fit.alphaSet, alphaReset: fit.alphaReset,
             asymmetry: fit.asymmetry, stuckDevices: fit.stuck.sorted(), cappedDevices: fit.capped.sorted(),
             readNoise: sigma, writeNoise: writeNoise, adcGain: columns.gain, adcOffsetUa: columns.offset,
-            deadColumns: columns.dead, conductancesUs: g, outputNoiseUa: 0, twinFidelity: 0, fidelityVectors: 0,
+            deadColumns: columns.dead, conductancesUs: g, outputNoiseUa: 0, twinFidelity: 0, twinFidelityIdealAdcs: 0,
+            fidelityVectors: 0,
             fidelityRepeats: 0, pulsesSweeps: pulsesSweeps, pulsesRestore: pulsesRestore, pulsesTotal: 0,
             pulseBound: bound, pulsesBoardCounted: 0, restoredDevices: restored, reads: 0, vectors: 0,
             pulseShape: shape, pulsesBeforeCalibration: Int(before.pulses), warnings: [])
@@ -88,6 +89,7 @@ struct CrossbarCalibrationSession {
         let fidelity = try await twinFidelity(result)
         result.outputNoiseUa = fidelity.noise
         result.twinFidelity = fidelity.fidelity
+        result.twinFidelityIdealAdcs = fidelity.idealADCs
         result.fidelityVectors = procedure.fidelityVectors
         result.fidelityRepeats = procedure.fidelityRepeats
         try await checkDrift(against: final, sigma: sigma, excluding: fit.stuck)
@@ -413,14 +415,23 @@ struct CrossbarCalibrationSession {
     // MARK: 6. Twin fidelity and drift
 
     /// RMS(predicted − measured) over every single measurement of the held-out inputs,
-    /// divided by the pooled standard deviation of repeated measurements of the same input.
-    private mutating func twinFidelity(_ result: CrossbarCalibrationResult) async throws -> (fidelity: Double, noise: Double) {
+    /// divided by the pooled standard deviation of repeated measurements of the same input;
+    /// also for the same twin with ideal column ADCs (gain 1, offset 0), which shows what the
+    /// column calibration is worth.
+    private mutating func twinFidelity(_ result: CrossbarCalibrationResult) async throws -> (
+        fidelity: Double, idealADCs: Double, noise: Double
+    ) {
         var twin = try result.twinPhysics(noise: false)
+        var plain = result
+        plain.adcGain = plain.adcGain.map { _ in 1 }
+        plain.adcOffsetUa = plain.adcOffsetUa.map { _ in 0 }
+        var idealADCs = try plain.twinPhysics(noise: false)
         let x = randomInputs(procedure.fidelityVectors, conductances: result.conductancesUs, onDACLevels: false)
         let predicted = twin.forward(x)
+        let predictedIdeal = idealADCs.forward(x)
         var measured: [Matrix] = []
         for _ in 0..<max(procedure.fidelityRepeats, 2) { measured.append(try await bench.measure(x)) }
-        var within = 0.0, error = 0.0
+        var within = 0.0, error = 0.0, errorIdeal = 0.0
         let outputs = geometry.outputs
         for b in 0..<x.rows {
             for j in 0..<outputs {
@@ -429,14 +440,15 @@ struct CrossbarCalibrationSession {
                 for v in values {
                     within += (v - mean) * (v - mean)
                     error += (v - predicted[b, j]) * (v - predicted[b, j])
+                    errorIdeal += (v - predictedIdeal[b, j]) * (v - predictedIdeal[b, j])
                 }
             }
         }
         let k = Double(measured.count)
         let cells = Double(x.rows * outputs)
         let noise = sqrt(within / (cells * (k - 1)))
-        let rms = sqrt(error / (cells * k))
-        return (noise > 0 ? rms / noise : .infinity, noise)
+        guard noise > 0 else { return (.infinity, .infinity, noise) }
+        return (sqrt(error / (cells * k)) / noise, sqrt(errorIdeal / (cells * k)) / noise, noise)
     }
 
     /// Reads every device again and warns when the conductances moved, beyond the read
