@@ -415,7 +415,8 @@ struct CrossbarCalibrationSession {
     // MARK: 6. Twin fidelity and drift
 
     /// RMS(predicted − measured) over every single measurement of the held-out inputs,
-    /// divided by the pooled standard deviation of repeated measurements of the same input;
+    /// divided by the pooled standard deviation of repeated measurements of the same input
+    /// (at least the ADC's quantisation noise, step/√12);
     /// also for the same twin with ideal column ADCs (gain 1, offset 0), which shows what the
     /// column calibration is worth.
     private mutating func twinFidelity(_ result: CrossbarCalibrationResult) async throws -> (
@@ -446,8 +447,9 @@ struct CrossbarCalibrationSession {
         }
         let k = Double(measured.count)
         let cells = Double(x.rows * outputs)
-        let noise = sqrt(within / (cells * (k - 1)))
-        guard noise > 0 else { return (.infinity, .infinity, noise) }
+        // Floored at the ADC's quantisation noise (and 1 pA): a noise-free board would
+        // otherwise divide rounding errors by zero.
+        let noise = max(sqrt(within / (cells * (k - 1))), geometry.adcStep / sqrt(12), 1e-6)
         return (sqrt(error / (cells * k)) / noise, sqrt(errorIdeal / (cells * k)) / noise, noise)
     }
 
@@ -459,7 +461,8 @@ struct CrossbarCalibrationSession {
         var z: [Double] = []
         var relative: [Double] = []
         for d in 0..<devices where !stuck.contains(d) && earlier.means[d] > 0 {
-            let se = sigma * earlier.means[d] * sqrt(1 / Double(earlier.count) + 1 / Double(later.count))
+            // At least 1 ppm of read noise: a noise-free board's rounding is not drift.
+            let se = max(sigma, 1e-6) * earlier.means[d] * sqrt(1 / Double(earlier.count) + 1 / Double(later.count))
             guard se > 0 else { continue }
             z.append((later.means[d] - earlier.means[d]) / se)
             relative.append((later.means[d] - earlier.means[d]) / earlier.means[d])

@@ -196,6 +196,21 @@ import Testing
         #expect(try Self.figure(try procedure.headline(profile), "warnings") == 2)
     }
 
+    /// A noise-free array (`--ideal`): exact constants, a finite fidelity (the σ floor is
+    /// the ADC's quantisation noise), no false drift warning from rounding.
+    @Test func aNoiseFreeArrayCalibratesExactly() async throws {
+        var config = CrossbarConfig.ideal
+        (config.rows, config.outputs) = (4, 2)
+        let twin = try CrossbarTwin(config: config)
+        let procedure = CrossbarCalibration()
+        let profile = try await procedure.run(on: twin) { _, _, _ in }
+        let r = try profile.payload(CrossbarCalibrationResult.self, for: twin.descriptor.identity)
+        let c = CrossbarCalibrationComparison(result: r, truth: await twin.snapshot())
+        #expect(c.windowErrorMax < 1e-6 && c.adcGainErrorMax < 1e-9 && r.readNoise < 1e-9 && r.writeNoise < 1e-6)
+        #expect(r.twinFidelity.isFinite && r.twinFidelity < 0.01, "\(r.twinFidelity)")
+        #expect(r.warnings.isEmpty, "\(r.warnings)")
+    }
+
     @Test func aColumnReadingAConstantIsDead() async throws {
         let board = try DoubtfulBoard(config: Self.config(seed: 77, rows: 4, outputs: 2), frozenColumn: 1)
         let profile = try await CrossbarCalibration().run(on: board) { _, _, _ in }
