@@ -157,7 +157,10 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["PNNStore"], swiftSettings: strict),
         .testTarget(
             name: "CalibrationTests",
-            dependencies: ["PNNCalibration", "PNNSim", "PNNStore", "PNNCore", "CLLNDriver", "PNNDevices", "PNNRuns"],
+            dependencies: [
+                "PNNCalibration", "PNNSim", "PNNStore", "PNNCore", "CLLNDriver", "CrossbarDriver", "PNNDevices", "PNNRuns",
+                "PNNLink", "PNNTransport",
+            ],
             swiftSettings: strict),
     ]
 )
