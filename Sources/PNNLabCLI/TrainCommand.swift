@@ -119,7 +119,8 @@ struct Train: AsyncParsableCommand {
                     + "\(trainer.epochs) epochs × \(trainer.batchesPerEpoch) steps, \(substrate.descriptor.parameters.count) parameters\n"
             )
         }
-        let progress = TrainingProgress(totalSteps: trainer.epochs * trainer.batchesPerEpoch)
+        let ceiling = try store.run(id: session.runID).digitalCeiling
+        let progress = TrainingProgress(totalSteps: trainer.epochs * trainer.batchesPerEpoch, ceiling: ceiling)
         let runSession = session
         let (outcome, pausedExit) = try await interruptible(runID: session.runID, progress: progress) { pause in
             var s = runSession
@@ -150,6 +151,7 @@ struct Train: AsyncParsableCommand {
             ("run", "\(r.run)"), ("device", "\(plan.device) (\(identity.summary))"), ("task", r.task),
             ("method", r.method), ("status", r.status), ("steps", "\(r.steps)"),
             ("train accuracy", formatPercent(r.trainAccuracy)), ("test accuracy", formatPercent(r.testAccuracy)),
+            ("digital ceiling", ceilingText(r.digitalCeiling)),
             ("final loss", r.finalLoss.map { String(format: "%.4f", $0) + " " + r.lossUnit } ?? "–"),
             ("measurements", "\(r.measurements)"), ("wall time", String(format: "%.2f s", r.wallSeconds)),
         ]
@@ -192,6 +194,11 @@ extension Train {
         case nil: throw CLIError("training ended without a result")
         }
     }
+}
+
+/// The digital ceiling as the tables show it: the percentage and what it is.
+func ceilingText(_ ceiling: Double?) -> String {
+    ceiling.map { "\(formatPercent($0)) (test accuracy of the same linear map, encoding and split trained digitally)" } ?? "–"
 }
 
 /// Carries the training task's result back to the command.

@@ -59,6 +59,12 @@ public struct Trainer: Sendable {
             cumulativeMeasurements: 0, wallSeconds: 0)
     }
 
+    /// The run's digital ceiling: this task's encoded inputs and split, a linear map and this
+    /// readout, trained digitally with exact arithmetic (`DigitalCeiling`). Measures nothing.
+    public func digitalCeiling() throws(TrainingError) -> DigitalCeiling {
+        try DigitalCeiling.fit(task: task, readout: readout)
+    }
+
     /// Reprogram the device with a checkpoint's parameters (after a resume or reconnect).
     public func restore(_ state: TrainerState) async throws {
         _ = try await substrate.setParameters(state.theta)
