@@ -20,6 +20,10 @@ public struct TrainingSession: Sendable {
 
     /// Start a new run: compute its digital ceiling, record it, program the initial parameters.
     public static func start(plan: RunPlan, trainer: Trainer, store: RunStore) async throws -> TrainingSession {
+        // The readout gain in use is recorded, so a resume never re-derives it from a device
+        // whose output range has changed.
+        var plan = plan
+        if plan.trainer.gain == nil && plan.trainer.readout == .softmax { plan.trainer.gain = trainer.readout.gain }
         let record = RunRecord(
             deviceName: plan.device, identity: trainer.substrate.descriptor.identity, task: plan.task.rawValue,
             method: plan.method.rawValue, seed: plan.seed, configJSON: try plan.json(),

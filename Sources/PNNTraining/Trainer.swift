@@ -33,9 +33,10 @@ public struct Trainer: Sendable {
         self.method = method
         self.config = config
         self.task = task
-        self.readout = Readout(kind: config.readout, gain: config.gain, targetCurrent: config.targetCurrent)
+        let gain = config.resolvedGain(outputFullScale: max(abs(d.outputs.lower), abs(d.outputs.upper)))
+        self.readout = Readout(kind: config.readout, gain: gain, targetCurrent: config.targetCurrent)
         self.epochs = config.resolvedEpochs(for: method)
-        self.learningRate = config.resolvedLearningRate(for: method)
+        self.learningRate = config.resolvedLearningRate(for: method, gain: gain)
     }
 
     public var batchesPerEpoch: Int { (task.train.count + config.batchSize - 1) / config.batchSize }
