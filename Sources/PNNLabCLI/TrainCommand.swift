@@ -56,6 +56,12 @@ struct Train: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Passes over the training split (default depends on the method).")
     var epochs: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Gradient and Gauss–Newton: a full finite-difference Jacobian every N steps, rank-one Broyden updates between (full-batch steps; default 1: every step).",
+            valueName: "N"))
+    var jacobianRefresh: Int?
+
     @Option(help: "Seed for the data split, the initial parameters and the twin.")
     var seed: UInt64?
 
@@ -76,7 +82,10 @@ struct Train: AsyncParsableCommand {
         if let epochs, epochs < 1 || epochs > TrainerConfig.maxEpochs {
             throw ValidationError("--epochs must be between 1 and \(TrainerConfig.maxEpochs)")
         }
-        if resume != nil, task != nil || method != nil || config != nil || seed != nil || twinState != nil || !twinOptions.isEmpty
+        if let jacobianRefresh, jacobianRefresh < 1 { throw ValidationError("--jacobian-refresh must be at least 1") }
+        if resume != nil,
+            task != nil || method != nil || config != nil || seed != nil || twinState != nil || !twinOptions.isEmpty
+                || jacobianRefresh != nil
         {
             throw ValidationError(
                 "--resume continues a run with its recorded settings; drop --task/--method/--seed/--config and twin options")
@@ -86,6 +95,7 @@ struct Train: AsyncParsableCommand {
     func run() async throws {
         let store = try storeOptions.open()
         if try request.isContrastive(store: store) {
+            if jacobianRefresh != nil { throw CLIError("--jacobian-refresh applies to gradient and gauss-newton runs only") }
             try await runContrastive(store: store)
             return
         }
@@ -137,7 +147,7 @@ struct Train: AsyncParsableCommand {
     var request: TrainRequest {
         TrainRequest(
             device: device, task: task, method: method, epochs: epochs, seed: seed, configPath: config, resume: resume,
-            baud: baud)
+            baud: baud, jacobianRefresh: jacobianRefresh)
     }
 
     func report(_ o: TrainingOutcome, plan: RunPlan, identity: DeviceIdentity) throws {

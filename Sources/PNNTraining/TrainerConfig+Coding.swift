@@ -14,6 +14,7 @@ extension TrainerConfig {
         case evaluateEvery = "evaluate_every"
         case recordOutputs = "record_outputs"
         case evaluationRepeats = "evaluation_repeats"
+        case jacobianRefresh = "jacobian_refresh"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -42,6 +43,7 @@ extension TrainerConfig {
         try take(.evaluateEvery, &evaluateEvery)
         try take(.recordOutputs, &recordOutputs)
         try take(.evaluationRepeats, &evaluationRepeats)
+        try take(.jacobianRefresh, &jacobianRefresh)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -66,5 +68,6 @@ extension TrainerConfig {
         try c.encode(evaluateEvery, forKey: .evaluateEvery)
         try c.encode(recordOutputs, forKey: .recordOutputs)
         try c.encode(evaluationRepeats, forKey: .evaluationRepeats)
+        if jacobianRefresh != 1 { try c.encode(jacobianRefresh, forKey: .jacobianRefresh) }
     }
 }

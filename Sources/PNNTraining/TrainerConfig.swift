@@ -34,6 +34,11 @@ public struct TrainerConfig: Sendable, Codable, Equatable {
     public var stepResolutions: Double = 8
     /// Reads averaged per probe.
     public var repeats: Int = 1
+    /// Gradient and Gauss–Newton: a full finite-difference Jacobian every this many steps, and
+    /// rank-one Broyden updates from one base measurement in between (`JacobianCache`). 1 (the
+    /// default) estimates it at every step. Above 1 a step uses the whole training split as
+    /// its batch, since a Jacobian is only reusable on the inputs it was measured on.
+    public var jacobianRefresh: Int = 1
     /// SPSA perturbation c as a fraction of each parameter's range.
     public var spsaPerturbation: Double = 0.02
     public var readout: ReadoutKind = .softmax

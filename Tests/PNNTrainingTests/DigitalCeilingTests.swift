@@ -170,3 +170,45 @@ struct LinearPathTests {
         #expect(mean >= ceiling - 0.015, "device \(accuracies), ceiling \(ceilings)")
     }
 }
+
+@Suite("Jacobian reuse (Broyden updates between full estimates)")
+struct JacobianReuseTests {
+    @Test func broydenUpdateSatisfiesTheSecantConditionAndKeepsAnExactJacobian() {
+        // y = A θ with A 3 × 2: the true Jacobian is A.
+        let a = Matrix([[1, 2], [0, -1], [3, 0.5]])
+        var wrong = JacobianCache(
+            jacobian: Matrix([[0, 0], [0, 0], [0, 0]]), theta: [0, 0], outputs: Matrix(rows: 1, cols: 3))
+        let theta: [Double] = [0.3, -0.2]
+        let y = Matrix(rows: 1, cols: 3, storage: a.apply(theta))
+        wrong.update(theta: theta, outputs: y)
+        #expect(zip(wrong.jacobian.apply(theta), y.storage).allSatisfy { abs($0 - $1) < 1e-12 }, "secant condition")
+        #expect(wrong.age == 1)
+        var exact = JacobianCache(jacobian: a, theta: [0, 0], outputs: Matrix(rows: 1, cols: 3))
+        exact.update(theta: theta, outputs: y)
+        #expect(exact.jacobian == a, "an exact Jacobian of a linear map is left alone")
+    }
+
+    @Test func aRefreshEveryNStepsMeasuresAFullJacobianOnlyEveryNSteps() async throws {
+        var config = TrainerConfig()
+        config.epochs = 6
+        config.jacobianRefresh = 3
+        let plan = RunPlan(task: .iris, method: .gaussNewton, seed: 1, device: "sim:crossbar", trainer: config)
+        let opened = try await plan.open(twinArguments: TwinArguments(optionWords: ["--ideal"]))
+        let t = try Trainer(substrate: opened.substrate, method: .gaussNewton, config: config, task: opened.task)
+        #expect(t.batchSize == opened.task.train.count && t.batchesPerEpoch == 1)
+        var state = try await t.initialState(seed: 1)
+        let n = opened.task.train.count
+        let evaluation = (n + opened.task.test.count) * config.evaluationRepeats
+        let full = (2 * opened.substrate.descriptor.parameters.count + 1) * n
+        var costs: [Int] = []
+        while !t.isFinished(state) { costs.append(try await t.step(&state).0.measurements - evaluation) }
+        #expect(costs == [full, n, n, full, n, n], "\(costs)")
+        // The ideal crossbar is linear in θ: the kept Jacobian stays the measured one.
+        let estimate = try await JacobianEstimator().estimate(
+            on: opened.substrate, theta: state.theta, inputs: opened.task.trainInputs)
+        let kept = try #require(state.jacobianCache?.jacobian)
+        let worst = zip(kept.storage, estimate.jacobian.storage).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst < 1e-6 * (estimate.jacobian.storage.map(abs).max() ?? 1), "worst \(worst)")
+        #expect(try #require(state.lastTestAccuracy) > 0.85)
+    }
+}
