@@ -50,10 +50,14 @@ public struct RunResult: Sendable, Equatable, Encodable {
     public var wallSeconds: Double
     /// Contrastive runs: `on-board` or `host-computed` (nil for Jacobian runs and before the run ends).
     public var mode: String?
+    /// Test accuracy, 0…1, of the same architecture, encoding and split trained digitally with
+    /// exact arithmetic (`DigitalCeiling`): what `test_accuracy` is chasing. nil for contrastive
+    /// runs (no held-out split; see docs) and for runs recorded before stores kept it.
+    public var digitalCeiling: Double?
 
     enum CodingKeys: String, CodingKey {
         case run, kind, status, device, family, model, serial, firmware, task, method, seed, createdAt, updatedAt, steps
-        case epochs, trainAccuracy, testAccuracy, finalLoss, lossUnit, measurements, wallSeconds, mode
+        case epochs, trainAccuracy, testAccuracy, finalLoss, lossUnit, measurements, wallSeconds, mode, digitalCeiling
     }
 
     /// Encodes every key, absent values as `null` (so every run kind has the same keys).
@@ -81,6 +85,7 @@ public struct RunResult: Sendable, Equatable, Encodable {
         try c.encode(measurements, forKey: .measurements)
         try c.encode(wallSeconds, forKey: .wallSeconds)
         try c.encode(mode, forKey: .mode)
+        try c.encode(digitalCeiling, forKey: .digitalCeiling)
     }
 }
 
@@ -193,7 +198,7 @@ extension RunDetail {
             trainAccuracy: steps.last { $0.trainAccuracy != nil }?.trainAccuracy,
             testAccuracy: steps.last { $0.testAccuracy != nil }?.testAccuracy, finalLoss: nil, lossUnit: lossUnit,
             measurements: steps.last?.cumulativeMeasurements ?? 0, wallSeconds: steps.reduce(0) { $0 + $1.wallSeconds },
-            mode: nil)
+            mode: nil, digitalCeiling: kind == .jacobian ? r.digitalCeiling : nil)
     }
 
     static func settings(_ configJSON: String) -> JSONValue {
