@@ -54,7 +54,7 @@ let package = Package(
 
         .target(name: "PNNCore", dependencies: ["CBLAS"], swiftSettings: strict),
         .target(name: "PNNTOML", swiftSettings: strict),
-        .target(name: "PNNSim", dependencies: ["PNNCore"], swiftSettings: strict),
+        .target(name: "PNNSim", dependencies: ["PNNCore", "CBLAS"], swiftSettings: strict),
         .target(name: "PNNWire", dependencies: ["PNNCore"], swiftSettings: strict),
         .target(
             name: "PNNStore",
@@ -155,6 +155,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["PNNStore"], swiftSettings: strict),
+        .testTarget(name: "OpticsTests", dependencies: ["PNNSim", "PNNCore"], swiftSettings: strict),
         .testTarget(
             name: "CalibrationTests",
             dependencies: ["PNNCalibration", "PNNSim", "PNNStore", "PNNCore", "CLLNDriver", "PNNDevices", "PNNRuns"],
