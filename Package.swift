@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "CrossbarDriver", targets: ["CrossbarDriver"]),
         .library(name: "PNNCalibration", targets: ["PNNCalibration"]),
         .library(name: "CLLNDriver", targets: ["CLLNDriver"]),
+        .library(name: "OpticsDriver", targets: ["OpticsDriver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -85,10 +86,15 @@ let package = Package(
         .target(
             name: "CLLNDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNTransport", "PNNLink", "PNNCalibration"],
             path: "Drivers/CLLN", exclude: ["README.md"], swiftSettings: strict),
+        .target(
+            name: "OpticsDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNLink"],
+            path: "Drivers/Optics", exclude: ["README.md"], swiftSettings: strict),
         // The registry: the only code that names every family.
         .target(
             name: "PNNDevices",
-            dependencies: ["PNNCore", "PNNStore", "PNNLink", "PNNTransport", "PNNWire", "CrossbarDriver", "CLLNDriver"],
+            dependencies: [
+                "PNNCore", "PNNStore", "PNNLink", "PNNTransport", "PNNWire", "CrossbarDriver", "CLLNDriver", "OpticsDriver",
+            ],
             swiftSettings: strict),
         // Training algorithms: see only Substrate and its capabilities.
         .target(name: "PNNTraining", dependencies: ["PNNCore"], swiftSettings: strict),
@@ -155,7 +161,9 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["PNNStore"], swiftSettings: strict),
-        .testTarget(name: "OpticsTests", dependencies: ["PNNSim", "PNNCore"], swiftSettings: strict),
+        .testTarget(
+            name: "OpticsTests", dependencies: ["PNNSim", "PNNCore", "OpticsDriver", "PNNDevices", "PNNTraining", "PNNRuns"],
+            swiftSettings: strict),
         .testTarget(
             name: "CalibrationTests",
             dependencies: ["PNNCalibration", "PNNSim", "PNNStore", "PNNCore", "CLLNDriver", "PNNDevices", "PNNRuns"],
