@@ -52,6 +52,8 @@ let package = Package(
         .systemLibrary(
             name: "CUSB", pkgConfig: "libusb-1.0",
             providers: [.apt(["libusb-1.0-0-dev"])]),
+        // zlib: gzip-compressed IDX data sets (Fashion-MNIST as Debian ships it).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "PNNCore", dependencies: ["CBLAS"], swiftSettings: strict),
         .target(name: "PNNTOML", swiftSettings: strict),
@@ -97,7 +99,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         // Training algorithms: see only Substrate and its capabilities.
-        .target(name: "PNNTraining", dependencies: ["PNNCore"], swiftSettings: strict),
+        .target(name: "PNNTraining", dependencies: ["PNNCore", "CZlib"], swiftSettings: strict),
         // Recording runs (store, checkpoints, resume), run plans, result types, calibration runs.
         .target(
             name: "PNNRuns",

@@ -50,13 +50,19 @@ public struct RunResult: Sendable, Equatable, Encodable {
     public var wallSeconds: Double
     /// Contrastive runs: `on-board` or `host-computed` (nil for Jacobian runs and before the run ends).
     public var mode: String?
+    /// `readout` runs: test accuracy of the same readout trained on ideal outputs or raw inputs.
+    public var readoutCeiling: Double? = nil
+    /// `readout` runs: `ideal-outputs` or `raw-inputs`.
+    public var readoutCeilingSource: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case run, kind, status, device, family, model, serial, firmware, task, method, seed, createdAt, updatedAt, steps
         case epochs, trainAccuracy, testAccuracy, finalLoss, lossUnit, measurements, wallSeconds, mode
+        case readoutCeiling, readoutCeilingSource
     }
 
-    /// Encodes every key, absent values as `null` (so every run kind has the same keys).
+    /// Encodes every key, absent values as `null` (so every run kind has the same keys);
+    /// `readout` runs add `readout_ceiling` and `readout_ceiling_source`.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(run, forKey: .run)
@@ -81,6 +87,10 @@ public struct RunResult: Sendable, Equatable, Encodable {
         try c.encode(measurements, forKey: .measurements)
         try c.encode(wallSeconds, forKey: .wallSeconds)
         try c.encode(mode, forKey: .mode)
+        if readoutCeiling != nil {
+            try c.encode(readoutCeiling, forKey: .readoutCeiling)
+            try c.encode(readoutCeilingSource, forKey: .readoutCeilingSource)
+        }
     }
 }
 
@@ -252,6 +262,8 @@ extension RunDetail {
         result.finalLoss = rows.last?.evalLoss
         if let last = steps.last, let state = try? decoder.decode(TrainerState.self, from: Data(last.checkpointJSON.utf8)) {
             result.epochs = state.epoch
+            result.readoutCeiling = state.readoutCeiling?.testAccuracy
+            result.readoutCeilingSource = state.readoutCeiling?.source
         }
         return RunDetail(result: result, settings: settings(record.configJSON), evaluations: rows, stepLosses: losses)
     }

@@ -38,7 +38,9 @@ public struct Trainer: Sendable {
         self.learningRate = config.resolvedLearningRate(for: method)
     }
 
-    public var batchesPerEpoch: Int { (task.train.count + config.batchSize - 1) / config.batchSize }
+    public var batchesPerEpoch: Int {
+        method == .readout ? 1 : (task.train.count + config.batchSize - 1) / config.batchSize
+    }
 
     /// A fresh state: every differential pair at mid-window with a small seeded spread
     /// (so outputs start near zero), programmed onto the device.
@@ -70,6 +72,7 @@ public struct Trainer: Sendable {
     /// Run one step (one batch) and advance `state`. Returns the report and the measured
     /// blocks worth keeping.
     public func step(_ state: inout TrainerState) async throws -> (StepReport, [MeasuredMatrix]) {
+        if method == .readout { return try await readoutStep(&state) }
         let start = DispatchTime.now().uptimeNanoseconds
         let lo = state.batchIndex * config.batchSize
         let hi = min(lo + config.batchSize, state.order.count)
@@ -99,6 +102,8 @@ public struct Trainer: Sendable {
                     jacobian: jac, outputStep: e, learningRate: learningRate, solver: config.solver,
                     damping: config.damping, cutoff: config.cutoff)
             }
+        case .readout:
+            preconditionFailure("the readout method runs readoutStep")
         case .spsa:
             let spsa = SPSA(a: learningRate, c: config.spsaPerturbation)
             let k = state.globalStep

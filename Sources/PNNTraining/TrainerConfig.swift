@@ -8,6 +8,9 @@ public enum TrainingMethod: String, Sendable, Codable, CaseIterable {
     case gaussNewton = "gauss-newton"
     /// Simultaneous perturbation: 2 measurements per gradient estimate.
     case spsa
+    /// The physical projection stays fixed; a digital linear readout is fitted to the
+    /// measured outputs (ridge regression, softmax-calibrated). See `ReadoutMethod.swift`.
+    case readout
 }
 
 /// Every knob of a training run. Decoded from the `[trainer]` table of a config file over
@@ -54,6 +57,8 @@ public struct TrainerConfig: Sendable, Codable, Equatable {
     public var evaluationRepeats: Int = 4
     /// Store every batch's base outputs as a measurement block.
     public var recordOutputs: Bool = true
+    /// Train on the first N training samples only (and the first ⌈N/6⌉ test samples).
+    public var subset: Int?
 
     public init() {}
 
@@ -64,6 +69,7 @@ public struct TrainerConfig: Sendable, Codable, Equatable {
         case .gaussNewton: return 15
         case .gradient: return 40
         case .spsa: return 150
+        case .readout: return 1
         }
     }
 
@@ -74,6 +80,7 @@ public struct TrainerConfig: Sendable, Codable, Equatable {
         case .gaussNewton: return 0.5
         case .gradient: return 100
         case .spsa: return 0.02
+        case .readout: return 0
         }
     }
 }

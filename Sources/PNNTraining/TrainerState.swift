@@ -25,6 +25,8 @@ public struct TrainerState: Sendable, Codable, Equatable {
     /// Latest evaluation loss (the whole training split; `eval_loss` in results, and a run's
     /// `final_loss`). Not the batch loss of a step.
     public var lastLoss: Double?
+    /// The `readout` method's digital ceiling (nil for the other methods).
+    public var readoutCeiling: ReadoutCeiling? = nil
 }
 
 /// What one step did, for the store and the progress display.

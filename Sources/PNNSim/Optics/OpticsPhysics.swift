@@ -241,6 +241,22 @@ public enum OpticsError: Error, Equatable, CustomStringConvertible {
 }
 
 extension OpticsPhysics {
+    /// Noise-free binned features for a batch: the ideal projection (settled SLM, the
+    /// current medium) through a camera with no shot, dark or read noise, no saturation and
+    /// no quantisation, in DN.
+    public func idealFeatures(_ inputs: Matrix) -> Matrix {
+        let intensity = idealIntensities(inputs)
+        let cam = camera
+        let scale = cam.dnPerElectron * config.quantumEfficiency * config.photonFlux * config.exposure
+        var out = Matrix(rows: inputs.rows, cols: config.features)
+        let m = config.roiPixels
+        for r in 0..<inputs.rows {
+            let pixels = (0..<m).map { scale * intensity.storage[r * m + $0] + config.offset }
+            for (c, v) in cam.bin(pixels).enumerated() { out[r, c] = v }
+        }
+        return out
+    }
+
     /// Shows a blank pattern (grey 0 on every macro-pixel), the SLM's safe state.
     public mutating func showBlank() {
         slm.show(Array(repeating: 0, count: config.macroPixels), at: clock)

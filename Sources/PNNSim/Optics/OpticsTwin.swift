@@ -9,7 +9,7 @@ import PNNCore
 /// Device-side defence: every grey level, input value, exposure and gain is re-checked
 /// against the declared safe ranges; a refused value throws `OpticsError` and is counted
 /// in `violations`.
-public actor OpticsTwin: Substrate {
+public actor OpticsTwin: Substrate, IdealOutputs {
     public nonisolated let descriptor: SubstrateDescriptor
     private var physics: OpticsPhysics
 
@@ -105,6 +105,16 @@ public actor OpticsTwin: Substrate {
     public func idealIntensities(_ inputs: Matrix) throws(OpticsError) -> Matrix {
         try checkInputs(inputs)
         return physics.idealIntensities(inputs)
+    }
+
+    /// Noise-free binned features (see `OpticsPhysics.idealFeatures`).
+    public func idealOutputs(_ inputs: Matrix) throws(OpticsError) -> Matrix {
+        try checkInputs(inputs)
+        return physics.idealFeatures(inputs)
+    }
+
+    public nonisolated var idealOutputsDescription: String {
+        "the same projection (LUT, fringing, medium) with a settled SLM and a camera without noise, saturation or quantisation"
     }
 
     /// Sets exposure (µs) and/or gain (dB) within the safe ranges.
