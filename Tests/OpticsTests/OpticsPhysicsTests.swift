@@ -229,7 +229,7 @@ import Testing
         let frames = physics.frames(Matrix(rows: 3, cols: 64))
         #expect(frames.map(\.id) == [0, 1, 2])
         #expect(frames[1].timestamp > frames[0].timestamp && frames[2].timestamp > frames[1].timestamp)
-        #expect(frames[0].pixels.count == 64 * 64)
+        #expect(frames[0].pixels.count == 64 * 32)
     }
 
     @Test func stateRoundTripsAndContinuesIdentically() async throws {

@@ -60,9 +60,10 @@ public struct OpticsConfig: Codable, Sendable, Equatable {
 
     // MARK: Camera
 
-    /// Sensor size, pixels.
+    /// Sensor size, pixels (2048 pixels: enough independent speckle features for
+    /// Fashion-MNIST's readout, small enough for a 60 000-sample Gram matrix).
     public var cameraWidth: Int = 64
-    public var cameraHeight: Int = 64
+    public var cameraHeight: Int = 32
     /// Region of interest (offset and size, pixels); nil sizes take the whole sensor.
     public var roiX: Int = 0
     public var roiY: Int = 0
