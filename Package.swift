@@ -164,7 +164,11 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["PNNStore"], swiftSettings: strict),
         .testTarget(
-            name: "OpticsTests", dependencies: ["PNNSim", "PNNCore", "OpticsDriver", "PNNDevices", "PNNTraining", "PNNRuns"],
+            name: "OpticsTests",
+            dependencies: [
+                "PNNSim", "PNNCore", "OpticsDriver", "PNNDevices", "PNNTraining", "PNNRuns", "PNNLink", "PNNTransport",
+                "PNNWire",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "CalibrationTests",

@@ -8,6 +8,6 @@ import PNNLink
 public enum DeviceFamilies {
     /// Every family shipped with pnnlab — one line per family.
     public static let builtIn: [any DeviceFamilyDriver.Type] = [
-        CrossbarFamily.self, CLLNFamily.self, OpticsFamily.self,
+        CrossbarFamily.self, CLLNFamily.self, OpticsFamily.self, SLMFamily.self,
     ]
 }
