@@ -34,7 +34,8 @@ public struct Trainer: Sendable {
         self.config = config
         self.task = task
         self.readout = Readout(kind: config.readout, gain: config.gain, targetCurrent: config.targetCurrent)
-        self.epochs = config.resolvedEpochs(for: method)
+        // The readout method measures once and fits once: one epoch of one step, whatever is asked.
+        self.epochs = method == .readout ? 1 : config.resolvedEpochs(for: method)
         self.learningRate = config.resolvedLearningRate(for: method)
     }
 
