@@ -33,7 +33,7 @@ enum PNNBench {
                 markdown = try await ResultsTables.run(quick: quick)
             } else {
                 var report = BenchReport()
-                // PNNBENCH_ONLY=forward,jacobian,store,wire,link,hosts,clln runs a subset (for profiling).
+                // PNNBENCH_ONLY=forward,jacobian,store,wire,link,hosts,clln,optics runs a subset (for profiling).
                 let only = ProcessInfo.processInfo.environment["PNNBENCH_ONLY"].map {
                     Set($0.split(separator: ",").map(String.init))
                 }
@@ -45,6 +45,7 @@ enum PNNBench {
                 if wanted("link") { try await linkBenchmarks(into: &report, quick: quick) }
                 if wanted("hosts") { try await hostsBenchmarks(into: &report, quick: quick) }
                 if wanted("clln") { try await cllnBenchmarks(into: &report, quick: quick) }
+                if wanted("optics") { try opticsBenchmarks(into: &report, quick: quick) }
                 markdown = BenchDocument.render(report)
             }
             if let output {
