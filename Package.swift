@@ -89,7 +89,7 @@ let package = Package(
             name: "CLLNDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNTransport", "PNNLink", "PNNCalibration"],
             path: "Drivers/CLLN", exclude: ["README.md"], swiftSettings: strict),
         .target(
-            name: "OpticsDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNLink"],
+            name: "OpticsDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNLink", "PNNCalibration"],
             path: "Drivers/Optics", exclude: ["README.md"], swiftSettings: strict),
         // The registry: the only code that names every family.
         .target(
@@ -167,7 +167,7 @@ let package = Package(
             name: "OpticsTests",
             dependencies: [
                 "PNNSim", "PNNCore", "OpticsDriver", "PNNDevices", "PNNTraining", "PNNRuns", "PNNLink", "PNNTransport",
-                "PNNWire",
+                "PNNWire", "PNNCalibration",
             ],
             swiftSettings: strict),
         .testTarget(

@@ -262,3 +262,32 @@ extension OpticsPhysics {
         slm.show(Array(repeating: 0, count: config.macroPixels), at: clock)
     }
 }
+
+extension OpticsPhysics {
+    /// One frame of a liquid-crystal step response: the trainable region shows `from`
+    /// (inputs blank) long enough to settle, then `to`; the camera exposes for `exposure` µs
+    /// starting `delay` s after the change. What slmsuite's settle calibration measures.
+    public mutating func stepResponseFrame(from: [UInt8], to: [UInt8], delay: Double, exposure: Double) -> [Double] {
+        precondition(from.count == config.parameters && to.count == config.parameters, "one grey level per trainable macro-pixel")
+        let blank = [UInt8](repeating: 0, count: config.inputs)
+        slm.show(blank + from, at: clock)
+        let settle: Double = config.settleDelay + 4 * config.settleTau
+        clock += 1 + 10 * settle
+        catchUpMedium()
+        slm.show(blank + to, at: clock)
+        let start = clock + max(0, delay)
+        let phase = slm.phase(at: start + exposure * 1e-6 / 2)
+        var field = [Double](repeating: 0, count: 2 * config.macroPixels)
+        for i in 0..<config.macroPixels where !(config.inputMode == .binary && i < config.inputs) {
+            field[2 * i] = cos(phase[i])
+            field[2 * i + 1] = sin(phase[i])
+        }
+        let intensity = medium.intensities(field, rows: 1)
+        var settings = config
+        settings.exposure = exposure
+        let pixels = OpticsCamera(config: settings).digitise(intensity[...], rng: &noise)
+        clock = start + exposure * 1e-6 + config.readoutTime
+        frameCounter &+= 1
+        return pixels
+    }
+}

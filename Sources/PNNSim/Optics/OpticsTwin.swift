@@ -140,6 +140,35 @@ public actor OpticsTwin: Substrate, IdealOutputs {
         physics.loadLUT(table)
     }
 
+    /// A step response of the trainable region (see `OpticsPhysics.stepResponseFrame`): one
+    /// frame per delay (s), each the mean of `repeats` exposures of `exposure` µs.
+    public func stepResponse(from: [UInt8], to: [UInt8], delays: [Double], exposure: Double, repeats: Int = 1) throws(OpticsError)
+        -> [[Double]]
+    {
+        guard from.count == physics.parameters.count, to.count == physics.parameters.count else {
+            throw refuse(.wrongShape("a step response needs \(physics.parameters.count) grey levels before and after"))
+        }
+        guard exposure.isFinite, Self.exposureRange.contains(exposure) else {
+            throw refuse(
+                .refused(
+                    what: "exposure (µs)", value: exposure, lower: Self.exposureRange.lowerBound,
+                    upper: Self.exposureRange.upperBound))
+        }
+        guard delays.allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 60 }), (1...64).contains(repeats) else {
+            throw refuse(.wrongShape("delays must lie within 0…60 s and repeats within 1…64"))
+        }
+        let saved = physics.parameters
+        defer { physics.program(saved) }
+        return delays.map { d in
+            var sum = [Double](repeating: 0, count: physics.config.roiPixels)
+            for _ in 0..<repeats {
+                let f = physics.stepResponseFrame(from: from, to: to, delay: d, exposure: exposure)
+                for i in sum.indices { sum[i] += f[i] / Double(repeats) }
+            }
+            return sum
+        }
+    }
+
     /// Lets simulated time pass.
     public func advanceTime(seconds: Double) throws(OpticsError) {
         guard seconds.isFinite, seconds >= 0 else { throw .notFinite("a duration ≥ 0 s") }

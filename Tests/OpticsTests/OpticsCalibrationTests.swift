@@ -1,0 +1,32 @@
+import Foundation
+import OpticsDriver
+import PNNCalibration
+import PNNCore
+import PNNSim
+import Testing
+
+/// The settle calibration recovers the twin's hidden t0 + 4b within 10 % (issue 12's figure).
+@Suite struct OpticsCalibrationTests {
+    @Test(arguments: [(0.002, 0.004), (0.005, 0.012), (0.0005, 0.0015)])
+    func settleTimeIsRecovered(delay: Double, tau: Double) async throws {
+        var config = OpticsConfig()
+        config.settleDelay = delay
+        config.settleTau = tau
+        config.seed = 21
+        let twin = try OpticsTwin(config: config)
+        let procedure = OpticsSettleCalibration()
+        let profile = try await procedure.run(on: twin) { _, _, _ in }
+        let figures = try procedure.compare(profile, truth: await twin.exportState())
+        let error = try #require(figures.first { $0.key == "settle_time_relative_error" })
+        #expect(abs(error.value) < 0.10, "\(error.display)")
+        let headline = try procedure.headline(profile)
+        #expect(headline.map(\.key) == ["settle_time_s", "settle_delay_s", "settle_tau_s"])
+    }
+
+    @Test func fitRecoversAnExactCurve() {
+        let t = (0..<21).map { 0.03 * Double($0) / 20 }
+        let y = t.map { $0 < 0.003 ? 0.1 : 1.1 - 1.0 * exp(-($0 - 0.003) / 0.005) }
+        let f = OpticsSettleCalibration.fit(t, y)
+        #expect(abs(f.t0 + 4 * f.b - 0.023) / 0.023 < 0.03)
+    }
+}
