@@ -154,5 +154,192 @@ public struct OpticsSettleCalibration: CalibrationProcedure {
 }
 
 extension OpticsFamily {
-    public static var calibration: (any CalibrationProcedure)? { OpticsSettleCalibration() }
+    public static var calibration: (any CalibrationProcedure)? { OpticsCalibration() }
+}
+
+/// The optics family's calibration (`pnnlab calibrate sim:optics`): the SLM's settle time
+/// (`OpticsSettleCalibration`) and the camera's black level, gain and read noise
+/// (`OpticsCameraCalibration`), one profile with both results.
+public struct OpticsCalibration: CalibrationProcedure {
+    public var name: String { "optics" }
+    public var version: Int { 1 }
+    public var summary: String { "SLM settle time (step response) and camera black level, gain, read noise" }
+    public var settle = OpticsSettleCalibration()
+    public var camera = OpticsCameraCalibration()
+    public var options: [FamilyOption] { settle.options + camera.options }
+
+    public init() {}
+
+    public func configured(_ values: FamilyOptionValues) throws -> OpticsCalibration {
+        var out = self
+        out.settle = try settle.configured(values)
+        out.camera = try camera.configured(values)
+        return out
+    }
+
+    public func run(on substrate: any Substrate, progress: @escaping @Sendable (Int, Int, String) -> Void) async throws
+        -> CalibrationProfile
+    {
+        let s = try await settle.run(on: substrate) { done, _, what in progress(done, 10, "settle: \(what)") }
+        let c = try await camera.run(on: substrate) { done, total, what in
+            progress(3 + 7 * done / max(total, 1), 10, "camera: \(what)")
+        }
+        return CalibrationProfile(
+            identity: substrate.descriptor.identity, procedure: name, procedureVersion: version,
+            summary: s.summary.merging(c.summary) { a, _ in a },
+            payload: .object(["settle": s.payload, "camera": c.payload]))
+    }
+
+    /// The two procedures' profiles inside an `optics` profile.
+    func parts(_ profile: CalibrationProfile) throws -> (settle: CalibrationProfile, camera: CalibrationProfile) {
+        guard let s = profile.payload["settle"], let c = profile.payload["camera"] else {
+            throw CalibrationError.unreadable("an optics profile holds settle and camera results")
+        }
+        var settleProfile = profile
+        settleProfile.payload = s
+        var cameraProfile = profile
+        cameraProfile.payload = c
+        return (settleProfile, cameraProfile)
+    }
+
+    public func compare(_ profile: CalibrationProfile, truth: Data) throws -> [CalibrationFigure] {
+        let (s, c) = try parts(profile)
+        return try settle.compare(s, truth: truth) + camera.compare(c, truth: truth)
+    }
+
+    public func headline(_ profile: CalibrationProfile) throws -> [CalibrationFigure] {
+        let (s, c) = try parts(profile)
+        return try settle.headline(s) + camera.headline(c)
+    }
+}
+
+/// What the camera calibration found.
+public struct OpticsCameraResult: Sendable, Codable, Equatable {
+    /// Mean DN of dark frames at the shortest exposure (the black level).
+    public var darkLevelDN: Double
+    /// DN per electron, from the photon-transfer curve's slope.
+    public var gainDNPerElectron: Double
+    /// Read noise, DN rms, from the dark frames' temporal variance (quantisation's 1/12 DN² removed).
+    public var readNoiseDN: Double
+    /// Exposures of the photon-transfer series, µs, and pixels used.
+    public var exposuresMicroseconds: [Double]
+    public var pixelsUsed: Int
+}
+
+/// The camera's black level, gain and read noise: dark frames at the shortest exposure
+/// (their mean is the black level, their temporal variance the read noise), then a
+/// photon-transfer series — `frames` frames of a static speckle pattern at several
+/// exposures; per pixel the temporal mean μ and variance v; v = g·(μ − dark) + const fitted
+/// over every unsaturated pixel and exposure (EMVA 1288's method, with speckle instead of
+/// a flat field: each pixel is its own flat field). Works on `sim:optics`.
+public struct OpticsCameraCalibration: CalibrationProcedure {
+    public var name: String { "optics-camera" }
+    public var version: Int { 1 }
+    public var summary: String { "camera black level, gain (photon-transfer curve) and read noise" }
+    public var options: [FamilyOption] {
+        [FamilyOption("frames", .integer(4...256), help: "Frames per exposure (default 16).")]
+    }
+    public var frames = 16
+    public var exposures: [Double] = [100, 200, 400, 700, 1000]
+
+    public init() {}
+
+    public func configured(_ values: FamilyOptionValues) throws -> OpticsCameraCalibration {
+        var out = self
+        if let n = values.integer("frames") { out.frames = n }
+        return out
+    }
+
+    public func run(on substrate: any Substrate, progress: @escaping @Sendable (Int, Int, String) -> Void) async throws
+        -> CalibrationProfile
+    {
+        guard let twin = substrate as? OpticsTwin else {
+            throw CalibrationError.measurementFailed("the camera calibration needs sim:optics (the camera over USB is not built)")
+        }
+        let total = exposures.count + 1
+        progress(0, total, "dark frames")
+        let darkFrames = try await twin.staticFrames(dark: true, exposure: OpticsTwin.exposureRange.lowerBound, count: frames)
+        let dark = darkFrames.flatMap { $0 }.reduce(0, +) / Double(darkFrames.count * max(darkFrames[0].count, 1))
+        // Read noise: the dark frames' temporal variance per pixel, averaged (quantisation's 1/12 DN² removed).
+        var darkVariance = 0.0
+        for p in 0..<darkFrames[0].count {
+            let values = darkFrames.map { $0[p] }
+            let m = values.reduce(0, +) / Double(values.count)
+            darkVariance += values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)
+        }
+        darkVariance /= Double(max(darkFrames[0].count, 1))
+        let top = twin.descriptor.outputs.upper
+        var points: [(mu: Double, v: Double)] = []
+        for (k, e) in exposures.enumerated() {
+            progress(k + 1, total, "photon transfer at \(Int(e)) µs")
+            let series = try await twin.staticFrames(dark: false, exposure: e, count: frames)
+            let n = Double(series.count)
+            for p in 0..<series[0].count {
+                var s = 0.0
+                var ss = 0.0
+                var hi = 0.0
+                for f in series {
+                    s += f[p]
+                    ss += f[p] * f[p]
+                    hi = max(hi, f[p])
+                }
+                let mu = s / n
+                // Pixels near saturation (ADC or full well) are left out.
+                guard hi < 0.6 * top, mu - dark < 0.5 * (top - dark) else { continue }
+                points.append((mu - dark, max(0, (ss - n * mu * mu) / (n - 1))))
+            }
+        }
+        guard points.count > 10 else { throw CalibrationError.measurementFailed("too few unsaturated pixels") }
+        let m = Double(points.count)
+        let sx = points.reduce(0) { $0 + $1.mu }
+        let sy = points.reduce(0) { $0 + $1.v }
+        let sxx = points.reduce(0) { $0 + $1.mu * $1.mu }
+        let sxy = points.reduce(0) { $0 + $1.mu * $1.v }
+        let g = (m * sxy - sx * sy) / (m * sxx - sx * sx)
+        let result = OpticsCameraResult(
+            darkLevelDN: dark, gainDNPerElectron: g, readNoiseDN: max(0, darkVariance - 1.0 / 12).squareRoot(),
+            exposuresMicroseconds: exposures, pixelsUsed: points.count)
+        progress(total, total, "fitted")
+        return CalibrationProfile(
+            identity: twin.descriptor.identity, procedure: name, procedureVersion: version,
+            summary: ["dark_level_dn": dark, "gain_dn_per_e": g, "read_noise_dn": result.readNoiseDN],
+            payload: try JSONValue(encoding: result))
+    }
+
+    public func compare(_ profile: CalibrationProfile, truth: Data) throws -> [CalibrationFigure] {
+        let r = try profile.payload(OpticsCameraResult.self, for: profile.identity)
+        let c = try JSONDecoder().decode(OpticsStateDocument.self, from: truth).config
+        let trueGain = c.conversionGain * pow(10, c.gain / 20)
+        let trueRead = c.readNoiseEnabled ? c.readNoise : 0
+        let gainError = (r.gainDNPerElectron - trueGain) / trueGain
+        let darkError = r.darkLevelDN - c.offset
+        return [
+            CalibrationFigure(
+                key: "gain_relative_error", label: "gain error", value: gainError,
+                display: String(format: "%+.2f %% (fitted %.4f, true %.4f DN/e⁻)", 100 * gainError, r.gainDNPerElectron, trueGain)
+            ),
+            CalibrationFigure(
+                key: "dark_level_error_dn", label: "dark level error", value: darkError,
+                display: String(format: "%+.2f DN (fitted %.2f, true offset %.2f DN)", darkError, r.darkLevelDN, c.offset)),
+            CalibrationFigure(
+                key: "read_noise_error_dn", label: "read noise error", value: r.readNoiseDN - trueRead,
+                display: String(
+                    format: "%+.2f DN (fitted %.2f, true %.2f DN rms)", r.readNoiseDN - trueRead, r.readNoiseDN, trueRead)),
+        ]
+    }
+
+    public func headline(_ profile: CalibrationProfile) throws -> [CalibrationFigure] {
+        let r = try profile.payload(OpticsCameraResult.self, for: profile.identity)
+        return [
+            CalibrationFigure(
+                key: "dark_level_dn", label: "black level", value: r.darkLevelDN,
+                display: String(format: "%.2f DN", r.darkLevelDN)),
+            CalibrationFigure(
+                key: "gain_dn_per_e", label: "gain", value: r.gainDNPerElectron,
+                display: String(format: "%.4f DN/e⁻ (%.2f e⁻/DN)", r.gainDNPerElectron, 1 / r.gainDNPerElectron)),
+            CalibrationFigure(
+                key: "read_noise_dn", label: "read noise", value: r.readNoiseDN,
+                display: String(format: "%.2f DN rms", r.readNoiseDN)),
+        ]
+    }
 }

@@ -30,3 +30,25 @@ import Testing
         #expect(abs(f.t0 + 4 * f.b - 0.023) / 0.023 < 0.03)
     }
 }
+
+/// The camera calibration recovers gain within 3 % and the black level within 1 DN.
+@Suite struct OpticsCameraCalibrationTests {
+    @Test(arguments: [(0.0, 64.0, 1.0), (6.0, 100.0, 2.5)])
+    func cameraConstantsAreRecovered(gain: Double, offset: Double, readNoise: Double) async throws {
+        var config = OpticsConfig()
+        config.gain = gain
+        config.offset = offset
+        config.readNoise = readNoise
+        config.seed = 8
+        let twin = try OpticsTwin(config: config)
+        let procedure = OpticsCalibration()
+        let profile = try await procedure.run(on: twin) { _, _, _ in }
+        let figures = try procedure.compare(profile, truth: await twin.exportState())
+        func figure(_ key: String) throws -> CalibrationFigure { try #require(figures.first { $0.key == key }) }
+        #expect(abs(try figure("gain_relative_error").value) < 0.03)
+        #expect(abs(try figure("dark_level_error_dn").value) < 1)
+        #expect(abs(try figure("read_noise_error_dn").value) < 0.2 * readNoise)
+        #expect(abs(try figure("settle_time_relative_error").value) < 0.1)
+        #expect(try procedure.headline(profile).count == 6)
+    }
+}

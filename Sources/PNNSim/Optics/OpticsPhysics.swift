@@ -291,3 +291,38 @@ extension OpticsPhysics {
         return pixels
     }
 }
+
+extension OpticsPhysics {
+    /// `count` frames of the pattern shown now (inputs at mid-grey), exposed for `exposure`
+    /// µs; `dark`: the light source is blocked (only dark signal, read noise and offset).
+    /// What a camera calibration takes: dark frames and photon-transfer series.
+    public mutating func staticFrames(dark: Bool, exposure: Double, count: Int) -> [[Double]] {
+        let mid = [UInt8](repeating: 128, count: config.inputs)
+        slm.show(mid + parameters, at: clock)
+        let settle: Double = config.settleDelay + 4 * config.settleTau
+        clock += 1 + 10 * settle
+        catchUpMedium()
+        let phase = slm.phase(at: clock)
+        var field = [Double](repeating: 0, count: 2 * config.macroPixels)
+        for i in 0..<config.macroPixels {
+            if config.inputMode == .binary && i < config.inputs {
+                field[2 * i] = 1
+            } else {
+                field[2 * i] = cos(phase[i])
+                field[2 * i + 1] = sin(phase[i])
+            }
+        }
+        var intensity = medium.intensities(field, rows: 1)
+        if dark { intensity = Array(repeating: 0, count: intensity.count) }
+        var settings = config
+        settings.exposure = exposure
+        let camera = OpticsCamera(config: settings)
+        var out: [[Double]] = []
+        for _ in 0..<count {
+            out.append(camera.digitise(intensity[...], rng: &noise))
+            clock += exposure * 1e-6 + config.readoutTime
+            frameCounter &+= 1
+        }
+        return out
+    }
+}

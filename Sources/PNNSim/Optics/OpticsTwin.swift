@@ -169,6 +169,18 @@ public actor OpticsTwin: Substrate, IdealOutputs {
         }
     }
 
+    /// Frames of a static pattern, light on or blocked (see `OpticsPhysics.staticFrames`).
+    public func staticFrames(dark: Bool, exposure: Double, count: Int) throws(OpticsError) -> [[Double]] {
+        guard exposure.isFinite, Self.exposureRange.contains(exposure) else {
+            throw refuse(
+                .refused(
+                    what: "exposure (µs)", value: exposure, lower: Self.exposureRange.lowerBound,
+                    upper: Self.exposureRange.upperBound))
+        }
+        guard (1...1024).contains(count) else { throw .wrongShape("between 1 and 1024 frames, not \(count)") }
+        return physics.staticFrames(dark: dark, exposure: exposure, count: count)
+    }
+
     /// Lets simulated time pass.
     public func advanceTime(seconds: Double) throws(OpticsError) {
         guard seconds.isFinite, seconds >= 0 else { throw .notFinite("a duration ≥ 0 s") }
