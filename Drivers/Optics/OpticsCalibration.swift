@@ -158,13 +158,15 @@ extension OpticsFamily {
 }
 
 /// The optics family's calibration (`pnnlab calibrate sim:optics`): the SLM's settle time
-/// (`OpticsSettleCalibration`) and the camera's black level, gain and read noise
-/// (`OpticsCameraCalibration`), one profile with both results.
+/// (`OpticsSettleCalibration`), its grey → phase table (`OpticsLUTCalibration`) and the
+/// camera's black level, gain and read noise (`OpticsCameraCalibration`), one profile with
+/// all three results.
 public struct OpticsCalibration: CalibrationProcedure {
     public var name: String { "optics" }
     public var version: Int { 1 }
-    public var summary: String { "SLM settle time (step response) and camera black level, gain, read noise" }
+    public var summary: String { "SLM settle time (step response), SLM LUT (interference), camera black level, gain, read noise" }
     public var settle = OpticsSettleCalibration()
+    public var lut = OpticsLUTCalibration()
     public var camera = OpticsCameraCalibration()
     public var options: [FamilyOption] { settle.options + camera.options }
 
@@ -180,36 +182,37 @@ public struct OpticsCalibration: CalibrationProcedure {
     public func run(on substrate: any Substrate, progress: @escaping @Sendable (Int, Int, String) -> Void) async throws
         -> CalibrationProfile
     {
-        let s = try await settle.run(on: substrate) { done, _, what in progress(done, 10, "settle: \(what)") }
+        let s = try await settle.run(on: substrate) { done, _, what in progress(done, 12, "settle: \(what)") }
+        let l = try await lut.run(on: substrate) { done, total, what in
+            progress(3 + 4 * done / max(total, 1), 12, "LUT: \(what)")
+        }
         let c = try await camera.run(on: substrate) { done, total, what in
-            progress(3 + 7 * done / max(total, 1), 10, "camera: \(what)")
+            progress(7 + 5 * done / max(total, 1), 12, "camera: \(what)")
         }
         return CalibrationProfile(
             identity: substrate.descriptor.identity, procedure: name, procedureVersion: version,
-            summary: s.summary.merging(c.summary) { a, _ in a },
-            payload: .object(["settle": s.payload, "camera": c.payload]))
+            summary: s.summary.merging(l.summary) { a, _ in a }.merging(c.summary) { a, _ in a },
+            payload: .object(["settle": s.payload, "lut": l.payload, "camera": c.payload]))
     }
 
-    /// The two procedures' profiles inside an `optics` profile.
-    func parts(_ profile: CalibrationProfile) throws -> (settle: CalibrationProfile, camera: CalibrationProfile) {
-        guard let s = profile.payload["settle"], let c = profile.payload["camera"] else {
-            throw CalibrationError.unreadable("an optics profile holds settle and camera results")
+    /// One procedure's profile inside an `optics` profile.
+    func part(_ profile: CalibrationProfile, _ key: String) throws -> CalibrationProfile {
+        guard let payload = profile.payload[key] else {
+            throw CalibrationError.unreadable("an optics profile holds settle, lut and camera results; \(key) is missing")
         }
-        var settleProfile = profile
-        settleProfile.payload = s
-        var cameraProfile = profile
-        cameraProfile.payload = c
-        return (settleProfile, cameraProfile)
+        var out = profile
+        out.payload = payload
+        return out
     }
 
     public func compare(_ profile: CalibrationProfile, truth: Data) throws -> [CalibrationFigure] {
-        let (s, c) = try parts(profile)
-        return try settle.compare(s, truth: truth) + camera.compare(c, truth: truth)
+        try settle.compare(part(profile, "settle"), truth: truth) + lut.compare(part(profile, "lut"), truth: truth)
+            + camera.compare(part(profile, "camera"), truth: truth)
     }
 
     public func headline(_ profile: CalibrationProfile) throws -> [CalibrationFigure] {
-        let (s, c) = try parts(profile)
-        return try settle.headline(s) + camera.headline(c)
+        try settle.headline(part(profile, "settle")) + lut.headline(part(profile, "lut"))
+            + camera.headline(part(profile, "camera"))
     }
 }
 

@@ -49,6 +49,26 @@ import Testing
         #expect(abs(try figure("dark_level_error_dn").value) < 1)
         #expect(abs(try figure("read_noise_error_dn").value) < 0.2 * readNoise)
         #expect(abs(try figure("settle_time_relative_error").value) < 0.1)
-        #expect(try procedure.headline(profile).count == 6)
+        #expect(try procedure.headline(profile).count == 7)
+        #expect(try figure("lut_rms_error_rad").value < 0.1)
+    }
+}
+
+/// The LUT calibration recovers the grey → phase table from two interfering SLM regions.
+@Suite struct OpticsLUTCalibrationTests {
+    /// Without fringing the table comes back within the 0.05 rad; with the default
+    /// fringing (κ = 0.04) the region boundary bends the ellipse and the error is ~0.08 rad.
+    @Test(arguments: [(1.05, 1.25, 0.0, 0.05), (0.9, 1.0, 0.0, 0.05), (1.05, 1.25, 0.04, 0.1), (1.3, 1.6, 0.04, 0.1)])
+    func lutIsRecovered(stroke: Double, gamma: Double, crosstalk: Double, bound: Double) async throws {
+        var config = OpticsConfig()
+        config.lutStroke = stroke
+        config.lutGamma = gamma
+        config.crosstalk = crosstalk
+        config.seed = 12
+        let twin = try OpticsTwin(config: config)
+        let procedure = OpticsLUTCalibration()
+        let profile = try await procedure.run(on: twin) { _, _, _ in }
+        let rms = try #require(try procedure.compare(profile, truth: await twin.exportState()).first)
+        #expect(rms.value <= bound, "\(rms.display)")
     }
 }
