@@ -4,8 +4,10 @@ BIN        := .build/release/pnnlab
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 INSTALL    ?= install
+PYTHON3    ?= python3
+VENV       ?= .venv
 
-.PHONY: deps deps-test build install uninstall demo test bench results results-clln fuzz format lint clean
+.PHONY: deps deps-test build install uninstall demo test python bench results results-clln fuzz format lint clean
 
 deps:
 	@scripts/install-deps.sh
@@ -28,10 +30,25 @@ uninstall:
 demo: build
 	@BIN=$(BIN) scripts/demo.sh
 
-# The whole test suite (unit, physics, store, CLI end-to-end with real child processes).
-test: deps-test
+# The whole test suite (unit, physics, store, CLI end-to-end with real child processes),
+# then the Python package's pytest suite against the pnnlab binary just built.
+test: deps-test python
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	PNNLAB_BIN="$$($(SWIFT) build --show-bin-path)/pnnlab" $(VENV)/bin/python -m pytest -q -p no:cacheprovider python/tests
+
+# The Python package (python/) with its test dependencies in a virtual environment at .venv
+# (created once; reinstalled when python/ changes).
+python: $(VENV)/.pnnlab-installed
+
+$(VENV)/bin/pip:
+	@scripts/install-deps.sh --with-python
+	rm -rf $(VENV)
+	$(PYTHON3) -m venv $(VENV)
+
+$(VENV)/.pnnlab-installed: $(VENV)/bin/pip python/pyproject.toml python/README.md $(wildcard python/src/pnnlab/*.py)
+	$(VENV)/bin/python -m pip install --quiet --upgrade './python[test]'
+	@touch $@
 
 # Speed and memory figures with same-run baselines; rewrites docs/benchmarks.md.
 bench: deps
@@ -63,4 +80,4 @@ lint:
 	$(SWIFT) format lint --strict --recursive Package.swift Sources Drivers Tests
 
 clean:
-	rm -rf .build out
+	rm -rf .build out $(VENV) python/build python/src/pnnlab.egg-info

@@ -1,27 +1,40 @@
 #!/usr/bin/env bash
-# make fuzz: build the PNNWire libFuzzer target into .build/fuzz and run it for
-# FUZZ_SECONDS (default 60). Exits non-zero on a crash, sanitizer report or broken invariant.
+# make fuzz: build the libFuzzer targets (PNNWire: the wire codec; PNNTOML: the config
+# reader) into .build/fuzz and run each for FUZZ_SECONDS (default 60). FUZZ_TARGETS picks
+# them (default "wire toml"). Exits non-zero on a crash, sanitizer report or broken invariant.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SWIFTC=${SWIFTC:-swiftc}
 SECONDS_TO_RUN=${FUZZ_SECONDS:-60}
+TARGETS=${FUZZ_TARGETS:-wire toml}
 OUT=.build/fuzz
-BIN=$OUT/pnnwire-fuzz
-mkdir -p "$OUT/corpus"
+mkdir -p "$OUT"
 SANITIZE=fuzzer,address
 # Address sanitizer if this toolchain links it, else the fuzzer alone.
-if ! echo 'print(0)' >"$OUT/probe.swift" ||
+# (The probe is a fuzz target itself: -parse-as-library allows no top-level code.)
+if ! echo '@_cdecl("LLVMFuzzerTestOneInput") public func probe(_ d: UnsafePointer<UInt8>?, _ n: Int) -> CInt { 0 }' \
+  >"$OUT/probe.swift" ||
   ! "$SWIFTC" -sanitize=fuzzer,address -parse-as-library "$OUT/probe.swift" -o "$OUT/probe" >/dev/null 2>&1; then
   SANITIZE=fuzzer
 fi
-"$SWIFTC" -sanitize="$SANITIZE" -parse-as-library -O -g -module-name PNNWireFuzz \
-  -swift-version 6 -enable-upcoming-feature ExistentialAny \
-  Sources/PNNWire/*.swift Fuzz/PNNWireFuzz/main.swift -o "$BIN" 2>&1 |
-  grep -v "ld.gold: warning: Cannot export local symbol" || true
-[ -x "$BIN" ] || { echo "fuzz: build failed" >&2; exit 1; }
-echo "fuzz: $BIN (-sanitize=$SANITIZE), ${SECONDS_TO_RUN}s, seeds Fuzz/corpus"
 # The Swift runtime's backtracer would catch the trap before libFuzzer and hang; let
 # libFuzzer report it and write the crash input.
 export SWIFT_BACKTRACE=enable=no
-"$BIN" -max_total_time="$SECONDS_TO_RUN" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
-  -artifact_prefix="$OUT/" "$OUT/corpus" Fuzz/corpus
+for target in $TARGETS; do
+  case "$target" in
+  wire) module=PNNWire seeds=Fuzz/corpus ;;
+  toml) module=PNNTOML seeds=Fuzz/corpus-toml ;;
+  *) echo "fuzz: unknown target '$target' (wire, toml)" >&2; exit 2 ;;
+  esac
+  BIN=$OUT/$(echo "$module" | tr '[:upper:]' '[:lower:]')-fuzz
+  mkdir -p "$OUT/corpus-$target"
+  rm -f "$BIN"
+  "$SWIFTC" -sanitize="$SANITIZE" -parse-as-library -O -g -module-name "${module}Fuzz" \
+    -swift-version 6 -enable-upcoming-feature ExistentialAny \
+    Sources/$module/*.swift Fuzz/${module}Fuzz/main.swift -o "$BIN" 2>&1 |
+    grep -v "ld.gold: warning: Cannot export local symbol" || true
+  [ -x "$BIN" ] || { echo "fuzz: building $target failed" >&2; exit 1; }
+  echo "fuzz: $BIN (-sanitize=$SANITIZE), ${SECONDS_TO_RUN}s, seeds $seeds"
+  "$BIN" -max_total_time="$SECONDS_TO_RUN" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix="$OUT/$target-" "$OUT/corpus-$target" "$seeds"
+done

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages pnnlab builds and tests against, if missing.
-# Usage: scripts/install-deps.sh [--with-test-beds | --with-bench]
+# Usage: scripts/install-deps.sh [--with-test-beds | --with-python | --with-bench]
+# --with-python: python3 and python3-venv (make python creates .venv; make test runs pytest in it).
 # --with-bench also installs the Python modules of the bench baselines (numpy, pyserial:
 # scripts/pyhost.py and scripts/numpy_newton.py) with pip.
 set -euo pipefail
@@ -20,8 +21,12 @@ fi
 
 packages=(pkg-config libserialport-dev libusb-1.0-0-dev libopenblas-dev liblapacke-dev libsqlite3-dev zlib1g-dev
   dataset-fashion-mnist)  # dataset-fashion-mnist: IDX files under /usr/share/datasets/fashion-mnist
+if [ "${1:-}" = "--with-python" ]; then
+  packages=(python3 python3-venv)
+fi
 if [ "${1:-}" = "--with-test-beds" ]; then
   packages+=(umockdev libumockdev-dev gcc)  # gcc: cc builds Tests/TestBeds/serial-bed.c
+  packages+=(python3 python3-venv)          # make test's pytest suite runs in a venv
 fi
 
 missing=()

@@ -1,6 +1,7 @@
 import PNNCore
 import PNNLink
 import PNNWire
+import Synchronization
 
 extension CLLNBoard {
     public nonisolated func uncheckedRunSchedule(_ schedule: ContrastiveSchedule, dataset: ContrastiveDataset)
@@ -79,9 +80,29 @@ extension CLLNBoard {
         defer { Task { await client.unsubscribe(stream: CLLNCommand.recordStream) } }
         _ = try await client.request(
             CLLNCommand.runSchedule, payload: CLLNCoding.encode(schedule), retry: .deduplicated)
+        // Stream frames are never acknowledged: if the end frame is lost, nothing else would
+        // end this loop. A watchdog asks the board, whenever the stream has been quiet for
+        // half a second, whether the schedule is still running; once it is not, the stream
+        // is closed — frames already received are still read — and a missing end frame
+        // becomes `scheduleStreamBroken`, never a hang.
+        let lastFrame = Atomic<Int64>(Self.monotonicMilliseconds())
+        let watchdog = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                guard Self.monotonicMilliseconds() - lastFrame.load(ordering: .relaxed) >= 500 else { continue }
+                guard let reply = try? await client.request(CLLNCommand.identify, retry: .idempotent),
+                    let status = try? CLLNStatus.decode(reply), !status.running
+                else { continue }
+                await client.unsubscribe(stream: CLLNCommand.recordStream)
+                return
+            }
+        }
+        defer { watchdog.cancel() }
         var parts: [UInt8] = []
         var expected: (record: UInt32, part: UInt16) = (0, 0)
+        var accepted: (record: UInt32, part: UInt16)?
         for await data in frames {
+            lastFrame.store(Self.monotonicMilliseconds(), ordering: .relaxed)
             let frame: CLLNStreamFrame
             do {
                 frame = try CLLNStreamFrame.decode(data.data)
@@ -89,12 +110,15 @@ extension CLLNBoard {
                 throw CLLNBoardError.badRecord("\(error)")
             }
             switch frame {
+            case .part(let record, let part, _, _) where record == accepted?.record && part == accepted?.part:
+                continue  // a copy of the part just taken (a line may duplicate a frame)
             case .part(let record, let part, let count, let bytes):
                 guard record == expected.record, part == expected.part, part < count else {
                     throw CLLNBoardError.badRecord(
                         "got part \(part)/\(count) of record \(record), expected part \(expected.part) of \(expected.record)")
                 }
                 parts += bytes
+                accepted = (record, part)
                 if part + 1 < count {
                     expected.part += 1
                     continue
@@ -123,4 +147,10 @@ extension CLLNBoard {
         }
         throw CLLNBoardError.scheduleStreamBroken(records: Int(expected.record))
     }
+
+    static func monotonicMilliseconds() -> Int64 {
+        let d = ContinuousClock.now - Self.epoch
+        return d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
+    }
+    private static let epoch = ContinuousClock.now
 }

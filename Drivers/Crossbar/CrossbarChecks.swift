@@ -152,6 +152,37 @@ enum CrossbarChecks {
             guard indices == Array(0..<50) else { throw ConformanceFailure("stream frames out of order or missing") }
             return "50 frames pushed in order, then the reply"
         },
+        ConformanceCheck(
+            name: "stream counters restart at hello", requirement: "§9 counters restart at 0 on every hello"
+        ) { c in
+            let g = try geometry(c)
+            let id = CrossbarCommand.measurementStream
+            func stream(_ frames: UInt32) async throws {
+                try await loadZeros(c, g, slot: 2, vectors: 1)
+                let data = await c.client.subscribe(stream: id)
+                let ticket = try await c.client.submit(
+                    CrossbarCommand.streamMeasure, payload: streamPayload(slot: 2, frames: frames), retry: .never, timeout: 5)
+                var count = 0
+                for await _ in data {
+                    count += 1
+                    if count == frames { break }
+                }
+                _ = try await c.client.reply(to: ticket)
+                await c.client.unsubscribe(stream: id)
+            }
+            try await stream(20)
+            let lostBefore = await c.client.streamTracker.streams[id]?.lost ?? 0
+            _ = try await c.client.handshake(family: CrossbarFamily.family, schemaHash: CrossbarCommand.schemaHash)
+            try await stream(5)
+            let tracker = await c.client.streamTracker
+            guard let first = tracker.firstSeq[id] else { throw ConformanceFailure("no stream frame after the hello") }
+            guard first == 0 else {
+                throw ConformanceFailure("the first stream frame after a hello carried counter \(first), not 0")
+            }
+            let lost = (tracker.streams[id]?.lost ?? 0) - lostBefore
+            guard lost == 0 else { throw ConformanceFailure("the restart at hello was counted as \(lost) lost frames") }
+            return "counter back at 0 after a hello; the host counted no loss"
+        },
         ConformanceCheck(name: "streamMeasure frames = 0", requirement: "§13 0x4B frames = 0 replies 0, slot checked") { c in
             let g = try geometry(c)
             try await loadZeros(c, g, slot: 2, vectors: 1)

@@ -61,6 +61,7 @@ extension WireClient {
             }
         }
         hello = reply
+        streamCounters.restart()  // the device restarts its stream counters at hello (§9)
         return reply
     }
 

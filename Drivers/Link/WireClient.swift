@@ -86,7 +86,10 @@ public actor WireClient {
     let configuration: Configuration
     private var tracker: RequestTracker
     var decoder: FrameDecoder
-    private var streamCounters = StreamTracker()
+    var streamCounters = StreamTracker()
+    /// Stream frames received, lost and out of order per stream, and each stream's first
+    /// counter since the last hello.
+    public var streamTracker: StreamTracker { streamCounters }
     private let clock: LinkClock
     private var nextTicket: UInt64 = 0
     private var ticketOfSeq: [UInt16: (ticket: UInt64, type: FrameType)] = [:]
@@ -150,7 +153,7 @@ public actor WireClient {
         readerTask = Task { [weak self] in
             while !Task.isCancelled {
                 do throws(TransportError) {
-                    let bytes = try await link.read(maxCount: 1 << 16, timeout: .milliseconds(5))
+                    let bytes = try await link.read(maxCount: 1 << 16, timeout: .seconds(1))
                     guard let self else { return }
                     await self.ingest(bytes)
                 } catch .timeout {

@@ -9,19 +9,24 @@ import Synchronization
 
 /// Owns one non-blocking file descriptor and runs every blocking `poll` on dedicated
 /// dispatch queues (one for reads, one for writes), never on a Swift concurrency thread.
-/// Waits are sliced into 50 ms polls so ``close()`` takes effect promptly; the descriptor is
-/// closed only after both queues have drained, so it is never reused under a running poll.
+/// A wait lasts its whole timeout (an idle link costs no CPU); ``close()`` wakes it through
+/// a ``CloseSignal``. The descriptor is closed only after both queues have drained, so it is
+/// never reused under a running poll.
 final class FDChannel: Sendable {
     let fd: Int32
     let path: String
     private struct State {
         var closing = false
         var fdClosed = false
+        /// Reads and writes handed to the queues and not finished: while one is pending, a
+        /// new call queues behind it rather than taking the fast path, so bytes keep their order.
+        var queuedReads = 0
+        var queuedWrites = 0
     }
     private let state = Mutex(State())
     private let readQueue: DispatchQueue
     private let writeQueue: DispatchQueue
-    private static let slice: Int32 = 50  // ms
+    private let closeSignal = CloseSignal()
 
     init(fd: Int32, path: String) {
         self.fd = fd
@@ -44,16 +49,67 @@ final class FDChannel: Sendable {
 
     func read(maxCount: Int, timeout: Duration) async throws(TransportError) -> [UInt8] {
         precondition(maxCount > 0, "maxCount must be positive")
+        // Fast path: bytes already waiting are read on the caller's thread, with no queue hop.
+        let now: Result<[UInt8], TransportError>? = state.withLock { s in
+            guard !s.closing, s.queuedReads == 0 else { return nil }
+            var out = [UInt8](repeating: 0, count: maxCount)
+            let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, maxCount) }
+            if n > 0 {
+                out.removeLast(maxCount - n)
+                return .success(out)
+            }
+            // 0 is "no data yet" on a raw tty (VMIN = VTIME = 0), and EIO may only mean a pty's
+            // other end is not open yet: the queued wait below tells a hang-up apart by `poll`.
+            if n < 0 {
+                let e = errno
+                if e != EAGAIN && e != EWOULDBLOCK && e != EINTR && e != EIO {
+                    return .failure(.system(operation: "read", path: path, errno: e))
+                }
+            }
+            s.queuedReads += 1
+            return nil
+        }
+        if let now { return try now.get() }
         let result: Result<[UInt8], TransportError> = await withCheckedContinuation { cont in
-            readQueue.async { cont.resume(returning: self.blockingRead(maxCount: maxCount, timeout: timeout)) }
+            readQueue.async {
+                let r = self.blockingRead(maxCount: maxCount, timeout: timeout)
+                self.state.withLock { $0.queuedReads -= 1 }
+                cont.resume(returning: r)
+            }
         }
         return try result.get()
     }
 
     func write(_ bytes: [UInt8]) async throws(TransportError) {
         if bytes.isEmpty { return }
+        // Fast path: a non-blocking write on the caller's thread; what the port cannot take
+        // now (or everything, while an earlier write is still queued) goes to the write queue.
+        let rest: Result<Int, TransportError> = state.withLock { s in
+            if s.closing { return .failure(.closed("closed locally")) }
+            var written = 0
+            if s.queuedWrites == 0 {
+                let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+                if n > 0 {
+                    written = n
+                } else if n < 0 {
+                    let e = errno
+                    if e == EIO || e == EPIPE || e == ENXIO || e == ENODEV { return .failure(.closed("device unplugged")) }
+                    if e != EAGAIN && e != EWOULDBLOCK && e != EINTR {
+                        return .failure(.system(operation: "write", path: path, errno: e))
+                    }
+                }
+            }
+            if written < bytes.count { s.queuedWrites += 1 }
+            return .success(written)
+        }
+        let offset = try rest.get()
+        if offset == bytes.count { return }
         let result: Result<Void, TransportError> = await withCheckedContinuation { cont in
-            writeQueue.async { cont.resume(returning: self.blockingWrite(bytes)) }
+            writeQueue.async {
+                let r = self.blockingWrite(bytes, from: offset)
+                self.state.withLock { $0.queuedWrites -= 1 }
+                cont.resume(returning: r)
+            }
         }
         try result.get()
     }
@@ -65,6 +121,7 @@ final class FDChannel: Sendable {
             return f
         }
         guard first else { return }
+        closeSignal.fire()
         await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
             readQueue.async {
                 self.writeQueue.async {
@@ -91,15 +148,12 @@ final class FDChannel: Sendable {
         while true {
             if isClosing { return .failure(.closed("closed locally")) }
             let remaining = Self.milliseconds(deadline - clock.now)
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let rc = poll(&pfd, 1, Int32(min(remaining, Int64(Self.slice))))
-            if rc < 0 {
-                let e = errno
-                if e == EINTR || e == EAGAIN { continue }
-                return .failure(.system(operation: "poll", path: path, errno: e))
-            }
-            if rc > 0 {
-                if pfd.revents & Int16(POLLIN) != 0 {
+            switch closeSignal.wait(on: fd, events: Int16(POLLIN), milliseconds: remaining) {
+            case .closed: return .failure(.closed("closed locally"))
+            case .failed(let e): return .failure(.system(operation: "poll", path: path, errno: e))
+            case .timedOut: break
+            case .ready(let revents):
+                if revents & Int16(POLLIN) != 0 {
                     var out = [UInt8](repeating: 0, count: maxCount)
                     let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, maxCount) }
                     if n > 0 {
@@ -112,15 +166,15 @@ final class FDChannel: Sendable {
                     if e == EIO || e == ENXIO || e == ENODEV { return .failure(.closed("device unplugged")) }
                     return .failure(.system(operation: "read", path: path, errno: e))
                 }
-                if pfd.revents & Int16(POLLHUP | POLLERR) != 0 { return .failure(.closed("device unplugged")) }
-                if pfd.revents & Int16(POLLNVAL) != 0 { return .failure(.closed("closed locally")) }
+                if revents & Int16(POLLHUP | POLLERR) != 0 { return .failure(.closed("device unplugged")) }
+                if revents & Int16(POLLNVAL) != 0 { return .failure(.closed("closed locally")) }
             }
             if clock.now >= deadline { return .failure(.timeout(timeout)) }
         }
     }
 
-    private func blockingWrite(_ bytes: [UInt8]) -> Result<Void, TransportError> {
-        var offset = 0
+    private func blockingWrite(_ bytes: [UInt8], from start: Int) -> Result<Void, TransportError> {
+        var offset = start
         let clock = ContinuousClock()
         var lastProgress = clock.now
         while offset < bytes.count {
@@ -141,12 +195,16 @@ final class FDChannel: Sendable {
             }
             // Nobody is draining the other end: give up rather than hang for ever.
             if clock.now - lastProgress > writeStallLimit { return .failure(.timeout(writeStallLimit)) }
-            var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            let rc = poll(&pfd, 1, Self.slice)
-            if rc > 0, pfd.revents & Int16(POLLHUP | POLLERR) != 0, pfd.revents & Int16(POLLOUT) == 0 {
-                return .failure(.closed("device unplugged"))
+            let left = Self.milliseconds(writeStallLimit - (clock.now - lastProgress)) + 1
+            switch closeSignal.wait(on: fd, events: Int16(POLLOUT), milliseconds: left) {
+            case .closed: return .failure(.closed("closed locally"))
+            case .ready(let revents):
+                if revents & Int16(POLLHUP | POLLERR) != 0, revents & Int16(POLLOUT) == 0 {
+                    return .failure(.closed("device unplugged"))
+                }
+                if revents & Int16(POLLNVAL) != 0 { return .failure(.closed("closed locally")) }
+            case .timedOut, .failed: break
             }
-            if rc > 0, pfd.revents & Int16(POLLNVAL) != 0 { return .failure(.closed("closed locally")) }
         }
         return .success(())
     }

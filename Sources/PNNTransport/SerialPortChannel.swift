@@ -7,21 +7,26 @@ import Synchronization
 #endif
 
 /// Owns one open libserialport port. Reads and writes use `sp_nonblocking_read/write`; the
-/// waits between them are 50 ms `poll` slices on the port's descriptor, run on dedicated
-/// dispatch queues (never on a Swift concurrency thread). ``close()`` waits for both queues
-/// to drain, then `sp_close` + `sp_free_port`, so the port is never freed under a call.
+/// waits between them are `poll`s on the port's descriptor for the whole timeout, run on
+/// dedicated dispatch queues (never on a Swift concurrency thread), woken by a
+/// ``CloseSignal`` on close. ``close()`` waits for both queues to drain, then `sp_close` +
+/// `sp_free_port`, so the port is never freed under a call.
 final class SerialPortChannel: Sendable {
     private struct State {
         /// The `sp_port` pointer's address (0 once freed), kept as an integer so the state is Sendable.
         var port: UInt
         var closing = false
+        /// Reads and writes handed to the queues and not finished: while one is pending, a
+        /// new call queues behind it rather than taking the fast path, so bytes keep their order.
+        var queuedReads = 0
+        var queuedWrites = 0
     }
     private let state: Mutex<State>
     private let fd: Int32
     private let path: String
     private let readQueue: DispatchQueue
     private let writeQueue: DispatchQueue
-    private static let slice: Int32 = 50  // ms
+    private let closeSignal = CloseSignal()
 
     init(port: OpaquePointer, fd: Int32, path: String) {
         state = Mutex(State(port: UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(port)))))
@@ -46,16 +51,56 @@ final class SerialPortChannel: Sendable {
 
     func read(maxCount: Int, timeout: Duration) async throws(TransportError) -> [UInt8] {
         precondition(maxCount > 0, "maxCount must be positive")
+        // Fast path: bytes already waiting are read on the caller's thread, with no queue hop.
+        let now: Result<[UInt8], TransportError>? = state.withLock { s in
+            guard !s.closing, s.queuedReads == 0, let p = OpaquePointer(bitPattern: s.port) else { return nil }
+            var out = [UInt8](repeating: 0, count: maxCount)
+            let n = out.withUnsafeMutableBytes { sp_nonblocking_read(p, $0.baseAddress, maxCount) }
+            if n.rawValue > 0 {
+                out.removeLast(maxCount - Int(n.rawValue))
+                return .success(out)
+            }
+            if n.rawValue < 0 { return .failure(failure("read")) }
+            s.queuedReads += 1
+            return nil
+        }
+        if let now { return try now.get() }
         let result: Result<[UInt8], TransportError> = await withCheckedContinuation { cont in
-            readQueue.async { cont.resume(returning: self.blockingRead(maxCount: maxCount, timeout: timeout)) }
+            readQueue.async {
+                let r = self.blockingRead(maxCount: maxCount, timeout: timeout)
+                self.state.withLock { $0.queuedReads -= 1 }
+                cont.resume(returning: r)
+            }
         }
         return try result.get()
     }
 
     func write(_ bytes: [UInt8]) async throws(TransportError) {
         if bytes.isEmpty { return }
+        // Fast path: a non-blocking write on the caller's thread; what the port cannot take
+        // now (or everything, while an earlier write is still queued) goes to the write queue.
+        let rest: Result<Int, TransportError> = state.withLock { s in
+            guard !s.closing, let p = OpaquePointer(bitPattern: s.port) else { return .failure(.closed("closed locally")) }
+            var written = 0
+            if s.queuedWrites == 0 {
+                let n = bytes.withUnsafeBytes { sp_nonblocking_write(p, $0.baseAddress, $0.count) }
+                if n.rawValue > 0 {
+                    written = Int(n.rawValue)
+                } else if n.rawValue < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+                    return .failure(failure("write"))
+                }
+            }
+            if written < bytes.count { s.queuedWrites += 1 }
+            return .success(written)
+        }
+        let offset = try rest.get()
+        if offset == bytes.count { return }
         let result: Result<Void, TransportError> = await withCheckedContinuation { cont in
-            writeQueue.async { cont.resume(returning: self.blockingWrite(bytes)) }
+            writeQueue.async {
+                let r = self.blockingWrite(bytes, from: offset)
+                self.state.withLock { $0.queuedWrites -= 1 }
+                cont.resume(returning: r)
+            }
         }
         try result.get()
     }
@@ -67,6 +112,7 @@ final class SerialPortChannel: Sendable {
             return f
         }
         guard first else { return }
+        closeSignal.fire()
         await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
             readQueue.async {
                 self.writeQueue.async {
@@ -102,11 +148,12 @@ final class SerialPortChannel: Sendable {
             // The descriptor stays valid during the poll: close() frees the port only after
             // this queue has drained. The lock is not held, so writes proceed meanwhile.
             guard isOpen else { return .failure(.closed("closed locally")) }
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let rc = poll(&pfd, 1, Int32(min(ms, Int64(Self.slice))))
-            if rc < 0, errno != EINTR { return .failure(.system(operation: "poll", path: path, errno: errno)) }
-            if rc > 0 {
-                if pfd.revents & Int16(POLLIN) != 0 {
+            switch closeSignal.wait(on: fd, events: Int16(POLLIN), milliseconds: ms) {
+            case .closed: return .failure(.closed("closed locally"))
+            case .failed(let e): return .failure(.system(operation: "poll", path: path, errno: e))
+            case .timedOut: break
+            case .ready(let revents):
+                if revents & Int16(POLLIN) != 0 {
                     var out = [UInt8](repeating: 0, count: maxCount)
                     let n = withPort { p in out.withUnsafeMutableBytes { sp_nonblocking_read(p, $0.baseAddress, maxCount) } }
                     guard let n else { return .failure(.closed("closed locally")) }
@@ -115,10 +162,10 @@ final class SerialPortChannel: Sendable {
                         return .success(out)
                     }
                     if n.rawValue < 0 { return .failure(failure("read")) }
-                    if pfd.revents & Int16(POLLHUP) != 0 { return .failure(.closed("device unplugged")) }
-                } else if pfd.revents & Int16(POLLHUP | POLLERR) != 0 {
+                    if revents & Int16(POLLHUP) != 0 { return .failure(.closed("device unplugged")) }
+                } else if revents & Int16(POLLHUP | POLLERR) != 0 {
                     return .failure(.closed("device unplugged"))
-                } else if pfd.revents & Int16(POLLNVAL) != 0 {
+                } else if revents & Int16(POLLNVAL) != 0 {
                     return .failure(.closed("closed locally"))
                 }
             }
@@ -126,8 +173,8 @@ final class SerialPortChannel: Sendable {
         }
     }
 
-    private func blockingWrite(_ bytes: [UInt8]) -> Result<Void, TransportError> {
-        var offset = 0
+    private func blockingWrite(_ bytes: [UInt8], from start: Int) -> Result<Void, TransportError> {
+        var offset = start
         let clock = ContinuousClock()
         var lastProgress = clock.now
         while offset < bytes.count {
@@ -147,10 +194,15 @@ final class SerialPortChannel: Sendable {
             guard isOpen else { return .failure(.closed("closed locally")) }
             // Nobody is draining the other end: give up rather than hang for ever.
             if clock.now - lastProgress > writeStallLimit { return .failure(.timeout(writeStallLimit)) }
-            var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            let rc = poll(&pfd, 1, Self.slice)
-            if rc > 0, pfd.revents & Int16(POLLHUP | POLLERR) != 0, pfd.revents & Int16(POLLOUT) == 0 {
-                return .failure(.closed("device unplugged"))
+            let stalled = writeStallLimit - (clock.now - lastProgress)
+            let left = stalled.components.seconds * 1000 + stalled.components.attoseconds / 1_000_000_000_000_000 + 1
+            switch closeSignal.wait(on: fd, events: Int16(POLLOUT), milliseconds: left) {
+            case .closed: return .failure(.closed("closed locally"))
+            case .ready(let revents):
+                if revents & Int16(POLLHUP | POLLERR) != 0, revents & Int16(POLLOUT) == 0 {
+                    return .failure(.closed("device unplugged"))
+                }
+            case .timedOut, .failed: break
             }
         }
         return .success(())

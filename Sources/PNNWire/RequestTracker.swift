@@ -56,10 +56,11 @@ public struct RequestTracker: Sendable {
         /// answer in arrival order, so it was lost). Off only for a device family that may
         /// answer out of order.
         public var fastRetransmit: Bool
-        /// Shorten a request's *first* deadline to what the link has shown for its type
-        /// (smoothed round trip + 4 × its deviation, at least `minTimeout`, at most the
-        /// request's timeout); later attempts keep the full schedule, so a slow command
-        /// costs at most one early re-send, which the device answers from its cache.
+        /// Shorten a request's deadlines to what the link has shown for its type (smoothed
+        /// round trip + 4 × its deviation, at least `minTimeout`, backing off, at most the
+        /// full schedule, for up to ``RequestTracker/maxShortAttempts`` attempts that do not
+        /// count against the limit): a slow command costs a few early re-sends, which the
+        /// device answers from its cache.
         public var adaptiveFirstTimeout: Bool
         /// Shortest first deadline, seconds.
         public var minTimeout: Double
@@ -70,7 +71,7 @@ public struct RequestTracker: Sendable {
         public init(
             window: Int = 8, timeout: Double = 0.2, maxAttempts: Int = 3, backoff: Double = 2, maxTimeout: Double = 2,
             noisyAttempts: Int = 10, fastRetransmit: Bool = true, adaptiveFirstTimeout: Bool = true,
-            minTimeout: Double = 0.02, silence: Double = 1
+            minTimeout: Double = 0.005, silence: Double = 1
         ) {
             self.window = min(max(window, 1), 32_768)
             self.timeout = timeout
@@ -130,8 +131,10 @@ public struct RequestTracker: Sendable {
         var firstSend: UInt64
         var lastSend: UInt64
         var lastSentAt: Double
-        /// Whether the first deadline was shortened (then attempt k waits as attempt k − 1 would).
-        var shortened: Bool
+        /// Attempts whose deadline was shortened to the link's round trip (each waits
+        /// `rto × backoff^k`); they do not count against the attempt limit, and the full
+        /// schedule resumes once it is the shorter.
+        var shortAttempts: Int
     }
 
     /// The configuration in force.
@@ -195,14 +198,11 @@ public struct RequestTracker: Sendable {
         nextSeq &+= 1
         let base = firstTimeout ?? configuration.timeout
         sendCounter += 1
-        var first = timeout(attempt: 1, base: base)
-        if configuration.adaptiveFirstTimeout, let rt = roundTrips[type] {
-            first = min(first, max(configuration.minTimeout, rt.mean + 4 * rt.deviation + 0.005))
-        }
-        pending[frame.seq] = Pending(
-            frame: frame, policy: retry, firstSent: now, deadline: now + first, attempts: 1,
-            baseTimeout: base, firstSend: sendCounter, lastSend: sendCounter, lastSentAt: now,
-            shortened: first < timeout(attempt: 1, base: base))
+        var p = Pending(
+            frame: frame, policy: retry, firstSent: now, deadline: now, attempts: 1, baseTimeout: base,
+            firstSend: sendCounter, lastSend: sendCounter, lastSentAt: now, shortAttempts: 0)
+        p.deadline = now + nextWait(&p)
+        pending[frame.seq] = p
         statistics.sent += 1
         return frame
     }
@@ -281,16 +281,16 @@ public struct RequestTracker: Sendable {
     /// `maxAttempts`, or `noisyAttempts` while the device shows life: something came back
     /// since the request's last attempt or within the last `silence` seconds.
     private func attemptLimit(_ p: Pending, now: Double) -> Int {
-        // A shortened first attempt does not count: the full schedule still follows it.
+        // Shortened attempts do not count: the full schedule still follows them.
         (lastActivity > p.lastSentAt || lastActivity > now - configuration.silence
-            ? configuration.noisyAttempts : configuration.maxAttempts) + (p.shortened ? 1 : 0)
+            ? configuration.noisyAttempts : configuration.maxAttempts) + p.shortAttempts
     }
 
     private mutating func retransmit(_ seq: UInt16, _ p: Pending, now: Double) -> Frame {
         var p = p
         p.attempts += 1
         p.frame.flags.insert(.retransmission)
-        p.deadline = now + timeout(attempt: p.shortened ? p.attempts - 1 : p.attempts, base: p.baseTimeout)
+        p.deadline = now + nextWait(&p)
         sendCounter += 1
         p.lastSend = sendCounter
         p.lastSentAt = now
@@ -298,6 +298,29 @@ public struct RequestTracker: Sendable {
         statistics.retransmissions += 1
         return p.frame
     }
+
+    /// The wait after the attempt just made (`p.attempts`): the full schedule's, or — while
+    /// the link has shown its round trip for this request type and that is the shorter —
+    /// `rto × backoff^k` for the k-th shortened attempt, rto = smoothed round trip + 4 × its
+    /// deviation + 5 ms (at least `minTimeout`). On a lossy line a lost frame then costs
+    /// about one round trip, not the slow-command schedule; a slow command costs a few
+    /// early re-sends, which the device answers from its cache.
+    private func nextWait(_ p: inout Pending) -> Double {
+        let full = timeout(attempt: p.attempts - p.shortAttempts, base: p.baseTimeout)
+        // Only before the first full-schedule wait (once the schedule has resumed, it stays),
+        // and never for a request that is not re-sent: its one deadline is the caller's.
+        guard configuration.adaptiveFirstTimeout, p.policy != .never, p.shortAttempts < Self.maxShortAttempts,
+            p.attempts - p.shortAttempts == 1, let rt = roundTrips[p.frame.type]
+        else { return full }
+        var short = max(configuration.minTimeout, rt.mean + 4 * rt.deviation + 0.005)
+        for _ in 0..<p.shortAttempts { short *= configuration.backoff }
+        guard short < full else { return full }
+        p.shortAttempts += 1
+        return short
+    }
+
+    /// Most shortened attempts per request.
+    static let maxShortAttempts = 6
 
     private func timeout(attempt: Int, base: Double) -> Double {
         var t = base

@@ -41,6 +41,9 @@ public struct StreamTracker: Sendable {
     }
 
     private var last: [UInt8: UInt16] = [:]
+    /// The counter of each stream's first frame since the tracker started or last
+    /// ``restart()``ed: 0 from a device that restarts its counters at hello (§9).
+    public private(set) var firstSeq: [UInt8: UInt16] = [:]
     /// Per-stream counters.
     public private(set) var streams: [UInt8: Counters] = [:]
     /// Totals over all streams.
@@ -67,11 +70,19 @@ public struct StreamTracker: Sendable {
             }
         } else {
             last[streamID] = seq
+            firstSeq[streamID] = seq
         }
         c.lost += gap
         total.lost += gap
         streams[streamID] = c
         return gap
+    }
+
+    /// Forgets the last counter of every stream (the counts are kept): after a successful
+    /// hello the device restarts its counters at 0, which must not read as a jump (§9).
+    public mutating func restart() {
+        last.removeAll()
+        firstSeq.removeAll()
     }
 
     /// Records a received stream frame (its first payload byte is the stream id).

@@ -36,7 +36,10 @@ struct EmulatedCLLN {
     var midSources: [Double] { CLLNFamily.midSources(board.info, board.topology) }
 
     /// Two tasks of two points each on the lattice (x around mid-rail, labels ±18 mV).
-    func dataset() -> ContrastiveDataset {
+    func dataset() -> ContrastiveDataset { Self.dataset(for: board) }
+
+    /// The same two tasks for any lattice board.
+    static func dataset(for board: CLLNBoard) -> ContrastiveDataset {
         let i = board.info
         func point(_ x: [Double], _ label: Double) -> ContrastivePoint {
             ContrastivePoint(inputs: board.topology.sourceVoltages(for: x, vPlus: i.vPlus, vMinus: i.vMinus), labels: [label])

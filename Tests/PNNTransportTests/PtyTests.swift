@@ -101,4 +101,32 @@ import Testing
         await #expect(throws: TransportError.closed("closed locally")) { try await pty.master.write([1]) }
         await pty.close()
     }
+
+    /// A read waits its whole timeout without slicing (an idle link costs no CPU), yet a
+    /// close from another task ends it at once — on both the termios and the libserialport path.
+    @Test func closeEndsALongReadAtOnce() async throws {
+        let pty = try PtyPair.open()
+        let links: [any Transport] = [
+            try PosixSerialLink.open(path: pty.slavePath, exclusive: false),
+            try SerialLink.open(path: pty.slavePath, exclusive: false),
+            pty.master,
+        ]
+        for link in links {
+            let started = ContinuousClock.now
+            async let outcome: TransportError? = {
+                do throws(TransportError) {
+                    _ = try await link.read(maxCount: 16, timeout: .seconds(60))
+                    return nil
+                } catch {
+                    return error
+                }
+            }()
+            try await Task.sleep(for: .milliseconds(100))
+            await link.close()
+            let error = await outcome
+            #expect(error == .closed("closed locally"), "\(link.description)")
+            #expect(ContinuousClock.now - started < .seconds(10), "\(link.description)")
+        }
+        await pty.close()
+    }
 }

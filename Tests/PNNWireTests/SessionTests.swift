@@ -73,6 +73,50 @@ import Testing
         #expect(t.statistics.duplicateReplies == 1)
     }
 
+    /// Once a type's round trip is known (here 1 ms), a lost request is re-sent after
+    /// rto = 1 ms + 4 × 0.5 ms + 5 ms → at least 20 ms, then 40, 80, 160 ms (each shorter than
+    /// the 0.2 s schedule), then the full schedule; the short attempts do not count against
+    /// the limit of 3, and a slow reply still completes the request.
+    @Test func deadlinesFollowTheRoundTripAfterALoss() throws {
+        var t = RequestTracker(
+            configuration: .init(window: 8, timeout: 0.2, maxAttempts: 3, backoff: 2, maxTimeout: 2, minTimeout: 0.02))
+        let sample = try t.send(type: .ping, retry: .idempotent, now: 0)
+        #expect(t.receive(reply(to: sample), now: 0.001) != nil)
+        _ = try t.send(type: .ping, retry: .idempotent, now: 1)
+        var sends: [Double] = [1]
+        var now = 1.0
+        while t.inFlight > 0, now < 20 {
+            guard let next = t.nextDeadline else { break }
+            now = next
+            for event in t.poll(now: now) {
+                if case .retransmit = event { sends.append(now) }
+            }
+        }
+        let waits = zip(sends.dropFirst(), sends).map { (($0 - $1) * 1000).rounded() }
+        // Four short waits (20, 40, 80, 160 ms), then the full schedule 0.2, 0.4, 0.8 s.
+        #expect(waits == [20, 40, 80, 160, 200, 400], "\(waits)")
+        #expect(t.statistics.timeouts == 1, "given up after 3 full-schedule attempts")
+        // A request answered after three short re-sends completes normally.
+        let slow = try t.send(type: .ping, retry: .idempotent, now: 10)
+        for deadline in [10.02, 10.06, 10.14] { #expect(t.poll(now: deadline).count == 1) }
+        guard case .completed(_, _, _, let attempts, _)? = t.receive(reply(to: slow), now: 10.2) else {
+            Issue.record("the slow reply did not complete its request")
+            return
+        }
+        #expect(attempts == 4)
+    }
+
+    /// A request that is never re-sent keeps the caller's deadline: shortening it to the
+    /// round trip would only make it time out early.
+    @Test func aNeverRetriedRequestKeepsItsDeadline() throws {
+        var t = RequestTracker(configuration: .init(window: 8, timeout: 0.2))
+        let sample = try t.send(type: .ping, retry: .idempotent, now: 0)
+        #expect(t.receive(reply(to: sample), now: 0.001) != nil)
+        _ = try t.send(type: .ping, retry: .never, now: 1, timeout: 5)
+        #expect(t.nextDeadline == 6)
+        #expect(t.poll(now: 1.5).isEmpty)
+    }
+
     @Test func repliesOfAnotherTypeNeverComplete() throws {
         var t = RequestTracker()
         let probe = try t.send(type: .family(8)!, retry: .deduplicated, now: 0)
