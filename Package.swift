@@ -128,7 +128,8 @@ let package = Package(
             name: "pnnbench",
             dependencies: [
                 "PNNCore", "PNNSim", "PNNStore", "PNNTraining", "PNNWire", "PNNTransport", "PNNLink",
-                "CrossbarDriver", "CLLNDriver", "CBLAS", "PNNDevices", "PNNRuns", "PNNExperiments",
+                "CrossbarDriver", "CLLNDriver", "CBLAS", "PNNDevices", "PNNRuns", "PNNExperiments", "OpticsDriver",
+                "PNNCalibration",
             ],
             swiftSettings: strict),
 
