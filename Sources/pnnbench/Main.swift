@@ -23,7 +23,9 @@ enum PNNBench {
             case "--optics-figures": opticsFigures = it.next()
             default:
                 FileHandle.standardError.write(
-                    Data("pnnbench: unknown argument \(a); use [--results | --results-clln | --optics-figures DIR] [--quick] [--output FILE]\n".utf8))
+                    Data(
+                        "pnnbench: unknown argument \(a); use [--results | --results-clln | --optics-figures DIR] [--quick] [--output FILE]\n"
+                            .utf8))
                 exit(64)
             }
         }
