@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "CrossbarDriver", targets: ["CrossbarDriver"]),
         .library(name: "PNNCalibration", targets: ["PNNCalibration"]),
         .library(name: "CLLNDriver", targets: ["CLLNDriver"]),
+        .library(name: "OpticsDriver", targets: ["OpticsDriver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -51,10 +52,12 @@ let package = Package(
         .systemLibrary(
             name: "CUSB", pkgConfig: "libusb-1.0",
             providers: [.apt(["libusb-1.0-0-dev"])]),
+        // zlib: gzip-compressed IDX data sets (Fashion-MNIST as Debian ships it).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "PNNCore", dependencies: ["CBLAS"], swiftSettings: strict),
         .target(name: "PNNTOML", swiftSettings: strict),
-        .target(name: "PNNSim", dependencies: ["PNNCore"], swiftSettings: strict),
+        .target(name: "PNNSim", dependencies: ["PNNCore", "CBLAS"], swiftSettings: strict),
         .target(name: "PNNWire", dependencies: ["PNNCore"], swiftSettings: strict),
         .target(
             name: "PNNStore",
@@ -85,13 +88,18 @@ let package = Package(
         .target(
             name: "CLLNDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNTransport", "PNNLink", "PNNCalibration"],
             path: "Drivers/CLLN", exclude: ["README.md"], swiftSettings: strict),
+        .target(
+            name: "OpticsDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNLink", "PNNCalibration"],
+            path: "Drivers/Optics", exclude: ["README.md"], swiftSettings: strict),
         // The registry: the only code that names every family.
         .target(
             name: "PNNDevices",
-            dependencies: ["PNNCore", "PNNStore", "PNNLink", "PNNTransport", "PNNWire", "CrossbarDriver", "CLLNDriver"],
+            dependencies: [
+                "PNNCore", "PNNStore", "PNNLink", "PNNTransport", "PNNWire", "CrossbarDriver", "CLLNDriver", "OpticsDriver",
+            ],
             swiftSettings: strict),
         // Training algorithms: see only Substrate and its capabilities.
-        .target(name: "PNNTraining", dependencies: ["PNNCore"], swiftSettings: strict),
+        .target(name: "PNNTraining", dependencies: ["PNNCore", "CZlib"], swiftSettings: strict),
         // Recording runs (store, checkpoints, resume), run plans, result types, calibration runs.
         .target(
             name: "PNNRuns",
@@ -120,7 +128,8 @@ let package = Package(
             name: "pnnbench",
             dependencies: [
                 "PNNCore", "PNNSim", "PNNStore", "PNNTraining", "PNNWire", "PNNTransport", "PNNLink",
-                "CrossbarDriver", "CLLNDriver", "CBLAS", "PNNDevices", "PNNRuns", "PNNExperiments",
+                "CrossbarDriver", "CLLNDriver", "CBLAS", "PNNDevices", "PNNRuns", "PNNExperiments", "OpticsDriver",
+                "PNNCalibration",
             ],
             swiftSettings: strict),
 
@@ -155,6 +164,13 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["PNNStore"], swiftSettings: strict),
+        .testTarget(
+            name: "OpticsTests",
+            dependencies: [
+                "PNNSim", "PNNCore", "OpticsDriver", "PNNDevices", "PNNTraining", "PNNRuns", "PNNLink", "PNNTransport",
+                "PNNWire", "PNNCalibration",
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "CalibrationTests",
             dependencies: [

@@ -162,10 +162,14 @@ struct Train: AsyncParsableCommand {
             ("method", r.method), ("status", r.status), ("steps", "\(r.steps)"),
             ("train accuracy", formatPercent(r.trainAccuracy)), ("test accuracy", formatPercent(r.testAccuracy)),
             ("digital ceiling", ceilingText(r.digitalCeiling)),
+        ]
+        let ceiling: [(String, String)] =
+            r.readoutCeiling.map { [("readout ceiling", formatPercent($0) + " (\(r.readoutCeilingSource ?? ""))")] } ?? []
+        let rest: [(String, String)] = [
             ("final loss", r.finalLoss.map { String(format: "%.4f", $0) + " " + r.lossUnit } ?? "–"),
             ("measurements", "\(r.measurements)"), ("wall time", String(format: "%.2f s", r.wallSeconds)),
         ]
-        try Output.print(Table.keyValue(rows))
+        try Output.print(Table.keyValue(rows + ceiling + rest))
     }
 }
 

@@ -27,7 +27,7 @@ public struct TrainingSession: Sendable {
         let record = RunRecord(
             deviceName: plan.device, identity: trainer.substrate.descriptor.identity, task: plan.task.rawValue,
             method: plan.method.rawValue, seed: plan.seed, configJSON: try plan.json(),
-            digitalCeiling: try trainer.digitalCeiling().testAccuracy)
+            digitalCeiling: trainer.method == .readout ? nil : try trainer.digitalCeiling().testAccuracy)
         let id = try store.createRun(record)
         let state = try await trainer.initialState(seed: plan.seed)
         return TrainingSession(runID: id, trainer: trainer, store: store, state: state)
@@ -59,7 +59,7 @@ public struct TrainingSession: Sendable {
                 let plan = try RunPlan.from(json: record.configJSON)
                 state = try await trainer.initialState(seed: plan.seed)
             }
-            if record.digitalCeiling == nil {
+            if record.digitalCeiling == nil && trainer.method != .readout {
                 // Recorded before stores kept the ceiling: the run's plan fixes it, so compute it now.
                 try store.setDigitalCeiling(runID: runID, try trainer.digitalCeiling().testAccuracy)
             }
@@ -98,6 +98,10 @@ public struct TrainingSession: Sendable {
                     wallSeconds: report.wallSeconds, parameters: next.theta,
                     checkpointJSON: String(decoding: try JSONEncoder().encode(next), as: UTF8.self))
                 try store.appendStep(record, measurements: blocks.map { MeasurementBlock(kind: $0.kind, matrix: $0.matrix) })
+                // A readout run learns its ceiling (the readout on ideal outputs) in its step.
+                if trainer.method == .readout, let ceiling = state.readoutCeiling {
+                    try store.setDigitalCeiling(runID: runID, ceiling.testAccuracy)
+                }
                 state = next
                 observer?.stepCommitted(report)
             }

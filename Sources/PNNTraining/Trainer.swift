@@ -35,11 +35,12 @@ public struct Trainer: Sendable {
         self.task = task
         let gain = config.resolvedGain(outputFullScale: max(abs(d.outputs.lower), abs(d.outputs.upper)))
         self.readout = Readout(kind: config.readout, gain: gain, targetCurrent: config.targetCurrent)
-        self.epochs = config.resolvedEpochs(for: method)
+        // The readout method measures once and fits once: one epoch of one step, whatever is asked.
+        self.epochs = method == .readout ? 1 : config.resolvedEpochs(for: method)
         self.learningRate = config.resolvedLearningRate(for: method, gain: gain)
     }
 
-    public var batchesPerEpoch: Int { (task.train.count + batchSize - 1) / batchSize }
+    public var batchesPerEpoch: Int { method == .readout ? 1 : (task.train.count + batchSize - 1) / batchSize }
 
     /// Whether steps reuse a Jacobian across steps (`jacobian_refresh` > 1, gradient or Gauss–Newton).
     public var reusesJacobian: Bool { config.jacobianRefresh > 1 && method != .spsa }
@@ -84,6 +85,7 @@ public struct Trainer: Sendable {
     /// Run one step (one batch) and advance `state`. Returns the report and the measured
     /// blocks worth keeping.
     public func step(_ state: inout TrainerState) async throws -> (StepReport, [MeasuredMatrix]) {
+        if method == .readout { return try await readoutStep(&state) }
         let start = DispatchTime.now().uptimeNanoseconds
         let lo = state.batchIndex * batchSize
         let hi = min(lo + batchSize, state.order.count)
@@ -132,6 +134,8 @@ public struct Trainer: Sendable {
                     jacobian: jac, outputStep: e, learningRate: learningRate, solver: config.solver,
                     damping: config.damping, cutoff: config.cutoff)
             }
+        case .readout:
+            preconditionFailure("the readout method runs readoutStep")
         case .spsa:
             let spsa = SPSA(a: learningRate, c: config.spsaPerturbation)
             let k = state.globalStep

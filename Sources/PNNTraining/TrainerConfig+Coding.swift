@@ -2,7 +2,7 @@
 /// optional and a missing one keeps its default.
 extension TrainerConfig {
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case epochs, solver, damping, cutoff, scheme, repeats, readout, gain, encoding
+        case epochs, solver, damping, cutoff, scheme, repeats, readout, gain, encoding, subset
         case batchSize = "batch_size"
         case learningRate = "learning_rate"
         case logitStep = "logit_step"
@@ -27,6 +27,7 @@ extension TrainerConfig {
         learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate)
         encoding = try c.decodeIfPresent(FeatureEncoding.self, forKey: .encoding)
         gain = try c.decodeIfPresent(Double.self, forKey: .gain)
+        subset = try c.decodeIfPresent(Int.self, forKey: .subset)
         try take(.batchSize, &batchSize)
         try take(.solver, &solver)
         try take(.damping, &damping)
@@ -51,6 +52,7 @@ extension TrainerConfig {
         try c.encodeIfPresent(epochs, forKey: .epochs)
         try c.encodeIfPresent(learningRate, forKey: .learningRate)
         try c.encodeIfPresent(encoding, forKey: .encoding)
+        try c.encodeIfPresent(subset, forKey: .subset)
         try c.encode(batchSize, forKey: .batchSize)
         try c.encode(solver, forKey: .solver)
         try c.encode(damping, forKey: .damping)

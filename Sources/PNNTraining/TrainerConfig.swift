@@ -8,6 +8,9 @@ public enum TrainingMethod: String, Sendable, Codable, CaseIterable {
     case gaussNewton = "gauss-newton"
     /// Simultaneous perturbation: 2 measurements per gradient estimate.
     case spsa
+    /// The physical projection stays fixed; a digital linear readout is fitted to the
+    /// measured outputs (ridge regression, softmax-calibrated). See `ReadoutMethod.swift`.
+    case readout
 }
 
 /// Every knob of a training run. Decoded from the `[trainer]` table of a config file over
@@ -68,6 +71,8 @@ public struct TrainerConfig: Sendable, Codable, Equatable {
     public var evaluationRepeats: Int = 4
     /// Store every batch's base outputs as a measurement block.
     public var recordOutputs: Bool = true
+    /// Train on the first N training samples only (and the first ⌈N/6⌉ test samples).
+    public var subset: Int?
 
     public init() {}
 
@@ -78,6 +83,7 @@ public struct TrainerConfig: Sendable, Codable, Equatable {
         case .gaussNewton: return 15
         case .gradient: return 40
         case .spsa: return 150
+        case .readout: return 1
         }
     }
 
@@ -98,6 +104,7 @@ public struct TrainerConfig: Sendable, Codable, Equatable {
         // so Mode A's stable step shrinks as 1/gain² (100 at 1 logit/µA).
         case .gradient: return 100 / max(gain * gain, 1e-12)
         case .spsa: return 0.02
+        case .readout: return 0
         }
     }
 }

@@ -28,6 +28,8 @@ public struct TrainerState: Sendable, Codable, Equatable {
     /// The Jacobian being reused (`jacobian_refresh` > 1). Not checkpointed (a digits-sized
     /// Jacobian is megabytes per step): a resumed run starts with a fresh estimate.
     public var jacobianCache: JacobianCache?
+    /// The `readout` method's digital ceiling (nil for the other methods).
+    public var readoutCeiling: ReadoutCeiling? = nil
 
     enum CodingKeys: String, CodingKey {
         case epoch, batchIndex, globalStep, theta, order, rng, cumulativeMeasurements, wallSeconds
