@@ -33,7 +33,7 @@ public struct TrainerState: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case epoch, batchIndex, globalStep, theta, order, rng, cumulativeMeasurements, wallSeconds
-        case lastTrainAccuracy, lastTestAccuracy, lastLoss
+        case lastTrainAccuracy, lastTestAccuracy, lastLoss, readoutCeiling
     }
 }
 
