@@ -77,20 +77,7 @@ public actor CLLNBoard: Substrate, Clampable, NodeReadout, SelfLearning, OnBoard
     }
 
     public nonisolated func uncheckedStream(_ probes: [Probe]) -> AsyncThrowingStream<ProbeResult, any Error> {
-        let (stream, continuation) = AsyncThrowingStream<ProbeResult, any Error>.makeStream()
-        let task = Task {
-            do {
-                for probe in probes {
-                    if Task.isCancelled { break }
-                    continuation.yield(try await self.run(probe))
-                }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
-        }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
+        ProbeStream.sequential(probes) { try await self.run($0) }
     }
 
     public func enterSafeState() async throws {

@@ -66,20 +66,7 @@ public actor SLMDevice: Substrate, ReconnectingDriver {
     public func uncheckedMeasure(_ inputs: Matrix) async throws -> Matrix { Matrix(rows: inputs.rows, cols: 0) }
 
     public nonisolated func uncheckedStream(_ probes: [Probe]) -> AsyncThrowingStream<ProbeResult, any Error> {
-        let (stream, continuation) = AsyncThrowingStream<ProbeResult, any Error>.makeStream()
-        let task = Task {
-            do {
-                for probe in probes {
-                    if Task.isCancelled { break }
-                    continuation.yield(try await self.run(probe))
-                }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
-        }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
+        ProbeStream.sequential(probes) { try await self.run($0) }
     }
 
     private func run(_ probe: Probe) async throws -> ProbeResult {

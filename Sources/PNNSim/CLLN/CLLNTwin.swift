@@ -85,20 +85,7 @@ public actor CLLNTwin: Substrate, Clampable, NodeReadout, SelfLearning, OnBoardT
     }
 
     public nonisolated func uncheckedStream(_ probes: [Probe]) -> AsyncThrowingStream<ProbeResult, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    for probe in probes {
-                        let result = try await self.runProbe(probe)
-                        continuation.yield(result)
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        ProbeStream.sequential(probes) { try await self.runProbe($0) }
     }
 
     private func runProbe(_ probe: Probe) throws -> ProbeResult {

@@ -66,19 +66,9 @@ public actor ResistorNetworkTwin: Substrate, Clampable, NodeReadout {
     }
 
     public nonisolated func uncheckedStream(_ probes: [Probe]) -> AsyncThrowingStream<ProbeResult, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    for probe in probes {
-                        let outputs = try await self.uncheckedMeasure(probe.inputs)
-                        continuation.yield(ProbeResult(id: probe.id, outputs: outputs, measurementCount: probe.measurementCount))
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
+        ProbeStream.sequential(probes) { probe in
+            let outputs = try await self.uncheckedMeasure(probe.inputs)
+            return ProbeResult(id: probe.id, outputs: outputs, measurementCount: probe.measurementCount)
         }
     }
 
