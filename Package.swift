@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "CrossbarDriver", targets: ["CrossbarDriver"]),
         .library(name: "PNNCalibration", targets: ["PNNCalibration"]),
         .library(name: "CLLNDriver", targets: ["CLLNDriver"]),
+        .library(name: "CVPhotonicDriver", targets: ["CVPhotonicDriver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -85,10 +86,16 @@ let package = Package(
         .target(
             name: "CLLNDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNTransport", "PNNLink", "PNNCalibration"],
             path: "Drivers/CLLN", exclude: ["README.md"], swiftSettings: strict),
+        // Twin-only: no command set, no emulator (seed 000's Gaussian circuits).
+        .target(
+            name: "CVPhotonicDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNLink"],
+            path: "Drivers/CVPhotonic", exclude: ["README.md"], swiftSettings: strict),
         // The registry: the only code that names every family.
         .target(
             name: "PNNDevices",
-            dependencies: ["PNNCore", "PNNStore", "PNNLink", "PNNTransport", "PNNWire", "CrossbarDriver", "CLLNDriver"],
+            dependencies: [
+                "PNNCore", "PNNStore", "PNNLink", "PNNTransport", "PNNWire", "CrossbarDriver", "CLLNDriver", "CVPhotonicDriver",
+            ],
             swiftSettings: strict),
         // Training algorithms: see only Substrate and its capabilities.
         .target(name: "PNNTraining", dependencies: ["PNNCore"], swiftSettings: strict),
@@ -155,6 +162,10 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["PNNStore"], swiftSettings: strict),
+        .testTarget(
+            name: "CVPhotonicTests",
+            dependencies: ["CVPhotonicDriver", "PNNCore", "PNNSim", "PNNLink", "PNNDevices", "PNNTraining"],
+            swiftSettings: strict),
         .testTarget(
             name: "CalibrationTests",
             dependencies: ["PNNCalibration", "PNNSim", "PNNStore", "PNNCore", "CLLNDriver", "PNNDevices", "PNNRuns"],

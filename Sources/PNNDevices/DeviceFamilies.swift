@@ -1,4 +1,5 @@
 import CLLNDriver
+import CVPhotonicDriver
 import CrossbarDriver
 import PNNLink
 
@@ -8,5 +9,6 @@ public enum DeviceFamilies {
     /// Every family shipped with pnnlab — one line per family.
     public static let builtIn: [any DeviceFamilyDriver.Type] = [
         CrossbarFamily.self, CLLNFamily.self,
+        CVPhotonicFamily.self,
     ]
 }
