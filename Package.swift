@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "CrossbarDriver", targets: ["CrossbarDriver"]),
         .library(name: "PNNCalibration", targets: ["PNNCalibration"]),
         .library(name: "CLLNDriver", targets: ["CLLNDriver"]),
+        .library(name: "OpticsDriver", targets: ["OpticsDriver"]),
         .library(name: "CVPhotonicDriver", targets: ["CVPhotonicDriver"]),
     ],
     dependencies: [
@@ -52,10 +53,12 @@ let package = Package(
         .systemLibrary(
             name: "CUSB", pkgConfig: "libusb-1.0",
             providers: [.apt(["libusb-1.0-0-dev"])]),
+        // zlib: gzip-compressed IDX data sets (Fashion-MNIST as Debian ships it).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "PNNCore", dependencies: ["CBLAS"], swiftSettings: strict),
         .target(name: "PNNTOML", swiftSettings: strict),
-        .target(name: "PNNSim", dependencies: ["PNNCore"], swiftSettings: strict),
+        .target(name: "PNNSim", dependencies: ["PNNCore", "CBLAS"], swiftSettings: strict),
         .target(name: "PNNWire", dependencies: ["PNNCore"], swiftSettings: strict),
         .target(
             name: "PNNStore",
@@ -86,6 +89,9 @@ let package = Package(
         .target(
             name: "CLLNDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNTransport", "PNNLink", "PNNCalibration"],
             path: "Drivers/CLLN", exclude: ["README.md"], swiftSettings: strict),
+        .target(
+            name: "OpticsDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNLink", "PNNCalibration"],
+            path: "Drivers/Optics", exclude: ["README.md"], swiftSettings: strict),
         // Twin-only: no command set, no emulator (seed 000's Gaussian circuits).
         .target(
             name: "CVPhotonicDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNLink"],
@@ -94,11 +100,12 @@ let package = Package(
         .target(
             name: "PNNDevices",
             dependencies: [
-                "PNNCore", "PNNStore", "PNNLink", "PNNTransport", "PNNWire", "CrossbarDriver", "CLLNDriver", "CVPhotonicDriver",
+                "PNNCore", "PNNStore", "PNNLink", "PNNTransport", "PNNWire", "CrossbarDriver", "CLLNDriver", "OpticsDriver",
+                "CVPhotonicDriver",
             ],
             swiftSettings: strict),
         // Training algorithms: see only Substrate and its capabilities.
-        .target(name: "PNNTraining", dependencies: ["PNNCore"], swiftSettings: strict),
+        .target(name: "PNNTraining", dependencies: ["PNNCore", "CZlib"], swiftSettings: strict),
         // Recording runs (store, checkpoints, resume), run plans, result types, calibration runs.
         .target(
             name: "PNNRuns",
@@ -127,7 +134,8 @@ let package = Package(
             name: "pnnbench",
             dependencies: [
                 "PNNCore", "PNNSim", "PNNStore", "PNNTraining", "PNNWire", "PNNTransport", "PNNLink",
-                "CrossbarDriver", "CLLNDriver", "CBLAS", "PNNDevices", "PNNRuns", "PNNExperiments",
+                "CrossbarDriver", "CLLNDriver", "CBLAS", "PNNDevices", "PNNRuns", "PNNExperiments", "OpticsDriver",
+                "PNNCalibration",
             ],
             swiftSettings: strict),
 
@@ -163,12 +171,22 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["PNNStore"], swiftSettings: strict),
         .testTarget(
+            name: "OpticsTests",
+            dependencies: [
+                "PNNSim", "PNNCore", "OpticsDriver", "PNNDevices", "PNNTraining", "PNNRuns", "PNNLink", "PNNTransport",
+                "PNNWire", "PNNCalibration",
+            ],
+            swiftSettings: strict),
+        .testTarget(
             name: "CVPhotonicTests",
             dependencies: ["CVPhotonicDriver", "PNNCore", "PNNSim", "PNNLink", "PNNDevices", "PNNTraining"],
             swiftSettings: strict),
         .testTarget(
             name: "CalibrationTests",
-            dependencies: ["PNNCalibration", "PNNSim", "PNNStore", "PNNCore", "CLLNDriver", "PNNDevices", "PNNRuns"],
+            dependencies: [
+                "PNNCalibration", "PNNSim", "PNNStore", "PNNCore", "CLLNDriver", "CrossbarDriver", "PNNDevices", "PNNRuns",
+                "PNNLink", "PNNTransport",
+            ],
             swiftSettings: strict),
     ]
 )

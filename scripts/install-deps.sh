@@ -19,7 +19,8 @@ if [ "${1:-}" = "--with-bench" ]; then
   exit 0
 fi
 
-packages=(pkg-config libserialport-dev libusb-1.0-0-dev libopenblas-dev liblapacke-dev libsqlite3-dev)
+packages=(pkg-config libserialport-dev libusb-1.0-0-dev libopenblas-dev liblapacke-dev libsqlite3-dev zlib1g-dev
+  dataset-fashion-mnist)  # dataset-fashion-mnist: IDX files under /usr/share/datasets/fashion-mnist
 if [ "${1:-}" = "--with-python" ]; then
   packages=(python3 python3-venv)
 fi

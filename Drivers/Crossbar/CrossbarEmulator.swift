@@ -1,3 +1,4 @@
+import Foundation
 import PNNCore
 import PNNLink
 import PNNSim
@@ -49,6 +50,10 @@ public actor CrossbarEmulator: DeviceEndpoint {
 
     /// Present conductances without read noise (simulation-only view).
     public func trueConductances() -> [Double] { physics.trueConductances() }
+
+    /// The twin's full state as JSON (simulation-only view: the hidden truth a calibration
+    /// over the link is compared with in tests).
+    public func exportState() throws -> Data { try physics.exportState() }
 
     public func sessionReset() async {
         slots = Array(repeating: nil, count: CrossbarCommand.inputSlots)

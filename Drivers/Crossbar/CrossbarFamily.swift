@@ -28,6 +28,12 @@ public enum CrossbarFamily: DeviceFamilyDriver {
             FamilyOption("rows", .integer(1...4096), help: "Input lines (default \(defaultRows))."),
             FamilyOption(
                 "outputs", .integer(1...2048), help: "Differential outputs, two columns each (default \(defaultOutputs))."),
+            FamilyOption(
+                "adc-gain-spread", .number(0...0.5),
+                help: "Column-to-column ADC gain error, relative standard deviation (default 0: exact gains)."),
+            FamilyOption(
+                "adc-offset-spread", .number(0...0.1),
+                help: "Column-to-column ADC offset, standard deviation as a fraction of full scale (default 0)."),
         ]
     }
 
@@ -36,6 +42,8 @@ public enum CrossbarFamily: DeviceFamilyDriver {
         config.rows = settings.options.integer("rows") ?? defaultRows
         config.outputs = settings.options.integer("outputs") ?? defaultOutputs
         config.seed = settings.seed
+        if let spread = settings.options.number("adc-gain-spread") { config.adcGainSpread = spread }
+        if let spread = settings.options.number("adc-offset-spread") { config.adcOffsetSpread = spread }
         return CrossbarEmulator(
             physics: try CrossbarPhysics(config: config), serial: settings.serial ?? "EMU-\(settings.seed)")
     }

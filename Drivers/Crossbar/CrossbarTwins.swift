@@ -1,4 +1,5 @@
 import Foundation
+import PNNCalibration
 import PNNCore
 import PNNSim
 
@@ -9,7 +10,13 @@ extension CrossbarFamily {
                 name: "sim:crossbar",
                 summary: "memristor crossbar twin, sized to the task (one input line per encoded feature plus a bias "
                     + "line, one differential output per class); every non-ideality on by default",
-                options: [FamilyOption("ideal", .flag, help: "Switch every non-ideality of the twin off.")],
+                options: [
+                    FamilyOption("ideal", .flag, help: "Switch every non-ideality of the twin off."),
+                    FamilyOption(
+                        "profile", .text(valueName: "ID|FILE"),
+                        help: "Imitate a calibrated crossbar: a stored calibration's id (pnnlab calibrate) or a "
+                            + "profile file (calibrate --out); the twin takes that board's geometry."),
+                ],
                 build: buildTwin, exportState: exportTwinState)
         ]
     }
@@ -21,7 +28,16 @@ extension CrossbarFamily {
         let name = "sim:crossbar"
         if let state = request.state ?? request.config?["state"].map({ Data($0.jsonString().utf8) }) {
             let twin = try CrossbarTwin(importing: state)
-            return BuiltTwin(substrate: twin, config: .object(["state": try JSONValue(parsing: state)]))
+            var settings: [String: JSONValue] = ["state": try JSONValue(parsing: state)]
+            settings["profile"] = request.config?["profile"]  // a resumed run keeps the profile it used
+            return BuiltTwin(substrate: twin, config: .object(settings))
+        }
+        if let document = request.profile {
+            guard request.config == nil, !request.options.flag("ideal") else {
+                throw TwinError.invalid(
+                    twin: name, why: "--profile imitates a calibrated device; it takes no [twin] settings or --ideal")
+            }
+            return try twin(imitating: document, seed: request.seed)
         }
         let given = request.config ?? .object([:])
         guard case .object(let table) = given else {
@@ -45,6 +61,42 @@ extension CrossbarFamily {
         if table["seed"] == nil { config.seed = request.seed }
         let physics = try CrossbarPhysics(config: config)
         return BuiltTwin(substrate: CrossbarTwin(physics: physics), config: try JSONValue(encoding: config))
+    }
+
+    /// `sim:crossbar --profile`: the twin of a calibrated crossbar (its geometry, every
+    /// device's window, steps and conductance, stuck devices, column ADCs, read and write
+    /// noise). The resolved settings are the twin's full state plus which profile it came
+    /// from, so the run records the profile it used and resumes on the same twin.
+    static func twin(imitating document: JSONValue, seed: UInt64) throws -> BuiltTwin {
+        let name = "sim:crossbar"
+        let profile: CalibrationProfile
+        do {
+            profile = try CalibrationProfile.decode(document.jsonString())
+        } catch {
+            throw TwinError.invalid(twin: name, why: "\(error)")
+        }
+        let procedure = CrossbarCalibration()
+        guard profile.family == family, profile.procedure == procedure.name else {
+            throw TwinError.invalid(
+                twin: name, why: "the profile is a \(profile.family) \(profile.procedure) profile, not a crossbar calibration")
+        }
+        let result: CrossbarCalibrationResult
+        do {
+            result = try profile.payload(CrossbarCalibrationResult.self, for: profile.identity)
+        } catch {
+            throw TwinError.invalid(twin: name, why: "\(error)")
+        }
+        let physics = try result.twinPhysics(noise: true, seed: seed)
+        let formatter = ISO8601DateFormatter()
+        let source: JSONValue = .object([
+            "family": .string(profile.family), "model": .string(profile.model), "serial": .string(profile.serial),
+            "procedure": .string(profile.procedure), "procedure_version": .number(Double(profile.procedureVersion)),
+            "created_at": .string(formatter.string(from: profile.createdAt)),
+            "twin_fidelity": .number(result.twinFidelity),
+        ])
+        return BuiltTwin(
+            substrate: CrossbarTwin(physics: physics),
+            config: .object(["state": try JSONValue(parsing: try physics.exportState()), "profile": source]))
     }
 
     static func exportTwinState(_ substrate: any Substrate) async throws -> Data {

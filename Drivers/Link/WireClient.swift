@@ -211,9 +211,10 @@ public actor WireClient {
 
     /// Sends a request as soon as the window has room and returns its ticket. `timeout` is
     /// the first attempt's deadline in seconds (default: the configuration's); a value that
-    /// is not a positive number falls back to the default.
+    /// is not a positive number falls back to the default. `flags`: request flags (`bulk` for
+    /// `bulkChunk` frames, §3).
     public func submit(
-        _ type: FrameType, payload: [UInt8] = [], retry: RetryPolicy, timeout: Double? = nil
+        _ type: FrameType, payload: [UInt8] = [], flags: FrameFlags = [], retry: RetryPolicy, timeout: Double? = nil
     ) async throws(LinkError) -> Ticket {
         startReader()
         while true {
@@ -231,7 +232,7 @@ public actor WireClient {
         let frame: Frame
         do {
             let timeout = timeout.flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
-            frame = try tracker.send(type: type, payload: payload, retry: retry, now: now, timeout: timeout)
+            frame = try tracker.send(type: type, payload: payload, flags: flags, retry: retry, now: now, timeout: timeout)
         } catch {
             throw .cannotEncode(error.description)
         }
@@ -295,9 +296,9 @@ public actor WireClient {
 
     /// One round trip.
     public func request(
-        _ type: FrameType, payload: [UInt8] = [], retry: RetryPolicy, timeout: Double? = nil
+        _ type: FrameType, payload: [UInt8] = [], flags: FrameFlags = [], retry: RetryPolicy, timeout: Double? = nil
     ) async throws(LinkError) -> [UInt8] {
-        let ticket = try await submit(type, payload: payload, retry: retry, timeout: timeout)
+        let ticket = try await submit(type, payload: payload, flags: flags, retry: retry, timeout: timeout)
         return try await reply(to: ticket)
     }
 

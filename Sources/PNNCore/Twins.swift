@@ -25,16 +25,21 @@ public struct TwinRequest: Sendable {
     public var state: Data?
     /// What the task needs, when a twin is sized to its task.
     public var geometry: TwinGeometry?
+    /// A calibration profile document (the JSON `pnnlab calibrate` stores) the twin is to
+    /// imitate: given by a twin option named `profile` (a stored calibration's id or a
+    /// profile file), which the device catalog resolves; nil otherwise.
+    public var profile: JSONValue?
 
     public init(
         seed: UInt64, config: JSONValue? = nil, options: FamilyOptionValues = .init(), state: Data? = nil,
-        geometry: TwinGeometry? = nil
+        geometry: TwinGeometry? = nil, profile: JSONValue? = nil
     ) {
         self.seed = seed
         self.config = config
         self.options = options
         self.state = state
         self.geometry = geometry
+        self.profile = profile
     }
 }
 

@@ -62,7 +62,7 @@ public enum DeviceCatalog {
             let options = try FamilyOptionValues(parsing: twin.optionWords, declared: entry.options, context: device)
             let request = TwinRequest(
                 seed: twin.seed, config: twin.stored?.config ?? twin.config, options: options, state: twin.state,
-                geometry: twin.geometry)
+                geometry: twin.geometry, profile: try options.text("profile").map { try profile($0, for: device, store: store) })
             let built = try entry.build(request)
             return Opened(
                 substrate: built.substrate, family: family,
@@ -82,6 +82,30 @@ public enum DeviceCatalog {
             throw DeviceError.differentBoard(name: device, expected: serial, found: connected.hello.serial)
         }
         return Opened(substrate: connected.substrate, family: connected.driver, twin: nil, connected: connected)
+    }
+
+    /// A calibration profile document for a twin's `--profile`: the stored calibration with
+    /// that id, or a profile file (`pnnlab calibrate … --out FILE`).
+    static func profile(_ value: String, for twin: String, store: RunStore?) throws -> JSONValue {
+        let text: String
+        if let id = Int64(value) {
+            guard let store else { throw TwinError.invalid(twin: twin, why: "--profile \(id) needs the run store") }
+            guard let record = try store.calibrations().first(where: { $0.id == id }) else {
+                throw TwinError.invalid(twin: twin, why: "no stored calibration has id \(id) (see pnnlab calibrate)")
+            }
+            text = record.profileJSON
+        } else {
+            guard let contents = try? String(contentsOfFile: value, encoding: .utf8) else {
+                throw TwinError.invalid(
+                    twin: twin, why: "--profile \(value) is neither a stored calibration id nor a readable file")
+            }
+            text = contents
+        }
+        do {
+            return try JSONValue(parsing: Data(text.utf8))
+        } catch {
+            throw TwinError.invalid(twin: twin, why: "--profile \(value) is not JSON")
+        }
     }
 
     /// The link address (and expected serial number) for a DEVICE argument: a registered

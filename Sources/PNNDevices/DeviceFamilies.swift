@@ -1,6 +1,7 @@
 import CLLNDriver
 import CVPhotonicDriver
 import CrossbarDriver
+import OpticsDriver
 import PNNLink
 
 /// The device families this pnnlab can drive: the one place that names every family.
@@ -8,7 +9,7 @@ import PNNLink
 public enum DeviceFamilies {
     /// Every family shipped with pnnlab — one line per family.
     public static let builtIn: [any DeviceFamilyDriver.Type] = [
-        CrossbarFamily.self, CLLNFamily.self,
+        CrossbarFamily.self, CLLNFamily.self, OpticsFamily.self, SLMFamily.self,
         CVPhotonicFamily.self,
     ]
 }

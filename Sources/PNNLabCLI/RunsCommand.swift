@@ -27,14 +27,14 @@ struct Runs: AsyncParsableCommand {
             [
                 "\(r.run)", r.status, r.device, r.task, r.method, "\(r.seed)", "\(r.steps)",
                 r.finalLoss.map { String(format: "%.4g", $0) + " " + r.lossUnit } ?? "–", formatPercent(r.trainAccuracy),
-                formatPercent(r.testAccuracy), "\(r.measurements)", shortDate(r.createdAt),
+                formatPercent(r.testAccuracy), formatPercent(r.digitalCeiling), "\(r.measurements)", shortDate(r.createdAt),
             ]
         }
         try Output.print(
             Table.render(
                 header: [
                     "run", "status", "device", "task", "method", "seed", "steps", "final loss", "train", "test",
-                    "measurements", "started",
+                    "ceiling", "measurements", "started",
                 ],
                 rows: rows))
     }

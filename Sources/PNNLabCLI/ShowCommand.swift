@@ -37,6 +37,7 @@ struct Show: AsyncParsableCommand {
                 ("started", shortDate(r.createdAt)), ("updated", shortDate(r.updatedAt)),
                 (contrastive ? "periods" : "epochs", "\(r.epochs)"), ("steps", "\(r.steps)"),
                 ("train accuracy", formatPercent(r.trainAccuracy)), ("test accuracy", formatPercent(r.testAccuracy)),
+                ("digital ceiling", ceilingText(r.digitalCeiling)),
                 ("final loss", r.finalLoss.map { String(format: "%.4g", $0) + " " + r.lossUnit } ?? "–"),
                 ("measurements", "\(r.measurements)"), ("wall time", String(format: "%.2f s", r.wallSeconds)),
             ]))

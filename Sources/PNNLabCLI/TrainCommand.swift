@@ -56,6 +56,12 @@ struct Train: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Passes over the training split (default depends on the method).")
     var epochs: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Gradient and Gauss–Newton: a full finite-difference Jacobian every N steps, rank-one Broyden updates between (full-batch steps; default 1: every step).",
+            valueName: "N"))
+    var jacobianRefresh: Int?
+
     @Option(help: "Seed for the data split, the initial parameters and the twin.")
     var seed: UInt64?
 
@@ -76,7 +82,10 @@ struct Train: AsyncParsableCommand {
         if let epochs, epochs < 1 || epochs > TrainerConfig.maxEpochs {
             throw ValidationError("--epochs must be between 1 and \(TrainerConfig.maxEpochs)")
         }
-        if resume != nil, task != nil || method != nil || config != nil || seed != nil || twinState != nil || !twinOptions.isEmpty
+        if let jacobianRefresh, jacobianRefresh < 1 { throw ValidationError("--jacobian-refresh must be at least 1") }
+        if resume != nil,
+            task != nil || method != nil || config != nil || seed != nil || twinState != nil || !twinOptions.isEmpty
+                || jacobianRefresh != nil
         {
             throw ValidationError(
                 "--resume continues a run with its recorded settings; drop --task/--method/--seed/--config and twin options")
@@ -86,6 +95,7 @@ struct Train: AsyncParsableCommand {
     func run() async throws {
         let store = try storeOptions.open()
         if try request.isContrastive(store: store) {
+            if jacobianRefresh != nil { throw CLIError("--jacobian-refresh applies to gradient and gauss-newton runs only") }
             try await runContrastive(store: store)
             return
         }
@@ -119,7 +129,8 @@ struct Train: AsyncParsableCommand {
                     + "\(trainer.epochs) epochs × \(trainer.batchesPerEpoch) steps, \(substrate.descriptor.parameters.count) parameters\n"
             )
         }
-        let progress = TrainingProgress(totalSteps: trainer.epochs * trainer.batchesPerEpoch)
+        let ceiling = try store.run(id: session.runID).digitalCeiling
+        let progress = TrainingProgress(totalSteps: trainer.epochs * trainer.batchesPerEpoch, ceiling: ceiling)
         let runSession = session
         let (outcome, pausedExit) = try await interruptible(runID: session.runID, progress: progress) { pause in
             var s = runSession
@@ -136,7 +147,7 @@ struct Train: AsyncParsableCommand {
     var request: TrainRequest {
         TrainRequest(
             device: device, task: task, method: method, epochs: epochs, seed: seed, configPath: config, resume: resume,
-            baud: baud)
+            baud: baud, jacobianRefresh: jacobianRefresh)
     }
 
     func report(_ o: TrainingOutcome, plan: RunPlan, identity: DeviceIdentity) throws {
@@ -150,10 +161,15 @@ struct Train: AsyncParsableCommand {
             ("run", "\(r.run)"), ("device", "\(plan.device) (\(identity.summary))"), ("task", r.task),
             ("method", r.method), ("status", r.status), ("steps", "\(r.steps)"),
             ("train accuracy", formatPercent(r.trainAccuracy)), ("test accuracy", formatPercent(r.testAccuracy)),
+            ("digital ceiling", ceilingText(r.digitalCeiling)),
+        ]
+        let ceiling: [(String, String)] =
+            r.readoutCeiling.map { [("readout ceiling", formatPercent($0) + " (\(r.readoutCeilingSource ?? ""))")] } ?? []
+        let rest: [(String, String)] = [
             ("final loss", r.finalLoss.map { String(format: "%.4f", $0) + " " + r.lossUnit } ?? "–"),
             ("measurements", "\(r.measurements)"), ("wall time", String(format: "%.2f s", r.wallSeconds)),
         ]
-        try Output.print(Table.keyValue(rows))
+        try Output.print(Table.keyValue(rows + ceiling + rest))
     }
 }
 
@@ -192,6 +208,11 @@ extension Train {
         case nil: throw CLIError("training ended without a result")
         }
     }
+}
+
+/// The digital ceiling as the tables show it: the percentage and what it is.
+func ceilingText(_ ceiling: Double?) -> String {
+    ceiling.map { "\(formatPercent($0)) (test accuracy of the same linear map, encoding and split trained digitally)" } ?? "–"
 }
 
 /// Carries the training task's result back to the command.

@@ -29,6 +29,7 @@ final class TrainingProgress: TrainingObserver {
     private let totalSteps: Int
     private let unit: String
     private let rateUnit: String
+    private let ceiling: Double?
     private let columns: @Sendable () -> Int
     private let now: @Sendable () -> UInt64
     private let write: @Sendable (String) -> Void
@@ -38,12 +39,14 @@ final class TrainingProgress: TrainingObserver {
     ///   - totalSteps: steps of the whole run (the N in "step k/N").
     ///   - unit: what one pass is called: "epoch" (Jacobian training), "period" (contrastive).
     ///   - rateUnit: what the rate counts ("meas" for measurements, "steps" for learning steps).
+    ///   - ceiling: the run's digital ceiling (test accuracy, 0…1), shown beside the accuracies.
     ///   - tty: redraw one line (true) or print plain lines (false).
     ///   - columns: terminal width, asked before every redraw so a resized window is followed.
     ///   - now: monotonic nanoseconds.
     ///   - write: where text goes (stderr).
     init(
-        totalSteps: Int, unit: String = "epoch", rateUnit: String = "meas", tty: Bool = Terminal.stderrIsTTY,
+        totalSteps: Int, unit: String = "epoch", rateUnit: String = "meas", ceiling: Double? = nil,
+        tty: Bool = Terminal.stderrIsTTY,
         columns: @escaping @Sendable () -> Int = { Terminal.stderrColumns() },
         now: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds },
         write: @escaping @Sendable (String) -> Void = { Terminal.writeError($0) }
@@ -51,6 +54,7 @@ final class TrainingProgress: TrainingObserver {
         self.totalSteps = max(totalSteps, 1)
         self.unit = unit
         self.rateUnit = rateUnit
+        self.ceiling = ceiling
         self.tty = tty
         self.columns = columns
         self.now = now
@@ -72,7 +76,7 @@ final class TrainingProgress: TrainingObserver {
             let snapshot = ProgressSnapshot(
                 unit: unit, unitIndex: r.epoch, units: r.epochs, step: r.step, totalSteps: total, loss: r.loss,
                 evaluationLoss: r.trainLoss,
-                trainAccuracy: s.lastTrainAccuracy, testAccuracy: s.lastTestAccuracy,
+                trainAccuracy: s.lastTrainAccuracy, testAccuracy: s.lastTestAccuracy, ceiling: ceiling,
                 measurements: r.cumulativeMeasurements,
                 rate: elapsed > 0 ? Double(r.cumulativeMeasurements - origin.measurements) / elapsed : 0,
                 rateUnit: rateUnit, elapsed: elapsed,
@@ -135,6 +139,8 @@ struct ProgressSnapshot: Sendable {
     /// Last known accuracies (nil until the first evaluation).
     var trainAccuracy: Double?
     var testAccuracy: Double?
+    /// The run's digital ceiling (nil: none).
+    var ceiling: Double? = nil
     var measurements: Int
     /// Measurements (or learning steps) per second in this session.
     var rate: Double
@@ -160,7 +166,7 @@ struct ProgressSnapshot: Sendable {
     /// The redrawn terminal line, at most `columns − 1` characters (the last column is left
     /// free so no terminal wraps the line). To fit, the accuracy is first written short, then
     /// fields are admitted most useful first while they fit: unit counter, ETA, accuracy, step
-    /// counter, the bar, loss, elapsed time, rate.
+    /// counter, the bar, loss, elapsed time, digital ceiling, rate.
     func barLine(columns: Int) -> String {
         let limit = max(columns - 1, 1)
         let minBar = 8
@@ -174,12 +180,15 @@ struct ProgressSnapshot: Sendable {
                 ("step \(step)/\(totalSteps)", 4),
                 ("loss \(formatLoss(loss))", 6),
                 (accuracyText(short: shortAccuracy), 3),
-                ("\(formatCount(rate)) \(rateUnit)/s", 8),
+                (ceiling.map { "ceiling \(formatPercent($0))" }, 8),
+                ("\(formatCount(rate)) \(rateUnit)/s", 9),
                 ("elapsed \(formatDuration(elapsed))", 7),
                 ("ETA \(formatDuration(eta))", 1),
             ]
         }
         func length(_ f: [Field]) -> Int { f.reduce(-1) { $0 + 1 + ($1.text?.count ?? minBar) } }
+        /// The bar's place (nil text, priority 5) is kept; other nil fields (no ceiling) are dropped.
+        func present(_ f: [Field]) -> [Field] { f.filter { $0.text != nil || $0.priority == 5 } }
         /// Fields in display order, admitted most useful first while they fit.
         func fitting(_ all: [Field]) -> [Field] {
             var admitted = Set<Int>()
@@ -189,8 +198,8 @@ struct ProgressSnapshot: Sendable {
             }
             return all.indices.filter(admitted.contains).map { all[$0] }
         }
-        var kept = fields(shortAccuracy: false)
-        if length(kept) > limit { kept = fitting(fields(shortAccuracy: true)) }
+        var kept = present(fields(shortAccuracy: false))
+        if length(kept) > limit { kept = fitting(present(fields(shortAccuracy: true))) }
         let barWidth = min(maxBar, minBar + max(limit - length(kept), 0))
         let filled = min(barWidth, barWidth * max(step, 0) / max(totalSteps, 1))
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: barWidth - filled)
@@ -205,6 +214,7 @@ struct ProgressSnapshot: Sendable {
     func plainLine() -> String {
         "\(unit) \(unitIndex)/\(units) step \(step)/\(totalSteps) loss \(formatLoss(evaluationLoss ?? loss)) "
             + "train \(formatPercent(trainAccuracy)) test \(formatPercent(testAccuracy)) "
+            + (ceiling.map { "ceiling \(formatPercent($0)) " } ?? "")
             + "\(measurements) \(rateUnit) (\(formatCount(rate))/s) elapsed \(formatDuration(elapsed)) "
             + "eta \(formatDuration(eta))"
     }

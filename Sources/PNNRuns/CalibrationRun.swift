@@ -27,6 +27,7 @@ public struct CalibrationReport: Sendable, Encodable {
 
     enum CodingKeys: String, CodingKey {
         case calibrationId, device, family, serial, procedure, procedureVersion, createdAt, figures, truth, result
+        case twinFidelity
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -39,6 +40,8 @@ public struct CalibrationReport: Sendable, Encodable {
         try c.encode(procedureVersion, forKey: .procedureVersion)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(Dictionary(uniqueKeysWithValues: headline.map { ($0.key, $0.value) }), forKey: .figures)
+        // Twin fidelity (DESIGN.md "Calibration"), for families whose procedure measures it.
+        try c.encodeIfPresent(headline.first { $0.key == "twin_fidelity" }?.value, forKey: .twinFidelity)
         try c.encodeIfPresent(
             truthFigures.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key, $0.value) }) }, forKey: .truth)
         try c.encode(profile.payload, forKey: .result)

@@ -17,11 +17,14 @@ public struct TrainRequest: Sendable {
     /// `--resume RUN`.
     public var resume: Int64?
     public var baud: Int?
+    /// `--jacobian-refresh N` (new Jacobian runs; overrides the config file).
+    public var jacobianRefresh: Int?
 
     public init(
         device: String, task: String? = nil, method: String? = nil, epochs: Int? = nil, seed: UInt64? = nil,
-        configPath: String? = nil, resume: Int64? = nil, baud: Int? = nil
+        configPath: String? = nil, resume: Int64? = nil, baud: Int? = nil, jacobianRefresh: Int? = nil
     ) {
+        self.jacobianRefresh = jacobianRefresh
         self.device = device
         self.task = task
         self.method = method
@@ -74,6 +77,7 @@ public struct TrainRequest: Sendable {
         guard let m = TrainingMethod(rawValue: methodName) else { throw TrainingError.unknownMethod(methodName) }
         var trainer = file.trainer
         if let epochs { trainer.epochs = epochs }
+        if let jacobianRefresh { trainer.jacobianRefresh = jacobianRefresh }
         guard (1...TrainerConfig.maxEpochs).contains(trainer.epochs ?? 1) else {
             throw RunError.invalid("\(configPath ?? "config"): trainer.epochs must be between 1 and \(TrainerConfig.maxEpochs)")
         }

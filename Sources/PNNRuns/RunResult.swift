@@ -50,13 +50,24 @@ public struct RunResult: Sendable, Equatable, Encodable {
     public var wallSeconds: Double
     /// Contrastive runs: `on-board` or `host-computed` (nil for Jacobian runs and before the run ends).
     public var mode: String?
+    /// Test accuracy, 0…1, of the same architecture, encoding and split trained digitally with
+    /// exact arithmetic (`DigitalCeiling`): what `test_accuracy` is chasing. For `readout` runs
+    /// it is the readout ceiling below. nil for contrastive runs (no held-out split; see docs)
+    /// and for runs recorded before stores kept it.
+    public var digitalCeiling: Double?
+    /// `readout` runs: test accuracy of the same readout trained on ideal outputs or raw inputs.
+    public var readoutCeiling: Double? = nil
+    /// `readout` runs: `ideal-outputs` or `raw-inputs`.
+    public var readoutCeilingSource: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case run, kind, status, device, family, model, serial, firmware, task, method, seed, createdAt, updatedAt, steps
-        case epochs, trainAccuracy, testAccuracy, finalLoss, lossUnit, measurements, wallSeconds, mode
+        case epochs, trainAccuracy, testAccuracy, finalLoss, lossUnit, measurements, wallSeconds, mode, digitalCeiling
+        case readoutCeiling, readoutCeilingSource
     }
 
-    /// Encodes every key, absent values as `null` (so every run kind has the same keys).
+    /// Encodes every key, absent values as `null` (so every run kind has the same keys);
+    /// `readout` runs add `readout_ceiling` and `readout_ceiling_source`.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(run, forKey: .run)
@@ -81,6 +92,11 @@ public struct RunResult: Sendable, Equatable, Encodable {
         try c.encode(measurements, forKey: .measurements)
         try c.encode(wallSeconds, forKey: .wallSeconds)
         try c.encode(mode, forKey: .mode)
+        try c.encode(digitalCeiling, forKey: .digitalCeiling)
+        if readoutCeiling != nil {
+            try c.encode(readoutCeiling, forKey: .readoutCeiling)
+            try c.encode(readoutCeilingSource, forKey: .readoutCeilingSource)
+        }
     }
 }
 
@@ -193,7 +209,7 @@ extension RunDetail {
             trainAccuracy: steps.last { $0.trainAccuracy != nil }?.trainAccuracy,
             testAccuracy: steps.last { $0.testAccuracy != nil }?.testAccuracy, finalLoss: nil, lossUnit: lossUnit,
             measurements: steps.last?.cumulativeMeasurements ?? 0, wallSeconds: steps.reduce(0) { $0 + $1.wallSeconds },
-            mode: nil)
+            mode: nil, digitalCeiling: kind == .jacobian ? r.digitalCeiling : nil)
     }
 
     static func settings(_ configJSON: String) -> JSONValue {
@@ -252,6 +268,10 @@ extension RunDetail {
         result.finalLoss = rows.last?.evalLoss
         if let last = steps.last, let state = try? decoder.decode(TrainerState.self, from: Data(last.checkpointJSON.utf8)) {
             result.epochs = state.epoch
+            result.readoutCeiling = state.readoutCeiling?.testAccuracy
+            result.readoutCeilingSource = state.readoutCeiling?.source
+            // A readout run's digital ceiling is its readout ceiling (the same readout on ideal outputs).
+            if let ceiling = state.readoutCeiling { result.digitalCeiling = ceiling.testAccuracy }
         }
         return RunDetail(result: result, settings: settings(record.configJSON), evaluations: rows, stepLosses: losses)
     }

@@ -18,11 +18,16 @@ public struct TrainingSession: Sendable {
     public let store: RunStore
     public private(set) var state: TrainerState
 
-    /// Start a new run: record it, program the initial parameters.
+    /// Start a new run: compute its digital ceiling, record it, program the initial parameters.
     public static func start(plan: RunPlan, trainer: Trainer, store: RunStore) async throws -> TrainingSession {
+        // The readout gain in use is recorded, so a resume never re-derives it from a device
+        // whose output range has changed.
+        var plan = plan
+        if plan.trainer.gain == nil && plan.trainer.readout == .softmax { plan.trainer.gain = trainer.readout.gain }
         let record = RunRecord(
             deviceName: plan.device, identity: trainer.substrate.descriptor.identity, task: plan.task.rawValue,
-            method: plan.method.rawValue, seed: plan.seed, configJSON: try plan.json())
+            method: plan.method.rawValue, seed: plan.seed, configJSON: try plan.json(),
+            digitalCeiling: trainer.method == .readout ? nil : try trainer.digitalCeiling().testAccuracy)
         let id = try store.createRun(record)
         let state = try await trainer.initialState(seed: plan.seed)
         return TrainingSession(runID: id, trainer: trainer, store: store, state: state)
@@ -53,6 +58,10 @@ public struct TrainingSession: Sendable {
             } else {
                 let plan = try RunPlan.from(json: record.configJSON)
                 state = try await trainer.initialState(seed: plan.seed)
+            }
+            if record.digitalCeiling == nil && trainer.method != .readout {
+                // Recorded before stores kept the ceiling: the run's plan fixes it, so compute it now.
+                try store.setDigitalCeiling(runID: runID, try trainer.digitalCeiling().testAccuracy)
             }
             try store.setStatus(runID: runID, .running, summaryJSON: nil)
             return TrainingSession(runID: runID, trainer: trainer, store: store, state: state)
@@ -89,6 +98,10 @@ public struct TrainingSession: Sendable {
                     wallSeconds: report.wallSeconds, parameters: next.theta,
                     checkpointJSON: String(decoding: try JSONEncoder().encode(next), as: UTF8.self))
                 try store.appendStep(record, measurements: blocks.map { MeasurementBlock(kind: $0.kind, matrix: $0.matrix) })
+                // A readout run learns its ceiling (the readout on ideal outputs) in its step.
+                if trainer.method == .readout, let ceiling = state.readoutCeiling {
+                    try store.setDigitalCeiling(runID: runID, ceiling.testAccuracy)
+                }
                 state = next
                 observer?.stepCommitted(report)
             }

@@ -44,11 +44,15 @@ public struct RunRecord: Sendable, Codable, Equatable {
     public var updatedAt: Date
     /// Free-form final summary as JSON (final accuracies etc.), set when the run ends.
     public var summaryJSON: String?
+    /// Test accuracy, 0…1, of the same architecture, encoding and split trained digitally with
+    /// exact arithmetic: the number the device is chasing. `nil` when the run has none (runs
+    /// recorded before stores kept it, contrastive runs).
+    public var digitalCeiling: Double?
 
     public init(
         id: Int64? = nil, deviceName: String, identity: DeviceIdentity, task: String, method: String,
         seed: UInt64, configJSON: String, status: RunStatus = .running, createdAt: Date = Date(),
-        updatedAt: Date = Date(), summaryJSON: String? = nil
+        updatedAt: Date = Date(), summaryJSON: String? = nil, digitalCeiling: Double? = nil
     ) {
         self.id = id
         self.deviceName = deviceName
@@ -61,6 +65,7 @@ public struct RunRecord: Sendable, Codable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.summaryJSON = summaryJSON
+        self.digitalCeiling = digitalCeiling
     }
 }
 

@@ -163,7 +163,8 @@ extension RunStore {
             configJSON: try row.decode(forColumn: "config"), status: status,
             createdAt: Date(timeIntervalSince1970: try row.decode(forColumn: "created_at")),
             updatedAt: Date(timeIntervalSince1970: try row.decode(forColumn: "updated_at")),
-            summaryJSON: try row.decode(forColumn: "summary"))
+            summaryJSON: try row.decode(forColumn: "summary"),
+            digitalCeiling: try row.decode(Double?.self, forColumn: "digital_ceiling"))
     }
 
     static func stepRecord(_ row: Row, path: String) throws -> StepRecord {

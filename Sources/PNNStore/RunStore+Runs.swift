@@ -15,14 +15,14 @@ extension RunStore {
                 try db.execute(
                     sql: """
                         INSERT INTO run (device_name, family, model, serial, firmware, task, method, seed,
-                                         config, status, created_at, updated_at, summary)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                         config, status, created_at, updated_at, summary, digital_ceiling)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         run.deviceName, run.identity.family, run.identity.model, run.identity.serial,
                         run.identity.firmware, run.task, run.method, String(run.seed), run.configJSON,
                         run.status.rawValue, run.createdAt.timeIntervalSince1970,
-                        run.updatedAt.timeIntervalSince1970, run.summaryJSON,
+                        run.updatedAt.timeIntervalSince1970, run.summaryJSON, run.digitalCeiling,
                     ])
                 let id = db.lastInsertedRowID
                 // Inside the transaction: the row is committed only once it is leased.
@@ -124,6 +124,18 @@ extension RunStore {
             if db.changesCount == 0 { throw StoreError.runNotFound(id: runID, path: path) }
         }
         if status != .running { releaseRun(id: runID) }
+    }
+
+    /// Records run `runID`'s digital ceiling (a run recorded before stores kept it gets one
+    /// when it is resumed). A NaN is stored as NULL (no ceiling).
+    public func setDigitalCeiling(runID: Int64, _ ceiling: Double?) throws(StoreError) {
+        let path = self.path
+        try write { db in
+            try db.execute(
+                sql: "UPDATE run SET digital_ceiling = ? WHERE id = ?",
+                arguments: [ceiling.flatMap { $0.isFinite ? $0 : nil }, runID])
+            if db.changesCount == 0 { throw StoreError.runNotFound(id: runID, path: path) }
+        }
     }
 
     /// Removes a run with all its steps and measurement blocks. The file does not shrink;

@@ -79,6 +79,11 @@ enum Schema {
                     CREATE INDEX calibration_by_serial ON calibration(family, serial, created_at);
                     """)
         }
+        // A run's digital ceiling (test accuracy of the same architecture trained digitally);
+        // NULL for runs recorded before it existed and for runs that have none.
+        migrator.registerMigration("v3-digital-ceiling") { db in
+            try db.execute(sql: "ALTER TABLE run ADD COLUMN digital_ceiling REAL")
+        }
         return migrator
     }
 }

@@ -3,12 +3,14 @@ import PNNCore
 /// The classification tasks `pnnlab train --task` knows.
 public enum TaskName: String, Sendable, Codable, CaseIterable {
     case iris, digits, xor, moons
+    /// Fashion-MNIST from Debian's `dataset-fashion-mnist` (official 60 000/10 000 split).
+    case fashionMNIST = "fashion-mnist"
 
     /// Encoding used when the config names none.
     public var defaultEncoding: FeatureEncoding {
         switch self {
         case .iris, .xor: return .quadratic
-        case .digits: return .linear
+        case .digits, .fashionMNIST: return .linear
         case .moons: return .fourier
         }
     }
@@ -20,7 +22,32 @@ public enum TaskName: String, Sendable, Codable, CaseIterable {
         case .digits: return try BundledData.digits()
         case .xor: return SyntheticData.xor(seed: seed)
         case .moons: return SyntheticData.moons(seed: seed)
+        case .fashionMNIST:
+            let (train, test) = try FashionMNIST.load()
+            return Dataset(
+                name: train.name, features: Matrix.vstack([train.features, test.features]),
+                labels: train.labels + test.labels, classCount: train.classCount, classNames: train.classNames)
         }
+    }
+
+    /// The training and test splits: the data set's own split when it has one
+    /// (Fashion-MNIST), otherwise a seeded stratified split; `subset` keeps the first N
+    /// training samples and the first ⌈N/6⌉ test samples.
+    public func split(seed: UInt64, testFraction: Double, subset: Int? = nil) throws(DatasetError) -> (
+        train: Dataset, test: Dataset
+    ) {
+        var (train, test): (Dataset, Dataset)
+        if self == .fashionMNIST {
+            (train, test) = try FashionMNIST.load()
+        } else {
+            (train, test) = try load(seed: seed).stratifiedSplit(testFraction: testFraction, seed: seed)
+        }
+        if let n = subset, n > 0 {
+            if n < train.count { train = train.subset(Array(0..<n)) }
+            let m = (n + 5) / 6
+            if m < test.count { test = test.subset(Array(0..<m)) }
+        }
+        return (train, test)
     }
 }
 
@@ -38,8 +65,7 @@ public struct PreparedTask: Sendable {
 
     /// Split with `seed`, fit the encoder, encode with peak voltage `amplitude`.
     public init(_ name: TaskName, config: TrainerConfig, amplitude: Double, seed: UInt64) throws(DatasetError) {
-        let data = try name.load(seed: seed)
-        let (train, test) = data.stratifiedSplit(testFraction: config.testFraction, seed: seed)
+        let (train, test) = try name.split(seed: seed, testFraction: config.testFraction, subset: config.subset)
         let encoder = InputEncoder(
             fitting: train, encoding: config.encoding ?? name.defaultEncoding, amplitude: amplitude, seed: seed)
         self.name = name

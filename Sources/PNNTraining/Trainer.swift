@@ -26,19 +26,28 @@ public struct Trainer: Sendable {
                 "task \(task.name.rawValue) has \(task.classCount) classes; device \(d.identity.summary) has only \(d.outputs.count) outputs"
             )
         }
-        guard config.batchSize >= 1, config.repeats >= 1, config.stepResolutions > 0 else {
-            throw .invalidConfig("batch_size, repeats and step_resolutions must be positive")
+        guard config.batchSize >= 1, config.repeats >= 1, config.stepResolutions > 0, config.jacobianRefresh >= 1 else {
+            throw .invalidConfig("batch_size, repeats, step_resolutions and jacobian_refresh must be positive")
         }
         self.substrate = substrate
         self.method = method
         self.config = config
         self.task = task
-        self.readout = Readout(kind: config.readout, gain: config.gain, targetCurrent: config.targetCurrent)
-        self.epochs = config.resolvedEpochs(for: method)
-        self.learningRate = config.resolvedLearningRate(for: method)
+        let gain = config.resolvedGain(outputFullScale: max(abs(d.outputs.lower), abs(d.outputs.upper)))
+        self.readout = Readout(kind: config.readout, gain: gain, targetCurrent: config.targetCurrent)
+        // The readout method measures once and fits once: one epoch of one step, whatever is asked.
+        self.epochs = method == .readout ? 1 : config.resolvedEpochs(for: method)
+        self.learningRate = config.resolvedLearningRate(for: method, gain: gain)
     }
 
-    public var batchesPerEpoch: Int { (task.train.count + config.batchSize - 1) / config.batchSize }
+    public var batchesPerEpoch: Int { method == .readout ? 1 : (task.train.count + batchSize - 1) / batchSize }
+
+    /// Whether steps reuse a Jacobian across steps (`jacobian_refresh` > 1, gradient or Gauss–Newton).
+    public var reusesJacobian: Bool { config.jacobianRefresh > 1 && method != .spsa }
+
+    /// Samples per step: the whole training split when the Jacobian is reused (it is only
+    /// valid on the inputs it was measured on), else `batch_size`.
+    public var batchSize: Int { reusesJacobian ? max(task.train.count, 1) : config.batchSize }
 
     /// A fresh state: every differential pair at mid-window with a small seeded spread
     /// (so outputs start near zero), programmed onto the device.
@@ -59,6 +68,12 @@ public struct Trainer: Sendable {
             cumulativeMeasurements: 0, wallSeconds: 0)
     }
 
+    /// The run's digital ceiling: this task's encoded inputs and split, a linear map and this
+    /// readout, trained digitally with exact arithmetic (`DigitalCeiling`). Measures nothing.
+    public func digitalCeiling() throws(TrainingError) -> DigitalCeiling {
+        try DigitalCeiling.fit(task: task, readout: readout)
+    }
+
     /// Reprogram the device with a checkpoint's parameters (after a resume or reconnect).
     public func restore(_ state: TrainerState) async throws {
         _ = try await substrate.setParameters(state.theta)
@@ -70,10 +85,12 @@ public struct Trainer: Sendable {
     /// Run one step (one batch) and advance `state`. Returns the report and the measured
     /// blocks worth keeping.
     public func step(_ state: inout TrainerState) async throws -> (StepReport, [MeasuredMatrix]) {
+        if method == .readout { return try await readoutStep(&state) }
         let start = DispatchTime.now().uptimeNanoseconds
-        let lo = state.batchIndex * config.batchSize
-        let hi = min(lo + config.batchSize, state.order.count)
-        let indices = Array(state.order[lo..<hi])
+        let lo = state.batchIndex * batchSize
+        let hi = min(lo + batchSize, state.order.count)
+        // A reused Jacobian's rows follow the samples in a fixed order.
+        let indices = reusesJacobian ? Array(0..<task.train.count) : Array(state.order[lo..<hi])
         let inputs = task.trainInputs.rows(at: indices)
         let labels = indices.map { task.train.labels[$0] }
         let space = substrate.descriptor.parameters
@@ -83,13 +100,31 @@ public struct Trainer: Sendable {
         var delta: [Double]
         switch method {
         case .gradient, .gaussNewton:
-            let estimator = JacobianEstimator(
-                scheme: config.scheme, stepResolutions: config.stepResolutions, repeats: config.repeats)
-            let estimate = try await estimator.estimate(on: substrate, theta: state.theta, inputs: inputs)
-            measurements += estimate.measurements
-            baseOutputs = estimate.baseOutputs
+            let fullJacobian: Matrix
+            if reusesJacobian, var cache = state.jacobianCache, cache.age + 1 < config.jacobianRefresh,
+                cache.outputs.rows == inputs.rows
+            {
+                // Broyden step: one base measurement, a rank-one update of the kept Jacobian.
+                let base = try await measure(inputs, repeats: config.repeats)
+                measurements += base.measurements
+                cache.update(theta: state.theta, outputs: base.outputs)
+                state.jacobianCache = cache
+                baseOutputs = base.outputs
+                fullJacobian = cache.jacobian
+            } else {
+                let estimator = JacobianEstimator(
+                    scheme: config.scheme, stepResolutions: config.stepResolutions, repeats: config.repeats)
+                let estimate = try await estimator.estimate(on: substrate, theta: state.theta, inputs: inputs)
+                measurements += estimate.measurements
+                baseOutputs = estimate.baseOutputs
+                fullJacobian = estimate.jacobian
+                if reusesJacobian {
+                    state.jacobianCache = JacobianCache(
+                        jacobian: estimate.jacobian, theta: state.theta, outputs: estimate.baseOutputs)
+                }
+            }
             let y = classOutputs(baseOutputs)
-            let jac = classJacobian(estimate.jacobian, outputs: baseOutputs.cols)
+            let jac = classJacobian(fullJacobian, outputs: baseOutputs.cols)
             if method == .gradient {
                 let g = readout.gradient(y, labels: labels)
                 delta = UpdateRule.gradientStep(jacobian: jac, lossGradient: g, learningRate: learningRate)
@@ -99,6 +134,8 @@ public struct Trainer: Sendable {
                     jacobian: jac, outputStep: e, learningRate: learningRate, solver: config.solver,
                     damping: config.damping, cutoff: config.cutoff)
             }
+        case .readout:
+            preconditionFailure("the readout method runs readoutStep")
         case .spsa:
             let spsa = SPSA(a: learningRate, c: config.spsaPerturbation)
             let k = state.globalStep
@@ -173,6 +210,20 @@ public struct Trainer: Sendable {
             trainLoss: trainLoss, measurements: measurements, cumulativeMeasurements: state.cumulativeMeasurements,
             wallSeconds: wall, runWallSeconds: state.wallSeconds)
         return (report, blocks)
+    }
+
+    /// Outputs on `inputs` at the device's current parameters, averaging `repeats` reads.
+    func measure(_ inputs: Matrix, repeats: Int) async throws -> (outputs: Matrix, measurements: Int) {
+        var outputs: Matrix?
+        var measurements = 0
+        for try await r in try substrate.stream([Probe(id: 0, inputs: inputs, repeats: max(repeats, 1))]) {
+            outputs = r.outputs
+            measurements += r.measurementCount
+        }
+        guard let outputs, outputs.rows == inputs.rows else {
+            throw SubstrateError.malformedReply("the base measurement returned no outputs")
+        }
+        return (outputs, measurements)
     }
 
     /// Accuracy and loss on both splits at the device's current parameters.

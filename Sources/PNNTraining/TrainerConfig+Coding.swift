@@ -2,7 +2,7 @@
 /// optional and a missing one keeps its default.
 extension TrainerConfig {
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case epochs, solver, damping, cutoff, scheme, repeats, readout, gain, encoding
+        case epochs, solver, damping, cutoff, scheme, repeats, readout, gain, encoding, subset
         case batchSize = "batch_size"
         case learningRate = "learning_rate"
         case logitStep = "logit_step"
@@ -14,6 +14,7 @@ extension TrainerConfig {
         case evaluateEvery = "evaluate_every"
         case recordOutputs = "record_outputs"
         case evaluationRepeats = "evaluation_repeats"
+        case jacobianRefresh = "jacobian_refresh"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -25,6 +26,8 @@ extension TrainerConfig {
         epochs = try c.decodeIfPresent(Int.self, forKey: .epochs)
         learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate)
         encoding = try c.decodeIfPresent(FeatureEncoding.self, forKey: .encoding)
+        gain = try c.decodeIfPresent(Double.self, forKey: .gain)
+        subset = try c.decodeIfPresent(Int.self, forKey: .subset)
         try take(.batchSize, &batchSize)
         try take(.solver, &solver)
         try take(.damping, &damping)
@@ -35,13 +38,13 @@ extension TrainerConfig {
         try take(.repeats, &repeats)
         try take(.spsaPerturbation, &spsaPerturbation)
         try take(.readout, &readout)
-        try take(.gain, &gain)
         try take(.targetCurrent, &targetCurrent)
         try take(.inputAmplitude, &inputAmplitude)
         try take(.testFraction, &testFraction)
         try take(.evaluateEvery, &evaluateEvery)
         try take(.recordOutputs, &recordOutputs)
         try take(.evaluationRepeats, &evaluationRepeats)
+        try take(.jacobianRefresh, &jacobianRefresh)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -49,6 +52,7 @@ extension TrainerConfig {
         try c.encodeIfPresent(epochs, forKey: .epochs)
         try c.encodeIfPresent(learningRate, forKey: .learningRate)
         try c.encodeIfPresent(encoding, forKey: .encoding)
+        try c.encodeIfPresent(subset, forKey: .subset)
         try c.encode(batchSize, forKey: .batchSize)
         try c.encode(solver, forKey: .solver)
         try c.encode(damping, forKey: .damping)
@@ -59,12 +63,13 @@ extension TrainerConfig {
         try c.encode(repeats, forKey: .repeats)
         try c.encode(spsaPerturbation, forKey: .spsaPerturbation)
         try c.encode(readout, forKey: .readout)
-        try c.encode(gain, forKey: .gain)
+        try c.encodeIfPresent(gain, forKey: .gain)
         try c.encode(targetCurrent, forKey: .targetCurrent)
         try c.encode(inputAmplitude, forKey: .inputAmplitude)
         try c.encode(testFraction, forKey: .testFraction)
         try c.encode(evaluateEvery, forKey: .evaluateEvery)
         try c.encode(recordOutputs, forKey: .recordOutputs)
         try c.encode(evaluationRepeats, forKey: .evaluationRepeats)
+        if jacobianRefresh != 1 { try c.encode(jacobianRefresh, forKey: .jacobianRefresh) }
     }
 }

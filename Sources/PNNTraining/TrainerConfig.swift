@@ -8,6 +8,9 @@ public enum TrainingMethod: String, Sendable, Codable, CaseIterable {
     case gaussNewton = "gauss-newton"
     /// Simultaneous perturbation: 2 measurements per gradient estimate.
     case spsa
+    /// The physical projection stays fixed; a digital linear readout is fitted to the
+    /// measured outputs (ridge regression, softmax-calibrated). See `ReadoutMethod.swift`.
+    case readout
 }
 
 /// Every knob of a training run. Decoded from the `[trainer]` table of a config file over
@@ -19,7 +22,7 @@ public struct TrainerConfig: Sendable, Codable, Equatable {
     public static let maxEpochs = 1_000_000
     /// Samples per step (per Jacobian).
     public var batchSize: Int = 32
-    /// η; default depends on the method (Mode A 100 µS²·µA, Mode B 0.5, SPSA gain a = 0.02).
+    /// η; default depends on the method (Mode A 100/gain² µS²·µA, Mode B 0.5, SPSA gain a = 0.02).
     public var learningRate: Double?
     /// Mode B inversion.
     public var solver: PseudoInverseSolver = .damped
@@ -34,11 +37,25 @@ public struct TrainerConfig: Sendable, Codable, Equatable {
     public var stepResolutions: Double = 8
     /// Reads averaged per probe.
     public var repeats: Int = 1
+    /// Gradient and Gauss–Newton: a full finite-difference Jacobian every this many steps, and
+    /// rank-one Broyden updates from one base measurement in between (`JacobianCache`). 1 (the
+    /// default) estimates it at every step. Above 1 a step uses the whole training split as
+    /// its batch, since a Jacobian is only reusable on the inputs it was measured on.
+    public var jacobianRefresh: Int = 1
     /// SPSA perturbation c as a fraction of each parameter's range.
     public var spsaPerturbation: Double = 0.02
     public var readout: ReadoutKind = .softmax
-    /// Logits per µA of output (softmax readout).
-    public var gain: Double = 1
+    /// Logits per µA of output (softmax readout); nil: `fullScaleLogits` over the device's
+    /// output full scale (`resolvedGain`).
+    public var gain: Double?
+    /// Logits a full-scale output is worth when no gain is given. The softmax loss keeps
+    /// asking for larger logits, so the gain decides how hard it pushes differential pairs
+    /// towards the conductance window's edges, where clipping distorts every step: 1 logit/µA
+    /// was too little on a 5-line Iris array (full scale 18.75 µA; linear encoding 90.2 %
+    /// against a 95.6 % ceiling) and too much on a 65-line digits array (243.75 µA). 75 logits
+    /// at full scale gives 4.0, 1.33 and 0.31 logits/µA on the 5-, 15- and 65-line arrays
+    /// (docs/results.md, "The linear-encoding path").
+    public static let fullScaleLogits = 75.0
     /// Target output for the correct class, µA (least-squares readout).
     public var targetCurrent: Double = 5
     /// Feature encoding; default depends on the task.
@@ -54,6 +71,8 @@ public struct TrainerConfig: Sendable, Codable, Equatable {
     public var evaluationRepeats: Int = 4
     /// Store every batch's base outputs as a measurement block.
     public var recordOutputs: Bool = true
+    /// Train on the first N training samples only (and the first ⌈N/6⌉ test samples).
+    public var subset: Int?
 
     public init() {}
 
@@ -64,16 +83,28 @@ public struct TrainerConfig: Sendable, Codable, Equatable {
         case .gaussNewton: return 15
         case .gradient: return 40
         case .spsa: return 150
+        case .readout: return 1
         }
     }
 
-    /// η when none was given.
-    public func resolvedLearningRate(for method: TrainingMethod) -> Double {
+    /// The gain in use on a device whose outputs span ±`outputFullScale` µA (1 when the span
+    /// is unknown).
+    public func resolvedGain(outputFullScale: Double) -> Double {
+        if let gain { return gain }
+        guard outputFullScale.isFinite, outputFullScale > 0 else { return 1 }
+        return Self.fullScaleLogits / outputFullScale
+    }
+
+    /// η when none was given (`gain`: the resolved readout gain).
+    public func resolvedLearningRate(for method: TrainingMethod, gain: Double = 1) -> Double {
         if let learningRate { return learningRate }
         switch method {
         case .gaussNewton: return 0.5
-        case .gradient: return 100
+        // ∂L/∂y grows with the gain and the loss's curvature in output units with its square,
+        // so Mode A's stable step shrinks as 1/gain² (100 at 1 logit/µA).
+        case .gradient: return 100 / max(gain * gain, 1e-12)
         case .spsa: return 0.02
+        case .readout: return 0
         }
     }
 }

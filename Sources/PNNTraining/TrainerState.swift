@@ -25,6 +25,62 @@ public struct TrainerState: Sendable, Codable, Equatable {
     /// Latest evaluation loss (the whole training split; `eval_loss` in results, and a run's
     /// `final_loss`). Not the batch loss of a step.
     public var lastLoss: Double?
+    /// The Jacobian being reused (`jacobian_refresh` > 1). Not checkpointed (a digits-sized
+    /// Jacobian is megabytes per step): a resumed run starts with a fresh estimate.
+    public var jacobianCache: JacobianCache?
+    /// The `readout` method's digital ceiling (nil for the other methods).
+    public var readoutCeiling: ReadoutCeiling? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case epoch, batchIndex, globalStep, theta, order, rng, cumulativeMeasurements, wallSeconds
+        case lastTrainAccuracy, lastTestAccuracy, lastLoss
+    }
+}
+
+/// A Jacobian kept across steps on the same inputs, with where it was last brought up to date.
+///
+/// Between full finite-difference estimates it follows Broyden's ("good") rank-one update
+/// J ← J + (Δy − J Δθ) Δθᵀ / ‖Δθ‖², the least change to J that satisfies the secant condition
+/// J Δθ = Δy on the step just taken (Broyden 1965; the rank-one Jacobian update of
+/// finite-difference-free optimisation). It costs one base measurement per step instead of
+/// 2·P probes. For a device linear in θ (the ideal crossbar) J is constant and the secant
+/// condition holds exactly; read noise, programming error and drift make each update
+/// slightly wrong in the direction of the step, and those errors accumulate — hence a full
+/// estimate every `jacobian_refresh` steps, which bounds how long an error can live.
+public struct JacobianCache: Sendable, Equatable {
+    /// (samples · outputs) × parameters, like `JacobianEstimate.jacobian`.
+    public var jacobian: Matrix
+    /// Parameters the device held when `outputs` were measured.
+    public var theta: [Double]
+    /// Outputs at `theta` (samples × outputs).
+    public var outputs: Matrix
+    /// Steps since the last full estimate.
+    public var age: Int
+
+    public init(jacobian: Matrix, theta: [Double], outputs: Matrix, age: Int = 0) {
+        self.jacobian = jacobian
+        self.theta = theta
+        self.outputs = outputs
+        self.age = age
+    }
+
+    /// The Broyden update to parameters `theta` with outputs `outputs` measured there.
+    public mutating func update(theta newTheta: [Double], outputs newOutputs: Matrix) {
+        let dTheta = zip(newTheta, theta).map { $0 - $1 }
+        let norm2 = dTheta.reduce(0) { $0 + $1 * $1 }
+        if norm2 > 0 {
+            let predicted = jacobian.apply(dTheta)
+            let p = jacobian.cols
+            for r in 0..<jacobian.rows {
+                let residual = (newOutputs.storage[r] - outputs.storage[r] - predicted[r]) / norm2
+                if residual == 0 { continue }
+                for c in 0..<p { jacobian.storage[r * p + c] += residual * dTheta[c] }
+            }
+        }
+        theta = newTheta
+        outputs = newOutputs
+        age += 1
+    }
 }
 
 /// What one step did, for the store and the progress display.

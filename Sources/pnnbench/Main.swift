@@ -12,6 +12,7 @@ enum PNNBench {
         var results = false
         var clln = false
         var quick = false
+        var opticsFigures: String?
         var it = args.makeIterator()
         while let a = it.next() {
             switch a {
@@ -19,10 +20,23 @@ enum PNNBench {
             case "--results": results = true
             case "--results-clln": clln = true
             case "--quick": quick = true
+            case "--optics-figures": opticsFigures = it.next()
             default:
                 FileHandle.standardError.write(
-                    Data("pnnbench: unknown argument \(a); use [--results | --results-clln] [--quick] [--output FILE]\n".utf8))
+                    Data(
+                        "pnnbench: unknown argument \(a); use [--results | --results-clln | --optics-figures DIR] [--quick] [--output FILE]\n"
+                            .utf8))
                 exit(64)
+            }
+        }
+        if let opticsFigures {
+            do {
+                try await OpticsFigures.write(to: opticsFigures)
+                FileHandle.standardError.write(Data("wrote the optics figures to \(opticsFigures)\n".utf8))
+                return
+            } catch {
+                FileHandle.standardError.write(Data("pnnbench: \(error)\n".utf8))
+                exit(1)
             }
         }
         do {
@@ -33,7 +47,7 @@ enum PNNBench {
                 markdown = try await ResultsTables.run(quick: quick)
             } else {
                 var report = BenchReport()
-                // PNNBENCH_ONLY=forward,jacobian,store,wire,link,hosts,clln runs a subset (for profiling).
+                // PNNBENCH_ONLY=forward,jacobian,store,wire,link,hosts,clln,optics runs a subset (for profiling).
                 let only = ProcessInfo.processInfo.environment["PNNBENCH_ONLY"].map {
                     Set($0.split(separator: ",").map(String.init))
                 }
@@ -45,6 +59,7 @@ enum PNNBench {
                 if wanted("link") { try await linkBenchmarks(into: &report, quick: quick) }
                 if wanted("hosts") { try await hostsBenchmarks(into: &report, quick: quick) }
                 if wanted("clln") { try await cllnBenchmarks(into: &report, quick: quick) }
+                if wanted("optics") { try opticsBenchmarks(into: &report, quick: quick) }
                 markdown = BenchDocument.render(report)
             }
             if let output {

@@ -65,6 +65,10 @@ struct ProgressAndDoctorTests {
         let lines = r.stderr.split(separator: "\n").filter { $0.contains(" step ") }
         #expect(lines.map { String($0.prefix(10)) } == ["epoch 1/3 ", "epoch 2/3 ", "epoch 3/3 "], "\(r.stderr)")
         #expect(lines.allSatisfy { $0.contains("train ") && $0.contains("test ") && $0.contains("%") })
+        // The digital ceiling of the run, beside the accuracies on every line.
+        let ceiling = try #require(CLI.json(r.stdout)?["digital_ceiling"] as? Double, "stdout: \(r.stdout)")
+        let text = "ceiling " + String(format: "%.1f%%", 100 * ceiling)
+        #expect(lines.allSatisfy { $0.contains(text) }, "\(text) on every line: \(r.stderr)")
     }
 
     // MARK: doctor

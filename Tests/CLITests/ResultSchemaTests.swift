@@ -5,7 +5,7 @@ import Testing
 /// export agree, every key is snake_case and times are ISO-8601 (issue 9).
 @Suite("one result schema (real binary)", .serialized)
 struct ResultSchemaTests {
-    static let agreed = ["run", "status", "train_accuracy", "test_accuracy", "final_loss"]
+    static let agreed = ["run", "status", "train_accuracy", "test_accuracy", "final_loss", "digital_ceiling"]
 
     /// Every object key in `value`, recursively.
     static func keys(_ value: Any) -> [String] {
@@ -95,10 +95,16 @@ struct ResultSchemaTests {
         #expect(t["kind"] as? String == "jacobian")
         #expect(t["test_accuracy"] is NSNumber && t["train_accuracy"] is NSNumber)
         #expect(t["epochs"] as? Int == 3)
+        let ceiling = try #require(t["digital_ceiling"] as? Double, "a Jacobian run has a digital ceiling")
+        #expect(ceiling > 0.8 && ceiling <= 1)
 
         let show = try await CLI.run(["show", "1", "--store", store])
         #expect(show.status == 0)
         #expect(show.stdout.contains("trainer.batch_size"), "show prints the settings: \(show.stdout)")
+        let percent = String(format: "%.1f%%", 100 * ceiling)
+        #expect(show.stdout.contains("digital ceiling  \(percent)"), "show prints the ceiling: \(show.stdout)")
+        let runs = try await CLI.run(["runs", "--store", store])
+        #expect(runs.stdout.contains("ceiling") && runs.stdout.contains(percent), "runs lists the ceiling: \(runs.stdout)")
         #expect(show.stdout.contains("eval loss"), "show prints the per-epoch table: \(show.stdout)")
 
         let csv = try await CLI.run(["export", "1", "--format", "csv", "--store", store])
@@ -115,6 +121,7 @@ struct ResultSchemaTests {
         #expect(t["kind"] as? String == "contrastive")
         #expect(t["train_accuracy"] is NSNumber, "the ring is a classification task")
         #expect(t["test_accuracy"] is NSNull)
+        #expect(t["digital_ceiling"] is NSNull, "contrastive runs have no held-out split, hence no ceiling")
         #expect(t["loss_unit"] as? String == "V^2")
         #expect(t["accuracy"] == nil)
         #expect(t["epochs"] as? Int == 5)

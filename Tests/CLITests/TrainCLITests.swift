@@ -47,6 +47,12 @@ struct TrainCLITests {
         (["train", "sim:crossbar", "--task", "iris", "--epochs", "0"], "--epochs"),
         (["show", "99"], "run 99"),
         (["train", "sim:crossbar", "--task", "iris", "--bogus"], "--bogus"),
+        (["train", "sim:crossbar", "--task", "iris", "--jacobian-refresh", "0"], "--jacobian-refresh"),
+        (["train", "sim:crossbar", "--resume", "1", "--jacobian-refresh", "5"], "--resume"),
+        (
+            ["train", "sim:clln", "--task", "ring", "--method", "overclamp", "--jacobian-refresh", "5"],
+            "gradient and gauss-newton"
+        ),
     ])
     func badInputGivesOneLineAndNonZeroExit(args: [String], fragment: String) async throws {
         let r = try await CLI.run(args + ["--store", CLI.tempStore()])
@@ -56,6 +62,28 @@ struct TrainCLITests {
         #expect(r.stderr.hasPrefix("pnnlab: "))
         #expect(r.stderr.contains(fragment), "stderr was: \(r.stderr)")
         #expect(!r.stderr.contains("Fatal error"))
+    }
+
+    @Test func jacobianRefreshIsRecordedAndCutsTheMeasurements() async throws {
+        let store = CLI.tempStore()
+        let args = ["train", "sim:crossbar", "--task", "iris", "--epochs", "4", "--json", "--store", store]
+        let reused = try await CLI.run(args + ["--jacobian-refresh", "4"])
+        #expect(reused.status == 0, "stderr: \(reused.stderr)")
+        let r = try #require(CLI.json(reused.stdout))
+        #expect(r["steps"] as? Int == 4, "one full-batch step per epoch")
+        let show = try await CLI.run(["show", "\(r["run"] as? Int ?? 0)", "--json", "--store", store])
+        let settings = try #require(CLI.json(show.stdout)?["settings"] as? [String: Any])
+        #expect((settings["trainer"] as? [String: Any])?["jacobian_refresh"] as? Int == 4)
+        let plain = try await CLI.run(args + ["--config", try fullBatchConfig()])
+        let p = try #require(CLI.json(plain.stdout), "stderr: \(plain.stderr)")
+        // The same four full-batch steps: one finite-difference Jacobian instead of four.
+        #expect(try #require(r["measurements"] as? Int) * 2 < (p["measurements"] as? Int ?? 0), "\(r) vs \(p)")
+    }
+
+    func fullBatchConfig() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pnnlab-fb-\(UUID().uuidString).toml").path
+        try "[trainer]\nbatch_size = 105\n".write(toFile: path, atomically: true, encoding: .utf8)
+        return path
     }
 
     @Test func badConfigFileNamesTheLine() async throws {

@@ -19,7 +19,7 @@ pd = pytest.importorskip("pandas")
 RUN_FIELDS = [
     "run", "kind", "status", "device", "family", "model", "serial", "firmware", "task", "method", "seed",
     "created_at", "updated_at", "steps", "epochs", "train_accuracy", "test_accuracy", "final_loss", "loss_unit",
-    "measurements", "wall_seconds", "mode",
+    "measurements", "wall_seconds", "mode", "digital_ceiling",
 ]
 
 
@@ -42,6 +42,9 @@ def test_runs_match_runs_json_field_for_field(recorded: Recorded, bin_path: str)
         for key in RUN_FIELDS:
             assert got.as_json()[key] == want[key], f"run {want['run']}: {key}"
     assert [r.kind for r in runs] == ["contrastive", "jacobian", "jacobian"]
+    # Jacobian runs carry their digital ceiling (a fraction), contrastive runs none.
+    assert runs[0].digital_ceiling is None
+    assert all(0 < r.digital_ceiling <= 1 for r in runs[1:])
     assert {r.loss_unit for r in runs} == {"V^2", "uA^2", "nats"}
     assert runs[0].created_at.tzinfo is not None
 
@@ -199,12 +202,15 @@ def test_a_newer_schema_is_refused_as_pnnlab_does(store_copy: Path, bin_path: st
 
 def test_an_older_v1_store_reads_without_calibrations(store_copy: Path) -> None:
     with sqlite3.connect(store_copy) as db:
-        db.execute("DELETE FROM grdb_migrations WHERE identifier = 'v2'")
+        db.execute("DELETE FROM grdb_migrations WHERE identifier IN ('v2', 'v3-digital-ceiling')")
         db.execute("DROP TABLE calibration")
+        db.execute("ALTER TABLE run DROP COLUMN digital_ceiling")
     store = pnnlab.open_store(store_copy, pandas=False)
     assert store.schema == "v1"
     assert store.profiles() == []
-    assert len(store.runs()) == 3
+    runs = store.runs()
+    assert len(runs) == 3
+    assert all(r.digital_ceiling is None for r in runs), "a store from before v3 has no ceilings"
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,8 @@ extension CrossbarConfig {
         case stuckFraction = "stuck_fraction"
         case deadColumns = "dead_columns"
         case adcFailureRate = "adc_failure_rate"
+        case adcGainSpread = "adc_gain_spread"
+        case adcOffsetSpread = "adc_offset_spread"
         case vReadMax = "v_read_max_V"
         case dacBits = "dac_bits"
         case adcBits = "adc_bits"
@@ -61,6 +63,8 @@ extension CrossbarConfig {
         try take(.stuckFraction, &stuckFraction)
         try take(.deadColumns, &deadColumns)
         try take(.adcFailureRate, &adcFailureRate)
+        try take(.adcGainSpread, &adcGainSpread)
+        try take(.adcOffsetSpread, &adcOffsetSpread)
         try take(.vReadMax, &vReadMax)
         // Optional converters: an explicit null means "ideal", absence means "default".
         if c.contains(.dacBits) { dacBits = try c.decodeIfPresent(Int.self, forKey: .dacBits) }
@@ -97,6 +101,8 @@ extension CrossbarConfig {
         try c.encode(stuckFraction, forKey: .stuckFraction)
         try c.encode(deadColumns, forKey: .deadColumns)
         try c.encode(adcFailureRate, forKey: .adcFailureRate)
+        try c.encode(adcGainSpread, forKey: .adcGainSpread)
+        try c.encode(adcOffsetSpread, forKey: .adcOffsetSpread)
         try c.encode(vReadMax, forKey: .vReadMax)
         try c.encode(dacBits, forKey: .dacBits)
         try c.encode(adcBits, forKey: .adcBits)

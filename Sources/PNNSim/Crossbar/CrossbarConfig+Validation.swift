@@ -11,6 +11,7 @@ extension CrossbarConfig {
         let fractions: [(String, Double)] = [
             ("windowSpread", windowSpread), ("alphaSpread", alphaSpread), ("writeNoise", writeNoise),
             ("readNoise", readNoise), ("driftNuSpread", driftNuSpread), ("driftCacheTolerance", driftCacheTolerance),
+            ("adcGainSpread", adcGainSpread), ("adcOffsetSpread", adcOffsetSpread),
         ]
         for (name, value) in fractions where !(value.isFinite && value >= 0) {
             throw fail(name, value, "a relative spread must be finite and ≥ 0")

@@ -90,6 +90,13 @@ public struct CrossbarConfig: Codable, Sendable, Equatable {
     /// Probability that each physical column's ADC is dead (drawn from the seed).
     public var adcFailureRate: Double = 0.005
 
+    /// Column-to-column spread of the ADC gain (relative standard deviation): each physical
+    /// column reads gain·I + offset before quantisation. Off (0) by default.
+    public var adcGainSpread: Double = 0
+    /// Column-to-column spread of the ADC offset, as a fraction of the full scale (standard
+    /// deviation). Off (0) by default.
+    public var adcOffsetSpread: Double = 0
+
     // MARK: Peripherals
 
     /// Largest safe read voltage, V: inputs must lie in [−vReadMax, vReadMax].
@@ -118,7 +125,7 @@ public struct CrossbarConfig: Codable, Sendable, Equatable {
     public static let ideal = CrossbarConfig().idealised()
 
     /// This configuration with every non-ideality switched off: no spreads, no write or
-    /// read noise, no drift, no faults, ideal DAC and ADC, exact programming. Geometry,
+    /// read noise, no drift, no faults, ideal DAC and ADC (no gain or offset error), exact programming. Geometry,
     /// window, step sizes, timing and seed are kept.
     public func idealised() -> CrossbarConfig {
         var c = self
@@ -132,6 +139,8 @@ public struct CrossbarConfig: Codable, Sendable, Equatable {
         c.stuckFraction = 0
         c.deadColumns = []
         c.adcFailureRate = 0
+        c.adcGainSpread = 0
+        c.adcOffsetSpread = 0
         c.dacBits = nil
         c.adcBits = nil
         return c

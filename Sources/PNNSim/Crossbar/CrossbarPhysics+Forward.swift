@@ -61,7 +61,7 @@ struct ForwardScratch: Sendable {
 extension CrossbarPhysics {
     /// Applies each input row (volts, one per input line) and returns the logical outputs
     /// I(2j) − I(2j+1) in µA, one row per input vector. Includes DAC quantisation, read
-    /// noise, ADC quantisation and saturation, dead columns and drift. Costs
+    /// noise, ADC gain and offset, ADC quantisation and saturation, dead columns and drift. Costs
     /// `readTimePerVector` per vector.
     public mutating func forward(_ inputs: Matrix) -> Matrix {
         var currents = scratch.columns.take() ?? Matrix(rows: 0, cols: 0)
@@ -99,6 +99,14 @@ extension CrossbarPhysics {
         let (volts, rowSumSquares) = convertInputs(inputs)
         Matrix.gemm(volts, cache!.conductance, into: &currents)
         if config.readNoise > 0 && batch > 0 { addReadNoise(&currents, volts: volts, rowSumSquares: rowSumSquares) }
+        if hasConverterErrors {
+            let (gain, offset) = (adcGain, adcOffset)
+            currents.storage.withUnsafeMutableBufferPointer { cur in
+                for b in 0..<batch {
+                    for c in 0..<physical { cur[b * physical + c] = gain[c] * cur[b * physical + c] + offset[c] }
+                }
+            }
+        }
         if let bits = config.adcBits, let step = config.adcStep {
             currents.storage.withUnsafeMutableBufferPointer {
                 Converter.quantise($0, step: step, levels: CrossbarConfig.levels(bits: bits))

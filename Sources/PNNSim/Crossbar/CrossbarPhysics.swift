@@ -15,7 +15,10 @@ import PNNCore
 ///   acts on the present (drifted) conductance and restarts the device's drift clock;
 /// - drift: G(t) = Gp·((t − tp)/t0)^(−ν) for t − tp > t0, else Gp (stuck devices do not drift);
 /// - a device read returns G(t)·(1 + readNoise·N(0,1));
-/// - stuck devices sit at their Gmin or Gmax and ignore pulses; dead ADC columns read 0.
+/// - stuck devices sit at their Gmin or Gmax and ignore pulses; dead ADC columns read 0;
+/// - each physical column's ADC reads gain·I + offset before quantisation (gain 1, offset 0
+///   unless `adcGainSpread` / `adcOffsetSpread` are set); single-device reads (`read`, verify
+///   reads) do not pass through the column ADCs.
 ///
 /// The forward pass reuses its drifted-conductance matrix until the clock has moved more
 /// than `driftCacheTolerance` × max(youngest device age, t0) (exact while no device is
@@ -48,6 +51,10 @@ public struct CrossbarPhysics: Sendable {
     public internal(set) var targets: [Double]
     /// Dead physical ADC columns (configured plus random failures), ascending.
     public internal(set) var deadColumns: [Int]
+    /// Gain of each physical column's ADC (1 = exact): a column reads gain·I + offset.
+    public internal(set) var adcGain: [Double]
+    /// Offset of each physical column's ADC, µA.
+    public internal(set) var adcOffset: [Double]
     /// Simulated clock, s.
     public internal(set) var clock: Double = 0
     /// Runtime noise stream (write, read and MVM noise).
@@ -108,8 +115,22 @@ public struct CrossbarPhysics: Sendable {
         programmedAt = [Double](repeating: 0, count: n)
         targets = g
         deadColumns = dead.sorted()
+        // Own stream, so switching the ADC errors on leaves every other draw unchanged.
+        var converter = SeededRandom.derived(seed: config.seed, stream: 4)
+        var gains = [Double](repeating: 1, count: config.physicalColumns)
+        var offsets = [Double](repeating: 0, count: config.physicalColumns)
+        for c in 0..<config.physicalColumns {
+            let (g, o) = (converter.normal(), converter.normal())
+            gains[c] = max(0.2, 1 + config.adcGainSpread * g)
+            offsets[c] = config.adcOffsetSpread * config.effectiveFullScale * o
+        }
+        adcGain = gains
+        adcOffset = offsets
         rng = SeededRandom.derived(seed: config.seed, stream: 2)
     }
+
+    /// Whether any column's ADC has a gain or offset error.
+    var hasConverterErrors: Bool { adcGain.contains { $0 != 1 } || adcOffset.contains { $0 != 0 } }
 
     /// Number of devices (= parameters).
     public var deviceCount: Int { programmed.count }

@@ -21,6 +21,9 @@ struct CrossbarStateDocument: Codable {
     var programmedAt: [Double]
     var targets: [Double]
     var deadColumns: [Int]
+    /// Per physical column; absent in documents written before the ADC errors existed (gain 1, offset 0).
+    var adcGain: [Double]?
+    var adcOffset: [Double]?
     var statistics: CrossbarStatistics
     var runtimeRNG: SeededRandom
     var forwardCache: CacheMark?
@@ -52,6 +55,8 @@ struct CrossbarStateDocument: Codable {
         case programmed = "programmed_uS"
         case programmedAt = "programmed_at_s"
         case deadColumns = "dead_adc_columns"
+        case adcGain = "adc_gain"
+        case adcOffset = "adc_offset_uA"
         case runtimeRNG = "runtime_rng_state"
         case forwardCache = "forward_cache"
     }
@@ -83,6 +88,7 @@ struct CrossbarStateDocument: Codable {
             ("driftT0", c.driftT0, 1e9, " s"), ("readTimePerVector", c.readTimePerVector, 1, " s"),
             ("pulseTime", c.pulseTime, 1, " s"), ("verifyReadTime", c.verifyReadTime, 1, " s"),
             ("vReadMax", c.vReadMax, 100, " V"), ("fullScale", c.fullScale ?? 0, 1e9, " µA"),
+            ("adcGainSpread", c.adcGainSpread, 10, ""), ("adcOffsetSpread", c.adcOffsetSpread, 10, ""),
         ]
         for (field, value, limit, unit) in bounded where !(abs(value) <= limit) {
             throw fail(field, value, "must be at most \(limit)\(unit)")
@@ -140,6 +146,22 @@ struct CrossbarStateDocument: Codable {
                 throw .outOfRange(field: field, index: i, value: Double(k), lower: 0, upper: Double(count - 1), unit: "index")
             }
         }
+        let columns = config.physicalColumns
+        let fullScale = config.effectiveFullScale
+        let perColumn: [(String, [Double]?, ClosedRange<Double>, String)] = [
+            (CodingKeys.adcGain.rawValue, adcGain, 0.01...100, "1"),
+            (CodingKeys.adcOffset.rawValue, adcOffset, -fullScale...fullScale, "µA"),
+        ]
+        for case (let field, let values?, let range, let unit) in perColumn {
+            guard values.count == columns else { throw .lengthMismatch(field: field, expected: columns, got: values.count) }
+            for (i, v) in values.enumerated() {
+                guard v.isFinite else { throw .notFinite(field: field, index: i) }
+                guard range.contains(v) else {
+                    throw .outOfRange(
+                        field: field, index: i, value: v, lower: range.lowerBound, upper: range.upperBound, unit: unit)
+                }
+            }
+        }
         if let mark = forwardCache {
             guard mark.time.isFinite, mark.minAge.isFinite, mark.maxAge.isFinite, mark.time <= clock else {
                 throw .outOfRange(
@@ -167,6 +189,8 @@ extension CrossbarPhysics: Codable {
         programmedAt = doc.programmedAt
         targets = doc.targets
         deadColumns = Array(Set(doc.deadColumns)).sorted()
+        adcGain = doc.adcGain ?? [Double](repeating: 1, count: doc.config.physicalColumns)
+        adcOffset = doc.adcOffset ?? [Double](repeating: 0, count: doc.config.physicalColumns)
         clock = doc.clock
         rng = doc.runtimeRNG
         counters = doc.statistics
@@ -183,7 +207,7 @@ extension CrossbarPhysics: Codable {
             config: config, clock: clock, deviceGMin: deviceGMin, deviceGMax: deviceGMax, alphaSet: alphaSet,
             alphaReset: alphaReset, driftNu: driftExponent, stuckDevices: stuck.indices.filter { stuck[$0] },
             programmed: programmed, programmedAt: programmedAt, targets: targets, deadColumns: deadColumns,
-            statistics: statistics, runtimeRNG: rng,
+            adcGain: adcGain, adcOffset: adcOffset, statistics: statistics, runtimeRNG: rng,
             forwardCache: cache.map { CrossbarStateDocument.CacheMark(time: $0.time, minAge: $0.minAge, maxAge: $0.maxAge) })
         try doc.encode(to: encoder)
     }

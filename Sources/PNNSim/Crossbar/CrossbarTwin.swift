@@ -85,6 +85,39 @@ public actor CrossbarTwin: Substrate {
     /// Restores the as-fabricated conductances (the `resettable` capability).
     public func reset() { physics.resetToInitialState() }
 
+    // MARK: Device verbs (what a board's pulse, read and program-verify commands do)
+
+    /// One SET (`set == true`) or RESET pulse on device `device` (parameter order).
+    public func pulse(device: Int, set: Bool) throws(CrossbarTwinError) {
+        try checkDevice(device)
+        physics.pulse(device: device, set: set)
+    }
+
+    /// One noisy read of device `device`, µS.
+    public func read(device: Int) throws(CrossbarTwinError) -> Double {
+        try checkDevice(device)
+        return physics.read(device: device)
+    }
+
+    /// Program-and-verify one device to `target` µS (checked against the safe window).
+    public func programAndVerify(device: Int, target: Double) throws(CrossbarTwinError) -> VerifyOutcome {
+        try checkParameter(index: device, value: target)
+        return physics.programAndVerifyDetailed(device: device, target: target)
+    }
+
+    /// Every physical column's ADC reading for each input row (batch × 2·outputs, µA).
+    public func measurePhysicalColumns(_ inputs: Matrix) throws(CrossbarTwinError) -> Matrix {
+        guard inputs.rows <= descriptor.maxBatch else { throw .batchTooLarge(got: inputs.rows, max: descriptor.maxBatch) }
+        try checkInputs(inputs)
+        return physics.forwardPhysicalColumns(inputs)
+    }
+
+    private func checkDevice(_ device: Int) throws(CrossbarTwinError) {
+        guard device >= 0, device < physics.deviceCount else {
+            throw refuse(.parameterIndexOutOfRange(index: device, count: physics.deviceCount))
+        }
+    }
+
     // MARK: Device-side checks
 
     private func refuse(_ error: CrossbarTwinError) -> CrossbarTwinError {

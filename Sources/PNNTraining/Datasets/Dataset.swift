@@ -51,11 +51,15 @@ public struct Dataset: Sendable {
 /// Errors reading a data set, phrased for the user.
 public enum DatasetError: Error, Equatable, CustomStringConvertible {
     case malformedCSV(dataset: String, line: Int, reason: String)
+    /// A data set read from files that are missing, unreadable or malformed.
+    case unavailable(dataset: String, reason: String)
 
     public var description: String {
         switch self {
         case .malformedCSV(let dataset, let line, let reason):
             return "data set \(dataset), line \(line): \(reason)"
+        case .unavailable(let dataset, let reason):
+            return "data set \(dataset): \(reason)"
         }
     }
 }

@@ -5,7 +5,7 @@ it with SQLite's ``mode=ro`` URI, so it never writes the store, never creates on
 migrates one, and never blocks a live run that is appending steps: every read is one short
 read transaction on a consistent snapshot of the committed steps.
 
-Layout (schema migrations ``v1``, ``v2``; ``Sources/PNNStore/Schema.swift`` is the source of
+Layout (schema migrations ``v1``, ``v2``, ``v3-digital-ceiling``; ``Sources/PNNStore/Schema.swift`` is the source of
 truth): tables ``run``, ``step``, ``measurement``, ``device``, ``calibration``. Times are Unix
 seconds; ``seed`` is decimal text (a UInt64); ``config``, ``summary``, ``checkpoint``,
 ``descriptor`` and ``profile`` are JSON text. ``step.parameters`` and ``measurement."values"``
@@ -43,7 +43,7 @@ from .errors import (
 APPLICATION_ID = 0x504E4E4C
 #: The schema migrations this package knows, oldest first. A store that has applied any
 #: other migration was written by a newer pnnlab and is refused (:class:`NewerSchemaError`).
-KNOWN_MIGRATIONS: Tuple[str, ...] = ("v1", "v2")
+KNOWN_MIGRATIONS: Tuple[str, ...] = ("v1", "v2", "v3-digital-ceiling")
 
 #: Column-name suffix of each loss unit (``loss_unit`` in results): ``batch_loss_nats``...
 LOSS_UNIT_SUFFIX = {"nats": "nats", "uA^2": "uA2", "V^2": "V2"}
@@ -168,13 +168,17 @@ class RunResult:
     measurements: int
     wall_seconds: float
     mode: Optional[str]
+    #: Test accuracy (0…1) of the same linear map, encoding and split trained digitally:
+    #: what ``test_accuracy`` is chasing. None for contrastive runs and for runs recorded
+    #: before the store kept it (schema ``v3-digital-ceiling``).
+    digital_ceiling: Optional[float] = None
 
     def as_json(self) -> Dict[str, Any]:
         """The dict ``pnnlab runs --json`` prints for this run (ISO times, NaN as ``"nan"``)."""
         d = dataclasses.asdict(self)
         d["created_at"] = _iso(self.created_at)
         d["updated_at"] = _iso(self.updated_at)
-        for k in ("train_accuracy", "test_accuracy", "final_loss", "wall_seconds"):
+        for k in ("train_accuracy", "test_accuracy", "final_loss", "wall_seconds", "digital_ceiling"):
             d[k] = _json_number(d[k])
         return d
 
@@ -440,7 +444,7 @@ class Store:
         available, else a list of :class:`RunResult`.
         """
         with self._read() as db:
-            rows = db.execute(f"SELECT {_RUN_COLUMNS} FROM run ORDER BY created_at DESC, id DESC").fetchall()
+            rows = db.execute(f"SELECT {_run_columns(db)} FROM run ORDER BY created_at DESC, id DESC").fetchall()
             results = [_Loaded.load(db, row, self.path).result for row in rows]
         results = [
             dataclasses.replace(r, status=self._live_status(r.run, r.status)) if r.status == "running" else r
@@ -456,7 +460,7 @@ class Store:
     def run(self, run_id: int) -> "Run":
         """Run ``run_id`` with its steps, evaluations and settings (``pnnlab show``)."""
         with self._read() as db:
-            row = db.execute(f"SELECT {_RUN_COLUMNS} FROM run WHERE id = ?", (int(run_id),)).fetchone()
+            row = db.execute(f"SELECT {_run_columns(db)} FROM run WHERE id = ?", (int(run_id),)).fetchone()
             if row is None:
                 raise RunNotFoundError(f"run {run_id} does not exist in {self.path}")
             loaded = _Loaded.load(db, row, self.path, with_steps=True)
@@ -489,7 +493,7 @@ class Store:
         quiet_since = clock()
         while True:
             with self._read() as db:
-                row = db.execute(f"SELECT {_RUN_COLUMNS} FROM run WHERE id = ?", (int(run_id),)).fetchone()
+                row = db.execute(f"SELECT {_run_columns(db)} FROM run WHERE id = ?", (int(run_id),)).fetchone()
                 if row is None:
                     raise RunNotFoundError(f"run {run_id} does not exist in {self.path}")
                 stored_status = row[10]
@@ -592,6 +596,12 @@ class Store:
 _RUN_COLUMNS = "id, device_name, family, model, serial, firmware, task, method, seed, config, status, created_at, updated_at, summary"
 
 
+def _run_columns(db: sqlite3.Connection) -> str:
+    """The run columns to select: with ``digital_ceiling`` where the store has it (v3), NULL before."""
+    names = {r[1] for r in db.execute("PRAGMA table_info(run)")}
+    return _RUN_COLUMNS + (", digital_ceiling" if "digital_ceiling" in names else ", NULL")
+
+
 class _Loaded:
     """A run's row and steps read in one snapshot, with its result derived as pnnlab does
     (``RunDetail.load`` in ``Sources/PNNRuns/RunResult.swift``)."""
@@ -608,7 +618,7 @@ class _Loaded:
     @staticmethod
     def load(db: sqlite3.Connection, row: Sequence[Any], path: str, with_steps: bool = False) -> "_Loaded":
         (rid, device, family, model, serial, firmware, task, method, seed_text, config_text, status, created, updated,
-         summary_text) = row
+         summary_text, ceiling) = row
         try:
             seed = int(seed_text)
         except (TypeError, ValueError):
@@ -699,6 +709,7 @@ class _Loaded:
             created_at=_utc(created), updated_at=_utc(updated), steps=n, epochs=epochs, train_accuracy=train,
             test_accuracy=test, final_loss=final_loss, loss_unit=loss_unit, measurements=rows[-1][6] if rows else 0,
             wall_seconds=wall, mode=mode,
+            digital_ceiling=None if contrastive or ceiling is None else float(ceiling),
         )
         if with_steps:
             me.steps = {

@@ -1,0 +1,145 @@
+import Foundation
+import PNNCalibration
+import PNNCore
+import PNNSim
+
+/// What the LUT calibration found: the phase of every grey level relative to grey 0.
+public struct OpticsLUTResult: Sendable, Codable, Equatable {
+    /// Grey levels measured.
+    public var greys: [Int]
+    /// Phase of each, rad, relative to grey 0.
+    public var phasesRad: [Double]
+    /// RMS distance of the measured points from the fitted ellipse (relative to its size).
+    public var ellipseResidual: Double
+}
+
+/// The SLM's grey → phase table from interference of two SLM regions seen by the camera:
+/// the first half of the trainable region stays at grey 0, the second half steps through
+/// the grey levels. Each camera pixel sees |a + b·e^{iφ(g)}|², so the frames, projected on
+/// their two principal components, trace an ellipse (an affine image of the circle
+/// (cos φ, sin φ)); fitting the ellipse, mapping it back to a circle and unwrapping the
+/// angle gives φ(g) − φ(0). Works on `sim:optics`.
+public struct OpticsLUTCalibration: CalibrationProcedure {
+    public var name: String { "optics-lut" }
+    public var version: Int { 1 }
+    public var summary: String { "SLM grey → phase table from two interfering SLM regions" }
+    public var options: [FamilyOption] { [] }
+    /// Grey levels measured (every `stride`-th, and 255).
+    public var stride = 4
+    public var repeats = 4
+
+    public init() {}
+
+    public func configured(_ values: FamilyOptionValues) throws -> OpticsLUTCalibration { self }
+
+    public func run(on substrate: any Substrate, progress: @escaping @Sendable (Int, Int, String) -> Void) async throws
+        -> CalibrationProfile
+    {
+        guard let twin = substrate as? OpticsTwin else {
+            throw CalibrationError.measurementFailed("the LUT calibration needs sim:optics (the rig over links is not built)")
+        }
+        let p = twin.descriptor.parameters.count
+        guard p >= 2 else { throw CalibrationError.measurementFailed("two SLM regions need ≥ 2 trainable macro-pixels") }
+        var greys = Array(Swift.stride(from: 0, to: 256, by: stride))
+        if greys.last != 255 { greys.append(255) }
+        var rows: [Double] = []
+        var pixels = 0
+        for (k, g) in greys.enumerated() {
+            if k % 16 == 0 { progress(k, greys.count, "grey \(g)") }
+            let pattern = (0..<p).map { $0 < p / 2 ? UInt8(0) : UInt8(g) }
+            let frame = try await twin.stepResponse(
+                from: pattern, to: pattern, delays: [0.5], exposure: 1000, repeats: repeats)[0]
+            pixels = frame.count
+            rows += frame
+        }
+        progress(greys.count, greys.count, "fitting the ellipse")
+        let (phases, residual) = try Self.phases(Matrix(rows: greys.count, cols: pixels, storage: rows))
+        let result = OpticsLUTResult(greys: greys, phasesRad: phases, ellipseResidual: residual)
+        return CalibrationProfile(
+            identity: twin.descriptor.identity, procedure: name, procedureVersion: version,
+            summary: ["lut_stroke_rad": phases.last ?? 0], payload: try JSONValue(encoding: result))
+    }
+
+    /// φ(g) − φ(g₀) for frames taken at increasing grey levels (one row each).
+    public static func phases(_ frames: Matrix) throws -> (phases: [Double], residual: Double) {
+        var centred = frames
+        for c in 0..<frames.cols {
+            var m = 0.0
+            for r in 0..<frames.rows { m += frames[r, c] }
+            m /= Double(frames.rows)
+            for r in 0..<frames.rows { centred[r, c] -= m }
+        }
+        let svd = try centred.svd()
+        let x = (0..<frames.rows).map { svd.u[$0, 0] * svd.singularValues[0] }
+        let y = (0..<frames.rows).map { svd.u[$0, 1] * svd.singularValues[1] }
+        // Conic A x² + B xy + C y² + D x + E y + F = 0: the smallest right singular vector.
+        let scale = max(x.map(abs).max() ?? 1, y.map(abs).max() ?? 1, 1e-300)
+        let xs = x.map { $0 / scale }
+        let ys = y.map { $0 / scale }
+        var design = Matrix(rows: xs.count, cols: 6)
+        for i in xs.indices {
+            let row = [xs[i] * xs[i], xs[i] * ys[i], ys[i] * ys[i], xs[i], ys[i], 1]
+            for c in 0..<6 { design[i, c] = row[c] }
+        }
+        let conic = try design.svd().vt.row(5)
+        let (a, b, c, d, e, f) = (conic[0], conic[1], conic[2], conic[3], conic[4], conic[5])
+        let det = 4 * a * c - b * b
+        guard det > 0 else { throw CalibrationError.measurementFailed("the interference points do not lie on an ellipse") }
+        let x0 = (b * e - 2 * c * d) / det
+        let y0 = (b * d - 2 * a * e) / det
+        let k = -(a * x0 * x0 + b * x0 * y0 + c * y0 * y0 + d * x0 + e * y0 + f)
+        // Q = [[a, b/2], [b/2, c]] / k; w = Q^{1/2}·(p − p0) lies on the unit circle.
+        let q11 = a / k
+        let q12 = b / (2 * k)
+        let q22 = c / k
+        let tr = q11 + q22
+        let disc = ((q11 - q22) * (q11 - q22) / 4 + q12 * q12).squareRoot()
+        let l1 = tr / 2 + disc
+        let l2 = tr / 2 - disc
+        guard l1 > 0, l2 > 0 else { throw CalibrationError.measurementFailed("degenerate interference ellipse") }
+        let theta = 0.5 * atan2(2 * q12, q11 - q22)
+        let (ct, st) = (cos(theta), sin(theta))
+        var angles: [Double] = []
+        var residual = 0.0
+        for i in xs.indices {
+            let px = xs[i] - x0
+            let py = ys[i] - y0
+            let u = (ct * px + st * py) * l1.squareRoot()
+            let v = (-st * px + ct * py) * l2.squareRoot()
+            angles.append(atan2(v, u))
+            residual += pow((u * u + v * v).squareRoot() - 1, 2)
+        }
+        var unwrapped = [0.0]
+        for i in 1..<angles.count {
+            var dphi = angles[i] - angles[i - 1]
+            while dphi > .pi { dphi -= 2 * .pi }
+            while dphi < -.pi { dphi += 2 * .pi }
+            unwrapped.append(unwrapped[i - 1] + dphi)
+        }
+        let sign: Double = (unwrapped.last ?? 0) < 0 ? -1 : 1
+        return (unwrapped.map { sign * $0 }, (residual / Double(max(xs.count, 1))).squareRoot())
+    }
+
+    public func compare(_ profile: CalibrationProfile, truth: Data) throws -> [CalibrationFigure] {
+        let r = try profile.payload(OpticsLUTResult.self, for: profile.identity)
+        let lut = try JSONDecoder().decode(OpticsStateDocument.self, from: truth).slm.lut
+        var sum = 0.0
+        for (g, phi) in zip(r.greys, r.phasesRad) { sum += pow(phi - (lut[g] - lut[0]), 2) }
+        let rms = (sum / Double(max(r.greys.count, 1))).squareRoot()
+        return [
+            CalibrationFigure(
+                key: "lut_rms_error_rad", label: "LUT error (RMS)", value: rms,
+                display: String(format: "%.3f rad over %d grey levels", rms, r.greys.count))
+        ]
+    }
+
+    public func headline(_ profile: CalibrationProfile) throws -> [CalibrationFigure] {
+        let r = try profile.payload(OpticsLUTResult.self, for: profile.identity)
+        let stroke = r.phasesRad.last ?? 0
+        return [
+            CalibrationFigure(
+                key: "lut_stroke_rad", label: "phase at grey 255", value: stroke,
+                display: String(format: "%.3f rad (%.3f·2π)", stroke, stroke / (2 * .pi)))
+        ]
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import PNNCore
+import PNNSim
+
+extension OpticsFamily {
+    public static var twins: [TwinEntry] {
+        [
+            TwinEntry(
+                name: "sim:optics",
+                summary: "phase SLM + scattering medium + camera twin: input region sized to the task, "
+                    + "\(OpticsConfig().parameters) trainable macro-pixels (grey levels), binned camera features as outputs; "
+                    + "every non-ideality on by default",
+                options: [
+                    FamilyOption(
+                        "ideal", .flag, help: "Switch every non-ideality of the twin off (noise-free, settled, linear LUT)."),
+                    FamilyOption(
+                        "binary", .flag, help: "Encode inputs as a binary amplitude mask (DMD/OPU-like) instead of phase."),
+                ],
+                build: buildTwin, exportState: exportTwinState)
+        ]
+    }
+
+    /// Builds `sim:optics`: from an exported state when one is given, otherwise from the
+    /// defaults overlaid with the `[twin]` keys, with the input region sized to the task
+    /// unless the settings give `inputs`.
+    static func buildTwin(_ request: TwinRequest) throws -> BuiltTwin {
+        let name = "sim:optics"
+        if let state = request.state ?? request.config?["state"].map({ Data($0.jsonString().utf8) }) {
+            let twin = try OpticsTwin(importing: state)
+            return BuiltTwin(substrate: twin, config: .object(["state": try JSONValue(parsing: state)]))
+        }
+        let given = request.config ?? .object([:])
+        guard case .object(let table) = given else {
+            throw TwinError.invalid(twin: name, why: "the [twin] settings must be a table")
+        }
+        for key in table.keys.sorted() where !OpticsConfig.knownKeys.contains(key) {
+            throw TwinError.unknownSetting(twin: name, key: key)
+        }
+        var config: OpticsConfig
+        do {
+            config = try given.decode(OpticsConfig.self)
+        } catch {
+            throw TwinError.invalid(twin: name, why: "[twin] settings could not be read (\(error))")
+        }
+        if request.options.flag("ideal") { config = config.idealised() }
+        if request.options.flag("binary") { config.inputMode = .binary }
+        if table["inputs"] == nil, let inputs = request.geometry?.inputs { config.inputs = inputs }
+        if table["seed"] == nil { config.seed = request.seed }
+        if let why = config.problem() { throw TwinError.invalid(twin: name, why: why) }
+        let twin = try OpticsTwin(config: config)
+        return BuiltTwin(substrate: twin, config: try JSONValue(encoding: config))
+    }
+
+    static func exportTwinState(_ substrate: any Substrate) async throws -> Data {
+        guard let twin = substrate as? OpticsTwin else { throw TwinError.notThisTwin("sim:optics") }
+        return await twin.exportState()
+    }
+}
