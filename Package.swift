@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "PNNCalibration", targets: ["PNNCalibration"]),
         .library(name: "CLLNDriver", targets: ["CLLNDriver"]),
         .library(name: "OpticsDriver", targets: ["OpticsDriver"]),
+        .library(name: "CVPhotonicDriver", targets: ["CVPhotonicDriver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -91,11 +92,16 @@ let package = Package(
         .target(
             name: "OpticsDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNLink", "PNNCalibration"],
             path: "Drivers/Optics", exclude: ["README.md"], swiftSettings: strict),
+        // Twin-only: no command set, no emulator (seed 000's Gaussian circuits).
+        .target(
+            name: "CVPhotonicDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNLink"],
+            path: "Drivers/CVPhotonic", exclude: ["README.md"], swiftSettings: strict),
         // The registry: the only code that names every family.
         .target(
             name: "PNNDevices",
             dependencies: [
                 "PNNCore", "PNNStore", "PNNLink", "PNNTransport", "PNNWire", "CrossbarDriver", "CLLNDriver", "OpticsDriver",
+                "CVPhotonicDriver",
             ],
             swiftSettings: strict),
         // Training algorithms: see only Substrate and its capabilities.
@@ -170,6 +176,10 @@ let package = Package(
                 "PNNSim", "PNNCore", "OpticsDriver", "PNNDevices", "PNNTraining", "PNNRuns", "PNNLink", "PNNTransport",
                 "PNNWire", "PNNCalibration",
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "CVPhotonicTests",
+            dependencies: ["CVPhotonicDriver", "PNNCore", "PNNSim", "PNNLink", "PNNDevices", "PNNTraining"],
             swiftSettings: strict),
         .testTarget(
             name: "CalibrationTests",

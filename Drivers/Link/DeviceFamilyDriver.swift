@@ -32,6 +32,10 @@ public protocol DeviceFamilyDriver: Sendable {
     /// The device side of an emulated board of this family.
     static func emulator(_ settings: EmulatorSettings) throws -> any DeviceEndpoint
 
+    /// Whether the family has hardware behind a wire protocol; false for a twin-only family
+    /// (no board to connect to, emulate or health-check; only its `sim:` twins).
+    static var hasLink: Bool { get }
+
     /// The in-process twins this family offers as `sim:` devices.
     static var twins: [TwinEntry] { get }
 
@@ -44,6 +48,7 @@ public protocol DeviceFamilyDriver: Sendable {
 }
 
 extension DeviceFamilyDriver {
+    public static var hasLink: Bool { true }
     public static var emulatorOptions: [FamilyOption] { [] }
     public static var twins: [TwinEntry] { [] }
     public static var calibration: (any CalibrationProcedure)? { nil }

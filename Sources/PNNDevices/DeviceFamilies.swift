@@ -1,4 +1,5 @@
 import CLLNDriver
+import CVPhotonicDriver
 import CrossbarDriver
 import OpticsDriver
 import PNNLink
@@ -9,5 +10,6 @@ public enum DeviceFamilies {
     /// Every family shipped with pnnlab — one line per family.
     public static let builtIn: [any DeviceFamilyDriver.Type] = [
         CrossbarFamily.self, CLLNFamily.self, OpticsFamily.self, SLMFamily.self,
+        CVPhotonicFamily.self,
     ]
 }

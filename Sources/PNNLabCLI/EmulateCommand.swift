@@ -74,6 +74,10 @@ struct Emulate: AsyncParsableCommand {
         guard let driver = registry.family(named: family) else {
             throw ValidationError("unknown family '\(family)'; choose one of \(registry.names.joined(separator: ", "))")
         }
+        guard driver.hasLink else {
+            let twins = driver.twins.map(\.name).joined(separator: ", ")
+            throw ValidationError("\(family) is a twin-only family: there is no board to emulate; use DEVICE \(twins)")
+        }
         let values = try FamilyOptionValues(
             parsing: familyOptions, declared: driver.emulatorOptions, context: "the \(family) emulator")
         let spec = try FaultSpec(parsing: faults)

@@ -8,6 +8,10 @@ enum FamilyHelp {
         var lines = ["Family options:"]
         for family in FamilyRegistry.standard.families {
             let options = family.emulatorOptions
+            if !family.hasLink {
+                lines.append("  \(family.family): twin only, no emulator")
+                continue
+            }
             if options.isEmpty {
                 lines.append("  \(family.family): none")
                 continue
