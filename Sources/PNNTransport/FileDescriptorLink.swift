@@ -24,25 +24,27 @@ final class FDChannel: Sendable {
         var queuedWrites = 0
     }
     private let state = Mutex(State())
-    private let readQueue: DispatchQueue
-    private let writeQueue: DispatchQueue
+    private let readWorker: BlockingWorker
+    private let writeWorker: BlockingWorker
     private let closeSignal = CloseSignal()
 
     init(fd: Int32, path: String) {
         self.fd = fd
         self.path = path
-        readQueue = DispatchQueue(label: "pnnlab.transport.read.\(path)")
-        writeQueue = DispatchQueue(label: "pnnlab.transport.write.\(path)")
+        readWorker = BlockingWorker(name: "pnnlab.transport.read")
+        writeWorker = BlockingWorker(name: "pnnlab.transport.write")
     }
 
     deinit {
-        // Queued blocks retain `self`, so nothing can be in flight here.
+        // Queued jobs retain `self`, so nothing can be in flight here.
         let mustClose = state.withLock { s in
             let m = !s.fdClosed
             s.fdClosed = true
             return m
         }
         if mustClose { TerminalRestore.close(fd) }
+        readWorker.finish()
+        writeWorker.finish()
     }
 
     private var isClosing: Bool { state.withLock { $0.closing } }
@@ -71,7 +73,7 @@ final class FDChannel: Sendable {
         }
         if let now { return try now.get() }
         let result: Result<[UInt8], TransportError> = await withCheckedContinuation { cont in
-            readQueue.async {
+            readWorker.run {
                 let r = self.blockingRead(maxCount: maxCount, timeout: timeout)
                 self.state.withLock { $0.queuedReads -= 1 }
                 cont.resume(returning: r)
@@ -105,7 +107,7 @@ final class FDChannel: Sendable {
         let offset = try rest.get()
         if offset == bytes.count { return }
         let result: Result<Void, TransportError> = await withCheckedContinuation { cont in
-            writeQueue.async {
+            writeWorker.run {
                 let r = self.blockingWrite(bytes, from: offset)
                 self.state.withLock { $0.queuedWrites -= 1 }
                 cont.resume(returning: r)
@@ -123,8 +125,8 @@ final class FDChannel: Sendable {
         guard first else { return }
         closeSignal.fire()
         await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
-            readQueue.async {
-                self.writeQueue.async {
+            readWorker.run {
+                self.writeWorker.run {
                     let mustClose = self.state.withLock { s in
                         let m = !s.fdClosed
                         s.fdClosed = true
@@ -135,6 +137,9 @@ final class FDChannel: Sendable {
                 }
             }
         }
+        // Every job of this port has run: the threads may go.
+        readWorker.finish()
+        writeWorker.finish()
     }
 
     private static func milliseconds(_ d: Duration) -> Int64 {

@@ -24,19 +24,23 @@ final class SerialPortChannel: Sendable {
     private let state: Mutex<State>
     private let fd: Int32
     private let path: String
-    private let readQueue: DispatchQueue
-    private let writeQueue: DispatchQueue
+    private let readWorker: BlockingWorker
+    private let writeWorker: BlockingWorker
     private let closeSignal = CloseSignal()
 
     init(port: OpaquePointer, fd: Int32, path: String) {
         state = Mutex(State(port: UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(port)))))
         self.fd = fd
         self.path = path
-        readQueue = DispatchQueue(label: "pnnlab.serialport.read.\(path)")
-        writeQueue = DispatchQueue(label: "pnnlab.serialport.write.\(path)")
+        readWorker = BlockingWorker(name: "pnnlab.serialport.read")
+        writeWorker = BlockingWorker(name: "pnnlab.serialport.write")
     }
 
-    deinit { release() }
+    deinit {
+        release()
+        readWorker.finish()
+        writeWorker.finish()
+    }
 
     private func release() {
         state.withLock { s in
@@ -66,7 +70,7 @@ final class SerialPortChannel: Sendable {
         }
         if let now { return try now.get() }
         let result: Result<[UInt8], TransportError> = await withCheckedContinuation { cont in
-            readQueue.async {
+            readWorker.run {
                 let r = self.blockingRead(maxCount: maxCount, timeout: timeout)
                 self.state.withLock { $0.queuedReads -= 1 }
                 cont.resume(returning: r)
@@ -96,7 +100,7 @@ final class SerialPortChannel: Sendable {
         let offset = try rest.get()
         if offset == bytes.count { return }
         let result: Result<Void, TransportError> = await withCheckedContinuation { cont in
-            writeQueue.async {
+            writeWorker.run {
                 let r = self.blockingWrite(bytes, from: offset)
                 self.state.withLock { $0.queuedWrites -= 1 }
                 cont.resume(returning: r)
@@ -114,13 +118,16 @@ final class SerialPortChannel: Sendable {
         guard first else { return }
         closeSignal.fire()
         await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
-            readQueue.async {
-                self.writeQueue.async {
+            readWorker.run {
+                self.writeWorker.run {
                     self.release()
                     cont.resume()
                 }
             }
         }
+        // Every job of this port has run: the threads may go.
+        readWorker.finish()
+        writeWorker.finish()
     }
 
     private var isOpen: Bool { state.withLock { !$0.closing && $0.port != 0 } }
