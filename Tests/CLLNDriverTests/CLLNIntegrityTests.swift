@@ -26,8 +26,8 @@ struct CLLNIntegrityTests {
             let server = WireServer(endpoint: emulator, transport: device)
             let serving = Task { await server.run() }
             let connection = try await LinkConnection(
-                port: "memory", family: CLLNFamily.family, schemaHash: CLLNCommand.schemaHash, grace: 0.2,
-                configuration: .init(tracker: .init(window: 8, timeout: 0.05, maxAttempts: 3, backoff: 2, maxTimeout: 0.2)),
+                port: "memory", family: CLLNFamily.family, schemaHash: CLLNCommand.schemaHash, grace: 1,
+                configuration: .init(tracker: .init(window: 8, timeout: 0.2, maxAttempts: 3, backoff: 2, maxTimeout: 1)),
                 opener: { faulty })
             return Rig(board: try await CLLNBoard(connection: connection), faults: faulty, serving: serving)
         }
