@@ -102,8 +102,9 @@ public actor WireClient {
     private var timerTask: Task<Void, Never>?
     private var timerTarget: Double?
     private var timerGeneration: UInt64 = 0
-    private var subscribers: [UInt8: AsyncStream<StreamData>.Continuation] = [:]
-    private var unmatchedTap: AsyncStream<Frame>.Continuation?
+    /// Delivery of device-pushed streams and unmatched replies (WireClient+Streams.swift).
+    var subscribers: [UInt8: AsyncStream<StreamData>.Continuation] = [:]
+    var unmatchedTap: AsyncStream<Frame>.Continuation?
     private var failure: LinkError?
     private var readerTask: Task<Void, Never>?
     private var writerTask: Task<Void, Never>?
@@ -361,32 +362,6 @@ public actor WireClient {
         outbox.yield(bytes)
     }
 
-    // MARK: Streams
-
-    /// Frames of device-pushed stream `id`, from now on. One subscriber per stream.
-    public func subscribe(stream id: UInt8) -> AsyncStream<StreamData> {
-        startReader()
-        let (stream, continuation) = AsyncStream<StreamData>.makeStream()
-        subscribers[id]?.finish()
-        subscribers[id] = continuation
-        return stream
-    }
-
-    /// Every reply that matches no request of this client (answers to ``sendRaw(_:)``
-    /// frames, duplicates, late replies), from now on. Used by the conformance suite.
-    public func observeUnmatched() -> AsyncStream<Frame> {
-        startReader()
-        let (stream, continuation) = AsyncStream<Frame>.makeStream()
-        unmatchedTap?.finish()
-        unmatchedTap = continuation
-        return stream
-    }
-
-    /// Stops delivering stream `id`.
-    public func unsubscribe(stream id: UInt8) {
-        subscribers.removeValue(forKey: id)?.finish()
-    }
-
     // MARK: Incoming
 
     private func ingest(_ bytes: [UInt8]) {
@@ -491,12 +466,5 @@ public actor WireClient {
         outbox.finish()
         readerTask?.cancel()
         await transport.close()
-    }
-}
-
-extension Duration {
-    /// This duration in seconds.
-    public var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) * 1e-18
     }
 }
