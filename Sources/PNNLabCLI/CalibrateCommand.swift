@@ -11,8 +11,8 @@ struct Calibrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure a device's calibration profile with its family's procedure and store it under its serial.",
         discussion: """
-            On a twin, and on an emulated board whose family can report its state (the CLLN's \
-            debug verb), the hidden truth is known and the error of every measured figure against \
+            On a twin, and on an emulated board whose family can report its state over the link, \
+            the hidden truth is known and the error of every measured figure against \
             it is reported. Procedure options (e.g. --trials) come after DEVICE.
 
             """ + FamilyHelp.calibrationProcedures())
