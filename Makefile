@@ -32,9 +32,13 @@ demo: build
 
 # The whole test suite (unit, physics, store, CLI end-to-end with real child processes),
 # then the Python package's pytest suite against the pnnlab binary just built.
+# Tests run one at a time: many of them drive real ptys, child processes and link deadlines,
+# and on a 2-core machine Swift's cooperative pool (one thread per core) is otherwise held for
+# tens of seconds by a neighbour's computation (measured: 326 s serial vs 240 s parallel, and
+# the parallel run starved a pty transfer for 180 s in CI).
 test: deps-test python
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --no-parallel
 	PNNLAB_BIN="$$($(SWIFT) build --show-bin-path)/pnnlab" $(VENV)/bin/python -m pytest -q -p no:cacheprovider python/tests
 
 # The Python package (python/) with its test dependencies in a virtual environment at .venv

@@ -39,6 +39,13 @@ extension WireClient {
                 if stats.damagedFrames >= 2 || stats.framesDelivered > 0 {
                     throw .noisyLine(port: port, damaged: stats.framesRejected, intact: stats.framesDelivered)
                 }
+                // Bytes came, but too few to tell a noisy line from a baud mismatch (one damaged
+                // reply, or the first bytes of one from a slow board or a loaded host): ask
+                // again and wait longer before deciding.
+                if stats.bytesReceived > 0 && attempt < 2 {
+                    timeout *= 3
+                    continue
+                }
                 if stats.bytesReceived > 0 { throw .garbage(port: port, bytes: stats.bytesReceived) }
                 throw .silent(port: port, waited: now - started)
             }

@@ -22,7 +22,7 @@ struct HandshakeDiagnosisTests {
             Issue.record("expected a noisy line, got \(String(describing: error))")
             return
         }
-        #expect(damaged >= 3)
+        #expect(damaged >= 2)  // the threshold the handshake decides on
         #expect(error?.description.contains("baud rate is right") == true)
         #expect(error?.isConnectionLoss == true)
         await client.close()
