@@ -169,7 +169,9 @@ class Host:
         seq = self.send(ftype, payload)
         while True:
             for t, s, flags, body in self.receive():
-                if s == seq and flags & FLAG_REPLY:
+                # §6: a reply answers by seq *and* type (error replies have type error);
+                # anything else — a damage notice (type 0x07, §8), a stray reply — is dropped.
+                if s == seq and flags & FLAG_REPLY and (t == ftype or (flags & FLAG_ERROR and t == ERROR)):
                     if flags & FLAG_ERROR:
                         code = body[0] | body[1] << 8
                         raise RuntimeError("device error 0x%04x: %s" % (code, body[2:].decode(errors="replace")))
@@ -204,7 +206,7 @@ class Host:
                 in_flight.add(self.send(PING, payload))
                 sent += 1
             for t, s, flags, body in self.receive():
-                if flags & FLAG_REPLY and s in in_flight:
+                if flags & FLAG_REPLY and t == PING and s in in_flight:
                     if body != payload:
                         raise RuntimeError("ping reply %d does not echo its payload" % s)
                     in_flight.discard(s)

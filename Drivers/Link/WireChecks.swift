@@ -24,13 +24,21 @@ enum WireChecks {
             }
             return "32 pings, 8 in flight, every reply matched its request"
         },
-        ConformanceCheck(name: "bad CRC ignored", requirement: "§5 a rejected frame is never answered") { c in
+        ConformanceCheck(
+            name: "bad CRC: not executed, one damage notice",
+            requirement: "§5 a rejected frame is never answered; §8 it gets one damage notice"
+        ) { c in
             var raw = Frame(type: .ping, seq: 0x7F01, payload: [1, 2, 3]).rawBytes
             raw[raw.count - 1] ^= 0x5A
+            let before = await c.client.statistics.damageNotices
             await c.sendRawBytes(raw)
             try await c.expectSilence("a frame with a bad CRC")
             try await c.expectAlive("a bad CRC")
-            return "no reply, still answering"
+            let notices = await c.client.statistics.damageNotices - before
+            guard notices == 1 else {
+                throw ConformanceFailure("\(notices) damage notices (type 0x07) for one damaged frame; §8 asks for exactly 1")
+            }
+            return "no reply, one damage notice, still answering"
         },
         ConformanceCheck(name: "garbage resync", requirement: "§1 resynchronise at the next 0x00") { c in
             var junk: [UInt8] = []

@@ -63,6 +63,8 @@ public actor WireClient {
         /// The payload size per frame recommended for the line's recent error rate
         /// (``WireClient/frameBudget``).
         public var frameBudget = 0
+        /// Damage notices received from the device (§8): frames it got damaged.
+        public var damageNotices = 0
     }
 
     /// Sizing frames for a noisy line: a frame of `s` bytes survives a line that damages
@@ -116,6 +118,7 @@ public actor WireClient {
     /// Lost exchanges (retransmissions) and bytes moved, both halved every
     /// ``FrameBudget/memoryBytes`` of traffic: the line's recent error rate per byte.
     private var recentLosses = 0.0
+    private var damageNotices = 0
     private var recentBytes = 0.0
     /// The frame budget in force (nil: the device's limit).
     private var budget: Int?
@@ -373,7 +376,17 @@ public actor WireClient {
         if after.framesDelivered > before.framesDelivered || after.damagedFrames > before.damagedFrames {
             tracker.noteLineActivity(now: t)
         }
+        for _ in before.damagedFrames..<max(before.damagedFrames, after.damagedFrames) {
+            handle(tracker.damagedFrameArrived(now: t))
+        }
         for frame in frames {
+            if frame.type == .damaged && frame.flags.contains(.reply) {
+                // The device got a damaged frame after answering everything before it: the
+                // request that came next is re-sent at once (§8).
+                damageNotices += 1
+                handle(tracker.damagedFrameArrived(now: t))
+                continue
+            }
             if frame.flags.contains(.stream) {
                 _ = streamCounters.record(frame)
                 if let data = try? StreamData.decode(frame.payload) { subscribers[data.streamID]?.yield(data) }
@@ -393,7 +406,13 @@ public actor WireClient {
 
     private func tick() {
         guard failure == nil else { return }
-        for event in tracker.poll(now: now) {
+        handle(tracker.poll(now: now))
+        scheduleTimer()
+    }
+
+    private func handle(_ events: [RequestTracker.Event]) {
+        guard failure == nil else { return }
+        for event in events {
             switch event {
             case .retransmit(let frame):
                 recentLosses += 1
@@ -404,7 +423,6 @@ public actor WireClient {
                 break
             }
         }
-        scheduleTimer()
     }
 
     private func finish(seq: UInt16, _ result: Result<Frame, LinkError>) {
@@ -454,7 +472,7 @@ public actor WireClient {
         return Statistics(
             requests: s, decoder: decoder.statistics, streams: streamCounters.total, bytesSent: bytesSent,
             framesSent: framesSent, meanRoundTrip: s.completed > 0 ? roundTripSum / Double(s.completed) : 0,
-            waitingForWindow: windowWaiters.count, frameBudget: frameBudget)
+            waitingForWindow: windowWaiters.count, frameBudget: frameBudget, damageNotices: damageNotices)
     }
 
     /// Why the session ended, if it did.

@@ -25,6 +25,9 @@ public actor WireServer {
         public var lineMatches: @Sendable () -> Bool
         /// Reads and discards everything, answering nothing (a board that is off or hung).
         public var silent = false
+        /// Answers each damaged frame with a damage notice (§8). Off only to emulate a
+        /// device of an earlier revision of the protocol.
+        public var damageNotices = true
 
         public init(
             serviceTime: Duration = .zero, latency: Duration = .zero, limits: FrameLimits = .standard,
@@ -57,6 +60,8 @@ public actor WireServer {
         public var notRequests = 0
         /// Requests answered `preempted` (dropped from the queue or stopped by a safe state or hello).
         public var preempted = 0
+        /// Damage notices sent (§8): one per damaged frame received.
+        public var damageNotices = 0
         /// Frame decoder counters (rejected frames, bytes discarded…).
         public var decoder = FrameDecoder.Statistics()
     }
@@ -135,7 +140,20 @@ public actor WireServer {
                 sendNoise(count: bytes.count)
                 continue
             }
-            for frame in decoder.feed(bytes) { receive(frame, arrival: arrival) }
+            if options.damageNotices {
+                // Frame by frame (up to each delimiter), so a damaged frame's notice takes its
+                // place among the requests around it.
+                var start = 0
+                while start < bytes.count {
+                    let end = (bytes[start...].firstIndex(of: 0) ?? (bytes.count - 1)) + 1
+                    let damagedBefore = decoder.statistics.damagedFrames
+                    for frame in decoder.feed(Array(bytes[start..<end])) { receive(frame, arrival: arrival) }
+                    for _ in damagedBefore..<decoder.statistics.damagedFrames { queueDamageNotice(arrival: arrival) }
+                    start = end
+                }
+            } else {
+                for frame in decoder.feed(bytes) { receive(frame, arrival: arrival) }
+            }
             stats.decoder = decoder.statistics
         }
     }
@@ -163,6 +181,14 @@ public actor WireServer {
         } else {
             pending.append((frame, arrival))
         }
+        workerWake?.resume()
+        workerWake = nil
+    }
+
+    /// Queues a damage notice (§8) behind the requests already received, so the host sees
+    /// it after their replies and re-sends the request that came next.
+    private func queueDamageNotice(arrival: ContinuousClock.Instant) {
+        pending.append((Frame(type: .damaged, seq: 0, flags: .reply), arrival))
         workerWake?.resume()
         workerWake = nil
     }
@@ -212,6 +238,11 @@ public actor WireServer {
                 continue
             }
             let (request, arrival) = pending.removeFirst()
+            if request.type == .damaged && request.flags.contains(.reply) {  // a queued damage notice
+                stats.damageNotices += 1
+                emit(request)
+                continue
+            }
             await serve(request, arrival: arrival)
         }
     }

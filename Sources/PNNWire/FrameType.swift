@@ -27,6 +27,11 @@ public struct FrameType: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let bulkChunk = FrameType(rawValue: 0x05)
     /// The receiver's acknowledgement of a bulk chunk.
     public static let bulkAck = FrameType(rawValue: 0x06)
+    /// The device's damage notice (flag reply, seq 0, empty payload): a frame arrived
+    /// damaged (CRC or COBS failure of a frame that began like one of this protocol).
+    /// Queued behind the replies to the requests that arrived before it, so the host
+    /// re-sends its oldest unanswered request at once (docs/protocol.md §8).
+    public static let damaged = FrameType(rawValue: 0x07)
 
     /// Type codes reserved for device-family command sets.
     public static let familyRange: ClosedRange<UInt8> = 0x40...0xFF
@@ -47,6 +52,7 @@ public struct FrameType: RawRepresentable, Hashable, Sendable, CustomStringConve
         case .streamData: "streamData"
         case .bulkChunk: "bulkChunk"
         case .bulkAck: "bulkAck"
+        case .damaged: "damaged"
         default:
             isFamilyCommand
                 ? "family(0x\(String(rawValue, radix: 16)))"

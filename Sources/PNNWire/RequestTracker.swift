@@ -71,7 +71,7 @@ public struct RequestTracker: Sendable {
         public init(
             window: Int = 8, timeout: Double = 0.2, maxAttempts: Int = 3, backoff: Double = 2, maxTimeout: Double = 2,
             noisyAttempts: Int = 10, fastRetransmit: Bool = true, adaptiveFirstTimeout: Bool = true,
-            minTimeout: Double = 0.005, silence: Double = 1
+            minTimeout: Double = 0.002, silence: Double = 1
         ) {
             self.window = min(max(window, 1), 32_768)
             self.timeout = timeout
@@ -117,6 +117,8 @@ public struct RequestTracker: Sendable {
         public var mismatchedReplies = 0
         /// Retransmissions sent early because a later request was answered first.
         public var fastRetransmissions = 0
+        /// Retransmissions sent early because a damaged frame arrived where a reply was due.
+        public var damageRetransmissions = 0
         public init() {}
     }
 
@@ -135,6 +137,10 @@ public struct RequestTracker: Sendable {
         /// `rto × backoff^k`); they do not count against the attempt limit, and the full
         /// schedule resumes once it is the shorter.
         var shortAttempts: Int
+        /// Attempts re-sent because a damaged frame arrived where their reply was due: the
+        /// device got them and answered, the line spoilt the answer. Up to
+        /// ``RequestTracker/maxDamageAttempts`` of them do not count against the limit.
+        var damageAttempts = 0
     }
 
     /// The configuration in force.
@@ -270,6 +276,28 @@ public struct RequestTracker: Sendable {
         return events
     }
 
+    /// A damaged frame (a CRC failure that began like a frame of this protocol) arrived from
+    /// the device. Devices answer in arrival order (§6), so it was most likely the reply to
+    /// the request that has waited longest: that request is re-sent at once — the device
+    /// answers the copy from its de-duplication cache (§8) — instead of after its deadline.
+    /// Each damaged frame re-sends at most one request, and a request already re-sent since
+    /// the frame could have been its reply (less than half its type's smoothed round trip
+    /// ago) is left alone. Off with `fastRetransmit` (a device that may answer out of order).
+    public mutating func damagedFrameArrived(now: Double) -> [Event] {
+        guard configuration.fastRetransmit else { return [] }
+        let candidates = pending.filter { entry in
+            let p = entry.value
+            guard p.policy != .never, p.attempts < attemptLimit(p, now: now) else { return false }
+            let rtt = roundTrips[p.frame.type]?.mean ?? 0
+            return now - p.lastSentAt >= rtt / 2
+        }
+        guard let (seq, p) = candidates.min(by: { $0.value.lastSend < $1.value.lastSend }) else { return [] }
+        statistics.damageRetransmissions += 1
+        var counted = p
+        counted.damageAttempts += 1
+        return [.retransmit(retransmit(seq, counted, now: now))]
+    }
+
     /// Forgets every request in flight (e.g. the link was closed) and returns their seqs.
     public mutating func cancelAll() -> [UInt16] {
         let seqs = inFlightSeqs
@@ -284,7 +312,13 @@ public struct RequestTracker: Sendable {
         // Shortened attempts do not count: the full schedule still follows them.
         (lastActivity > p.lastSentAt || lastActivity > now - configuration.silence
             ? configuration.noisyAttempts : configuration.maxAttempts) + p.shortAttempts
+            + min(p.damageAttempts, Self.maxDamageAttempts)
     }
+
+    /// Most attempts per request that a damaged answer keeps from counting: a long reply on
+    /// a line that spoils a third of such frames may need a dozen tries, each costing only a
+    /// round trip.
+    static let maxDamageAttempts = 32
 
     private mutating func retransmit(_ seq: UInt16, _ p: Pending, now: Double) -> Frame {
         var p = p
@@ -302,7 +336,7 @@ public struct RequestTracker: Sendable {
     /// The wait after the attempt just made (`p.attempts`): the full schedule's, or — while
     /// the link has shown its round trip for this request type and that is the shorter —
     /// `rto × backoff^k` for the k-th shortened attempt, rto = smoothed round trip + 4 × its
-    /// deviation + 5 ms (at least `minTimeout`). On a lossy line a lost frame then costs
+    /// deviation + 1 ms (at least `minTimeout`, 2 ms). On a lossy line a lost frame then costs
     /// about one round trip, not the slow-command schedule; a slow command costs a few
     /// early re-sends, which the device answers from its cache.
     private func nextWait(_ p: inout Pending) -> Double {
@@ -312,7 +346,7 @@ public struct RequestTracker: Sendable {
         guard configuration.adaptiveFirstTimeout, p.policy != .never, p.shortAttempts < Self.maxShortAttempts,
             p.attempts - p.shortAttempts == 1, let rt = roundTrips[p.frame.type]
         else { return full }
-        var short = max(configuration.minTimeout, rt.mean + 4 * rt.deviation + 0.005)
+        var short = max(configuration.minTimeout, rt.mean + 4 * rt.deviation + 0.001)
         for _ in 0..<p.shortAttempts { short *= configuration.backoff }
         guard short < full else { return full }
         p.shortAttempts += 1

@@ -317,7 +317,10 @@ func faultyTraining(into report: inout BenchReport, notes: inout LinkBenchNotes,
             return LinkTrainingRun(
                 test: state.lastTestAccuracy, seconds: linkNow() - t0,
                 detail:
-                    "\(stats.requests.retransmissions) retransmissions, \(stats.requests.timeouts) timeouts, \(reconnects) reconnects"
+                    "\(stats.requests.retransmissions) retransmissions (\(stats.requests.fastRetransmissions) fast, \(stats.requests.damageRetransmissions) on damage, \(stats.damageNotices) notices), "
+                    + "\(stats.requests.timeouts) timeouts, \(reconnects) reconnects; \(stats.requests.sent) requests, "
+                    + "\(stats.framesSent) frames / \(stats.bytesSent) bytes sent, \(stats.decoder.framesDelivered) frames / "
+                    + "\(stats.decoder.bytesReceived) bytes received, \(stats.decoder.framesRejected) damaged"
             )
         } catch {
             return LinkTrainingRun(test: nil, seconds: linkNow() - t0, detail: "failed: \(error)")

@@ -10,8 +10,9 @@ struct HandshakeDiagnosisTests {
     func noisyLine() async throws {
         let (host, device) = MemoryLink.pair(seed: 5)
         let faulty = FrameFaultTransport(host)
-        // Flip a payload bit of each of the first 20 replies: CRC failures of this protocol.
-        await faulty.arm((0..<20).map { FrameFault(.incoming, frame: $0, .corrupt(byte: 12, mask: 0x04)) })
+        // Flip a payload bit of every reply: CRC failures of this protocol. (Each damaged reply
+        // re-sends the hello at once, §8, so the handshake sees many.)
+        await faulty.arm((0..<5000).map { FrameFault(.incoming, frame: $0, .corrupt(byte: 12, mask: 0x04)) })
         let server = WireServer(endpoint: TestBoard(), transport: device)
         let serving = Task { await server.run() }
         defer { serving.cancel() }
@@ -25,6 +26,24 @@ struct HandshakeDiagnosisTests {
         #expect(damaged >= 2)  // the threshold the handshake decides on
         #expect(error?.description.contains("baud rate is right") == true)
         #expect(error?.isConnectionLoss == true)
+        await client.close()
+    }
+
+    @Test("the first 20 hello replies damaged: each re-sends the hello at once and the handshake succeeds")
+    func noisyLineRecovers() async throws {
+        let (host, device) = MemoryLink.pair(seed: 5)
+        let faulty = FrameFaultTransport(host)
+        await faulty.arm((0..<20).map { FrameFault(.incoming, frame: $0, .corrupt(byte: 12, mask: 0x04)) })
+        let server = WireServer(endpoint: TestBoard(), transport: device)
+        let serving = Task { await server.run() }
+        defer { serving.cancel() }
+        let client = WireClient(
+            transport: faulty, configuration: .init(tracker: .init(timeout: 0.5, maxTimeout: 1), helloTimeout: 0.5))
+        let reply = try await client.handshake()
+        #expect(reply.family == "test")
+        let stats = await client.statistics
+        #expect(stats.requests.damageRetransmissions >= 20, "\(stats.requests)")
+        #expect(stats.requests.timeouts == 0)
         await client.close()
     }
 

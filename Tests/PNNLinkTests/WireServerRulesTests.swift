@@ -116,3 +116,52 @@ actor LargeReplyBoard: DeviceEndpoint {
         #expect(try await raw.nextFrame(timeout: .seconds(120)).payload == [3])
     }
 }
+
+/// §8 damage notices: a damaged frame gets exactly one notice, queued behind the replies to
+/// the requests before it; noise that never looked like a frame gets none.
+@Suite struct DamageNoticeTests {
+    func encoded(_ raw: [UInt8]) -> [UInt8] {
+        var out = COBS.encode(raw)
+        out.append(0)
+        return out
+    }
+
+    @Test func aDamagedFrameIsNoticedInItsPlaceAndNoiseIsNot() async throws {
+        let served = ServedBoard.start(TestBoard())
+        defer { Task { await served.stop() } }
+        let raw = RawDevice(served.host)
+        let hello = Frame(type: .hello, seq: 0, payload: try HelloRequest(hostName: "t").encode())
+        try await served.host.write(encoded(hello.rawBytes))
+        #expect(try await raw.nextFrame(timeout: .seconds(120)).type == .hello)
+        var damaged = Frame(type: .ping, seq: 2, payload: [2, 2]).rawBytes
+        damaged[6] ^= 0x10  // a payload bit: CRC mismatch
+        // Ping 1, the damaged ping 2, ping 3 and bytes that never formed a frame, in one write.
+        let bytes =
+            encoded(Frame(type: .ping, seq: 1, payload: [1]).rawBytes) + encoded(damaged)
+            + encoded(Frame(type: .ping, seq: 3, payload: [3]).rawBytes) + [0x37, 0x99, 0x42, 0x00]
+        try await served.host.write(bytes)
+        var got: [Frame] = []
+        for _ in 0..<3 { got.append(try await raw.nextFrame(timeout: .seconds(120))) }
+        #expect(got.map(\.type) == [.ping, .damaged, .ping], "\(got)")
+        #expect(got[0].seq == 1 && got[2].seq == 3)
+        #expect(got[1].seq == 0 && got[1].flags == .reply && got[1].payload.isEmpty)
+        await #expect(throws: (any Error).self) { _ = try await raw.nextFrame(timeout: .milliseconds(300)) }
+        #expect(await served.server.statistics.damageNotices == 1)
+    }
+
+    @Test func anEarlierRevisionSendsNone() async throws {
+        var options = WireServer.Options()
+        options.damageNotices = false
+        let (host, device) = MemoryLink.pair(seed: 9)
+        let server = WireServer(endpoint: TestBoard(), transport: device, options: options)
+        let serving = Task { await server.run() }
+        defer { serving.cancel() }
+        let raw = RawDevice(host)
+        var damaged = Frame(type: .ping, seq: 2, payload: [2]).rawBytes
+        damaged[damaged.count - 1] ^= 0x01
+        try await host.write(encoded(damaged) + encoded(Frame(type: .ping, seq: 3, payload: [3]).rawBytes))
+        let next = try await raw.nextFrame(timeout: .seconds(120))
+        #expect(next.type == .error || next.type == .ping, "\(next)")  // handshakeRequired or echo, never a notice
+        #expect(await server.statistics.damageNotices == 0)
+    }
+}

@@ -149,6 +149,40 @@ import Testing
         _ = c
     }
 
+    /// §8 re-send on damage: a damaged frame or a device's damage notice re-sends the request
+    /// that has waited longest since its last transmission — one per damaged frame, never a
+    /// `never` request, never one sent too recently to be answered — and such attempts do not
+    /// count against the limit.
+    @Test func damageResendsTheLongestWaitingRequestAndDoesNotCount() throws {
+        var t = RequestTracker(
+            configuration: .init(window: 8, timeout: 1, maxAttempts: 2, backoff: 1, maxTimeout: 1, noisyAttempts: 2))
+        let sample = try t.send(type: .ping, retry: .idempotent, now: 0)
+        #expect(t.receive(reply(to: sample), now: 0.01) != nil)  // round trip 10 ms
+        let a = try t.send(type: .ping, payload: [1], retry: .idempotent, now: 1)
+        let b = try t.send(type: .ping, payload: [2], retry: .idempotent, now: 1.001)
+        _ = try t.send(type: .ping, payload: [3], retry: .never, now: 1.002)
+        #expect(t.damagedFrameArrived(now: 1.002).isEmpty, "nothing was sent long enough ago to be answered")
+        #expect(
+            t.damagedFrameArrived(now: 1.02) == [
+                .retransmit(Frame(type: .ping, seq: a.seq, flags: .retransmission, payload: [1]))
+            ])
+        #expect(
+            t.damagedFrameArrived(now: 1.021) == [
+                .retransmit(Frame(type: .ping, seq: b.seq, flags: .retransmission, payload: [2]))
+            ])
+        // a again (b was re-sent after it), and so on: 20 damaged answers in a row do not use
+        // up a limit of 2 attempts.
+        for k in 0..<20 {
+            let events = t.damagedFrameArrived(now: 1.04 + Double(k) * 0.02)
+            #expect(events.count == 1)
+        }
+        #expect(t.statistics.damageRetransmissions == 22 && t.statistics.timeouts == 0)
+        #expect(t.receive(reply(to: a), now: 1.5) != nil && t.receive(reply(to: b), now: 1.5) != nil)
+        var off = RequestTracker(configuration: .init(fastRetransmit: false))
+        _ = try off.send(type: .ping, retry: .idempotent, now: 0)
+        #expect(off.damagedFrameArrived(now: 1).isEmpty, "a device that may answer out of order: no guessing")
+    }
+
     @Test func aLiveLineGetsMoreAttemptsThanADeadOne() throws {
         let config = RequestTracker.Configuration(
             window: 8, timeout: 0.1, maxAttempts: 3, backoff: 1, maxTimeout: 0.1, noisyAttempts: 6, fastRetransmit: false)
