@@ -106,8 +106,9 @@ public enum ProfileListing {
             reasons.append("made by version \(record.version) of \(record.procedure); the current version is \(current.version)")
         }
         let trainedSince = runs.filter {
-            $0.run.identity.family == record.family && $0.run.identity.serial == record.serial
-                && $0.run.createdAt > record.createdAt && $0.stepCount > 0
+            // A `sim:` run trains a fresh twin in its own process: it moves no device.
+            !$0.run.deviceName.hasPrefix("sim:") && $0.run.identity.family == record.family
+                && $0.run.identity.serial == record.serial && $0.run.createdAt > record.createdAt && $0.stepCount > 0
         }
         if !trainedSince.isEmpty {
             let steps = trainedSince.reduce(0) { $0 + $1.stepCount }

@@ -59,11 +59,14 @@ public struct RunResult: Sendable, Equatable, Encodable {
     public var readoutCeiling: Double? = nil
     /// `readout` runs: `ideal-outputs` or `raw-inputs`.
     public var readoutCeilingSource: String? = nil
+    /// The calibration profile the device had when the run was created (`pnnlab profiles
+    /// show ID`); nil when it had none.
+    public var calibrationId: Int64? = nil
 
     enum CodingKeys: String, CodingKey {
         case run, kind, status, device, family, model, serial, firmware, task, method, seed, createdAt, updatedAt, steps
         case epochs, trainAccuracy, testAccuracy, finalLoss, lossUnit, measurements, wallSeconds, mode, digitalCeiling
-        case readoutCeiling, readoutCeilingSource
+        case readoutCeiling, readoutCeilingSource, calibrationId
     }
 
     /// Encodes every key, absent values as `null` (so every run kind has the same keys);
@@ -93,6 +96,7 @@ public struct RunResult: Sendable, Equatable, Encodable {
         try c.encode(wallSeconds, forKey: .wallSeconds)
         try c.encode(mode, forKey: .mode)
         try c.encode(digitalCeiling, forKey: .digitalCeiling)
+        try c.encode(calibrationId, forKey: .calibrationId)
         if readoutCeiling != nil {
             try c.encode(readoutCeiling, forKey: .readoutCeiling)
             try c.encode(readoutCeilingSource, forKey: .readoutCeilingSource)
@@ -209,7 +213,7 @@ extension RunDetail {
             trainAccuracy: steps.last { $0.trainAccuracy != nil }?.trainAccuracy,
             testAccuracy: steps.last { $0.testAccuracy != nil }?.testAccuracy, finalLoss: nil, lossUnit: lossUnit,
             measurements: steps.last?.cumulativeMeasurements ?? 0, wallSeconds: steps.reduce(0) { $0 + $1.wallSeconds },
-            mode: nil, digitalCeiling: kind == .jacobian ? r.digitalCeiling : nil)
+            mode: nil, digitalCeiling: kind == .jacobian ? r.digitalCeiling : nil, calibrationId: r.calibrationId)
     }
 
     static func settings(_ configJSON: String) -> JSONValue {

@@ -48,11 +48,15 @@ public struct RunRecord: Sendable, Codable, Equatable {
     /// exact arithmetic: the number the device is chasing. `nil` when the run has none (runs
     /// recorded before stores kept it, contrastive runs).
     public var digitalCeiling: Double?
+    /// The calibration profile of the device when the run was created (its newest profile of
+    /// the same family and serial), set by the store; `nil` when the device had none.
+    public var calibrationId: Int64?
 
     public init(
         id: Int64? = nil, deviceName: String, identity: DeviceIdentity, task: String, method: String,
         seed: UInt64, configJSON: String, status: RunStatus = .running, createdAt: Date = Date(),
-        updatedAt: Date = Date(), summaryJSON: String? = nil, digitalCeiling: Double? = nil
+        updatedAt: Date = Date(), summaryJSON: String? = nil, digitalCeiling: Double? = nil,
+        calibrationId: Int64? = nil
     ) {
         self.id = id
         self.deviceName = deviceName
@@ -66,6 +70,7 @@ public struct RunRecord: Sendable, Codable, Equatable {
         self.updatedAt = updatedAt
         self.summaryJSON = summaryJSON
         self.digitalCeiling = digitalCeiling
+        self.calibrationId = calibrationId
     }
 }
 

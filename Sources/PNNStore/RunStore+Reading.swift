@@ -164,7 +164,8 @@ extension RunStore {
             createdAt: Date(timeIntervalSince1970: try row.decode(forColumn: "created_at")),
             updatedAt: Date(timeIntervalSince1970: try row.decode(forColumn: "updated_at")),
             summaryJSON: try row.decode(forColumn: "summary"),
-            digitalCeiling: try row.decode(Double?.self, forColumn: "digital_ceiling"))
+            digitalCeiling: try row.decode(Double?.self, forColumn: "digital_ceiling"),
+            calibrationId: try row.decode(Int64?.self, forColumn: "calibration_id"))
     }
 
     static func stepRecord(_ row: Row, path: String) throws -> StepRecord {

@@ -25,6 +25,15 @@ extension RunStore {
                         run.updatedAt.timeIntervalSince1970, run.summaryJSON, run.digitalCeiling,
                     ])
                 let id = db.lastInsertedRowID
+                // Every run records the profile its device had (the newest of its family and serial).
+                try db.execute(
+                    sql: """
+                        UPDATE run SET calibration_id = (
+                            SELECT c.id FROM calibration c WHERE c.family = ? AND c.serial = ?
+                            ORDER BY c.created_at DESC, c.id DESC LIMIT 1)
+                        WHERE id = ?
+                        """,
+                    arguments: [run.identity.family, run.identity.serial, id])
                 // Inside the transaction: the row is committed only once it is leased.
                 if run.status == .running { lease = try RunLease.acquire(store: path, runID: id) }
                 return id

@@ -84,6 +84,11 @@ enum Schema {
         migrator.registerMigration("v3-digital-ceiling") { db in
             try db.execute(sql: "ALTER TABLE run ADD COLUMN digital_ceiling REAL")
         }
+        // The calibration profile a run ran with: the newest profile of its device (family and
+        // serial) when the run was created; NULL when the device had none.
+        migrator.registerMigration("v4-run-calibration") { db in
+            try db.execute(sql: "ALTER TABLE run ADD COLUMN calibration_id INTEGER")
+        }
         return migrator
     }
 }

@@ -19,7 +19,7 @@ pd = pytest.importorskip("pandas")
 RUN_FIELDS = [
     "run", "kind", "status", "device", "family", "model", "serial", "firmware", "task", "method", "seed",
     "created_at", "updated_at", "steps", "epochs", "train_accuracy", "test_accuracy", "final_loss", "loss_unit",
-    "measurements", "wall_seconds", "mode", "digital_ceiling",
+    "measurements", "wall_seconds", "mode", "digital_ceiling", "calibration_id",
 ]
 
 
@@ -202,15 +202,17 @@ def test_a_newer_schema_is_refused_as_pnnlab_does(store_copy: Path, bin_path: st
 
 def test_an_older_v1_store_reads_without_calibrations(store_copy: Path) -> None:
     with sqlite3.connect(store_copy) as db:
-        db.execute("DELETE FROM grdb_migrations WHERE identifier IN ('v2', 'v3-digital-ceiling')")
+        db.execute("DELETE FROM grdb_migrations WHERE identifier IN ('v2', 'v3-digital-ceiling', 'v4-run-calibration')")
         db.execute("DROP TABLE calibration")
         db.execute("ALTER TABLE run DROP COLUMN digital_ceiling")
+        db.execute("ALTER TABLE run DROP COLUMN calibration_id")
     store = pnnlab.open_store(store_copy, pandas=False)
     assert store.schema == "v1"
     assert store.profiles() == []
     runs = store.runs()
     assert len(runs) == 3
     assert all(r.digital_ceiling is None for r in runs), "a store from before v3 has no ceilings"
+    assert all(r.calibration_id is None for r in runs), "a store from before v4 records no profiles"
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ it with SQLite's ``mode=ro`` URI, so it never writes the store, never creates on
 migrates one, and never blocks a live run that is appending steps: every read is one short
 read transaction on a consistent snapshot of the committed steps.
 
-Layout (schema migrations ``v1``, ``v2``, ``v3-digital-ceiling``; ``Sources/PNNStore/Schema.swift`` is the source of
+Layout (schema migrations ``v1``, ``v2``, ``v3-digital-ceiling``, ``v4-run-calibration``; ``Sources/PNNStore/Schema.swift`` is the source of
 truth): tables ``run``, ``step``, ``measurement``, ``device``, ``calibration``. Times are Unix
 seconds; ``seed`` is decimal text (a UInt64); ``config``, ``summary``, ``checkpoint``,
 ``descriptor`` and ``profile`` are JSON text. ``step.parameters`` and ``measurement."values"``
@@ -43,7 +43,7 @@ from .errors import (
 APPLICATION_ID = 0x504E4E4C
 #: The schema migrations this package knows, oldest first. A store that has applied any
 #: other migration was written by a newer pnnlab and is refused (:class:`NewerSchemaError`).
-KNOWN_MIGRATIONS: Tuple[str, ...] = ("v1", "v2", "v3-digital-ceiling")
+KNOWN_MIGRATIONS: Tuple[str, ...] = ("v1", "v2", "v3-digital-ceiling", "v4-run-calibration")
 
 #: Column-name suffix of each loss unit (``loss_unit`` in results): ``batch_loss_nats``...
 LOSS_UNIT_SUFFIX = {"nats": "nats", "uA^2": "uA2", "V^2": "V2"}
@@ -172,6 +172,9 @@ class RunResult:
     #: what ``test_accuracy`` is chasing. None for contrastive runs and for runs recorded
     #: before the store kept it (schema ``v3-digital-ceiling``).
     digital_ceiling: Optional[float] = None
+    #: The calibration profile the device had when the run was created (``pnnlab profiles
+    #: show ID``); None when it had none or the store predates ``v4-run-calibration``.
+    calibration_id: Optional[int] = None
 
     def as_json(self) -> Dict[str, Any]:
         """The dict ``pnnlab runs --json`` prints for this run (ISO times, NaN as ``"nan"``)."""
@@ -597,9 +600,14 @@ _RUN_COLUMNS = "id, device_name, family, model, serial, firmware, task, method, 
 
 
 def _run_columns(db: sqlite3.Connection) -> str:
-    """The run columns to select: with ``digital_ceiling`` where the store has it (v3), NULL before."""
+    """The run columns to select: ``digital_ceiling`` (v3) and ``calibration_id`` (v4) where the
+    store has them, NULL before."""
     names = {r[1] for r in db.execute("PRAGMA table_info(run)")}
-    return _RUN_COLUMNS + (", digital_ceiling" if "digital_ceiling" in names else ", NULL")
+    return (
+        _RUN_COLUMNS
+        + (", digital_ceiling" if "digital_ceiling" in names else ", NULL")
+        + (", calibration_id" if "calibration_id" in names else ", NULL")
+    )
 
 
 class _Loaded:
@@ -618,7 +626,7 @@ class _Loaded:
     @staticmethod
     def load(db: sqlite3.Connection, row: Sequence[Any], path: str, with_steps: bool = False) -> "_Loaded":
         (rid, device, family, model, serial, firmware, task, method, seed_text, config_text, status, created, updated,
-         summary_text, ceiling) = row
+         summary_text, ceiling, calibration) = row
         try:
             seed = int(seed_text)
         except (TypeError, ValueError):
@@ -710,6 +718,7 @@ class _Loaded:
             test_accuracy=test, final_loss=final_loss, loss_unit=loss_unit, measurements=rows[-1][6] if rows else 0,
             wall_seconds=wall, mode=mode,
             digital_ceiling=None if contrastive or ceiling is None else float(ceiling),
+            calibration_id=None if calibration is None else int(calibration),
         )
         if with_steps:
             me.steps = {
