@@ -73,7 +73,8 @@ results-clln: deps
 	$(SWIFT) build -c release --product pnnbench
 	.build/release/pnnbench --results-clln --output docs/results.md
 
-# libFuzzer over the wire decoder (FUZZ_SECONDS, default 60); fails on any crash or invariant break.
+# libFuzzer + ASan over the wire decoder, the TOML reader and the twin-state importers
+# (FUZZ_SECONDS each, default 60; FUZZ_TARGETS picks); fails on any crash or invariant break.
 fuzz:
 	@Fuzz/run.sh
 

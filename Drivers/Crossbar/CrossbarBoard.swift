@@ -8,7 +8,7 @@ import PNNWire
 /// from its hello, and a dropped link is reconnected transparently: the driver reopens the
 /// port, checks it is the same board, re-programs the last targets and repeats the work
 /// that was in flight.
-public actor CrossbarBoard: Substrate, ReconnectingDriver {
+public actor CrossbarBoard: Substrate, SaturationReporting, ReconnectingDriver {
     public nonisolated let descriptor: SubstrateDescriptor
     /// Geometry and ranges the board declared.
     public nonisolated let geometry: CrossbarGeometry
@@ -33,6 +33,9 @@ public actor CrossbarBoard: Substrate, ReconnectingDriver {
     private var bytesPerLoad = 4_073
     /// Times the request sizes were halved after timeouts.
     public private(set) var shrinks = 0
+    /// Output readings the board flagged saturated (§13.3 Saturation) in measure and probe
+    /// replies so far.
+    private var saturated = 0
     /// Read voltage used for conductance read-backs, V.
     public nonisolated let readVoltage: Double
 
@@ -89,7 +92,7 @@ public actor CrossbarBoard: Substrate, ReconnectingDriver {
                 let payload = try await client.request(
                     CrossbarCommand.measure, payload: Self.slotPayload(slot, repeats: 1), retry: .idempotent,
                     timeout: self.timeout(vectors: n))
-                let m = try Self.outputs(payload, rows: n, cols: self.geometry.outputs, request: "measure")
+                let m = try self.outputs(payload, rows: n, request: "measure")
                 for r in 0..<n { for c in 0..<self.geometry.outputs { out[first + r, c] = m[r, c] } }
                 first += n
             }
@@ -111,6 +114,9 @@ public actor CrossbarBoard: Substrate, ReconnectingDriver {
     }
 
     // MARK: Board extras
+
+    /// Output readings the board flagged saturated so far (a column clipped at ±fullScale).
+    public func saturatedReadings() -> Int { saturated }
 
     /// Counters and state of the board.
     public func status() async throws -> CrossbarStatus {
@@ -186,7 +192,7 @@ public actor CrossbarBoard: Substrate, ReconnectingDriver {
     /// budget — but never so few vectors that the inputs need more than two of the four
     /// slots, or every probe of a stream would reload its inputs.
     private func batchSize(rows: Int, on client: WireClient) async -> Int {
-        let budget = await client.frameBudget / (8 * geometry.outputs)
+        let budget = (await client.frameBudget - 2) / (8 * geometry.outputs)
         return max(1, min(vectorsPerRequest, max(budget, (rows + 1) / 2)))
     }
 
@@ -355,7 +361,7 @@ public actor CrossbarBoard: Substrate, ReconnectingDriver {
     private func collectOldest(_ assembly: inout ProbeAssembly, on client: WireClient) async throws -> [ProbeResult] {
         let part = assembly.parts.removeFirst()
         defer { release(part.slot) }
-        let m = try Self.outputs(try await client.reply(to: part.ticket), rows: part.n, cols: geometry.outputs, request: "probe")
+        let m = try outputs(try await client.reply(to: part.ticket), rows: part.n, request: "probe")
         return assembly.accept(part, m)
     }
 
@@ -455,8 +461,26 @@ public actor CrossbarBoard: Substrate, ReconnectingDriver {
         return w.bytes
     }
 
-    static func outputs(_ payload: [UInt8], rows: Int, cols: Int, request: String) throws(LinkError) -> Matrix {
-        Matrix(rows: rows, cols: cols, storage: try ReplyPayload.doubles(payload, count: rows * cols, request: request))
+    /// The currents of a measure or probe reply (`rows` vectors); its saturation count is
+    /// added to ``saturatedReadings()``.
+    private func outputs(_ payload: [UInt8], rows: Int, request: String) throws(LinkError) -> Matrix {
+        let readings = try Self.readings(payload, rows: rows, cols: geometry.outputs, request: request)
+        saturated += readings.saturated
+        return Matrix(rows: rows, cols: geometry.outputs, storage: readings.currents)
+    }
+
+    /// Parses a measure or probe reply: `rows × cols` currents and the saturation count.
+    static func readings(_ payload: [UInt8], rows: Int, cols: Int, request: String) throws(LinkError) -> CrossbarReadings {
+        let expected = CrossbarReadings.byteCount(rows * cols)
+        guard payload.count == expected else {
+            throw .malformedReply(request: request, detail: "\(payload.count) bytes, expected \(expected)")
+        }
+        var r = PayloadReader(payload)
+        do {
+            return try CrossbarReadings.decode(&r, count: rows * cols)
+        } catch {
+            throw .malformedReply(request: request, detail: error.description)
+        }
     }
 }
 

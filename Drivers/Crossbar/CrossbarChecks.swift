@@ -1,8 +1,9 @@
 import PNNLink
 import PNNWire
 
-/// Crossbar-specific conformance checks (docs/protocol.md §13). None programs a device
-/// or sends a value outside the board's declared ranges.
+/// Crossbar-specific conformance checks (docs/protocol.md §13). None sends a value outside
+/// the board's declared ranges; only the saturation check programs devices, temporarily,
+/// through one `probe` (which restores them).
 enum CrossbarChecks {
     static func geometry(_ c: ConformanceContext) throws -> CrossbarGeometry {
         do {
@@ -57,6 +58,91 @@ enum CrossbarChecks {
         }
     }
 
+    static func configure(_ c: ConformanceContext, rows: [CrossbarLineMode], columns: [CrossbarLineMode]) async throws {
+        _ = try await c.client.request(
+            CrossbarCommand.configure, payload: (rows + columns).map(\.rawValue), retry: .idempotent)
+    }
+
+    /// §13.3 Saturation: only column 0 (output 0's G+) is sensed and only the first m rows
+    /// are driven; a probe holds those m devices at gMax while a ramp of inputs 0 … vReadMax
+    /// on every driven row is measured, so output 0 sweeps 0 … m·vReadMax·gMax µA. The reply
+    /// must never exceed fullScale, must not decrease along the ramp, and must count as
+    /// saturated exactly the readings that clip: every one predicted clearly above fullScale,
+    /// none predicted clearly below it (no other column is sensed, so no other output can clip).
+    static func saturation(_ c: ConformanceContext) async throws -> String {
+        let g = try geometry(c)
+        let vectors = min(g.maxBatch, 16)
+        guard vectors >= 2 else { return "not checked: a slot holds \(g.maxBatch) vector (a ramp needs 2)" }
+        let m = min(g.rows, g.maxTargets)
+        var rows = [CrossbarLineMode](repeating: .float, count: g.rows)
+        for r in 0..<m { rows[r] = .active }
+        var columns = [CrossbarLineMode](repeating: .float, count: g.columns)
+        columns[0] = .active
+        try await configure(c, rows: rows, columns: columns)
+        var ramp: [Double] = []
+        for k in 0..<vectors {
+            let v = g.vReadMax * Double(k) / Double(vectors - 1)
+            ramp += (0..<g.rows).map { $0 < m ? v : 0 }
+        }
+        var load = PayloadWriter()
+        load.u8(3)
+        load.u16(UInt16(vectors))
+        load.u16(0)
+        load.u16(UInt16(vectors))
+        load.f64s(ramp)
+        let readings: CrossbarReadings
+        do {
+            _ = try await c.client.request(CrossbarCommand.loadInputs, payload: load.bytes, retry: .idempotent)
+            var w = PayloadWriter()
+            w.u8(3)
+            w.u16(1)
+            w.u16(UInt16(m))
+            for r in 0..<m {
+                w.u32(UInt32(r * g.columns))  // parameter of (row r, column 0)
+                w.f64(g.gMax)
+            }
+            let p = try await c.client.request(CrossbarCommand.probe, payload: w.bytes, retry: .deduplicated, timeout: 5)
+            guard p.count == CrossbarReadings.byteCount(vectors * g.outputs) else {
+                throw ConformanceFailure("probe reply is \(p.count) bytes for \(vectors)×\(g.outputs) currents and the count")
+            }
+            var r = PayloadReader(p)
+            readings = try CrossbarReadings.decode(&r, count: vectors * g.outputs)
+        } catch {
+            try? await configure(
+                c, rows: .init(repeating: .active, count: g.rows), columns: .init(repeating: .active, count: g.columns))
+            throw error
+        }
+        try await configure(
+            c, rows: .init(repeating: .active, count: g.rows), columns: .init(repeating: .active, count: g.columns))
+        let out = (0..<vectors).map { readings.currents[$0 * g.outputs] }
+        let slack = max(g.adcStep, 1e-9 * g.fullScale)
+        let noise = max(2 * g.adcStep, 0.01 * g.fullScale)
+        for (k, i) in out.enumerated() where !(i <= g.fullScale + slack) {
+            throw ConformanceFailure("ramp point \(k) read \(i) µA, beyond the full scale \(g.fullScale) µA (not clipped)")
+        }
+        for k in 1..<vectors where out[k] < out[k - 1] - noise {
+            throw ConformanceFailure("the reading fell from \(out[k - 1]) to \(out[k]) µA as the input rose (not monotonic)")
+        }
+        // Predicted current of ramp point k: between the devices' lowest verified value and gMax.
+        func predicted(_ k: Int, _ conductance: Double) -> Double {
+            Double(m) * g.vReadMax * Double(k) / Double(vectors - 1) * conductance
+        }
+        let surely = (0..<vectors).count { predicted($0, g.gMax - g.tolerance) > 1.02 * g.fullScale }
+        let possibly = (0..<vectors).count { predicted($0, g.gMax) > 0.98 * g.fullScale }
+        guard readings.saturated >= surely, readings.saturated <= possibly else {
+            throw ConformanceFailure(
+                "\(readings.saturated) readings flagged saturated; \(surely)…\(possibly) of the ramp's \(vectors) clip")
+        }
+        for k in (vectors - readings.saturated)..<vectors where abs(out[k] - g.fullScale) > slack + noise {
+            throw ConformanceFailure("flagged ramp point \(k) read \(out[k]) µA, not the full scale \(g.fullScale) µA")
+        }
+        if possibly == 0 {
+            return "full scale \(g.fullScale) µA is beyond the largest current (\(predicted(vectors - 1, g.gMax)) µA): "
+                + "nothing clipped or flagged, readings monotonic"
+        }
+        return "\(readings.saturated) of \(vectors) ramp readings flagged and clipped at \(g.fullScale) µA, monotonic"
+    }
+
     static let all: [ConformanceCheck] = [
         ConformanceCheck(name: "descriptor", requirement: "§13.1 crossbar descriptor") { c in
             let g = try geometry(c)
@@ -89,8 +175,15 @@ enum CrossbarChecks {
             w.u8(0)
             w.u16(2)
             let p = try await c.client.request(CrossbarCommand.measure, payload: w.bytes, retry: .idempotent)
-            guard p.count == n * g.outputs * 8 else { throw ConformanceFailure("\(p.count) bytes for \(n)×\(g.outputs)") }
-            return "\(n) vectors → \(n)×\(g.outputs) currents"
+            guard p.count == CrossbarReadings.byteCount(n * g.outputs) else {
+                throw ConformanceFailure("\(p.count) bytes for \(n)×\(g.outputs) currents and the saturation count")
+            }
+            var r = PayloadReader(p)
+            let readings = try CrossbarReadings.decode(&r, count: n * g.outputs)
+            guard readings.saturated == 0 else {
+                throw ConformanceFailure("zero inputs reported \(readings.saturated) saturated outputs")
+            }
+            return "\(n) vectors → \(n)×\(g.outputs) currents, none saturated"
         },
         ConformanceCheck(name: "probe without changes", requirement: "§13 0x48 probe") { c in
             let g = try geometry(c)
@@ -100,9 +193,12 @@ enum CrossbarChecks {
             w.u16(1)
             w.u16(0)
             let p = try await c.client.request(CrossbarCommand.probe, payload: w.bytes, retry: .idempotent)
-            guard p.count == g.outputs * 8 else { throw ConformanceFailure("\(p.count) bytes") }
+            guard p.count == CrossbarReadings.byteCount(g.outputs) else { throw ConformanceFailure("\(p.count) bytes") }
             return "1 vector → \(g.outputs) currents"
         },
+        ConformanceCheck(
+            name: "saturation is flagged and clipped monotonically",
+            requirement: "§13.3 Saturation: clip at ±fullScale, monotonic, counted in the reply", run: saturation),
         ConformanceCheck(name: "bad payload", requirement: "§10 badPayload, nothing applied") { c in
             try await c.expectError(.badPayload, type: CrossbarCommand.identify, payload: [1, 2, 3])
         },

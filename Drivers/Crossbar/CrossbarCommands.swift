@@ -65,17 +65,52 @@ public enum CrossbarCommand {
         0x44 pulseRead: row u16, col u16, amplitude f64, width f64, vRead f64 -> g f64
         0x45 programVerify: n u16, (index u32, target f64)[n] -> (readBack f64, pulses u16, converged u8)[n]
         0x46 loadInputs: slot u8, total u16, first u16, n u16, v f64[n*rows] -> held u16
-        0x47 measure: slot u8, repeats u16 -> i f64[total*outputs]
-        0x48 probe: slot u8, repeats u16, n u16, (index u32, target f64)[n] -> i f64[total*outputs]
+        0x47 measure: slot u8, repeats u16 -> i f64[total*outputs], saturated u16
+        0x48 probe: slot u8, repeats u16, n u16, (index u32, target f64)[n] -> i f64[total*outputs], saturated u16
         0x49 queueTargets: first u32, n u16, target f64[n] -> queued u32
         0x4A execute: - -> programmed u32, pulses u32, unconverged u32
-        0x4B streamMeasure: slot u8, repeats u16, frames u32 -> frames u32; stream 1: index u32, i f64[total*outputs]
+        0x4B streamMeasure: slot u8, repeats u16, frames u32 -> frames u32; stream 1: index u32, i f64[total*outputs], saturated u16
         0x4C safeState: - -> -
         errors: 0x0100 slotEmpty, 0x0101 queueIncomplete
         """
 
     /// CRC-32 of ``schemaText``.
     public static let schemaHash: UInt32 = CRC32.checksum(Array(schemaText.utf8))
+}
+
+/// The output currents of a `measure` or `probe` reply or a measurement stream frame
+/// (docs/protocol.md §13.3): `i f64[total·outputs]`, vector-major, then `saturated u16`, how
+/// many of those outputs had a column clipped at ±fullScale in some repeat. A saturated
+/// output is a bound on the physical current, not a measurement of it.
+public struct CrossbarReadings: Sendable, Equatable {
+    /// Output currents, µA, vector-major (vector b, output j at b·outputs + j).
+    public var currents: [Double]
+    /// How many of `currents` are saturated (0 … currents.count).
+    public var saturated: Int
+
+    public init(currents: [Double], saturated: Int) {
+        self.currents = currents
+        self.saturated = saturated
+    }
+
+    /// Appends the currents and the saturation count.
+    public func encode(into w: inout PayloadWriter) {
+        w.f64s(currents)
+        w.u16(UInt16(clamping: saturated))
+    }
+
+    /// Reads `count` currents and the saturation count; a count above `count` is refused.
+    public static func decode(_ r: inout PayloadReader, count: Int) throws(PayloadError) -> CrossbarReadings {
+        let currents = try r.f64s(count, field: "i")
+        let saturated = Int(try r.u16("saturated"))
+        guard saturated <= count else {
+            throw .invalidValue(field: "saturated", reason: "\(saturated) saturated outputs among \(count)")
+        }
+        return CrossbarReadings(currents: currents, saturated: saturated)
+    }
+
+    /// Reply payload bytes for `count` currents.
+    public static func byteCount(_ count: Int) -> Int { 8 * count + 2 }
 }
 
 /// Family error codes of the crossbar (0x0100–0x01FF).

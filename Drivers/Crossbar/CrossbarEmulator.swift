@@ -107,7 +107,7 @@ public actor CrossbarEmulator: DeviceEndpoint {
             let slot = try r.u8("slot")
             let repeats = Int(try r.u16("repeats"))
             try checkSlotAndRepeats(slot, repeats)
-            return try encodeOutputs(measure(slot: slot, repeats: repeats))
+            return encodeReadings(try measure(slot: slot, repeats: repeats))
         case CrossbarCommand.probe:
             return try probe(&r)
         case CrossbarCommand.queueTargets:
@@ -265,29 +265,43 @@ public actor CrossbarEmulator: DeviceEndpoint {
         }
     }
 
-    private func measure(slot: UInt8, repeats: Int) throws -> Matrix {
+    /// The slot's outputs averaged over `repeats`, and how many are saturated (a column
+    /// clipped at ±fullScale in any repeat; §13.3 Saturation).
+    private func measure(slot: UInt8, repeats: Int) throws -> CrossbarReadings {
         try requireComplete(slot)
         let s = slots[Int(slot)]!
         var inputs = s.inputs
         for c in 0..<geometry.rows where !rowActive[c] { for b in 0..<inputs.rows { inputs[b, c] = 0 } }
-        var sum = forward(inputs)
+        var saturated: [Bool] = []
+        var sum = forward(inputs, saturated: &saturated)
         for _ in 1..<repeats {
-            let next = forward(inputs)
+            let next = forward(inputs, saturated: &saturated)
             for i in sum.storage.indices { sum.storage[i] += next.storage[i] }
         }
         if repeats > 1 { for i in sum.storage.indices { sum.storage[i] /= Double(repeats) } }
-        return sum
+        return CrossbarReadings(currents: sum.storage, saturated: saturated.count { $0 })
     }
 
-    private func forward(_ inputs: Matrix) -> Matrix {
-        if colActive.allSatisfy({ $0 }) { return physics.forward(inputs) }
-        let physical = physics.forwardPhysicalColumns(inputs)
+    /// One pass over `inputs`; outputs with a clipped active column are marked in `saturated`.
+    private func forward(_ inputs: Matrix, saturated: inout [Bool]) -> Matrix {
+        if colActive.allSatisfy({ $0 }) { return physics.forward(inputs, saturated: &saturated) }
+        var clipped: [Bool] = []
+        let physical = physics.forwardPhysicalColumns(inputs, clipped: &clipped)
+        let columns = geometry.columns
+        if saturated.count != inputs.rows * geometry.outputs {
+            saturated = [Bool](repeating: false, count: inputs.rows * geometry.outputs)
+        }
         var out = Matrix(rows: inputs.rows, cols: geometry.outputs)
         for b in 0..<inputs.rows {
             for j in 0..<geometry.outputs {
                 let plus = colActive[2 * j] ? physical[b, 2 * j] : 0
                 let minus = colActive[2 * j + 1] ? physical[b, 2 * j + 1] : 0
                 out[b, j] = plus - minus
+                if (colActive[2 * j] && clipped[b * columns + 2 * j])
+                    || (colActive[2 * j + 1] && clipped[b * columns + 2 * j + 1])
+                {
+                    saturated[b * geometry.outputs + j] = true
+                }
             }
         }
         return out
@@ -305,9 +319,9 @@ public actor CrossbarEmulator: DeviceEndpoint {
             previous.append((index, physics.targets[index]))
             physics.programAndVerify(device: index, target: target)
         }
-        let outputs = try measure(slot: slot, repeats: repeats)
+        let readings = try measure(slot: slot, repeats: repeats)
         for (index, target) in previous.reversed() { physics.programAndVerify(device: index, target: target) }
-        return try encodeOutputs(outputs)
+        return encodeReadings(readings)
     }
 
     private func queueTargets(_ r: inout PayloadReader) throws -> [UInt8] {
@@ -356,10 +370,10 @@ public actor CrossbarEmulator: DeviceEndpoint {
             if Task.isCancelled {
                 throw Refusal(.preempted, "stream stopped by safeState after \(k) of \(frames) frames")
             }
-            let outputs = try measure(slot: slot, repeats: repeats)
+            let readings = try measure(slot: slot, repeats: repeats)
             var w = PayloadWriter()
             w.u32(k)
-            w.f64s(outputs.storage)
+            readings.encode(into: &w)
             await push.push(streamID: CrossbarCommand.measurementStream, data: w.bytes)
         }
         var w = PayloadWriter()
@@ -369,9 +383,9 @@ public actor CrossbarEmulator: DeviceEndpoint {
 
     // MARK: Board-side range checks
 
-    private func encodeOutputs(_ m: Matrix) throws -> [UInt8] {
+    private func encodeReadings(_ readings: CrossbarReadings) -> [UInt8] {
         var w = PayloadWriter()
-        w.f64s(m.storage)
+        readings.encode(into: &w)
         return w.bytes
     }
 

@@ -62,6 +62,11 @@ final class TrainingProgress: TrainingObserver {
         self.state = Mutex(State(startedAt: now()))
     }
 
+    /// A warning line, on its own line below the progress bar (which the next step redraws).
+    func warning(_ line: String) {
+        write((tty ? "\n" : "") + "pnnlab: warning: \(line)\n")
+    }
+
     func stepCommitted(_ r: StepReport) {
         let t = now()
         let total = totalSteps

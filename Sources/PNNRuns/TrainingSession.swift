@@ -7,6 +7,13 @@ import PNNTraining
 public protocol TrainingObserver: Sendable {
     /// Called after each step has been committed to the store.
     func stepCommitted(_ report: StepReport)
+    /// A one-line warning about the run (e.g. saturated readings), at most once per kind.
+    func warning(_ line: String)
+}
+
+extension TrainingObserver {
+    /// Observers that show no warnings ignore them.
+    public func warning(_ line: String) {}
 }
 
 /// A training run bound to a store: every step is committed (parameters, checkpoint,
@@ -102,8 +109,10 @@ public struct TrainingSession: Sendable {
                 if trainer.method == .readout, let ceiling = state.readoutCeiling {
                     try store.setDigitalCeiling(runID: runID, ceiling.testAccuracy)
                 }
+                let warnSaturation = (state.saturatedReadings ?? 0) == 0 && (next.saturatedReadings ?? 0) > 0
                 state = next
                 observer?.stepCommitted(report)
+                if warnSaturation { observer?.warning(Self.saturationWarning(state: state, report: report)) }
             }
             try await enterSafeStateShielded(trainer.substrate)
             try store.setStatus(runID: runID, .completed, summaryJSON: try summaryJSON(.completed))
@@ -117,7 +126,15 @@ public struct TrainingSession: Sendable {
         TrainingOutcome(
             runID: runID, stop: stop, steps: state.globalStep, trainAccuracy: state.lastTrainAccuracy,
             testAccuracy: state.lastTestAccuracy, finalLoss: state.lastLoss,
-            measurements: state.cumulativeMeasurements, wallSeconds: state.wallSeconds)
+            measurements: state.cumulativeMeasurements, wallSeconds: state.wallSeconds,
+            saturatedReadings: state.saturatedReadings)
+    }
+
+    /// The run's one saturation warning, given at its first step with a saturated reading.
+    static func saturationWarning(state: TrainerState, report: StepReport) -> String {
+        let n = report.saturatedReadings ?? state.saturatedReadings ?? 0
+        return "step \(report.step): \(n) output reading\(n == 1 ? " was" : "s were") saturated (the ADC clipped at full "
+            + "scale, so the value is a bound, not a measurement); the run counts them (saturatedReadings in its summary)"
     }
 
     func summaryJSON(_ stop: TrainingStop) throws -> String {

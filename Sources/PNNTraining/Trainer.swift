@@ -83,9 +83,22 @@ public struct Trainer: Sendable {
     public func isFinished(_ state: TrainerState) -> Bool { state.epoch >= epochs }
 
     /// Run one step (one batch) and advance `state`. Returns the report and the measured
-    /// blocks worth keeping.
+    /// blocks worth keeping. On a device that flags saturated readings
+    /// (``SaturationReporting``), the report and the state count the step's.
     public func step(_ state: inout TrainerState) async throws -> (StepReport, [MeasuredMatrix]) {
-        if method == .readout { return try await readoutStep(&state) }
+        let counter = substrate as? any SaturationReporting
+        let before = await counter?.saturatedReadings()
+        var (report, blocks) = method == .readout ? try await readoutStep(&state) : try await deviceStep(&state)
+        if let counter, let before {
+            let flagged = max(0, await counter.saturatedReadings() - before)
+            report.saturatedReadings = flagged
+            state.saturatedReadings = (state.saturatedReadings ?? 0) + flagged
+        }
+        return (report, blocks)
+    }
+
+    /// One step of the gradient, Gauss–Newton or SPSA method.
+    func deviceStep(_ state: inout TrainerState) async throws -> (StepReport, [MeasuredMatrix]) {
         let start = DispatchTime.now().uptimeNanoseconds
         let lo = state.batchIndex * batchSize
         let hi = min(lo + batchSize, state.order.count)

@@ -30,10 +30,13 @@ public struct TrainerState: Sendable, Codable, Equatable {
     public var jacobianCache: JacobianCache?
     /// The `readout` method's digital ceiling (nil for the other methods).
     public var readoutCeiling: ReadoutCeiling? = nil
+    /// Output readings the device flagged saturated since the run started (nil: the device
+    /// does not report saturation, or the checkpoint predates the count).
+    public var saturatedReadings: Int? = nil
 
     enum CodingKeys: String, CodingKey {
         case epoch, batchIndex, globalStep, theta, order, rng, cumulativeMeasurements, wallSeconds
-        case lastTrainAccuracy, lastTestAccuracy, lastLoss, readoutCeiling
+        case lastTrainAccuracy, lastTestAccuracy, lastLoss, readoutCeiling, saturatedReadings
     }
 }
 
@@ -102,6 +105,8 @@ public struct StepReport: Sendable {
     public var wallSeconds: Double
     /// Wall seconds of all committed steps of the run so far.
     public var runWallSeconds: Double
+    /// Output readings the device flagged saturated during this step (nil: it does not report).
+    public var saturatedReadings: Int? = nil
 
     public init(
         step: Int, epoch: Int, epochs: Int, batchIndex: Int, batchesPerEpoch: Int, loss: Double, trainAccuracy: Double? = nil,
@@ -142,10 +147,13 @@ public struct TrainingOutcome: Sendable, Codable {
     public var finalLoss: Double?
     public var measurements: Int
     public var wallSeconds: Double
+    /// Output readings the device flagged saturated (a bound, not a measurement) during the
+    /// run; nil when the device does not report saturation.
+    public var saturatedReadings: Int?
 
     public init(
         runID: Int64? = nil, stop: TrainingStop, steps: Int, trainAccuracy: Double? = nil, testAccuracy: Double? = nil,
-        finalLoss: Double? = nil, measurements: Int, wallSeconds: Double
+        finalLoss: Double? = nil, measurements: Int, wallSeconds: Double, saturatedReadings: Int? = nil
     ) {
         self.runID = runID
         self.stop = stop
@@ -155,5 +163,6 @@ public struct TrainingOutcome: Sendable, Codable {
         self.finalLoss = finalLoss
         self.measurements = measurements
         self.wallSeconds = wallSeconds
+        self.saturatedReadings = saturatedReadings
     }
 }

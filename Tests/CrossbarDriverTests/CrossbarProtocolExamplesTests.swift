@@ -34,8 +34,8 @@ import Testing
             "04 01 48 09 01 01 02 01 02 01 02 05 01 01 01 01 01 01 01 01 05 24 40 64 F1 00"
         ),
         "probe reply": (
-            "01 48 09 00 02 00 00 00 00 00 00 F8 3F 00 00 00 00 00 00 D0 BF A5 D3", 0xD3A5,
-            "04 01 48 09 02 02 01 01 01 01 01 03 F8 3F 01 01 01 01 01 05 D0 BF A5 D3 00"
+            "01 48 09 00 02 00 00 00 00 00 00 F8 3F 00 00 00 00 00 00 D0 BF 00 00 3B A5", 0xA53B,
+            "04 01 48 09 02 02 01 01 01 01 01 03 F8 3F 01 01 01 01 01 03 D0 BF 01 03 3B A5 00"
         ),
     ]
 
@@ -124,6 +124,7 @@ import Testing
         }
         #expect(results.count == 1)
         #expect(results.first?.outputs == Matrix(rows: 1, cols: 2, storage: [1.5, -0.25]))
+        #expect(await board.saturatedReadings() == 0)
         try script.verify()
         Self.printIfAsked("probe request", try Self.frame("probe request"))
         await board.close()
@@ -222,11 +223,11 @@ import Testing
         w.f64s(v)
         #expect(try await emulator.handle(CrossbarCommand.loadInputs, payload: w.bytes, push: push) == [0x01, 0x00])
 
-        // probe: total·outputs = 2 currents, 16 bytes, equal to I = V·(G+ − G−) with p5 = 10 µS;
-        // the device is restored afterwards.
+        // probe: total·outputs = 2 currents and the saturation count, 18 bytes, equal to
+        // I = V·(G+ − G−) with p5 = 10 µS, none saturated; the device is restored afterwards.
         let before = await emulator.trueConductances()
         let reply = try await emulator.handle(CrossbarCommand.probe, payload: try Self.frame("probe request").payload, push: push)
-        #expect(reply.count == 16)
+        #expect(reply.count == 18)
         var probed = before
         probed[5] = 10
         var rr = PayloadReader(reply)
@@ -238,6 +239,7 @@ import Testing
             }
             #expect(abs(i - expected) < 1e-9, "output \(j): \(i) vs \(expected)")
         }
+        #expect(try rr.u16("saturated") == 0)
         #expect(await emulator.trueConductances() == before)
 
         // Safety: a read at 0.5 V > vReadMax is refused as outOfRange and counted.

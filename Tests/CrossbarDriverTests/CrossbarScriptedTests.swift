@@ -57,11 +57,11 @@ import Testing
                     payload: Bytes().u8(0).u16(2).u16(0).u16(2).f64s(inputs.storage).bytes, reply: Bytes().u16(2).bytes),
                 Script.exchange(
                     "measure", CrossbarCommand.measure, seq: 7, payload: Bytes().u8(0).u16(1).bytes,
-                    reply: Bytes().f64s([1, 2, 3, 4]).bytes),
+                    reply: Bytes().f64s([1, 2, 3, 4]).u16(0).bytes),
                 // The probe reuses slot 0, which still holds the same batch.
                 Script.exchange(
                     "probe", CrossbarCommand.probe, seq: 8, payload: Bytes().u8(0).u16(3).u16(1).u32(5).f64(10).bytes,
-                    reply: Bytes().f64s([5, 6, 7, 8]).bytes),
+                    reply: Bytes().f64s([5, 6, 7, 8]).u16(1).bytes),
                 Script.exchange("safeState", CrossbarCommand.safeState, seq: 9, reply: []),
             ], describe: Script.describe)
         let board = try await Self.connect(script)
@@ -79,6 +79,7 @@ import Testing
         #expect(results.map(\.id) == [42])
         #expect(results.first?.outputs == Matrix(rows: 2, cols: 2, storage: [5, 6, 7, 8]))
         #expect(results.first?.measurementCount == 6)
+        #expect(await board.saturatedReadings() == 1, "the probe reply flagged one saturated output")
         try await board.enterSafeState()
         try script.verify()
         await board.close()

@@ -153,7 +153,7 @@ import Testing
         measure.u16(1)
         let currents = try await client.request(CrossbarCommand.measure, payload: measure.bytes, retry: .idempotent)
         let bytes: Int = currents.count
-        #expect(bytes == 16, "safeState keeps the loaded slots")
+        #expect(bytes == 18, "safeState keeps the loaded slots (2 currents and the saturation count)")
         await client.close()
     }
 }

@@ -103,8 +103,9 @@ public struct CrossbarConfig: Codable, Sendable, Equatable {
     public var vReadMax: Double = 0.3
     /// DAC resolution in bits over [−vReadMax, vReadMax]; `nil` is an ideal DAC.
     public var dacBits: Int? = 8
-    /// ADC resolution in bits over ±full scale (saturating); `nil` is an ideal ADC
-    /// (no quantisation, no saturation).
+    /// ADC resolution in bits over ±full scale; `nil` is an ideal ADC (no quantisation).
+    /// Every ADC, ideal or not, saturates: a column current beyond ±full scale reads
+    /// ±full scale, and the output it belongs to is flagged saturated.
     public var adcBits: Int? = 10
     /// ADC full scale per physical column, µA; `nil` = vReadMax·gMax·rows/2.
     public var fullScale: Double? = nil

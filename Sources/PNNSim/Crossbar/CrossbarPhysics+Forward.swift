@@ -56,6 +56,8 @@ struct ForwardScratch: Sendable {
     var dac: DACMemo?
     var columns: Matrix?
     var normals: [Double] = []
+    /// Which column readings of the last pass were clipped at full scale (batch × physical).
+    var clipped: [Bool] = []
 }
 
 extension CrossbarPhysics {
@@ -64,17 +66,33 @@ extension CrossbarPhysics {
     /// noise, ADC gain and offset, ADC quantisation and saturation, dead columns and drift. Costs
     /// `readTimePerVector` per vector.
     public mutating func forward(_ inputs: Matrix) -> Matrix {
+        var ignored: [Bool] = []
+        return forward(inputs, saturated: &ignored)
+    }
+
+    /// `forward`, also marking saturated outputs: `saturated` (batch × outputs, vector-major;
+    /// reset to all false when its size differs) gets `true` for every output one of whose
+    /// two columns was clipped at ±full scale in this pass. Flags already set stay set, so
+    /// repeated passes over the same batch accumulate.
+    public mutating func forward(_ inputs: Matrix, saturated: inout [Bool]) -> Matrix {
         var currents = scratch.columns.take() ?? Matrix(rows: 0, cols: 0)
         measureColumns(inputs, into: &currents)
         let batch = currents.rows
         let outputs = config.outputs
         let physical = currents.cols
         var out = Matrix(rows: batch, cols: outputs)
+        if saturated.count != batch * outputs { saturated = [Bool](repeating: false, count: batch * outputs) }
         currents.storage.withUnsafeBufferPointer { cur in
             out.storage.withUnsafeMutableBufferPointer { o in
                 for b in 0..<batch {
                     for j in 0..<outputs { o[b * outputs + j] = cur[b * physical + 2 * j] - cur[b * physical + 2 * j + 1] }
                 }
+            }
+        }
+        let clipped = scratch.clipped
+        for b in 0..<batch {
+            for j in 0..<outputs where clipped[b * physical + 2 * j] || clipped[b * physical + 2 * j + 1] {
+                saturated[b * outputs + j] = true
             }
         }
         scratch.columns = currents
@@ -86,6 +104,16 @@ extension CrossbarPhysics {
     public mutating func forwardPhysicalColumns(_ inputs: Matrix) -> Matrix {
         var currents = Matrix(rows: 0, cols: 0)
         measureColumns(inputs, into: &currents)
+        return currents
+    }
+
+    /// `forwardPhysicalColumns`, also marking clipped readings: `clipped` (batch × 2·outputs;
+    /// reset to all false when its size differs) gets `true` for every column reading
+    /// clipped at ±full scale in this pass; flags already set stay set.
+    public mutating func forwardPhysicalColumns(_ inputs: Matrix, clipped: inout [Bool]) -> Matrix {
+        let currents = forwardPhysicalColumns(inputs)
+        if clipped.count != scratch.clipped.count { clipped = [Bool](repeating: false, count: scratch.clipped.count) }
+        for (i, c) in scratch.clipped.enumerated() where c { clipped[i] = true }
         return currents
     }
 
@@ -107,14 +135,28 @@ extension CrossbarPhysics {
                 }
             }
         }
-        if let bits = config.adcBits, let step = config.adcStep {
-            currents.storage.withUnsafeMutableBufferPointer {
-                Converter.quantise($0, step: step, levels: CrossbarConfig.levels(bits: bits))
+        // Every ADC saturates at ±full scale (an ideal one only does not quantise).
+        var clipped = scratch.clipped
+        scratch.clipped = []
+        if clipped.count != batch * physical { clipped = [Bool](repeating: false, count: batch * physical) }
+        currents.storage.withUnsafeMutableBufferPointer { cur in
+            clipped.withUnsafeMutableBufferPointer { flags in
+                if let bits = config.adcBits, let step = config.adcStep {
+                    Converter.quantise(cur, step: step, levels: CrossbarConfig.levels(bits: bits), clipped: flags)
+                } else {
+                    Converter.clip(cur, fullScale: config.effectiveFullScale, clipped: flags)
+                }
             }
         }
         if !deadColumns.isEmpty {
-            for b in 0..<batch { for c in deadColumns { currents.storage[b * physical + c] = 0 } }
+            for b in 0..<batch {
+                for c in deadColumns {
+                    currents.storage[b * physical + c] = 0
+                    clipped[b * physical + c] = false
+                }
+            }
         }
+        scratch.clipped = clipped
         clock += Double(batch) * config.readTimePerVector
         counters.vectorsMeasured += batch
     }

@@ -9,10 +9,12 @@ import PNNCore
 /// against its declared safe ranges (conductance targets within the nominal window, input
 /// voltages within ±vReadMax). A refused value throws `CrossbarTwinError` and increments
 /// `CrossbarStatistics.violations`, so tests can prove the host never let one through.
-public actor CrossbarTwin: Substrate {
+public actor CrossbarTwin: Substrate, SaturationReporting {
     /// Identity, parameter space, channels and capabilities (fixed for the twin's life).
     public nonisolated let descriptor: SubstrateDescriptor
     private var physics: CrossbarPhysics
+    /// Output readings returned saturated (a column clipped at ±full scale) so far.
+    private var saturated = 0
 
     /// Builds the array described by `config` (default: a realistic 5×3 PCM-like array).
     public init(config: CrossbarConfig = CrossbarConfig()) throws(CrossbarConfigError) {
@@ -48,8 +50,14 @@ public actor CrossbarTwin: Substrate {
     public func uncheckedMeasure(_ inputs: Matrix) throws(CrossbarTwinError) -> Matrix {
         guard inputs.rows <= descriptor.maxBatch else { throw .batchTooLarge(got: inputs.rows, max: descriptor.maxBatch) }
         try checkInputs(inputs)
-        return physics.forward(inputs)
+        var flags: [Bool] = []
+        let outputs = physics.forward(inputs, saturated: &flags)
+        saturated += flags.count { $0 }
+        return outputs
     }
+
+    /// Output readings returned saturated so far (a column clipped at ±full scale).
+    public func saturatedReadings() -> Int { saturated }
 
     /// Runs the probes in order on the actor: program-and-verify the changed devices,
     /// measure the inputs `repeats` times and average, restore the previous targets,
@@ -177,11 +185,13 @@ public actor CrossbarTwin: Substrate {
             physics.programAndVerify(device: change.index, target: change.value)
         }
         let repeats = max(1, probe.repeats)
-        var sum = physics.forward(probe.inputs)
+        var flags: [Bool] = []
+        var sum = physics.forward(probe.inputs, saturated: &flags)
         for _ in 1..<repeats {
-            let next = physics.forward(probe.inputs)
+            let next = physics.forward(probe.inputs, saturated: &flags)
             for i in sum.storage.indices { sum.storage[i] += next.storage[i] }
         }
+        saturated += flags.count { $0 }
         if repeats > 1 {
             let scale = 1 / Double(repeats)
             for i in sum.storage.indices { sum.storage[i] *= scale }

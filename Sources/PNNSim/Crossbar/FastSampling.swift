@@ -78,14 +78,28 @@ enum Converter {
     static let roundingMagic = 6_755_399_441_055_744.0
 
     /// Rounds to the nearest of ±`levels` steps of `step`, saturating at the ends, in place.
-    static func quantise(_ values: UnsafeMutableBufferPointer<Double>, step: Double, levels: Int) {
+    /// `clipped[i]` is set to whether value i lay beyond ±levels·step (it was clipped).
+    static func quantise(
+        _ values: UnsafeMutableBufferPointer<Double>, step: Double, levels: Int, clipped: UnsafeMutableBufferPointer<Bool>
+    ) {
         let inverse = 1 / step
         let limit = Double(levels)
         let magic = roundingMagic
         for i in values.indices {
             var q = values[i] * inverse
+            clipped[i] = q > limit || q < -limit
             q = q > limit ? limit : (q < -limit ? -limit : q)
             values[i] = ((q + magic) - magic) * step
+        }
+    }
+
+    /// Clips to ±`fullScale` in place (an ADC that saturates without quantising);
+    /// `clipped[i]` is set to whether value i was clipped.
+    static func clip(_ values: UnsafeMutableBufferPointer<Double>, fullScale: Double, clipped: UnsafeMutableBufferPointer<Bool>) {
+        for i in values.indices {
+            let x = values[i]
+            clipped[i] = x > fullScale || x < -fullScale
+            values[i] = x > fullScale ? fullScale : (x < -fullScale ? -fullScale : x)
         }
     }
 
