@@ -119,7 +119,11 @@ extension TrainRequest {
         }
         if jacobianRefresh != nil { throw RunError.invalid("--jacobian-refresh applies to gradient and gauss-newton runs only") }
         let widths: [Int]
-        if let layers { widths = try DeepPlan.parseLayers(layers) } else { widths = [try t.load(seed: seed ?? file.seed ?? 1).classCount] }
+        if let layers {
+            widths = try DeepPlan.parseLayers(layers)
+        } else {
+            widths = [try t.load(seed: seed ?? file.seed ?? 1).classCount]
+        }
         var trainer = file.trainer
         if let epochs { trainer.epochs = epochs }
         var plan = DeepPlan(device: device, task: t, method: m, seed: seed ?? file.seed ?? 1, layers: widths, trainer: trainer)

@@ -40,7 +40,8 @@ public struct DeepSession: Sendable {
                 let decoded = try JSONDecoder().decode(DeepState.self, from: Data(last.checkpointJSON.utf8))
                 guard let full = decoded.withParameters(last.parameters, sizes: trainer.parameterCounts) else {
                     throw TrainingError.resumeMismatch(
-                        "the checkpoint holds \(last.parameters.count) parameters, the units have \(trainer.parameterCounts.reduce(0, +))")
+                        "the checkpoint holds \(last.parameters.count) parameters, the units have \(trainer.parameterCounts.reduce(0, +))"
+                    )
                 }
                 state = full
                 if trainer.method != .inSilico || state.deployed { try await trainer.restore(state) }

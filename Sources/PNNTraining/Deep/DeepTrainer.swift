@@ -245,7 +245,9 @@ public struct DeepTrainer: Sendable {
 
     /// Accuracy on both splits of the units' ideal models at `theta`.
     public func modelEvaluation(_ theta: [[Double]]) -> (train: Double, test: Double, loss: Double) {
-        score(architecture.modelForward(Matrix.vstack([task.trainInputs, task.testInputs]), models: models, theta: theta).logitsSource)
+        score(
+            architecture.modelForward(Matrix.vstack([task.trainInputs, task.testInputs]), models: models, theta: theta)
+                .logitsSource)
     }
 
     /// Scores stacked train-then-test outputs.
