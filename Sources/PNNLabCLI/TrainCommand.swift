@@ -76,7 +76,7 @@ struct Train: AsyncParsableCommand {
 
     @OptionGroup(title: "Contrastive methods (coupled, overclamp, ep)") var contrastive: ContrastiveOptions
 
-    @OptionGroup(title: "Deep networks (in-silico, pat, dfa)") var deep: DeepOptions
+    @OptionGroup(title: "Deep networks (in-silico, pat, dfa, pib)") var deep: DeepOptions
 
     @OptionGroup var storeOptions: StoreOptions
 

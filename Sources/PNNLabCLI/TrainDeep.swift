@@ -7,7 +7,7 @@ import PNNStore
 import PNNTraining
 
 extension Train {
-    /// `pnnlab train DEVICE --layers 32,10 --method in-silico|pat|dfa --task T`.
+    /// `pnnlab train DEVICE --layers 32,10 --method in-silico|pat|dfa|pib --task T`.
     func runDeep(store: RunStore) async throws {
         if twinState != nil {
             throw CLIError("--twin-state describes one twin; a deep run builds one twin per unit from its seed")
@@ -16,12 +16,12 @@ extension Train {
         if !given.isEmpty {
             throw CLIError("\(given.joined(separator: ", ")) apply to the contrastive methods only")
         }
-        var plan = try request.deepPlan(layers: deep.layers, store: store)
+        var plan = try request.deepPlan(layers: deep.layers, beta: deep.beta, store: store)
         let opened = try await plan.open(twinOptionWords: twinOptions, store: store, reconnectGrace: reconnectGrace)
         plan.units = opened.twins
         let trainer = try DeepTrainer(
             units: opened.units, models: opened.models, widths: plan.layers, method: plan.method, config: plan.trainer,
-            task: opened.task, seed: plan.seed)
+            task: opened.task, seed: plan.seed, beta: plan.beta ?? DeepTrainer.defaultBeta)
         let session: DeepSession
         if let resume {
             session = try await DeepSession.resume(runID: resume, trainer: trainer, store: store)

@@ -23,6 +23,8 @@ public struct DeepPlan: Sendable, Codable, Equatable {
     public var units: [TwinSpec]?
     /// Serial baud rate for a board.
     public var baud: Int?
+    /// PIB: β of −I(Y;Z) + β·I(X;Z) (nil: `DeepTrainer.defaultBeta`).
+    public var beta: Double?
 
     public init(
         device: String, task: TaskName, method: DeepMethod, seed: UInt64, layers: [Int], trainer: TrainerConfig = .init()
@@ -89,8 +91,9 @@ extension TrainRequest {
     }
 
     /// The deep plan: the stored one for `--resume`, else built from the flags over the config file.
-    public func deepPlan(layers: String?, store: RunStore) throws -> DeepPlan {
+    public func deepPlan(layers: String?, beta: Double? = nil, store: RunStore) throws -> DeepPlan {
         if let resume {
+            if beta != nil { throw RunError.invalid("--resume continues a run with its recorded --beta; drop --beta") }
             if layers != nil { throw RunError.invalid("--resume continues a run with its recorded --layers; drop --layers") }
             guard var stored = DeepPlan.from(json: try storedRecord(resume, store: store).configJSON) else {
                 throw RunError.invalid("run \(resume) is not a deep run")
@@ -128,6 +131,13 @@ extension TrainRequest {
         if let epochs { trainer.epochs = epochs }
         var plan = DeepPlan(device: device, task: t, method: m, seed: seed ?? file.seed ?? 1, layers: widths, trainer: trainer)
         plan.baud = baud
+        if let beta {
+            guard m == .pib else { throw RunError.invalid("--beta applies to --method pib only") }
+            guard beta.isFinite, beta >= 0, beta <= 10 else {
+                throw RunError.invalid("--beta must be a number between 0 and 10 (typically 0.001…0.1)")
+            }
+            plan.beta = beta
+        }
         return plan
     }
 }

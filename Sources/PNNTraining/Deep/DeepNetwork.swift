@@ -13,6 +13,11 @@ public enum DeepMethod: String, Sendable, Codable, CaseIterable {
     /// output error through one fixed, seeded random matrix (sliced per unit) instead of
     /// the backpropagated one.
     case dfa
+    /// Physical information bottleneck: units trained one after the other, each on its
+    /// model with its own objective −I(Y;Z) + β·I(X;Z) (matrix-based Rényi α = 2) from the
+    /// inputs the already deployed units produce on the devices, then deployed; the last unit
+    /// with the readout's cross-entropy on its own outputs.
+    case pib
 }
 
 /// The fixed shape and digital glue of a cascade of units: unit ℓ maps its input lines to

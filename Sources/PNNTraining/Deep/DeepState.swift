@@ -29,10 +29,21 @@ public struct DeepState: Sendable, Codable, Equatable {
     public var modelTestAccuracy: Double?
     /// In-silico runs: the trained parameters have been programmed and measured.
     public var deployed: Bool
+    /// PIB runs: the unit the last step trained, and its objective's terms on the step's
+    /// batches (mean, bits): a point of the information plane (nil for the last unit,
+    /// which trains on cross-entropy).
+    public var pibUnit: Int?
+    public var iXZ: Double?
+    public var iYZ: Double?
+    /// PIB runs: the measured inputs of the unit being trained (training split), and which
+    /// unit they drive. Not checkpointed: a resumed run measures them again.
+    public var phaseInputs: Matrix?
+    public var phaseUnit: Int?
 
     enum CodingKeys: String, CodingKey {
         case epoch, globalStep, adam, rng, cumulativeMeasurements, unitMeasurements, wallSeconds
         case lastTrainAccuracy, lastTestAccuracy, lastLoss, modelTrainAccuracy, modelTestAccuracy, deployed
+        case pibUnit, iXZ, iYZ
     }
 
     public init(theta: [[Double]], rng: SeededRandom) {
@@ -64,6 +75,9 @@ public struct DeepState: Sendable, Codable, Equatable {
         modelTrainAccuracy = try c.decodeIfPresent(Double.self, forKey: .modelTrainAccuracy)
         modelTestAccuracy = try c.decodeIfPresent(Double.self, forKey: .modelTestAccuracy)
         deployed = try c.decode(Bool.self, forKey: .deployed)
+        pibUnit = try c.decodeIfPresent(Int.self, forKey: .pibUnit)
+        iXZ = try c.decodeIfPresent(Double.self, forKey: .iXZ)
+        iYZ = try c.decodeIfPresent(Double.self, forKey: .iYZ)
         theta = []
     }
 

@@ -20,6 +20,13 @@ public struct DeepTrainer: Sendable {
     public let seed: UInt64
     /// The parameters every run of this plan starts from (derived from the seed).
     public let initialTheta: [[Double]]
+    /// PIB: β of −I(Y;Z) + β·I(X;Z).
+    public let beta: Double
+
+    /// Default β of the PIB objective.
+    public static let defaultBeta = 0.01
+    /// Smallest PIB batch: the matrix estimators need many samples per batch.
+    public static let minimumPIBBatch = 128
 
     /// Default epochs by method.
     public static func defaultEpochs(_ method: DeepMethod) -> Int { 30 }
@@ -32,7 +39,7 @@ public struct DeepTrainer: Sendable {
     /// count) and fixes the architecture. `task` is encoded for unit 0's input range.
     public init(
         units: [any Substrate], models: [any SubstrateModel], widths: [Int], method: DeepMethod, config: TrainerConfig,
-        task: PreparedTask, seed: UInt64
+        task: PreparedTask, seed: UInt64, beta: Double = DeepTrainer.defaultBeta
     ) throws(TrainingError) {
         guard !units.isEmpty, units.count == widths.count, models.count == units.count else {
             throw .invalidConfig("a cascade needs one device and one model per unit")
@@ -96,6 +103,7 @@ public struct DeepTrainer: Sendable {
         self.learningRate = config.learningRate ?? Self.defaultLearningRate
         self.seed = seed
         self.initialTheta = theta
+        self.beta = beta
     }
 
     /// Parameters per unit.
@@ -105,17 +113,27 @@ public struct DeepTrainer: Sendable {
     public var batchesPerEpoch: Int { (task.train.count + config.batchSize - 1) / config.batchSize }
 
     /// Committed steps of a whole run.
-    public var totalSteps: Int { epochs + (method == .inSilico ? 1 : 0) }
+    public var totalSteps: Int {
+        switch method {
+        case .inSilico: epochs + 1
+        case .pib: epochs * units.count
+        case .pat, .dfa: epochs
+        }
+    }
 
     public func isFinished(_ state: DeepState) -> Bool {
-        method == .inSilico ? state.deployed : state.epoch >= epochs
+        switch method {
+        case .inSilico: state.deployed
+        case .pib: state.epoch >= epochs * units.count
+        case .pat, .dfa: state.epoch >= epochs
+        }
     }
 
     /// A fresh state at the initial parameters, programmed onto every unit (not for an
     /// in-silico run, which touches the devices only to deploy).
     public func initialState() async throws -> DeepState {
         let state = DeepState(theta: initialTheta, rng: SeededRandom.derived(seed: seed, stream: 0xDEE9_5A3D))
-        if method != .inSilico { try await restore(state) }
+        if method == .pat || method == .dfa { try await restore(state) }
         return state
     }
 
@@ -128,6 +146,7 @@ public struct DeepTrainer: Sendable {
 
     /// One epoch of updates (or the deployment of an in-silico run); advances `state`.
     public func step(_ state: inout DeepState) async throws -> StepReport {
+        if method == .pib { return try await pibStep(&state) }
         let start = DispatchTime.now().uptimeNanoseconds
         var measurements = [Int](repeating: 0, count: units.count)
         var batchLoss = 0.0
