@@ -57,4 +57,13 @@ struct DeepCLITests {
         #expect(r.stderr.split(separator: "\n").count == 1, "stderr: \(r.stderr)")
         #expect(r.stderr.contains("each unit needs its own device"), "stderr: \(r.stderr)")
     }
+
+    @Test func aFamilyWithoutAModelIsRefusedInOneLine() async throws {
+        let r = try await CLI.run([
+            "train", "sim:clln", "--task", "digits", "--layers", "32,10", "--method", "pat", "--store", CLI.tempStore(),
+        ])
+        #expect(r.status != 0)
+        #expect(r.stderr.split(separator: "\n").count == 1, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("--method pat needs the clln family's differentiable model"), "stderr: \(r.stderr)")
+    }
 }

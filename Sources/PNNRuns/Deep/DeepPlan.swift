@@ -98,7 +98,13 @@ extension TrainRequest {
             guard var stored = DeepPlan.from(json: try storedRecord(resume, store: store).configJSON) else {
                 throw RunError.invalid("run \(resume) is not a deep run")
             }
-            if let epochs { stored.trainer.epochs = epochs }
+            if let epochs {
+                if stored.method == .pib {
+                    throw RunError.invalid(
+                        "a pib run's epochs are per unit, so --epochs on --resume would move the units' boundaries; drop it")
+                }
+                stored.trainer.epochs = epochs
+            }
             if let baud { stored.baud = baud }
             return stored
         }
