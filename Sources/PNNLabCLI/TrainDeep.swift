@@ -31,7 +31,7 @@ extension Train {
         if !json {
             let counts = trainer.parameterCounts.map(String.init).joined(separator: " + ")
             Terminal.writeError(
-                "run \(session.runID): \(plan.task.rawValue) through \(plan.layers.count) units of \(plan.device) "
+                "run \(session.runID): \(plan.task.rawValue) through \(plan.layers.count) unit\(plan.layers.count == 1 ? "" : "s") of \(plan.device) "
                     + "(widths \(plan.layers.map(String.init).joined(separator: ","))), \(plan.method.rawValue), "
                     + "\(trainer.epochs) epochs × \(trainer.batchesPerEpoch) batches, \(counts) parameters\n")
         }
@@ -57,7 +57,7 @@ extension Train {
         }
         let r = d.result
         let rows: [(String, String)] = [
-            ("run", "\(r.run)"), ("device", "\(plan.device), \(plan.layers.count) units"),
+            ("run", "\(r.run)"), ("device", "\(plan.device), \(plan.layers.count) unit\(plan.layers.count == 1 ? "" : "s")"),
             ("layers", plan.layers.map(String.init).joined(separator: ",")), ("task", r.task), ("method", r.method),
             ("status", r.status), ("epochs", "\(r.epochs)"), ("train accuracy", formatPercent(r.trainAccuracy)),
             ("test accuracy", formatPercent(r.testAccuracy)),
