@@ -66,4 +66,30 @@ struct DeepCLITests {
         #expect(r.stderr.split(separator: "\n").count == 1, "stderr: \(r.stderr)")
         #expect(r.stderr.contains("--method pat needs the clln family's differentiable model"), "stderr: \(r.stderr)")
     }
+
+    /// SIGKILL a deep run once two epochs are committed, resume it: committed steps unchanged,
+    /// steps continue without gaps, the run completes.
+    @Test func aKilledDeepRunResumes() async throws {
+        let store = CLI.tempStore()
+        let child = try CLI.start([
+            "train", "sim:crossbar", "--task", "digits", "--method", "dfa", "--layers", "8,10", "--config",
+            try smallConfig(), "--epochs", "100000", "--store", store,
+        ])
+        let reader = try RunStore(path: store)
+        let started = try await CLI.waitFor(timeout: 120) { ((try? reader.steps(runID: 1).count) ?? 0) >= 2 }
+        #expect(started, "no steps committed: \(child.finish().stderr)")
+        kill(child.process.processIdentifier, SIGKILL)
+        try await waitForExit(child.process, timeout: 60)
+        let before = try reader.steps(runID: 1)
+        #expect(try reader.run(id: 1).status == .interrupted)
+        let resumed = try await CLI.run([
+            "train", "sim:crossbar", "--resume", "1", "--epochs", "\(before.last!.epoch + 2)", "--json", "--store", store,
+        ])
+        #expect(resumed.status == 0, "stderr: \(resumed.stderr)")
+        let after = try reader.steps(runID: 1)
+        #expect(after.map(\.step) == Array(1...(before.count + 2)))
+        for (a, b) in zip(before, after) { #expect(a.parameters == b.parameters, "committed step \(a.step) changed") }
+        #expect(try reader.run(id: 1).status == .completed)
+        #expect(CLI.json(resumed.stdout)?["layers"] as? [Int] == [8, 10])
+    }
 }

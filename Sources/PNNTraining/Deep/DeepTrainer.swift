@@ -30,6 +30,8 @@ public struct DeepTrainer: Sendable {
 
     /// Default epochs by method.
     public static func defaultEpochs(_ method: DeepMethod) -> Int { 30 }
+    /// Most epochs the digital ceiling trains for.
+    public static let maxCeilingEpochs = 100
     /// Default Adam rate (fraction of each parameter's range per step).
     public static let defaultLearningRate = 0.01
     /// Initial parameters: the middle of each range ± `initialSpread`/2 of the range, uniform.
@@ -285,13 +287,14 @@ public struct DeepTrainer: Sendable {
     /// The run's digital ceiling: the same cascade (widths, digital layers, encoding, readout
     /// gain) on the same split, its units replaced by their ideal models with unbounded real
     /// parameters (no window, noise or converters), trained by exact backpropagation with the
-    /// run's optimiser, rate, epochs, batch size, initial parameters and sample order.
-    /// Returns its test accuracy, 0…1. Measures nothing.
+    /// run's optimiser, rate, batch size, initial parameters and sample order, for the run's
+    /// epochs but at most `maxCeilingEpochs` (a run asking for 10⁵ epochs would otherwise wait
+    /// on its ceiling). Returns its test accuracy, 0…1. Measures nothing.
     public func digitalCeiling() -> Double {
         var theta = initialTheta
         var adam = theta.map { AdamState(count: $0.count) }
         var rng = SeededRandom.derived(seed: seed, stream: 0xDEE9_5A3D)
-        for _ in 0..<epochs {
+        for _ in 0..<min(epochs, Self.maxCeilingEpochs) {
             var order = Array(0..<task.train.count)
             order.shuffle(using: &rng)
             for b in 0..<batchesPerEpoch {
