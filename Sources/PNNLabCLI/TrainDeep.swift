@@ -69,7 +69,11 @@ extension Train {
                 } ?? "–"
             ),
             ("final loss", r.finalLoss.map { String(format: "%.4f", $0) + " " + r.lossUnit } ?? "–"),
-            ("measurements", "\(r.measurements) (per unit: \(d.unitMeasurements.map(String.init).joined(separator: ", ")))"),
+            (
+                "measurements",
+                "\(r.measurements) (per unit: \(d.unitMeasurements.map(String.init).joined(separator: ", ")); "
+                    + "\(d.evaluationMeasurements) of them measuring accuracy)"
+            ),
             ("wall time", String(format: "%.2f s", r.wallSeconds)),
         ]
         try Output.print(Table.keyValue(rows))

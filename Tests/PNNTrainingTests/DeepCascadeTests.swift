@@ -172,6 +172,9 @@ struct DeepCascadeTests {
         #expect(result.result.epochs == 4)
         #expect(result.result.digitalCeiling != nil)
         #expect(result.unitMeasurements.count == 2 && result.unitMeasurements.allSatisfy { $0 > 0 })
+        // Four evaluations of (240 + 40) samples × 4 reads through two units.
+        #expect(result.evaluationMeasurements == 4 * 280 * 4 * 2)
+        #expect(result.result.measurements == result.evaluationMeasurements + 4 * 240 * 2)
     }
 }
 

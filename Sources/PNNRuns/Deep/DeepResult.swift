@@ -40,16 +40,21 @@ public struct DeepRunResult: Sendable, Encodable {
     public var result: RunResult
     public var layers: [Int]
     public var unitMeasurements: [Int]
+    /// Of `measurements`, those spent measuring accuracy rather than training.
+    public var evaluationMeasurements: Int
     public var modelTestAccuracy: Double?
     public var modelTrainAccuracy: Double?
 
-    enum CodingKeys: String, CodingKey { case layers, unitMeasurements, modelTestAccuracy, modelTrainAccuracy }
+    enum CodingKeys: String, CodingKey {
+        case layers, unitMeasurements, evaluationMeasurements, modelTestAccuracy, modelTrainAccuracy
+    }
 
     public func encode(to encoder: any Encoder) throws {
         try result.encode(to: encoder)
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(layers, forKey: .layers)
         try c.encode(unitMeasurements, forKey: .unitMeasurements)
+        try c.encode(evaluationMeasurements, forKey: .evaluationMeasurements)
         try c.encode(modelTestAccuracy, forKey: .modelTestAccuracy)
         try c.encode(modelTrainAccuracy, forKey: .modelTrainAccuracy)
     }
@@ -65,6 +70,7 @@ public struct DeepRunResult: Sendable, Encodable {
         return DeepRunResult(
             result: result, layers: plan.layers,
             unitMeasurements: state?.unitMeasurements ?? [Int](repeating: 0, count: plan.layers.count),
+            evaluationMeasurements: state?.evaluationMeasurements ?? 0,
             modelTestAccuracy: state?.modelTestAccuracy, modelTrainAccuracy: state?.modelTrainAccuracy)
     }
 }

@@ -17,6 +17,9 @@ public struct DeepState: Sendable, Codable, Equatable {
     public var cumulativeMeasurements: Int
     /// The same, per unit.
     public var unitMeasurements: [Int]
+    /// Of `cumulativeMeasurements`, those spent measuring accuracy (both splits through the
+    /// cascade), not training.
+    public var evaluationMeasurements: Int = 0
     /// Wall seconds of committed steps.
     public var wallSeconds: Double
     /// Latest evaluation on the devices.
@@ -41,7 +44,7 @@ public struct DeepState: Sendable, Codable, Equatable {
     public var phaseUnit: Int?
 
     enum CodingKeys: String, CodingKey {
-        case epoch, globalStep, adam, rng, cumulativeMeasurements, unitMeasurements, wallSeconds
+        case epoch, globalStep, adam, rng, cumulativeMeasurements, unitMeasurements, evaluationMeasurements, wallSeconds
         case lastTrainAccuracy, lastTestAccuracy, lastLoss, modelTrainAccuracy, modelTestAccuracy, deployed
         case pibUnit, iXZ, iYZ
     }
@@ -68,6 +71,7 @@ public struct DeepState: Sendable, Codable, Equatable {
         rng = try c.decode(SeededRandom.self, forKey: .rng)
         cumulativeMeasurements = try c.decode(Int.self, forKey: .cumulativeMeasurements)
         unitMeasurements = try c.decode([Int].self, forKey: .unitMeasurements)
+        evaluationMeasurements = try c.decodeIfPresent(Int.self, forKey: .evaluationMeasurements) ?? 0
         wallSeconds = try c.decode(Double.self, forKey: .wallSeconds)
         lastTrainAccuracy = try c.decodeIfPresent(Double.self, forKey: .lastTrainAccuracy)
         lastTestAccuracy = try c.decodeIfPresent(Double.self, forKey: .lastTestAccuracy)

@@ -74,6 +74,7 @@ extension DeepTrainer {
         if l == last && (state.epoch % max(config.evaluateEvery, 1) == 0 || state.epoch % epochs == 0) {
             if state.epoch % epochs != 0 { _ = try await units[l].setParameters(state.theta[l]) }
             let eval = try await evaluate(&measurements)
+            state.evaluationMeasurements += eval.count
             (trainAcc, testAcc, evalLoss) = (eval.train, eval.test, eval.loss)
             state.lastTrainAccuracy = trainAcc
             state.lastTestAccuracy = testAcc

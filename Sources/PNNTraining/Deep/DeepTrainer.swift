@@ -159,6 +159,7 @@ public struct DeepTrainer: Sendable {
             // Deploy: program the trained targets, measure both splits through the devices.
             try await restore(state)
             let eval = try await evaluate(&measurements)
+            state.evaluationMeasurements += eval.count
             (trainAcc, testAcc, evalLoss) = (eval.train, eval.test, eval.loss)
             batchLoss = eval.loss
             state.deployed = true
@@ -203,6 +204,7 @@ public struct DeepTrainer: Sendable {
             state.modelTestAccuracy = model.test
             if method != .inSilico && (state.epoch % max(config.evaluateEvery, 1) == 0 || state.epoch >= epochs) {
                 let eval = try await evaluate(&measurements)
+                state.evaluationMeasurements += eval.count
                 (trainAcc, testAcc, evalLoss) = (eval.train, eval.test, eval.loss)
             }
         }
@@ -252,7 +254,7 @@ public struct DeepTrainer: Sendable {
 
     /// Accuracy on both splits and the training loss, measured through the devices with
     /// `evaluation_repeats` reads per vector at every unit.
-    func evaluate(_ measurements: inout [Int]) async throws -> (train: Double, test: Double, loss: Double) {
+    func evaluate(_ measurements: inout [Int]) async throws -> (train: Double, test: Double, loss: Double, count: Int) {
         let repeats = max(config.evaluationRepeats, 1)
         var counts = [Int](repeating: 0, count: units.count)
         let trace = try await architecture.forward(Matrix.vstack([task.trainInputs, task.testInputs])) { l, x in
@@ -261,7 +263,8 @@ public struct DeepTrainer: Sendable {
             return y
         }
         for l in counts.indices { measurements[l] += counts[l] }
-        return score(trace.logitsSource)
+        let r = score(trace.logitsSource)
+        return (r.train, r.test, r.loss, counts.reduce(0, +))
     }
 
     /// Accuracy on both splits of the units' ideal models at `theta`.
