@@ -45,6 +45,10 @@ public protocol DeviceFamilyDriver: Sendable {
     /// The hidden truth of a twin or an emulated board, as the state JSON the calibration
     /// procedure compares with; nil for real hardware (or when the family exports none).
     static func hiddenTruth(of substrate: any Substrate) async throws -> Data?
+
+    /// The differentiable model of a device with this descriptor (physics-aware training's
+    /// backward pass, in-silico training); nil when the family provides none.
+    static func model(for descriptor: SubstrateDescriptor) -> (any SubstrateModel)?
 }
 
 extension DeviceFamilyDriver {
@@ -53,6 +57,7 @@ extension DeviceFamilyDriver {
     public static var twins: [TwinEntry] { [] }
     public static var calibration: (any CalibrationProcedure)? { nil }
     public static func hiddenTruth(of substrate: any Substrate) async throws -> Data? { nil }
+    public static func model(for descriptor: SubstrateDescriptor) -> (any SubstrateModel)? { nil }
 }
 
 /// What `pnnlab emulate FAMILY` may set on the emulated board.

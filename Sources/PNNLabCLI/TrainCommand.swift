@@ -49,7 +49,7 @@ struct Train: AsyncParsableCommand {
 
     @Option(
         help:
-            "Method: \(TrainingMethod.allCases.map(\.rawValue).joined(separator: ", ")); contrastive: \(ContrastiveMethod.allCases.map(\.rawValue).joined(separator: ", "))."
+            "Method: \(TrainingMethod.allCases.map(\.rawValue).joined(separator: ", ")); contrastive: \(ContrastiveMethod.allCases.map(\.rawValue).joined(separator: ", ")); with --layers: \(DeepMethod.allCases.map(\.rawValue).joined(separator: ", "))."
     )
     var method: String?
 
@@ -76,6 +76,8 @@ struct Train: AsyncParsableCommand {
 
     @OptionGroup(title: "Contrastive methods (coupled, overclamp, ep)") var contrastive: ContrastiveOptions
 
+    @OptionGroup(title: "Deep networks (in-silico, pat, dfa, pib)") var deep: DeepOptions
+
     @OptionGroup var storeOptions: StoreOptions
 
     func validate() throws {
@@ -94,6 +96,10 @@ struct Train: AsyncParsableCommand {
 
     func run() async throws {
         let store = try storeOptions.open()
+        if try request.isDeep(layers: deep.layers, store: store) {
+            try await runDeep(store: store)
+            return
+        }
         if try request.isContrastive(store: store) {
             if jacobianRefresh != nil { throw CLIError("--jacobian-refresh applies to gradient and gauss-newton runs only") }
             try await runContrastive(store: store)

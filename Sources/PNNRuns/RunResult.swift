@@ -202,6 +202,7 @@ extension RunDetail {
         let record = try store.run(id: runID)
         let steps = try store.steps(runID: runID)
         if ContrastivePlan.from(json: record.configJSON) != nil { return contrastive(record, steps: steps) }
+        if DeepPlan.from(json: record.configJSON) != nil { return deep(record, steps: steps) }
         return try jacobian(record, steps: steps)
     }
 

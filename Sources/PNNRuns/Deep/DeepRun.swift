@@ -1,0 +1,69 @@
+import Foundation
+import PNNCore
+import PNNDevices
+import PNNStore
+import PNNTraining
+
+/// A deep run's units opened (one device each), their models found, and the task encoded
+/// for the first unit.
+public struct OpenedDeepRun: Sendable {
+    public var devices: [DeviceCatalog.Opened]
+    public var models: [any SubstrateModel]
+    public var task: PreparedTask
+    public var units: [any Substrate] { devices.map(\.substrate) }
+    /// The twins built, in unit order (nil for a board).
+    public var twins: [TwinSpec]? {
+        let t = devices.compactMap(\.twin)
+        return t.count == devices.count ? t : nil
+    }
+}
+
+extension DeepPlan {
+    /// Opens one device per unit: for a `sim:` DEVICE one twin per unit, sized to the unit
+    /// (input lines = previous width + bias line) and seeded with `unitSeed(ℓ)`, or rebuilt
+    /// from the twins a resumed run recorded; a board only for a one-unit cascade (several
+    /// units on one array would need tiling, which is not built). Every unit's family must
+    /// provide a differentiable model (`DeviceFamilyDriver.model(for:)`).
+    public func open(
+        twinOptionWords: [String] = [], store: RunStore? = nil, reconnectGrace: Double = 15,
+        registry: FamilyRegistry = .standard
+    ) async throws -> OpenedDeepRun {
+        let probe = try PreparedTask(task, config: trainer, amplitude: 1, seed: seed)
+        if !device.hasPrefix("sim:") && layers.count > 1 {
+            throw RunError.invalid(
+                "\(device) is one device and --layers \(layers.map(String.init).joined(separator: ",")) asks for \(layers.count) units: "
+                    + "each unit needs its own device (tiling several units onto one array is not built); train one unit on it "
+                    + "(--layers \(layers.last ?? 1)) or use a twin (sim:…), which gets one twin per unit")
+        }
+        if let units, units.count != layers.count {
+            throw RunError.invalid("the run recorded \(units.count) twins for \(layers.count) units")
+        }
+        var devices: [DeviceCatalog.Opened] = []
+        var models: [any SubstrateModel] = []
+        do {
+            for l in layers.indices {
+                let lines = l == 0 ? probe.encoder.inputCount : layers[l - 1] + 1
+                let inputs = DeviceCatalog.TwinInputs(
+                    seed: unitSeed(l), stored: units?[l], optionWords: twinOptionWords,
+                    geometry: TwinGeometry(inputs: lines, outputs: layers[l]))
+                let opened = try await DeviceCatalog.open(
+                    device, twin: inputs, baud: baud ?? 115_200, store: store, reconnectGrace: reconnectGrace,
+                    registry: registry)
+                devices.append(opened)
+                guard let model = opened.family.model(for: opened.substrate.descriptor) else {
+                    throw RunError.invalid(
+                        "--method \(method.rawValue) needs the \(opened.family.family) family's differentiable model "
+                            + "(a vector–Jacobian product), and that family provides none")
+                }
+                models.append(model)
+            }
+        } catch {
+            for d in devices { await d.connected?.connection.close() }
+            throw error
+        }
+        let d = devices[0].substrate.descriptor
+        let amplitude = trainer.inputAmplitude * d.inputs.upper
+        let prepared = try probe.rescaled(amplitude: amplitude).fitted(toInputLines: d.inputs.count, device: d.identity.summary)
+        return OpenedDeepRun(devices: devices, models: models, task: prepared)
+    }
+}

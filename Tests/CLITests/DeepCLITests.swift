@@ -1,0 +1,95 @@
+import Foundation
+import PNNStore
+import Testing
+
+@Suite("pnnlab train --layers (real binary)", .serialized)
+struct DeepCLITests {
+    /// A small config: 240 training digits, 2 epochs (a few seconds through two twins).
+    func smallConfig() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pnnlab-deep-\(UUID().uuidString).toml").path
+        try "[trainer]\nsubset = 240\nepochs = 2\n".write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func patPrintsTestAccuracyBesideTheDigitalCeiling() async throws {
+        let store = CLI.tempStore()
+        let r = try await CLI.run([
+            "train", "sim:crossbar", "--task", "digits", "--method", "pat", "--layers", "16,10", "--config",
+            try smallConfig(), "--json", "--store", store,
+        ])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let o = try #require(CLI.json(r.stdout))
+        let acc = try #require(o["test_accuracy"] as? Double)
+        let ceiling = try #require(o["digital_ceiling"] as? Double)
+        #expect(acc > 0.5 && ceiling > 0.5)
+        #expect(o["layers"] as? [Int] == [16, 10])
+        #expect((o["unit_measurements"] as? [Int])?.count == 2)
+        #expect(o["method"] as? String == "pat")
+        #expect(o["epochs"] as? Int == 2)
+        let show = try await CLI.run(["show", "1", "--json", "--store", store])
+        #expect(show.status == 0)
+        #expect((CLI.json(show.stdout)?["evaluations"] as? [[String: Any]])?.count == 2)
+    }
+
+    @Test(arguments: [
+        (["--layers", "0"], "--layers takes"),
+        (["--layers", "-4,10"], "--layers takes"),
+        (["--layers", "1000000,10"], "--layers takes"),
+        (["--layers", "ten"], "--layers takes"),
+        (["--layers", "32,,10"], "--layers takes"),
+        (["--layers", "32,7"], "10 classes"),
+        (["--layers", "32,10", "--method", "spsa"], "in-silico|pat|dfa"),
+        (["--layers", "32,10", "--twin-state", "/dev/null"], "one twin per unit"),
+    ])
+    func badLayersGiveOneLineAndNonZeroExit(extra: [String], fragment: String) async throws {
+        let r = try await CLI.run(["train", "sim:crossbar", "--task", "digits"] + extra + ["--store", CLI.tempStore()])
+        #expect(r.status != 0)
+        let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: true)
+        #expect(lines.count == 1, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains(fragment), "stderr: \(r.stderr)")
+    }
+
+    @Test func aBoardTakesOneUnitOnly() async throws {
+        let r = try await CLI.run([
+            "train", "/dev/ttyNONEXISTENT", "--task", "digits", "--layers", "32,10", "--store", CLI.tempStore(),
+        ])
+        #expect(r.status != 0)
+        #expect(r.stderr.split(separator: "\n").count == 1, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("each unit needs its own device"), "stderr: \(r.stderr)")
+    }
+
+    @Test func aFamilyWithoutAModelIsRefusedInOneLine() async throws {
+        let r = try await CLI.run([
+            "train", "sim:clln", "--task", "digits", "--layers", "32,10", "--method", "pat", "--store", CLI.tempStore(),
+        ])
+        #expect(r.status != 0)
+        #expect(r.stderr.split(separator: "\n").count == 1, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("--method pat needs the clln family's differentiable model"), "stderr: \(r.stderr)")
+    }
+
+    /// SIGKILL a deep run once two epochs are committed, resume it: committed steps unchanged,
+    /// steps continue without gaps, the run completes.
+    @Test func aKilledDeepRunResumes() async throws {
+        let store = CLI.tempStore()
+        let child = try CLI.start([
+            "train", "sim:crossbar", "--task", "digits", "--method", "dfa", "--layers", "8,10", "--config",
+            try smallConfig(), "--epochs", "100000", "--store", store,
+        ])
+        let reader = try RunStore(path: store)
+        let started = try await CLI.waitFor(timeout: 120) { ((try? reader.steps(runID: 1).count) ?? 0) >= 2 }
+        #expect(started, "no steps committed: \(child.finish().stderr)")
+        kill(child.process.processIdentifier, SIGKILL)
+        try await waitForExit(child.process, timeout: 60)
+        let before = try reader.steps(runID: 1)
+        #expect(try reader.run(id: 1).status == .interrupted)
+        let resumed = try await CLI.run([
+            "train", "sim:crossbar", "--resume", "1", "--epochs", "\(before.last!.epoch + 2)", "--json", "--store", store,
+        ])
+        #expect(resumed.status == 0, "stderr: \(resumed.stderr)")
+        let after = try reader.steps(runID: 1)
+        #expect(after.map(\.step) == Array(1...(before.count + 2)))
+        for (a, b) in zip(before, after) { #expect(a.parameters == b.parameters, "committed step \(a.step) changed") }
+        #expect(try reader.run(id: 1).status == .completed)
+        #expect(CLI.json(resumed.stdout)?["layers"] as? [Int] == [8, 10])
+    }
+}

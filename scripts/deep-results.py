@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Deep cascades on the crossbar twin: run `pnnlab train --layers` for each method and seed
+and print the markdown tables of docs/results.md ("Deep cascades").
+
+    scripts/deep-results.py [--bin .build/release/pnnlab] [--dir /tmp/deep] [--layers 32,10]
+                            [--seeds 1,2,3] [--methods in-silico,pat,dfa,pib] [--task digits]
+
+Runs whose JSON is already in --dir are not run again (delete the file to redo one).
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--bin", default=".build/release/pnnlab")
+    p.add_argument("--dir", default="/tmp/pnnlab-deep")
+    p.add_argument("--layers", default="32,10")
+    p.add_argument("--seeds", default="1,2,3")
+    p.add_argument("--methods", default="in-silico,pat,dfa,pib")
+    p.add_argument("--task", default="digits")
+    a = p.parse_args()
+    os.makedirs(a.dir, exist_ok=True)
+    tag = a.layers.replace(",", "-")
+    rows = []
+    for method in a.methods.split(","):
+        for seed in a.seeds.split(","):
+            path = os.path.join(a.dir, f"{a.task}-{tag}-{method}-{seed}.json")
+            if not os.path.exists(path):
+                out = subprocess.run(
+                    [a.bin, "train", "sim:crossbar", "--task", a.task, "--method", method, "--layers", a.layers,
+                     "--seed", seed, "--json", "--store", os.path.join(a.dir, "runs.sqlite")],
+                    check=True, capture_output=True, text=True).stdout
+                with open(path, "w") as f:
+                    f.write(out)
+            with open(path) as f:
+                rows.append((method, seed, json.load(f)))
+    print(f"| method | seed | test | model (ideal twin, same θ) | digital ceiling | measurements | wall s |")
+    print("|---|---|---|---|---|---|---|")
+    for method, seed, d in rows:
+        model = d.get("model_test_accuracy")
+        print(f"| {method} | {seed} | {100 * d['test_accuracy']:.1f} % | "
+              f"{'–' if model is None else f'{100 * model:.1f} %'} | {100 * d['digital_ceiling']:.1f} % | "
+              f"{d['measurements']:.3g} | {d['wall_seconds']:.0f} |")
+    print()
+    print("| method | seeds | test accuracy | digital ceiling | gap | measurements | wall s |")
+    print("|---|---|---|---|---|---|---|")
+    for method in a.methods.split(","):
+        ds = [d for m, _, d in rows if m == method]
+        t = [100 * d["test_accuracy"] for d in ds]
+        c = [100 * d["digital_ceiling"] for d in ds]
+        gap = [x - y for x, y in zip(t, c)]
+        sd = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0
+        print(f"| {method} | {len(ds)} | {statistics.mean(t):.1f} % ± {sd(t):.1f} | {statistics.mean(c):.1f} % ± {sd(c):.1f} | "
+              f"{statistics.mean(gap):+.1f} | {statistics.mean(d['measurements'] for d in ds):.3g} | "
+              f"{statistics.mean(d['wall_seconds'] for d in ds):.0f} |")
+
+
+if __name__ == "__main__":
+    main()
