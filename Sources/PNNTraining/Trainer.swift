@@ -98,6 +98,7 @@ public struct Trainer: Sendable {
         var measurements = 0
         var baseOutputs: Matrix
         var delta: [Double]
+        var recordedJacobian: Matrix?
         switch method {
         case .gradient, .gaussNewton:
             let fullJacobian: Matrix
@@ -125,6 +126,7 @@ public struct Trainer: Sendable {
             }
             let y = classOutputs(baseOutputs)
             let jac = classJacobian(fullJacobian, outputs: baseOutputs.cols)
+            if config.recordJacobians && state.batchIndex == 0 { recordedJacobian = jac }
             if method == .gradient {
                 let g = readout.gradient(y, labels: labels)
                 delta = UpdateRule.gradientStep(jacobian: jac, lossGradient: g, learningRate: learningRate)
@@ -181,6 +183,7 @@ public struct Trainer: Sendable {
         state.globalStep += 1
         state.batchIndex += 1
         var blocks = config.recordOutputs ? [MeasuredMatrix(kind: "batch_outputs", matrix: baseOutputs)] : []
+        if let recordedJacobian { blocks.append(MeasuredMatrix(kind: "jacobian", matrix: recordedJacobian)) }
         var trainAcc: Double?
         var testAcc: Double?
         var trainLoss: Double?
