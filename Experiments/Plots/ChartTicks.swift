@@ -31,8 +31,14 @@ public enum ChartTicks {
             let pad = a == 0 ? 1 : abs(a) * 0.1
             (a, b) = (a - pad, b + pad)
         }
-        let step = niceStep(span: b - a, target: target)
-        return ((a / step).rounded(.down) * step, (b / step).rounded(.up) * step, step)
+        // Of the nice steps for target … target + 2 intervals, the one wasting least of the axis.
+        var best: (lo: Double, hi: Double, step: Double)?
+        for t in target...(target + 2) {
+            let step = niceStep(span: b - a, target: t)
+            let candidate = ((a / step).rounded(.down) * step, (b / step).rounded(.up) * step, step)
+            if best == nil || candidate.1 - candidate.0 < best!.hi - best!.lo - 1e-9 * step { best = candidate }
+        }
+        return best!
     }
 
     /// Ticks at every multiple of `step` inside `lo…hi`, labelled with the digits the step needs.

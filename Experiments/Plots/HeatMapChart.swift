@@ -72,7 +72,7 @@ public struct HeatMapChart: Sendable {
         func n(_ v: Double) -> String { String(format: "%.2f", v) }
         var captionLines = caption
         let markedCount = panels.reduce(0) { $0 + $1.marked.count }
-        if markedCount > 0 { captionLines.insert("× \(markMeaning) (\(markedCount) cells).", at: 0) }
+        if markedCount > 0 { captionLines.insert("× \(markMeaning): \(markedCount) cells.", at: 0) }
         let captionText = captionLines.flatMap { ExperimentChart.wrap($0, width: Int((width - 30) / 6.4)) }
         let height = max(top + panelHeight + 60, top + 240) + 16 * Double(captionText.count)
         var out = """

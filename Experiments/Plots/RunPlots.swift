@@ -211,7 +211,7 @@ public enum RunPlots {
             .init(name: "G− array", rows: rows, cols: cols, values: minus, marked: stuckMinus),
         ]
         if let lo = space.lower.min(), let hi = space.upper.max(), hi > lo { chart.limits = lo...hi }
-        chart.markMeaning = "stuck device (from \(stuckSource ?? "?"))"
+        chart.markMeaning = "stuck device, from \(stuckSource ?? "?")"
         chart.caption.append(
             "Programmed targets θ (\(unit)) as stored with the step; weight of (row, column) = G+ − G−. Scale: the device window."
         )

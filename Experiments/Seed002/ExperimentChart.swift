@@ -161,9 +161,12 @@ public struct ExperimentChart: Sendable {
         ys += referenceLines.map(\.y).filter { usable($0, log: logY) }
         let (x0, x1, xTicks) = axis(xs, log: logX)
         let (y0, y1, yTicks) = axis(ys, log: logY, limits: logY ? nil : yLimits)
-        let legend: [(name: String, color: String, line: Bool, marker: Bool, dashed: Bool)] =
-            series.filter { !$0.name.isEmpty }.map { ($0.name, $0.color, $0.line, $0.markers, false) }
-            + referenceLines.map { ($0.name, $0.color, true, false, true) }
+        // A series drawn as error bars only gets a vertical bar as its key.
+        let legend: [(name: String, color: String, line: Bool, marker: Bool, dashed: Bool, bar: Bool)] =
+            series.filter { !$0.name.isEmpty }.map {
+                ($0.name, $0.color, $0.line, $0.markers, false, !$0.line && !$0.markers && $0.yError != nil)
+            }
+            + referenceLines.map { ($0.name, $0.color, true, false, true, false) }
         let legendWidth = legend.isEmpty ? 0 : 44 + 6.6 * Double(legend.map(\.name.count).max() ?? 0)
         let width = left + plotWidth + 20 + legendWidth
         let captionText = captionLines.flatMap { Self.wrap($0, width: Int((width - 30) / 6.4)) }
@@ -232,6 +235,10 @@ public struct ExperimentChart: Sendable {
                 out +=
                     "<line x1=\"\(n(lx))\" y1=\"\(n(ly - 4))\" x2=\"\(n(lx + 24))\" y2=\"\(n(ly - 4))\" stroke=\"\(entry.color)\" "
                 out += "stroke-width=\"1.5\"\(entry.dashed ? " stroke-dasharray=\"6 4\"" : "")/>"
+            }
+            if entry.bar {
+                out += "<line x1=\"\(n(lx + 12))\" y1=\"\(n(ly - 11))\" x2=\"\(n(lx + 12))\" y2=\"\(n(ly + 3))\" "
+                out += "stroke=\"\(entry.color)\" stroke-width=\"1.5\"/>"
             }
             if entry.marker {
                 out += "<circle class=\"key\" cx=\"\(n(lx + 12))\" cy=\"\(n(ly - 4))\" r=\"3\" fill=\"\(entry.color)\"/>"

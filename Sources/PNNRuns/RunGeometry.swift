@@ -82,7 +82,7 @@ public struct RunGeometry: Sendable {
             case .array(let a)? = state["stuck_devices"]
         {
             geometry.stuckParameters = a.compactMap { if case .number(let x) = $0 { Int(x) } else { nil } }
-            geometry.stuckSource = "the twin's fabrication (seed \(seed))"
+            geometry.stuckSource = "the twin's fabrication, seed \(seed)"
         }
         return geometry
     }

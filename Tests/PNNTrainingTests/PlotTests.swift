@@ -194,7 +194,7 @@ struct RunPlotTests {
         ).render()
         #expect(svg.contains("G+ array") && svg.contains("G− array") && svg.contains("G (µS)"))
         #expect(svg.components(separatedBy: "class=\"mark\"").count - 1 == 2)
-        #expect(svg.contains("stuck device (from test) (2 cells)"))
+        #expect(svg.contains("stuck device, from test: 2 cells."))
         try Self.wellFormed(svg)
     }
 
