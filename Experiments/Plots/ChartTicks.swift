@@ -87,9 +87,23 @@ public enum ChartTicks {
             every = k
             if (count + k - 1) / k <= maxLabels { break }
         }
-        return (lo...hi).map { e in
+        var ticks = (lo...hi).map { e in
             Tick(position: Double(e), label: e.isMultiple(of: every) ? power(e) : nil)
         }
+        // Two decades or fewer: also 2 and 5 × 10ᵏ, labelled, so the axis can be read.
+        // Between 0.01 and 100 they are all written as plain numbers (0.02, 0.1, 50).
+        if hi - lo <= 2 {
+            let plain = abs(lo) <= 2 && abs(hi) <= 2
+            if plain { ticks = ticks.map { Tick(position: $0.position, label: compact(pow(10, $0.position))) } }
+            for e in lo..<hi {
+                for m in [2, 5] {
+                    let v = Double(m) * pow(10, Double(e))
+                    ticks.append(Tick(position: log10(v), label: plain ? compact(v) : "\(m)×" + power(e)))
+                }
+            }
+            ticks.sort { $0.position < $1.position }
+        }
+        return ticks
     }
 
     /// `10` with the exponent in superscript digits: `power(-2)` is "10⁻²", `power(0)` "1".

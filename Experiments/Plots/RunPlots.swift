@@ -97,7 +97,9 @@ public enum RunPlots {
             guard let layout = geometry.crossbarLayout, let d = geometry.descriptor else {
                 throw unavailable(
                     geometry.descriptor == nil
-                        ? "the device's geometry is not recorded (attach the board with pnnlab attach)"
+                        ? (record.deviceName.hasPrefix("sim:")
+                            ? "its twin could not be rebuilt from the settings the run recorded"
+                            : "the device's geometry is not recorded (attach the board with pnnlab attach)")
                         : "its device (\(record.identity.family)) is not a differential crossbar")
             }
             return conductanceMap(

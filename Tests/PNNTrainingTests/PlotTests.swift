@@ -56,6 +56,9 @@ struct ChartTickTests {
         #expect(labelled.count <= 6 && labelled.count >= 3, "\(labelled)")
         #expect(labelled.contains("1") && labelled.allSatisfy { $0 == "1" || $0.hasPrefix("10") })
         #expect(ChartTicks.logDecades(-3, 1).compactMap(\.label) == ["10⁻³", "10⁻²", "10⁻¹", "1", "10¹"])
+        // A short log axis gets 2× and 5× ticks too.
+        #expect(ChartTicks.logDecades(-5, -4).compactMap(\.label) == ["10⁻⁵", "2×10⁻⁵", "5×10⁻⁵", "10⁻⁴"])
+        #expect(ChartTicks.logDecades(-2, 0).compactMap(\.label) == ["0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1"])
     }
 }
 
