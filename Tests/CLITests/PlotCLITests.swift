@@ -63,8 +63,29 @@ struct PlotCLITests {
         let npz = dir.appendingPathComponent("run.npz").path
         let export = try await CLI.run(["export", "1", "--format", "npz", "-o", npz, "--store", store])
         #expect(export.status == 0, "\(export.stderr)")
+        let unknown = try await CLI.run([
+            "export", "9", "--format", "npz", "-o", dir.appendingPathComponent("bad.npz").path, "--store", store,
+        ])
+        #expect(unknown.status != 0 && unknown.stderr.contains("run 9 does not exist"))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("bad.npz").path))
         let bytes = try Data(contentsOf: URL(fileURLWithPath: npz))
         #expect(Array(bytes.prefix(4)) == [0x50, 0x4B, 0x03, 0x04])
         #expect(String(decoding: bytes, as: UTF8.self).contains("batch_outputs_train_sample_id.npy"))
+    }
+
+    @Test func contrastiveRunsDrawTheirTaskErrors() async throws {
+        let dir = try Self.folder()
+        let store = dir.appendingPathComponent("s.sqlite").path
+        let train = try await CLI.run([
+            "train", "sim:clln", "--task", "two-task", "--method", "coupled", "--periods", "3", "--store", store,
+        ])
+        #expect(train.status == 0, "\(train.stderr)")
+        let file = dir.appendingPathComponent("errors.svg").path
+        let r = try await CLI.run(["plot", "1", "-o", file, "--store", store])  // default kind for a contrastive run
+        #expect(r.status == 0, "\(r.stderr)")
+        let svg = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(svg.contains("task errors") && svg.contains("E (V²)") && svg.contains("E alpha"))
+        let conductance = try await CLI.run(["plot", "1", "--kind", "conductance", "--store", store])
+        #expect(conductance.status != 0 && conductance.stderr.contains("not a differential crossbar"))
     }
 }
