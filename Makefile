@@ -7,7 +7,7 @@ INSTALL    ?= install
 PYTHON3    ?= python3
 VENV       ?= .venv
 
-.PHONY: deps deps-test build install uninstall demo test python bench results results-clln fuzz format lint clean
+.PHONY: deps deps-test build install uninstall demo test python bench results results-clln plots fuzz format lint clean
 
 deps:
 	@scripts/install-deps.sh
@@ -72,6 +72,10 @@ results: build
 results-clln: deps
 	$(SWIFT) build -c release --product pnnbench
 	.build/release/pnnbench --results-clln --output docs/results.md
+
+# One SVG of every `pnnlab plot` kind from runs on the twins; rewrites docs/plots/ (docs/plots.md).
+plots: build
+	@BIN=$(BIN) scripts/plots.sh
 
 # libFuzzer + ASan over the wire decoder, the TOML reader and the twin-state importers
 # (FUZZ_SECONDS each, default 60; FUZZ_TARGETS picks); fails on any crash or invariant break.

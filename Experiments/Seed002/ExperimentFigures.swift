@@ -51,7 +51,9 @@ public enum ExperimentFigures {
     }
 
     public static func ringAccuracy(_ r: RingResult) -> String {
-        var c = ExperimentChart(title: "Ring classification accuracy", xTitle: "ε (mV)", yTitle: "accuracy")
+        var c = ExperimentChart(title: "Ring classification accuracy", xTitle: "ε (mV)", yTitle: "accuracy (fraction correct)")
+        c.errorBars = errorBars(r)
+        c.yLimits = 0...1
         c.series = [RingMethod.overclamping, .standardClamping].map { m in
             let s = r.summary(m)
             return .init(
@@ -64,7 +66,12 @@ public enum ExperimentFigures {
     /// Hinge loss on a log axis; zero losses cannot be drawn there and are listed in the table.
     public static func ringHinge(_ r: RingResult) -> String {
         var c = ExperimentChart(
-            title: "Ring hinge loss (zeros omitted on the log axis)", xTitle: "ε (mV)", yTitle: "hinge loss (V²)", logY: true)
+            title: "Ring hinge loss", xTitle: "ε (mV)", yTitle: "hinge loss (V²)", logY: true)
+        c.errorBars = errorBars(r)
+        let zeros = r.summaries.filter { $0.hingeLoss <= 0 }.count
+        if zeros > 0 {
+            c.caption = ["\(zeros) zero loss\(zeros == 1 ? "" : "es") cannot be drawn on the log axis; see the table."]
+        }
         c.series = [RingMethod.overclamping, .standardClamping].map { m in
             let s = r.summary(m)
             return .init(
@@ -72,6 +79,13 @@ public enum ExperimentFigures {
                 y: s.map(\.hingeLoss), yError: s.map(\.hingeLossError), color: m == .overclamping ? blue : red)
         }
         return c.render()
+    }
+
+    /// What the ring figures' error bars are: the standard error of the mean over the seeds.
+    static func errorBars(_ r: RingResult) -> String {
+        let runs = Set(r.summaries.map(\.runs))
+        let count = runs.count == 1 ? "\(runs.first!)" : "\(runs.min() ?? 0)–\(runs.max() ?? 0)"
+        return "± standard error of the mean over \(count) seeds per point."
     }
 
     public static func twoPlusOneSpan(_ r: TwoPlusOneResult) -> String {

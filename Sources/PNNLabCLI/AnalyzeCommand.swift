@@ -86,11 +86,11 @@ struct Analyze: AsyncParsableCommand {
                 print(String(decoding: data, as: UTF8.self))
                 return
             }
-            var table = "run  τ            Ē (mV²)      D (V)       spread (V)  periods\n"
+            var table = "run  τ            Ē (V²)       D (V)       spread (V)  periods\n"
             for (run, s) in sorted {
                 table += String(
                     format: "%-4lld %-12@ %-12.4g %-11.4g %-11.3g %d\n", run.runID, formatSeconds(s.tau) as NSString,
-                    s.combinedError * 1e6, s.span, s.spanSpread, s.periodsUsed)
+                    s.combinedError, s.span, s.spanSpread, s.periodsUsed)
             }
             print(table, terminator: "")
             if let fit { print(String(format: "log-log slope of D against τ: %.3f (r² %.3f)", fit.slope, fit.r2)) }

@@ -88,9 +88,11 @@ enum Output {
     /// Writes `text` to `path` through a temporary file renamed into place, so a failed write
     /// leaves no partial file (and an existing file stays as it was). A device or pipe
     /// (`/dev/stdout`, a FIFO) is written in place; a symlink's target is replaced.
-    static func writeFile(_ text: String, to path: String) throws {
+    static func writeFile(_ text: String, to path: String) throws { try writeFile(Data(text.utf8), to: path) }
+
+    /// Writes `data` to `path` as `writeFile(_:to:)` writes text.
+    static func writeFile(_ data: Data, to path: String) throws {
         guard !path.isEmpty else { throw CLIError("cannot write the output: the file name is empty") }
-        let data = Data(text.utf8)
         var info = stat()
         if stat(path, &info) == 0 {
             let kind = info.st_mode & S_IFMT

@@ -46,10 +46,10 @@ struct Show: AsyncParsableCommand {
         guard !evaluations.isEmpty else { return }
         let header =
             contrastive
-            ? ["period", "step", "error (mV²)", "train", "learning steps"]
+            ? ["period", "step", "error (V²)", "train", "learning steps"]
             : ["epoch", "step", "eval loss (\(r.lossUnit))", "train", "test", "measurements"]
         let table = evaluations.map { e -> [String] in
-            let loss = e.evalLoss.map { String(format: "%.4g", contrastive ? $0 * 1e6 : $0) } ?? "–"
+            let loss = e.evalLoss.map { String(format: "%.4g", $0) } ?? "–"
             return contrastive
                 ? ["\(e.index)", "\(e.step)", loss, formatPercent(e.trainAccuracy), "\(e.cumulativeMeasurements)"]
                 : [

@@ -62,7 +62,7 @@ extension Train {
             ("task", r.task), ("method", "\(s.method.rawValue), η = \(s.eta), \(mode.rawValue)"),
             ("period τ", formatSeconds(s.periodSeconds)), ("status", r.status), ("periods", "\(r.epochs)"),
             ("records", "\(r.steps)"), ("train accuracy", formatPercent(r.trainAccuracy)),
-            ("final error", r.finalLoss.map { String(format: "%.3g mV²", $0 * 1e6) } ?? "–"),
+            ("final error", r.finalLoss.map { String(format: "%.3g V²", $0) } ?? "–"),
             ("learning steps", "\(r.measurements)"), ("wall time", String(format: "%.2f s", r.wallSeconds)),
         ]
         try Output.print(Table.keyValue(rows))

@@ -53,19 +53,36 @@ public struct Trainer: Sendable {
     /// (so outputs start near zero), programmed onto the device.
     public func initialState(seed: UInt64) async throws -> TrainerState {
         let space = substrate.descriptor.parameters
-        var rng = SeededRandom.derived(seed: seed, stream: 0x7_4A1)
-        var theta = [Double](repeating: 0, count: space.count)
-        for i in theta.indices {
-            let mid = 0.5 * (space.lower[i] + space.upper[i])
-            let span = space.upper[i] - space.lower[i]
-            theta[i] = min(max(mid + 0.05 * span * (rng.uniform() - 0.5), space.lower[i]), space.upper[i])
-        }
-        var order = Array(0..<task.train.count)
-        order.shuffle(using: &rng)
+        let (theta, order, rng) = Self.freshDraws(
+            seed: seed, lower: space.lower, upper: space.upper, trainCount: task.train.count)
         _ = try await substrate.setParameters(theta)
         return TrainerState(
             epoch: 0, batchIndex: 0, globalStep: 0, theta: theta, order: order, rng: rng,
             cumulativeMeasurements: 0, wallSeconds: 0)
+    }
+
+    /// The seeded draws of a fresh state: parameters at mid-window with a small spread, then
+    /// the first epoch's sample order.
+    static func freshDraws(seed: UInt64, lower: [Double], upper: [Double], trainCount: Int) -> (
+        theta: [Double], order: [Int], rng: SeededRandom
+    ) {
+        var rng = SeededRandom.derived(seed: seed, stream: 0x7_4A1)
+        var theta = [Double](repeating: 0, count: lower.count)
+        for i in theta.indices {
+            let mid = 0.5 * (lower[i] + upper[i])
+            let span = upper[i] - lower[i]
+            theta[i] = min(max(mid + 0.05 * span * (rng.uniform() - 0.5), lower[i]), upper[i])
+        }
+        var order = Array(0..<trainCount)
+        order.shuffle(using: &rng)
+        return (theta, order, rng)
+    }
+
+    /// The first epoch's sample order of a fresh run with `seed` on a device with
+    /// `parameterCount` parameters (what the export uses to name the samples of step 1).
+    public static func initialOrder(seed: UInt64, parameterCount: Int, trainCount: Int) -> [Int] {
+        let zeros = [Double](repeating: 0, count: parameterCount)
+        return freshDraws(seed: seed, lower: zeros, upper: zeros, trainCount: trainCount).order
     }
 
     /// The run's digital ceiling: this task's encoded inputs and split, a linear map and this
@@ -111,6 +128,7 @@ public struct Trainer: Sendable {
         var measurements = 0
         var baseOutputs: Matrix
         var delta: [Double]
+        var recordedJacobian: Matrix?
         switch method {
         case .gradient, .gaussNewton:
             let fullJacobian: Matrix
@@ -138,6 +156,7 @@ public struct Trainer: Sendable {
             }
             let y = classOutputs(baseOutputs)
             let jac = classJacobian(fullJacobian, outputs: baseOutputs.cols)
+            if config.recordJacobians && state.batchIndex == 0 { recordedJacobian = jac }
             if method == .gradient {
                 let g = readout.gradient(y, labels: labels)
                 delta = UpdateRule.gradientStep(jacobian: jac, lossGradient: g, learningRate: learningRate)
@@ -194,6 +213,7 @@ public struct Trainer: Sendable {
         state.globalStep += 1
         state.batchIndex += 1
         var blocks = config.recordOutputs ? [MeasuredMatrix(kind: "batch_outputs", matrix: baseOutputs)] : []
+        if let recordedJacobian { blocks.append(MeasuredMatrix(kind: "jacobian", matrix: recordedJacobian)) }
         var trainAcc: Double?
         var testAcc: Double?
         var trainLoss: Double?

@@ -13,6 +13,7 @@ extension TrainerConfig {
         case testFraction = "test_fraction"
         case evaluateEvery = "evaluate_every"
         case recordOutputs = "record_outputs"
+        case recordJacobians = "record_jacobians"
         case evaluationRepeats = "evaluation_repeats"
         case jacobianRefresh = "jacobian_refresh"
     }
@@ -43,6 +44,7 @@ extension TrainerConfig {
         try take(.testFraction, &testFraction)
         try take(.evaluateEvery, &evaluateEvery)
         try take(.recordOutputs, &recordOutputs)
+        try take(.recordJacobians, &recordJacobians)
         try take(.evaluationRepeats, &evaluationRepeats)
         try take(.jacobianRefresh, &jacobianRefresh)
     }
@@ -69,6 +71,7 @@ extension TrainerConfig {
         try c.encode(testFraction, forKey: .testFraction)
         try c.encode(evaluateEvery, forKey: .evaluateEvery)
         try c.encode(recordOutputs, forKey: .recordOutputs)
+        if recordJacobians { try c.encode(recordJacobians, forKey: .recordJacobians) }
         try c.encode(evaluationRepeats, forKey: .evaluationRepeats)
         if jacobianRefresh != 1 { try c.encode(jacobianRefresh, forKey: .jacobianRefresh) }
     }

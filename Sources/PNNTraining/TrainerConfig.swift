@@ -71,6 +71,10 @@ public struct TrainerConfig: Sendable, Codable, Equatable {
     public var evaluationRepeats: Int = 4
     /// Store every batch's base outputs as a measurement block.
     public var recordOutputs: Bool = true
+    /// Store the class-output Jacobian (batch·classes × parameters, output unit per parameter
+    /// unit) of the first step of every epoch as a `jacobian` measurement block (gradient and
+    /// Gauss–Newton; off by default: a large device's Jacobian is megabytes).
+    public var recordJacobians: Bool = false
     /// Train on the first N training samples only (and the first ⌈N/6⌉ test samples).
     public var subset: Int?
 

@@ -129,6 +129,6 @@ struct ResultSchemaTests {
         let show = try await CLI.run(["show", "1", "--store", store])
         #expect(show.status == 0)
         #expect(show.stdout.contains("schedule.periods"), "show prints the schedule: \(show.stdout)")
-        #expect(show.stdout.contains("period") && show.stdout.contains("error (mV²)"), "period table: \(show.stdout)")
+        #expect(show.stdout.contains("period") && show.stdout.contains("error (V²)"), "period table: \(show.stdout)")
     }
 }

@@ -90,8 +90,9 @@ struct ExperimentTests {
         let svg = c.render()
         #expect(svg.contains("a &lt; b &amp; c"))
         #expect(!svg.contains("nan") && !svg.contains("inf"))
-        #expect(svg.components(separatedBy: "<circle").count - 1 == 2)
-        #expect(svg.contains(">1e-3<") && svg.contains(">1e1<"))
+        #expect(svg.components(separatedBy: "<circle cx").count - 1 == 2)
+        #expect(svg.contains(">10⁻³<") && svg.contains(">10¹<"))
+        #expect(!svg.contains(">1e"))
     }
 }
 
