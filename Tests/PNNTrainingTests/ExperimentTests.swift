@@ -91,7 +91,8 @@ struct ExperimentTests {
         #expect(svg.contains("a &lt; b &amp; c"))
         #expect(!svg.contains("nan") && !svg.contains("inf"))
         #expect(svg.components(separatedBy: "<circle cx").count - 1 == 2)
-        #expect(svg.contains(">10⁻³<") && svg.contains(">10¹<"))
+        // x spans three decades (10⁻³ … 1); y one decade (1 … 10), labelled 1, 2, 5, 10.
+        #expect(svg.contains(">10⁻³<") && svg.contains(">10⁻²<") && svg.contains(">5<") && svg.contains(">10<"))
         #expect(!svg.contains(">1e"))
     }
 }
