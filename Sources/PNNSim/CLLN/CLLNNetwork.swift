@@ -1,3 +1,4 @@
+import CBLAS
 import Foundation
 import PNNCore
 
@@ -83,28 +84,51 @@ public struct CLLNNetwork: Sendable {
     }
 
     /// Node voltages of the floating network (outputs not held): the device's prediction.
+    /// When the free network holds nothing either (no clamp, or `.clamped`), it is the same
+    /// system, so a valid free solution is the answer without a second Newton solve.
     public mutating func solvePredicted() -> [Double] {
         if !predictedValid {
-            lastIterations = solve(&predicted, held: [:])
-            predictedValid = !Task.isCancelled
+            if freeValid && heldFree.isEmpty {
+                predicted = free
+                lastIterations = 0
+                predictedValid = true
+            } else {
+                lastIterations = solve(&predicted, held: [:])
+                predictedValid = !Task.isCancelled
+            }
         }
         return predicted
     }
 
     /// Node voltages of the free network under the present clamp (outputs held under `.both`).
+    /// Under `.free` and `.clamped` it holds nothing: the floating network's solution, if
+    /// valid, is reused (issue 11: one Newton solve fewer per learning step).
     public mutating func solveFree() -> [Double] {
         if !freeValid {
-            lastIterations = solve(&free, held: heldFree)
-            freeValid = !Task.isCancelled
+            if predictedValid && heldFree.isEmpty {
+                free = predicted
+                lastIterations = 0
+                freeValid = true
+            } else {
+                lastIterations = solve(&free, held: heldFree)
+                freeValid = !Task.isCancelled
+            }
         }
         return free
     }
 
-    /// Node voltages of the clamped network under the present clamp.
+    /// Node voltages of the clamped network under the present clamp (with no clamp, the
+    /// floating network's).
     public mutating func solveClamped() -> [Double] {
         if !clampedValid {
-            lastIterations = solve(&clamped, held: heldClamped)
-            clampedValid = !Task.isCancelled
+            if heldClamped.isEmpty && (freeValid || predictedValid) && heldFree.isEmpty {
+                clamped = freeValid ? free : predicted
+                lastIterations = 0
+                clampedValid = true
+            } else {
+                lastIterations = solve(&clamped, held: heldClamped)
+                clampedValid = !Task.isCancelled
+            }
         }
         return clamped
     }
@@ -138,6 +162,8 @@ public struct CLLNNetwork: Sendable {
     /// The learning rate dG/dt of every edge at the present gates: A0 (ΔV_F² − ΔV_C²) + B
     /// (`withBias: false` drops B).
     public mutating func gateRates(withBias: Bool = true) -> [Double] {
+        // Learning moves the gates behind the solutions' backs: none of them is current.
+        predictedValid = false
         freeValid = false
         clampedValid = false
         let vf = solveFree()
@@ -232,10 +258,20 @@ public struct CLLNNetwork: Sendable {
         for node in 0..<n where index[node] >= 0 { v[node] = min(max(v[node], lowest), highest) }
         var jac = [Double](repeating: 0, count: unknowns * unknowns)
         var rhs = [Double](repeating: 0, count: unknowns)
+        // Large systems: LAPACK LU whose factors are kept, so once Newton has (nearly)
+        // converged the confirming step reuses them (a chord step) instead of a second
+        // factorisation of an all but unchanged Jacobian (issue 11's solve speed).
+        var lu = unknowns >= DenseSolve.lapackThreshold ? NewtonLU(n: unknowns) : nil
+        var previousStep = Double.infinity
+        // The conductances change by ~step/turnOnWidth relative (not at all in a linear
+        // network): below 1 % of the turn-on width the old factors give the next step to
+        // within 1 % of itself — for a converging step of < 10 pV, well under 1e-12 V.
+        let chordStep = state.conductances == nil ? 0.01 * state.physics.turnOnWidth : Double.infinity
         for iteration in 1...40 {
             // An aborted run stops here rather than finishing a large solve nobody will use.
             if Task.isCancelled { return iteration }
-            for i in jac.indices { jac[i] = 0 }
+            let chord = lu?.factored == true && previousStep < chordStep
+            if !chord { for i in jac.indices { jac[i] = 0 } }
             for i in rhs.indices { rhs[i] = 0 }
             for e in topo.edges.indices {
                 let a = topo.edges[e].a
@@ -243,22 +279,28 @@ public struct CLLNNetwork: Sendable {
                 let (k, slope) = conductanceAndSlope(e, va: v[a], vb: v[b])
                 let d = v[a] - v[b]
                 let current = k * d
-                let dIa = k + d * slope
-                let dIb = -k + d * slope
                 let ia = index[a]
                 let ib = index[b]
+                if ia >= 0 { rhs[ia] -= current }
+                if ib >= 0 { rhs[ib] += current }
+                if chord { continue }
+                let dIa = k + d * slope
+                let dIb = -k + d * slope
                 if ia >= 0 {
-                    rhs[ia] -= current
                     jac[ia * unknowns + ia] += dIa
                     if ib >= 0 { jac[ia * unknowns + ib] += dIb }
                 }
                 if ib >= 0 {
-                    rhs[ib] += current
                     jac[ib * unknowns + ib] -= dIb
                     if ia >= 0 { jac[ib * unknowns + ia] -= dIa }
                 }
             }
-            guard DenseSolve.solve(n: unknowns, a: &jac, b: &rhs) else { return iteration }
+            if lu != nil {
+                if !chord { guard lu!.factor(&jac) else { return iteration } }
+                lu!.solve(&rhs)
+            } else {
+                guard DenseSolve.solve(n: unknowns, a: &jac, b: &rhs) else { return iteration }
+            }
             var largest = 0.0
             for node in 0..<n where index[node] >= 0 {
                 let step = min(max(rhs[index[node]], -0.2), 0.2)
@@ -270,7 +312,39 @@ public struct CLLNNetwork: Sendable {
             // 10 pV: far below any ADC; nodes joined only by off transistors (1 nS leakage)
             // cannot be resolved more finely in double precision anyway.
             if largest < 1e-11 { return iteration }
+            previousStep = largest
         }
         return 40
+    }
+}
+
+/// The LU factors of a Newton Jacobian (row-major, n × n), kept between Newton steps.
+/// LAPACK sees the row-major matrix as its transpose, so it factors Jᵀ in place (no copy)
+/// and solves with the transpose flag.
+struct NewtonLU {
+    let n: Int
+    private var factors: [Double] = []
+    private var pivots: [Int32]
+    private(set) var factored = false
+
+    init(n: Int) {
+        self.n = n
+        pivots = [Int32](repeating: 0, count: n)
+    }
+
+    /// Factors `a` (row-major J; taken over as the factor storage). False when singular.
+    mutating func factor(_ a: inout [Double]) -> Bool {
+        BLASThreads.configure()
+        swap(&factors, &a)
+        if a.count != factors.count { a = [Double](repeating: 0, count: factors.count) }
+        let info = LAPACKE_dgetrf(LAPACK_COL_MAJOR, Int32(n), Int32(n), &factors, Int32(n), &pivots)
+        factored = info == 0
+        return factored
+    }
+
+    /// Replaces `b` by the solution of J x = b.
+    func solve(_ b: inout [Double]) {
+        _ = LAPACKE_dgetrs(
+            LAPACK_COL_MAJOR, CChar(UInt8(ascii: "T")), Int32(n), 1, factors, Int32(n), pivots, &b, Int32(n))
     }
 }
