@@ -13,6 +13,18 @@ import os
 import statistics
 import subprocess
 
+DIGITS = 1797  # samples in digits 8×8 (train + test)
+
+
+def evaluation_measurements(method, d):
+    """`evaluation_measurements`, or for JSON written before it existed: evaluations ×
+    (all samples × 4 reads × units); digits only."""
+    if "evaluation_measurements" in d:
+        return d["evaluation_measurements"]
+    units = len(d["layers"])
+    evaluations = 1 if method == "in-silico" else d["epochs"] // (units if method == "pib" else 1)
+    return evaluations * DIGITS * 4 * units
+
 
 def main():
     p = argparse.ArgumentParser()
@@ -38,16 +50,17 @@ def main():
                     f.write(out)
             with open(path) as f:
                 rows.append((method, seed, json.load(f)))
-    print(f"| method | seed | test | model (ideal twin, same θ) | digital ceiling | measurements | wall s |")
-    print("|---|---|---|---|---|---|---|")
+    print("| method | seed | test | model (ideal twin, same θ) | digital ceiling | training measurements | all measurements | wall s |")
+    print("|---|---|---|---|---|---|---|---|")
     for method, seed, d in rows:
         model = d.get("model_test_accuracy")
+        train = d["measurements"] - evaluation_measurements(method, d)
         print(f"| {method} | {seed} | {100 * d['test_accuracy']:.1f} % | "
               f"{'–' if model is None else f'{100 * model:.1f} %'} | {100 * d['digital_ceiling']:.1f} % | "
-              f"{d['measurements']:.3g} | {d['wall_seconds']:.0f} |")
+              f"{train:.3g} | {d['measurements']:.3g} | {d['wall_seconds']:.0f} |")
     print()
-    print("| method | seeds | test accuracy | digital ceiling | gap | measurements | wall s |")
-    print("|---|---|---|---|---|---|---|")
+    print("| method | seeds | test accuracy | digital ceiling | gap | training measurements | all measurements | wall s |")
+    print("|---|---|---|---|---|---|---|---|")
     for method in a.methods.split(","):
         ds = [d for m, _, d in rows if m == method]
         t = [100 * d["test_accuracy"] for d in ds]
@@ -55,7 +68,9 @@ def main():
         gap = [x - y for x, y in zip(t, c)]
         sd = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0
         print(f"| {method} | {len(ds)} | {statistics.mean(t):.1f} % ± {sd(t):.1f} | {statistics.mean(c):.1f} % ± {sd(c):.1f} | "
-              f"{statistics.mean(gap):+.1f} | {statistics.mean(d['measurements'] for d in ds):.3g} | "
+              f"{statistics.mean(gap):+.1f} | "
+              f"{statistics.mean(d['measurements'] - evaluation_measurements(method, d) for d in ds):.3g} | "
+              f"{statistics.mean(d['measurements'] for d in ds):.3g} | "
               f"{statistics.mean(d['wall_seconds'] for d in ds):.0f} |")
 
 
