@@ -1,0 +1,58 @@
+import Foundation
+import PNNCore
+import PNNDevices
+import PNNLink
+import PNNSim
+import PNNTraining
+import SpringDriver
+import Testing
+
+/// `sim:spring` through the registry: built, sized to a task, exported, refused as a
+/// board, trained by the existing trainers, and its clamp driven through the checked path.
+@Suite struct SpringFamilyTests {
+    @Test func registryOffersTheTwinAndSaysTheFamilyHasNoLink() throws {
+        let found = try #require(FamilyRegistry.standard.twin(named: "sim:spring"))
+        #expect(found.family.family == "spring")
+        let linked = found.family.hasLink
+        #expect(linked == false)
+        #expect(throws: SpringFamilyError.self) { _ = try SpringFamily.emulator(EmulatorSettings()) }
+    }
+
+    @Test func twinIsSizedToTheTaskAndExportRebuildsIt() async throws {
+        let entry = try #require(FamilyRegistry.standard.twin(named: "sim:spring")).entry
+        let built = try entry.build(TwinRequest(seed: 5, geometry: TwinGeometry(inputs: 5, outputs: 3)))
+        let d = built.substrate.descriptor
+        #expect(d.inputs.count == 5 && d.outputs.count == 3)
+        #expect(d.identity.family == "spring" && d.capabilities.contains(.clampable))
+        #expect(built.substrate is any Clampable)
+        let again = try entry.build(TwinRequest(seed: 99, config: built.config))
+        #expect(try await again.substrate.readParameters() == (try await built.substrate.readParameters()))
+        let state = try await entry.exportState(built.substrate)
+        let restored = try entry.build(TwinRequest(seed: 1, state: state))
+        let x = Matrix(rows: 2, cols: 5, storage: (0..<10).map { Double($0 % 7) * 0.2 - 0.6 })
+        #expect(try await built.substrate.measure(x) == (try await restored.substrate.measure(x)))
+        #expect(throws: TwinError.self) { _ = try entry.build(TwinRequest(seed: 1, config: .object(["widht": .number(4)]))) }
+        #expect(throws: (any Error).self) {
+            _ = try entry.build(TwinRequest(seed: 1, options: FamilyOptionValues(["input-mode": "torque"])))
+        }
+    }
+
+    @Test func gaussNewtonTrainsIrisOnTheTwin() async throws {
+        let entry = try #require(FamilyRegistry.standard.twin(named: "sim:spring")).entry
+        var config = TrainerConfig()
+        config.epochs = 4
+        config.evaluationRepeats = 1
+        let probe = try PreparedTask(.iris, config: config, amplitude: 1, seed: 2)
+        let built = try entry.build(
+            TwinRequest(seed: 2, geometry: TwinGeometry(inputs: probe.encoder.inputCount, outputs: probe.classCount)))
+        let d = built.substrate.descriptor
+        let task = probe.rescaled(amplitude: config.inputAmplitude * d.inputs.upper)
+        let trainer = try Trainer(substrate: built.substrate, method: .gaussNewton, config: config, task: task)
+        let before = try await trainer.evaluate()
+        var state = try await trainer.initialState(seed: 2)
+        while !trainer.isFinished(state) { _ = try await trainer.step(&state) }
+        let after = try await trainer.evaluate()
+        #expect(after.trainAccuracy > 0.8, "train accuracy \(after.trainAccuracy)")
+        #expect(after.trainLoss < before.trainLoss)
+    }
+}
