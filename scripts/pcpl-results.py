@@ -75,6 +75,7 @@ def table(device, methods):
 
 if args.only in (None, "spring"):
     table("sim:spring", [("Mode A (gradient)", "gradient", ()), ("Mode B (gauss-newton)", "gauss-newton", ()),
-                         ("coupled learning", "coupled", ())])
+                         ("coupled learning (η = 1, --step-ms 2, 100 periods)", "coupled",
+                          ("--step-ms", "2", "--periods", "100"))])
 if args.only in (None, "cv"):
     table("sim:cv-photonic", [("Mode A (gradient)", "gradient", ()), ("Mode B (gauss-newton)", "gauss-newton", ())])

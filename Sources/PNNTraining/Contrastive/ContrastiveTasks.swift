@@ -130,7 +130,7 @@ public enum ContrastiveTasks {
     }
 
     /// Fraction of the output full scale used as the label magnitude L of the Iris task.
-    public static let irisLabelFraction = 0.05
+    public static let irisLabelFraction = 0.01
 
     /// Iris for a contrastive run on a device with these channels: the split (seeded, 70/30,
     /// stratified) and the encoding of the Jacobian methods (`PreparedTask` with the default
