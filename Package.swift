@@ -34,6 +34,7 @@ let package = Package(
         .library(name: "CLLNDriver", targets: ["CLLNDriver"]),
         .library(name: "OpticsDriver", targets: ["OpticsDriver"]),
         .library(name: "CVPhotonicDriver", targets: ["CVPhotonicDriver"]),
+        .library(name: "SpringDriver", targets: ["SpringDriver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -96,12 +97,16 @@ let package = Package(
         .target(
             name: "CVPhotonicDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNLink"],
             path: "Drivers/CVPhotonic", exclude: ["README.md"], swiftSettings: strict),
+        // Twin-only: seed 000's spring networks.
+        .target(
+            name: "SpringDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNLink"],
+            path: "Drivers/Spring", exclude: ["README.md"], swiftSettings: strict),
         // The registry: the only code that names every family.
         .target(
             name: "PNNDevices",
             dependencies: [
                 "PNNCore", "PNNStore", "PNNLink", "PNNTransport", "PNNWire", "CrossbarDriver", "CLLNDriver", "OpticsDriver",
-                "CVPhotonicDriver",
+                "CVPhotonicDriver", "SpringDriver",
             ],
             swiftSettings: strict),
         // Training algorithms: see only Substrate and its capabilities.
@@ -179,7 +184,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "CVPhotonicTests",
-            dependencies: ["CVPhotonicDriver", "PNNCore", "PNNSim", "PNNLink", "PNNDevices", "PNNTraining"],
+            dependencies: [
+                "CVPhotonicDriver", "SpringDriver", "PNNCore", "PNNSim", "PNNLink", "PNNDevices", "PNNTraining",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "CalibrationTests",

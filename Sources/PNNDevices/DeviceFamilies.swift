@@ -3,6 +3,7 @@ import CVPhotonicDriver
 import CrossbarDriver
 import OpticsDriver
 import PNNLink
+import SpringDriver
 
 /// The device families this pnnlab can drive: the one place that names every family.
 /// A new family adds one entry to `builtIn` (and its targets to Package.swift).
@@ -10,6 +11,6 @@ public enum DeviceFamilies {
     /// Every family shipped with pnnlab — one line per family.
     public static let builtIn: [any DeviceFamilyDriver.Type] = [
         CrossbarFamily.self, CLLNFamily.self, OpticsFamily.self, SLMFamily.self,
-        CVPhotonicFamily.self,
+        CVPhotonicFamily.self, SpringFamily.self,
     ]
 }

@@ -21,13 +21,15 @@ extension Train {
         let driver = try ContrastiveDriver(
             substrate: opened.substrate, method: plan.schedule.method, preferHostSteps: plan.preferHostSteps,
             hostLearningRate: plan.hostLearningRate)
-        let session: ContrastiveSession
+        var started: ContrastiveSession
         if let resume {
-            session = try await ContrastiveSession.resume(
+            started = try await ContrastiveSession.resume(
                 runID: resume, plan: plan, driver: driver, dataset: opened.dataset, store: store)
         } else {
-            session = try await ContrastiveSession.start(plan: plan, driver: driver, dataset: opened.dataset, store: store)
+            started = try await ContrastiveSession.start(plan: plan, driver: driver, dataset: opened.dataset, store: store)
         }
+        started.heldOut = opened.heldOut
+        let session = started
         let s = session.schedule
         if !json {
             Terminal.writeError(

@@ -16,6 +16,9 @@ public struct ContrastiveSession: Sendable {
     public let store: RunStore
     /// Where this session starts: the schedule with `startPeriod`/`initialR0` for a resume.
     public private(set) var schedule: ContrastiveSchedule
+    /// Samples measured (free outputs, argmax readout) at every committed period and stored
+    /// as its test accuracy, never learned from (Iris's test split); nil for seed 002's tasks.
+    public var heldOut: HeldOutSplit?
     private var timeOffset = 0.0
     private var committedSteps = 0
 
@@ -92,9 +95,16 @@ public struct ContrastiveSession: Sendable {
             runID: runID, store: store, dataset: dataset, periods: schedule.periods, timeOffset: timeOffset,
             firstStep: committedSteps, skipStart: committedSteps > 0, observer: observer)
         do {
+            let heldOut = heldOut
+            let substrate = driver.substrate
+            let lastTask = dataset.tasks.count - 1
             let ranToEnd = try await driver.run(schedule, dataset: dataset) { record in
                 try Task.checkCancellation()
-                let committed = try committer.take(record)
+                var test: Double?
+                if let heldOut, record.kind == .start || (record.kind == .slotEnd && record.task == lastTask) {
+                    test = heldOut.accuracy(outputs: try await substrate.measure(heldOut.inputs))
+                }
+                let committed = try committer.take(record, testAccuracy: test)
                 return !(committed && pauseRequested())
             }
             // A cancelled record stream simply ends: never take that for the end of the schedule.
@@ -163,6 +173,7 @@ final class PeriodCommitter: Sendable {
         var lastSteps = 0
         var last: ScheduleRecord?
         var lastPeriod: Int?
+        var testAccuracy: Double?
         var startedAt = Date()
         var lastCommit = Date()
     }
@@ -191,11 +202,12 @@ final class PeriodCommitter: Sendable {
     }
 
     /// Takes one record; returns true when it completed (and committed) a period.
-    func take(_ incoming: ScheduleRecord) throws -> Bool {
+    func take(_ incoming: ScheduleRecord, testAccuracy: Double? = nil) throws -> Bool {
         var record = incoming
         record.time += timeOffset
         if record.kind == .start && skipStart { return false }
         let reports: [StepReport] = try state.withLock { s in
+            if let testAccuracy { s.testAccuracy = testAccuracy }
             switch record.kind {
             case .trace:
                 s.traces.append(record)
@@ -210,7 +222,7 @@ final class PeriodCommitter: Sendable {
             var rows: [(StepRecord, [MeasurementBlock])] = []
             for (i, r) in s.buffer.enumerated() {
                 let isLast = i == s.buffer.count - 1
-                let (row, report) = try prepare(r, traces: isLast ? s.traces : [], state: &s)
+                let (row, report) = try prepare(r, traces: isLast ? s.traces : [], test: isLast ? testAccuracy : nil, state: &s)
                 rows.append(row)
                 out.append(report)
             }
@@ -224,7 +236,7 @@ final class PeriodCommitter: Sendable {
         return !reports.isEmpty && record.kind == .slotEnd
     }
 
-    private func prepare(_ r: ScheduleRecord, traces: [ScheduleRecord], state s: inout State) throws -> (
+    private func prepare(_ r: ScheduleRecord, traces: [ScheduleRecord], test: Double?, state s: inout State) throws -> (
         (StepRecord, [MeasurementBlock]), StepReport
     ) {
         s.step += 1
@@ -251,14 +263,14 @@ final class PeriodCommitter: Sendable {
                     values: traces.flatMap { [Double($0.period), Double($0.task), $0.time] + $0.gates }))
         }
         let record = StepRecord(
-            runID: runID, step: s.step, epoch: r.period + 1, loss: r.meanError, trainAccuracy: accuracy, testAccuracy: nil,
+            runID: runID, step: s.step, epoch: r.period + 1, loss: r.meanError, trainAccuracy: accuracy, testAccuracy: test,
             measurements: r.steps - s.lastSteps, cumulativeMeasurements: r.steps, wallSeconds: wall, parameters: r.gates,
             checkpointJSON: String(decoding: try JSONEncoder().encode(checkpoint), as: UTF8.self))
         s.lastSteps = r.steps
         s.last = r
         let report = StepReport(
             step: s.step, epoch: r.period + 1, epochs: periods, batchIndex: r.task + 1,
-            batchesPerEpoch: dataset.tasks.count, loss: r.meanError, trainAccuracy: accuracy, testAccuracy: nil,
+            batchesPerEpoch: dataset.tasks.count, loss: r.meanError, trainAccuracy: accuracy, testAccuracy: test,
             trainLoss: r.meanError, measurements: r.steps, cumulativeMeasurements: r.steps, wallSeconds: wall,
             runWallSeconds: now.timeIntervalSince(s.startedAt))
         return ((record, blocks), report)
@@ -278,7 +290,7 @@ final class PeriodCommitter: Sendable {
                         .reduce(0, +) / Double(max(dataset.pointCount, 1)) : nil
                 } ?? nil
             return TrainingOutcome(
-                runID: runID, stop: stop, steps: s.step, trainAccuracy: accuracy, testAccuracy: nil,
+                runID: runID, stop: stop, steps: s.step, trainAccuracy: accuracy, testAccuracy: s.testAccuracy,
                 finalLoss: s.last?.meanError, measurements: s.last?.steps ?? 0,
                 wallSeconds: Date().timeIntervalSince(s.startedAt))
         }

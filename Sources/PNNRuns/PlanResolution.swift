@@ -178,9 +178,10 @@ public struct ContrastiveSettings: Sendable, Equatable {
         let spec = ContrastiveTaskSpec(
             name: name, radiusMillivolts: name == .ring ? (radiusMv ?? 417) : nil, rotation: name == .ring ? (rotation ?? 0) : nil
         )
-        let classification = name == .grid || name == .ring
+        let classification = name == .grid || name == .ring || name == .iris
         let step = stepMs / 1000
-        let tau = self.tau ?? (classification ? 2 * step : 0.2)
+        // Iris: one pass over the training split per period (its 105 points, a step each).
+        let tau = self.tau ?? (name == .iris ? 105 * step : classification ? 2 * step : 0.2)
         let periods = self.periods ?? max(20, Int((2 / tau).rounded(.up)))
         let schedule = ContrastiveSchedule(
             method: method, eta: eta ?? Self.defaultEta(method), overclampLevel: overclampLevel, stepSeconds: step,

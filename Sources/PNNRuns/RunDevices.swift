@@ -73,6 +73,8 @@ extension RunPlan {
 public struct OpenedContrastiveRun: Sendable {
     public var device: DeviceCatalog.Opened
     public var dataset: ContrastiveDataset
+    /// Samples evaluated but never learned from (Iris's test split), or nil.
+    public var heldOut: HeldOutSplit?
     public var substrate: any Substrate { device.substrate }
 }
 
@@ -82,14 +84,24 @@ extension ContrastivePlan {
         twinArguments: TwinArguments = .init(), configTwin: JSONValue? = nil, store: RunStore? = nil,
         reconnectGrace: Double = 15, registry: FamilyRegistry = .standard, recordTo record: String? = nil
     ) async throws -> OpenedContrastiveRun {
+        var geometry: TwinGeometry?
+        if task.name == .iris {
+            let probe = try PreparedTask(.iris, config: TrainerConfig(), amplitude: 1, seed: seed)
+            geometry = TwinGeometry(inputs: probe.encoder.inputCount, outputs: probe.classCount)
+        }
         let inputs = DeviceCatalog.TwinInputs(
-            seed: seed, config: configTwin, stored: twin, optionWords: twinArguments.optionWords, state: twinArguments.state)
+            seed: seed, config: configTwin, stored: twin, optionWords: twinArguments.optionWords, state: twinArguments.state,
+            geometry: geometry)
         let opened = try await DeviceCatalog.open(
             device, twin: inputs, baud: baud ?? 115_200, store: store, reconnectGrace: reconnectGrace, registry: registry,
             recordTo: record)
         let substrate = opened.substrate
         do {
             _ = try substrate.require(.clampable, as: (any Clampable).self, for: "--method \(schedule.method.rawValue)")
+            if task.name == .iris {
+                let (dataset, heldOut) = try ContrastiveTasks.iris(seed: seed, descriptor: substrate.descriptor)
+                return OpenedContrastiveRun(device: opened, dataset: dataset, heldOut: heldOut)
+            }
             let wiring = try substrate.require(
                 .nodeReadout, as: (any NodeReadout).self, for: "task '\(task.name.rawValue)' (it needs the device's wiring)")
             let dataset = try ContrastiveTasks.dataset(task, topology: wiring.topology)

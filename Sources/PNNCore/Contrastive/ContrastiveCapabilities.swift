@@ -59,6 +59,15 @@ public protocol NodeReadout: Substrate {
     func readNodes(_ side: NetworkSide) async throws -> [Double]
 }
 
+/// A clampable device without a learning rule or node voltages that reports, per trainable
+/// parameter, the local quantity coupled learning contrasts (a spring's bond extension):
+/// the host update is then Δθ_i = −(α/2η)(s_C,i² − s_F,i²), as for a resistor's voltage drop.
+public protocol ElementStrainReadout: Clampable {
+    /// One value per trainable parameter (parameter order) in the free or the clamped state,
+    /// for the held inputs and clamp.
+    func elementStrains(_ side: NetworkSide) async throws -> [Double]
+}
+
 /// A device that runs its own local learning rule while learning is switched on (a CLLN
 /// board: each edge's gate capacitor charges at A0 (ΔV_F² − ΔV_C²) + B).
 public protocol SelfLearning: Substrate {

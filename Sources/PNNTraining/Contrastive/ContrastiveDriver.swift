@@ -32,6 +32,8 @@ public struct ContrastiveDriver: Sendable {
         _ = try substrate.require(.clampable, as: (any Clampable).self, for: purpose)
         if substrate.descriptor.capabilities.contains(.selfLearning), substrate is any SelfLearning {
             mode = (!preferHostSteps && substrate is any OnBoardTraining) ? .onBoard : .hostSteps
+        } else if substrate is any ElementStrainReadout {
+            mode = .hostComputed
         } else {
             _ = try substrate.require(
                 .nodeReadout, as: (any NodeReadout).self, for: "\(purpose) on a device without a learning rule")
@@ -92,7 +94,7 @@ public struct ContrastiveDriver: Sendable {
                 if mode == .hostSteps {
                     try await (device as! any SelfLearning).learn(seconds: plan.seconds)
                 } else if clamp.eta != 0 {
-                    try await hostUpdate(device as! any NodeReadout, eta: clamp.eta, seconds: plan.seconds)
+                    try await hostUpdate(device, eta: clamp.eta, seconds: plan.seconds)
                 }
             case .finished:
                 try await device.setClamp(.free(outputs: device.descriptor.outputs.count))
@@ -103,14 +105,27 @@ public struct ContrastiveDriver: Sendable {
 
     /// Host-computed coupled learning on a plain resistor network (DESIGN.md, Stern et al.):
     /// ΔK = −(α/2η)(ΔV_C² − ΔV_F²) per trainable edge, α = rate × step time, K kept in range.
-    private func hostUpdate(_ device: any NodeReadout, eta: Double, seconds: Double) async throws {
-        let topology = device.topology
-        let free = topology.edgeDrops(try await device.readNodes(.free))
-        let clamped = topology.edgeDrops(try await device.readNodes(.clamped))
+    /// A device reporting element strains (a spring network: bond extensions) gets the same
+    /// rule on them.
+    private func hostUpdate(_ device: any Clampable, eta: Double, seconds: Double) async throws {
+        let free: [Double]
+        let clamped: [Double]
+        let elements: [Int]
+        if let strains = device as? any ElementStrainReadout {
+            free = try await strains.elementStrains(.free)
+            clamped = try await strains.elementStrains(.clamped)
+            elements = Array(free.indices)
+        } else {
+            let nodes = device as! any NodeReadout
+            let topology = nodes.topology
+            free = topology.edgeDrops(try await nodes.readNodes(.free))
+            clamped = topology.edgeDrops(try await nodes.readNodes(.clamped))
+            elements = topology.trainableEdges
+        }
         let space = device.descriptor.parameters
         var k = try await device.readParameters()
         let alpha = hostLearningRate * seconds
-        for (i, e) in topology.trainableEdges.enumerated() {
+        for (i, e) in elements.enumerated() {
             let delta = -(alpha / (2 * abs(eta))) * (clamped[e] * clamped[e] - free[e] * free[e])
             k[i] = min(max(k[i] + delta, space.lower[i]), space.upper[i])
         }

@@ -15,6 +15,9 @@ public enum ContrastiveTaskName: String, Sendable, Codable, CaseIterable {
     case fig2c
     /// Fig. 3: an incompatible pair (α has two points, β one).
     case fig3
+    /// Seed 000: Iris on a clampable network without voltage rails (a spring network): the
+    /// Jacobian methods' split and encoding, each class a task, one-hot output labels.
+    case iris
 }
 
 /// A task with its parameters (`ring` takes ε and a rotation).
@@ -39,6 +42,7 @@ public enum ContrastiveTaskError: Error, Equatable, CustomStringConvertible {
     case missingInput(task: String, role: String)
     case nonPhysicalInput(task: String, value: Double)
     case outputCount(task: String, outputs: Int)
+    case notAVoltageTask(String)
 
     public var description: String {
         switch self {
@@ -52,6 +56,8 @@ public enum ContrastiveTaskError: Error, Equatable, CustomStringConvertible {
             return "task '\(task)' would put \(value) V on an input; sources must stay within [0, V+]"
         case .outputCount(let task, let outputs):
             return "task '\(task)' needs exactly one output; this device has \(outputs)"
+        case .notAVoltageTask(let task):
+            return "task '\(task)' is encoded for the device's input range (ContrastiveTasks.iris), not from voltage rails"
         }
     }
 }
@@ -118,7 +124,41 @@ public enum ContrastiveTasks {
                 TaskPoints(name: "alpha", classification: false, points: [([vMinus], 0.143), ([vPlus], 0.268)]),
                 TaskPoints(name: "beta", classification: false, points: [([vMinus], 0.156)]),
             ]
+        case .iris:
+            throw .notAVoltageTask(spec.name.rawValue)
         }
+    }
+
+    /// Fraction of the output full scale used as the label magnitude L of the Iris task.
+    public static let irisLabelFraction = 0.01
+
+    /// Iris for a contrastive run on a device with these channels: the split (seeded, 70/30,
+    /// stratified) and the encoding of the Jacobian methods (`PreparedTask` with the default
+    /// trainer settings, peak input 0.8 of the input range, padded to the device's lines), so
+    /// the digital ceiling of a Jacobian run with the same seed applies. Each class is a task;
+    /// a point's labels are +L on its class's output and −L on the others, L =
+    /// `irisLabelFraction` × the output full scale. The test split comes back as a held-out set.
+    public static func iris(seed: UInt64, descriptor d: SubstrateDescriptor) throws -> (
+        dataset: ContrastiveDataset, heldOut: HeldOutSplit
+    ) {
+        let config = TrainerConfig()
+        let prepared = try PreparedTask(.iris, config: config, amplitude: 1, seed: seed)
+            .rescaled(amplitude: config.inputAmplitude * d.inputs.upper)
+            .fitted(toInputLines: d.inputs.count, device: d.identity.summary)
+        let classes = prepared.classCount
+        guard d.outputs.count == classes else {
+            throw ContrastiveTaskError.outputCount(task: "iris (one output per class, \(classes))", outputs: d.outputs.count)
+        }
+        let level = irisLabelFraction * max(abs(d.outputs.lower), abs(d.outputs.upper))
+        let tasks = (0..<classes).map { c in
+            ContrastiveTask(
+                name: prepared.train.classNames[c], classification: true,
+                points: prepared.train.labels.indices.filter { prepared.train.labels[$0] == c }.map { i in
+                    ContrastivePoint(
+                        inputs: prepared.trainInputs.row(i), labels: (0..<classes).map { $0 == c ? level : -level })
+                })
+        }
+        return (ContrastiveDataset(tasks: tasks), HeldOutSplit(inputs: prepared.testInputs, classes: prepared.test.labels))
     }
 
     /// Seed Fig. 5: 8 points equally spaced (angles (k + ½)·π/4) on a circle centred at
@@ -176,5 +216,30 @@ public enum ContrastiveTasks {
             tasks.append(ContrastiveTask(name: g.name, classification: g.classification, points: encoded))
         }
         return ContrastiveDataset(tasks: tasks)
+    }
+}
+
+/// Samples a contrastive run does not learn from, evaluated by the argmax readout (the class
+/// of the largest output) — the test split of a task the Jacobian methods also train.
+public struct HeldOutSplit: Sendable, Equatable {
+    /// Inputs, one row per sample, in the device's input unit.
+    public var inputs: Matrix
+    /// Class index per sample.
+    public var classes: [Int]
+
+    public init(inputs: Matrix, classes: [Int]) {
+        self.inputs = inputs
+        self.classes = classes
+    }
+
+    /// Fraction of samples whose largest output is their class's.
+    public func accuracy(outputs: Matrix) -> Double {
+        guard !classes.isEmpty else { return 0 }
+        var right = 0
+        for (r, c) in classes.enumerated() {
+            let row = outputs.row(r)
+            if let best = row.indices.max(by: { row[$0] < row[$1] }), best == c { right += 1 }
+        }
+        return Double(right) / Double(classes.count)
     }
 }
