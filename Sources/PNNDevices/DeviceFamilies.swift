@@ -1,5 +1,6 @@
 import CLLNDriver
 import CVPhotonicDriver
+import CameraDriver
 import CrossbarDriver
 import OpticsDriver
 import PNNLink
@@ -10,6 +11,6 @@ public enum DeviceFamilies {
     /// Every family shipped with pnnlab — one line per family.
     public static let builtIn: [any DeviceFamilyDriver.Type] = [
         CrossbarFamily.self, CLLNFamily.self, OpticsFamily.self, SLMFamily.self,
-        CVPhotonicFamily.self,
+        CVPhotonicFamily.self, CameraFamily.self,
     ]
 }
