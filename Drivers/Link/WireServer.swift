@@ -215,6 +215,9 @@ public actor WireServer {
     private func preempt(by frame: Frame) {
         let why = frame.type == .hello ? "a hello (new session)" : "the safe-state command"
         for (request, _) in pending {
+            // A copy of the preempting request itself (the host re-sent it while the first
+            // was queued, §8) is the same request: it is answered once, by the copy that runs.
+            if request.seq == frame.seq && request.type == frame.type && request.payload == frame.payload { continue }
             let reply = ErrorReply(code: .preempted, message: "dropped unexecuted: \(why) arrived").frame(seq: request.seq)
             stats.executed += 1
             stats.preempted += 1

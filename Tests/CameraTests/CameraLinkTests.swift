@@ -11,7 +11,7 @@ import Testing
 /// The `camera` device end to end on a real pty, built as `pnnlab emulate camera` builds it:
 /// the conformance suite, the host driver's features, safe ranges and grabs, and the worked
 /// examples of docs/protocol.md §16.
-@Suite struct CameraLinkTests {
+@Suite(.serialized) struct CameraLinkTests {
     /// An emulated camera served on a new pty.
     struct Emulated {
         let host: PtyEmulatorHost

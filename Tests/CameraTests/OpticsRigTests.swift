@@ -4,7 +4,10 @@ import OpticsDriver
 import PNNCore
 import PNNDevices
 import PNNLink
+import PNNRuns
 import PNNSim
+import PNNStore
+import PNNTraining
 import PNNTransport
 import PNNWire
 import Testing
@@ -103,5 +106,50 @@ import Testing
     @Test func withoutSyncFramesSeeUnsettledPatterns() async throws {
         let r = try await run(lineWired: false, sync: .unsynchronised, seconds: 0, minimumPairs: 50)
         #expect(r.wrong == r.pairs, "every frame exposed right after the change sees a blend")
+    }
+
+    @Test func rigStoredByNameTrainsWithReadoutOverLinks() async throws {
+        let emulated = try Emulated(
+            seed: 13, words: ["--width", "16", "--height", "16", "--camera-width", "32", "--camera-height", "16"])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rig-\(UUID()).sqlite").path
+        let store = try RunStore(path: path)
+        var names: [String] = []
+        for host in emulated.hosts {
+            let connected = try await DeviceCatalog.connect(.serial(path: host.path, baud: 115_200))
+            names.append(try DeviceCatalog.register(connected, name: nil, store: store))
+            await connected.connection.close()
+        }
+        #expect(names == ["slm-1", "camera-1"])
+        // Members are checked: a camera is not an SLM, unknown roles name the known rigs.
+        #expect(throws: RigError.self) {
+            try DeviceCatalog.createRig(
+                name: "bad", members: ["slm": "camera-1", "camera": "slm-1"], optionWords: [], store: store)
+        }
+        #expect(throws: RigError.self) {
+            try DeviceCatalog.createRig(name: "bad", members: ["dmd": "slm-1"], optionWords: [], store: store)
+        }
+        let record = try DeviceCatalog.createRig(
+            name: "optics-1", members: ["slm": "slm-1", "camera": "camera-1"], optionWords: ["--binning", "2"], store: store)
+        #expect(record.identity.family == "optics")
+        #expect(record.port == "rig:slm=slm-1,camera=camera-1")
+
+        var config = TrainerConfig()
+        config.subset = 150
+        let plan = RunPlan(task: .digits, method: .readout, seed: 2, device: "optics-1", trainer: config)
+        let opened = try await plan.open(store: store)
+        let rig = try #require(opened.substrate as? OpticsRig)
+        #expect(rig.sync == .hardware)
+        #expect(rig.inputs >= 64, "the input region is sized to the task's encoded inputs (\(rig.inputs))")
+        #expect(opened.substrate.descriptor.parameters.count == 64)
+        #expect(opened.substrate.descriptor.outputs.count == 16 * 8)
+        let trainer = try Trainer(substrate: opened.substrate, method: plan.method, config: plan.trainer, task: opened.task)
+        var session = try await TrainingSession.start(plan: plan, trainer: trainer, store: store)
+        let outcome = try await session.run(observer: nil, pauseRequested: { false })
+        #expect(outcome.stop == .completed)
+        let accuracy = try #require(outcome.testAccuracy)
+        #expect(accuracy > 0.5, "digits readout on speckle features: \(accuracy)")
+        #expect(await rig.pairs == outcome.measurements)
+        try await rig.enterSafeState()
+        await emulated.stop()
     }
 }
