@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "PNNCalibration", targets: ["PNNCalibration"]),
         .library(name: "CLLNDriver", targets: ["CLLNDriver"]),
         .library(name: "OpticsDriver", targets: ["OpticsDriver"]),
+        .library(name: "CameraDriver", targets: ["CameraDriver"]),
         .library(name: "CVPhotonicDriver", targets: ["CVPhotonicDriver"]),
         .library(name: "SpringDriver", targets: ["SpringDriver"]),
     ],
@@ -91,7 +92,10 @@ let package = Package(
             name: "CLLNDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNTransport", "PNNLink", "PNNCalibration"],
             path: "Drivers/CLLN", exclude: ["README.md"], swiftSettings: strict),
         .target(
-            name: "OpticsDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNLink", "PNNCalibration"],
+            name: "CameraDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNLink"], path: "Drivers/Camera",
+            exclude: ["README.md"], swiftSettings: strict),
+        .target(
+            name: "OpticsDriver", dependencies: ["PNNCore", "PNNSim", "PNNWire", "PNNLink", "PNNCalibration", "CameraDriver"],
             path: "Drivers/Optics", exclude: ["README.md"], swiftSettings: strict),
         // Twin-only: no command set, no emulator (seed 000's Gaussian circuits).
         .target(
@@ -106,7 +110,7 @@ let package = Package(
             name: "PNNDevices",
             dependencies: [
                 "PNNCore", "PNNStore", "PNNLink", "PNNTransport", "PNNWire", "CrossbarDriver", "CLLNDriver", "OpticsDriver",
-                "CVPhotonicDriver", "SpringDriver",
+                "CVPhotonicDriver", "SpringDriver", "CameraDriver",
             ],
             swiftSettings: strict),
         // Training algorithms: see only Substrate and its capabilities.
@@ -180,6 +184,13 @@ let package = Package(
             dependencies: [
                 "PNNSim", "PNNCore", "OpticsDriver", "PNNDevices", "PNNTraining", "PNNRuns", "PNNLink", "PNNTransport",
                 "PNNWire", "PNNCalibration",
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "CameraTests",
+            dependencies: [
+                "CameraDriver", "OpticsDriver", "PNNSim", "PNNCore", "PNNDevices", "PNNLink", "PNNTransport", "PNNWire",
+                "PNNTraining", "PNNRuns", "PNNStore",
             ],
             swiftSettings: strict),
         .testTarget(

@@ -26,14 +26,25 @@ extension DeviceEndpoint {
     public nonisolated var preemptingCommands: Set<FrameType> { [] }
 }
 
-/// Sends device-pushed stream frames (type `streamData`, flag `stream`) through the
+/// Sends device-pushed stream frames (type `streamData`, flag `stream`) and device-pushed
+/// bulk chunks (type `bulkChunk`, flags `bulk | stream`, docs/protocol.md §11) through the
 /// server that handed it out, numbering each stream's frames.
 public struct StreamPusher: Sendable {
     let send: @Sendable (UInt8, [UInt8]) async -> Void
+    let sendBulk: @Sendable (BulkChunk) async -> Void
 
-    /// A pusher that hands each stream frame to `send` (servers, tests).
-    public init(send: @escaping @Sendable (UInt8, [UInt8]) async -> Void) {
+    /// A pusher that hands each stream frame to `send` and each bulk chunk to `bulk`
+    /// (servers, tests; chunks are dropped by default).
+    public init(
+        send: @escaping @Sendable (UInt8, [UInt8]) async -> Void, bulk: @escaping @Sendable (BulkChunk) async -> Void = { _ in }
+    ) {
         self.send = send
+        self.sendBulk = bulk
+    }
+
+    /// Pushes one chunk of a device → host bulk transfer (§11).
+    public func push(chunk: BulkChunk) async {
+        await sendBulk(chunk)
     }
 
     /// Pushes `data` on stream `streamID`.

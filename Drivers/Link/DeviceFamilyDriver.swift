@@ -32,6 +32,23 @@ public protocol DeviceFamilyDriver: Sendable {
     /// The device side of an emulated board of this family.
     static func emulator(_ settings: EmulatorSettings) throws -> any DeviceEndpoint
 
+    /// The boards `pnnlab emulate FAMILY` serves, each on its own link, with its role; the
+    /// default is the one board of ``emulator(_:)``. A rig family (optics: an SLM and a
+    /// camera on one simulated bench) returns several.
+    static func emulators(_ settings: EmulatorSettings) throws -> [EmulatedBoard]
+
+    /// For a family whose device is a rig of attached devices (`pnnlab rig create`): each
+    /// member's role and family. Empty for a family of single boards.
+    static var rigMembers: [RigMember] { get }
+
+    /// Settings `pnnlab rig create` takes besides the members.
+    static var rigOptions: [FamilyOption] { get }
+
+    /// Composes the rig's substrate from its opened members (by role), its settings and the
+    /// task's geometry.
+    static func rig(members: [String: any Substrate], options: FamilyOptionValues, geometry: TwinGeometry?) async throws
+        -> any Substrate
+
     /// Whether the family has hardware behind a wire protocol; false for a twin-only family
     /// (no board to connect to, emulate or health-check; only its `sim:` twins).
     static var hasLink: Bool { get }
@@ -52,12 +69,64 @@ public protocol DeviceFamilyDriver: Sendable {
 }
 
 extension DeviceFamilyDriver {
+    public static func emulators(_ settings: EmulatorSettings) throws -> [EmulatedBoard] {
+        [EmulatedBoard(role: family, endpoint: try emulator(settings))]
+    }
+    public static var rigMembers: [RigMember] { [] }
+    public static var rigOptions: [FamilyOption] { [] }
+    public static func rig(members: [String: any Substrate], options: FamilyOptionValues, geometry: TwinGeometry?) async throws
+        -> any Substrate
+    {
+        throw RigError.notARig(family: family)
+    }
     public static var hasLink: Bool { true }
     public static var emulatorOptions: [FamilyOption] { [] }
     public static var twins: [TwinEntry] { [] }
     public static var calibration: (any CalibrationProcedure)? { nil }
     public static func hiddenTruth(of substrate: any Substrate) async throws -> Data? { nil }
     public static func model(for descriptor: SubstrateDescriptor) -> (any SubstrateModel)? { nil }
+}
+
+/// One board of an emulated family, served on its own link.
+public struct EmulatedBoard: Sendable {
+    /// What the board is in its rig (`slm`, `camera`; the family name for a single board).
+    public var role: String
+    public var endpoint: any DeviceEndpoint
+
+    public init(role: String, endpoint: any DeviceEndpoint) {
+        self.role = role
+        self.endpoint = endpoint
+    }
+}
+
+/// One member of a rig: its role and the family its device must belong to.
+public struct RigMember: Sendable, Equatable {
+    public var role: String
+    public var family: String
+
+    public init(role: String, family: String) {
+        self.role = role
+        self.family = family
+    }
+}
+
+/// Why a rig could not be made or opened.
+public enum RigError: Error, Equatable, CustomStringConvertible {
+    /// The family's devices are single boards, not rigs.
+    case notARig(family: String)
+    /// No family's rig has exactly these roles.
+    case noFamilyFor(roles: [String], known: [String])
+    /// A member name that is not an attached device, or of the wrong family.
+    case badMember(role: String, name: String, why: String)
+
+    public var description: String {
+        switch self {
+        case .notARig(let f): "\(f) devices are single boards, not rigs"
+        case .noFamilyFor(let roles, let known):
+            "no rig has the members \(roles.map { "--" + $0 }.joined(separator: " ")); known rigs: \(known.joined(separator: "; "))"
+        case .badMember(let role, let name, let why): "rig member --\(role) \(name): \(why)"
+        }
+    }
 }
 
 /// What `pnnlab emulate FAMILY` may set on the emulated board.

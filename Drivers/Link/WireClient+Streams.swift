@@ -22,6 +22,14 @@ extension WireClient {
         return stream
     }
 
+    /// Hands every device-pushed bulk chunk (§11, flags `bulk | stream`) to `handler`, from
+    /// now on, synchronously as it is read: chunks that crossed the line before a reply are
+    /// with the handler before that reply is delivered. One handler per client.
+    public func receiveBulk(_ handler: @escaping @Sendable (BulkChunk) -> Void) {
+        startReader()
+        bulkHandler = handler
+    }
+
     /// Stops delivering stream `id`.
     public func unsubscribe(stream id: UInt8) {
         subscribers.removeValue(forKey: id)?.finish()

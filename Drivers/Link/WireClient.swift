@@ -107,6 +107,8 @@ public actor WireClient {
     /// Delivery of device-pushed streams and unmatched replies (WireClient+Streams.swift).
     var subscribers: [UInt8: AsyncStream<StreamData>.Continuation] = [:]
     var unmatchedTap: AsyncStream<Frame>.Continuation?
+    /// Receiver of device-pushed bulk chunks (WireClient+Streams.swift).
+    var bulkHandler: (@Sendable (BulkChunk) -> Void)?
     private var failure: LinkError?
     private var readerTask: Task<Void, Never>?
     private var writerTask: Task<Void, Never>?
@@ -385,6 +387,11 @@ public actor WireClient {
                 // request that came next is re-sent at once (§8).
                 damageNotices += 1
                 handle(tracker.damagedFrameArrived(now: t))
+                continue
+            }
+            if frame.flags.contains(.stream) && frame.type == .bulkChunk {
+                // A device → host bulk chunk (§11): the receiver finds gaps from its offsets.
+                if let chunk = try? BulkChunk.decode(frame.payload) { bulkHandler?(chunk) }
                 continue
             }
             if frame.flags.contains(.stream) {

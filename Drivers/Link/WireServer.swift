@@ -73,6 +73,8 @@ public actor WireServer {
     private var dedup: Deduplicator
     private var sessionOpen = false
     private var streamSeq: [UInt8: UInt16] = [:]
+    /// Counter of device-pushed bulk chunks (§11), restarting at each hello.
+    private var bulkSeq: UInt16 = 0
     private var stats = Statistics()
     private let clock = ContinuousClock()
     private var busyUntil: ContinuousClock.Instant
@@ -213,6 +215,9 @@ public actor WireServer {
     private func preempt(by frame: Frame) {
         let why = frame.type == .hello ? "a hello (new session)" : "the safe-state command"
         for (request, _) in pending {
+            // A copy of the preempting request itself (the host re-sent it while the first
+            // was queued, §8) is the same request: it is answered once, by the copy that runs.
+            if request.seq == frame.seq && request.type == frame.type && request.payload == frame.payload { continue }
             let reply = ErrorReply(code: .preempted, message: "dropped unexecuted: \(why) arrived").frame(seq: request.seq)
             stats.executed += 1
             stats.preempted += 1
@@ -323,6 +328,7 @@ public actor WireServer {
         stats.sessions += 1
         dedup = Deduplicator(capacity: options.dedupCapacity)
         streamSeq.removeAll()
+        bulkSeq = 0
         await endpoint.sessionReset()
         var reply = endpoint.hello
         reply.protocolVersion = options.headerVersion
@@ -334,7 +340,9 @@ public actor WireServer {
     public static let maxHostName = 255
 
     private func execute(_ request: Frame) async -> Frame {
-        let pusher = StreamPusher { [weak self] id, data in await self?.pushStream(id, data) }
+        let pusher = StreamPusher(
+            send: { [weak self] id, data in await self?.pushStream(id, data) },
+            bulk: { [weak self] chunk in await self?.pushBulk(chunk) })
         let endpoint = self.endpoint
         runningPreempted = false
         let task = Task { () -> Frame in
@@ -367,6 +375,20 @@ public actor WireServer {
         stats.streamFrames += 1
         streamBacklog += 1
         emit(StreamData(streamID: id, data: data).frame(seq: seq), isStream: true)
+    }
+
+    /// A device → host bulk chunk (§11): type `bulkChunk`, flags `bulk | stream`, numbered by
+    /// its own counter (restarting at each hello), paced and preempted like stream frames.
+    private func pushBulk(_ chunk: BulkChunk) async {
+        while streamBacklog >= Self.streamBacklogLimit, !closed, !(running?.isCancelled ?? false) {
+            await withCheckedContinuation { streamWaiters.append($0) }
+        }
+        if closed || runningPreempted { return }
+        let seq = bulkSeq
+        bulkSeq &+= 1
+        stats.streamFrames += 1
+        streamBacklog += 1
+        emit(chunk.frame(seq: seq, flags: .stream), isStream: true)
     }
 
     /// Holds the reply until the board would have finished: requests queue behind each

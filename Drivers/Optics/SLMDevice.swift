@@ -119,6 +119,18 @@ public actor SLMDevice: Substrate, ReconnectingDriver {
         try await withReconnect { client in try await self.showAndWait(slot: slot, on: client) }
     }
 
+    /// Shows `slot`; with `wait`, waits until the pattern has settled (the SLM's trigger
+    /// output, when on, pulses at that moment either way).
+    public func show(slot: Int, wait: Bool) async throws {
+        if wait {
+            _ = try await show(slot: slot)
+        } else {
+            try await withReconnect { client in
+                _ = try await client.request(SLMCommand.showSlot, payload: [UInt8(slot)], retry: .deduplicated)
+            }
+        }
+    }
+
     /// Trigger-in (show on a rising edge) and trigger-out (pulse on "settled").
     public func setTriggers(input: Bool, output: Bool) async throws {
         try await withReconnect { client in

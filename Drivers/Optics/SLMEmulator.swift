@@ -12,10 +12,13 @@ import PNNWire
 public actor SLMEmulator: DeviceEndpoint {
     public nonisolated let hello: HelloReply
     public nonisolated let info: SLMInfo
+    /// The optical table the SLM stands on: its liquid crystal and the simulated clock
+    /// (shared with a camera in `pnnlab emulate optics`).
+    public nonisolated let bench: OpticsBench
     /// The liquid crystal.
-    public private(set) var slm: PhaseSLM
+    public var slm: PhaseSLM { bench.slm }
     /// Simulated time, s.
-    public private(set) var clock: Double = 1
+    public var clock: Double { bench.now() }
     var slots: [[UInt8]?]
     var upload: (slot: Int, transfer: BulkReassembler)?
     var violations: UInt32 = 0
@@ -23,16 +26,20 @@ public actor SLMEmulator: DeviceEndpoint {
     var triggerIn = false
     var triggerOut = false
     /// Time from a change to "settled", s.
-    let settleTime: Double
+    var settleTime: Double { bench.settleTime }
 
-    /// An SLM of `config`'s macro-pixel grid with its LUT, fringing and settling.
+    /// An SLM of `config`'s macro-pixel grid with its LUT, fringing and settling, on a bench of its own.
     public init(config: OpticsConfig, serial: String, slots: Int = 4, refreshHz: Double = 60) {
-        var slm = PhaseSLM(config: config)
-        slm.grey = Array(repeating: 0, count: config.resolvedGridWidth * config.gridHeight)
-        slm.startPhase = Array(repeating: slm.lut[0], count: slm.grey.count)
-        self.slm = slm
+        self.init(
+            bench: OpticsBench(config: config, sensorWidth: 0, sensorHeight: 0), serial: serial, slots: slots,
+            refreshHz: refreshHz)
+    }
+
+    /// An SLM on `bench` (its grid, LUT, fringing and settling are the bench's).
+    public init(bench: OpticsBench, serial: String, slots: Int = 4, refreshHz: Double = 60) {
+        self.bench = bench
         self.slots = Array(repeating: nil, count: slots)
-        settleTime = config.settlingEnabled ? config.settleDelay + 4 * config.settleTau : 0
+        let config = bench.config
         let info = SLMInfo(
             width: config.resolvedGridWidth, height: config.gridHeight, macroPixel: config.macroPixelSize, slots: slots,
             refreshHz: refreshHz, triggerIn: true, triggerOut: true)
@@ -78,7 +85,7 @@ public actor SLMEmulator: DeviceEndpoint {
             if let i = table.firstIndex(where: { !($0.isFinite && $0 >= 0 && $0 <= 4 * .pi) }) {
                 throw refuse("LUT[\(i)] = \(table[i]) rad is outside 0…4π")
             }
-            slm.loadLUT(table)
+            bench.loadLUT(table)
             return []
         case SLMCommand.beginUpload:
             let slot = Int(try r.u8("slot"))
@@ -117,9 +124,9 @@ public actor SLMEmulator: DeviceEndpoint {
             guard let pattern = slots[Int(slot)] else {
                 throw ErrorReply(code: SLMCommand.slotEmpty, message: "slot \(slot) holds no complete pattern")
             }
-            slm.show(pattern, at: clock)
+            bench.show(pattern, triggerOut: triggerOut)
             shownSlot = slot
-            return u32(UInt32(truncatingIfNeeded: slm.patternsShown))
+            return u32(UInt32(truncatingIfNeeded: bench.slm.patternsShown))
         case SLMCommand.setTriggers:
             let i = try r.u8("in")
             let o = try r.u8("out")
@@ -130,16 +137,16 @@ public actor SLMEmulator: DeviceEndpoint {
         case SLMCommand.waitComplete:
             let timeout = try r.f64("timeout")
             guard timeout.isFinite, timeout >= 0, timeout <= 60 else { throw refuse("timeout \(timeout) s is outside 0…60 s") }
-            let remaining = max(0, slm.switchTime + settleTime - clock)
+            let remaining = bench.remainingSettle()
             let waited = min(remaining, timeout)
-            clock += waited
+            bench.advance(to: bench.now() + waited)
             var w = PayloadWriter()
             w.u8(remaining <= timeout ? 1 : 0)
             w.f64(waited)
             return w.bytes
         case SLMCommand.safeState:
             upload = nil
-            slm.show(Array(repeating: 0, count: slm.count), at: clock)
+            bench.show(Array(repeating: 0, count: info.patternBytes), triggerOut: false)
             shownSlot = 0xFF
             return []
         case SLMCommand.status:
@@ -151,7 +158,8 @@ public actor SLMEmulator: DeviceEndpoint {
 
     /// Counters and the shown pattern's CRC-32.
     public func status() -> SLMStatus {
-        SLMStatus(
+        let slm = bench.slm
+        return SLMStatus(
             violations: violations, patterns: UInt32(truncatingIfNeeded: slm.patternsShown), slot: shownSlot,
             crc: CRC32.checksum(slm.grey), triggerIn: triggerIn, triggerOut: triggerOut, blank: slm.grey.allSatisfy { $0 == 0 })
     }

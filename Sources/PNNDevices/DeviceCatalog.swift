@@ -75,6 +75,11 @@ public enum DeviceCatalog {
                 : twin.config != nil ? "a [twin] table" : "--" + (twin.optionWords.first ?? "").trimmingPrefix("--")
             throw DeviceError.twinSettingsForBoard(device: device, what: String(what))
         }
+        if let store, let stored = try store.device(named: device), let members = rigMembers(port: stored.port) {
+            return try await openRig(
+                stored, members: members, geometry: twin.geometry, baud: baud, store: store, reconnectGrace: reconnectGrace,
+                registry: registry)
+        }
         let (address, serial) = try resolve(device, baud: baud, store: store, registry: registry)
         let connected = try await connect(address, reconnectGrace: reconnectGrace, registry: registry, recordTo: record)
         if let serial, connected.hello.serial != serial {

@@ -1,5 +1,6 @@
 import CLLNDriver
 import CVPhotonicDriver
+import CameraDriver
 import CrossbarDriver
 import OpticsDriver
 import PNNLink
@@ -11,6 +12,6 @@ public enum DeviceFamilies {
     /// Every family shipped with pnnlab — one line per family.
     public static let builtIn: [any DeviceFamilyDriver.Type] = [
         CrossbarFamily.self, CLLNFamily.self, OpticsFamily.self, SLMFamily.self,
-        CVPhotonicFamily.self, SpringFamily.self,
+        CVPhotonicFamily.self, SpringFamily.self, CameraFamily.self,
     ]
 }

@@ -15,7 +15,9 @@ struct Emulate: AsyncParsableCommand {
         abstract: "Serve an emulated board on a new pseudo-terminal until Ctrl-C.",
         discussion: """
             The first line of stdout is the port to use (e.g. /dev/pts/5); with --link PATH a \
-            stable symlink to it is made too. The board speaks the wire protocol exactly as \
+            stable symlink to it is made too. A rig family (optics) serves one board per pty and \
+            prints one port per line (slm, then camera); --link PATH then makes PATH-slm and \
+            PATH-camera. The board speaks the wire protocol exactly as \
             hardware does, backed by the family's twin.
 
             """ + FamilyHelp.emulatorOptions())
@@ -81,7 +83,7 @@ struct Emulate: AsyncParsableCommand {
         let values = try FamilyOptionValues(
             parsing: familyOptions, declared: driver.emulatorOptions, context: "the \(family) emulator")
         let spec = try FaultSpec(parsing: faults)
-        let endpoint = try driver.emulator(EmulatorSettings(seed: seed, serial: serial, ideal: ideal, options: values))
+        let boards = try driver.emulators(EmulatorSettings(seed: seed, serial: serial, ideal: ideal, options: values))
         var options = WireServer.Options(
             serviceTime: .microseconds(Int64(serviceMs * 1000)), latency: .microseconds(Int64(latencyMs * 1000)),
             headerVersion: protocolVersion)
@@ -93,20 +95,39 @@ struct Emulate: AsyncParsableCommand {
         }
         let stop = await StopSignal()
         if let fd {
+            guard boards.count == 1, let endpoint = boards.first?.endpoint else {
+                throw ValidationError("--fd serves one board; \(family) emulates \(boards.count)")
+            }
             let serving = Task { await DescriptorEmulatorHost.serve(endpoint: endpoint, fd: fd, options: options) }
             stop.onSignal { serving.cancel() }
             await serving.value
             return
         }
-        let host = try PtyEmulatorHost(endpoint: endpoint, options: options, link: link, faults: spec, seed: seed, baud: baud)
-        FileHandle.standardOutput.write(Data((host.path + "\n").utf8))
-        Terminal.writeError(
-            "emulating a \(family) board (serial \(serial ?? "EMU-\(seed)")) on \(host.path)"
-                + (link.map { " (link \($0))" } ?? "") + "; Ctrl-C to stop\n")
-        let serving = Task { await host.run() }
+        // One pty per board; with several boards (a rig) each path is printed on its own
+        // line, in the family's order, and --link PATH makes PATH-ROLE links.
+        var hosts: [PtyEmulatorHost] = []
+        for board in boards {
+            let boardLink = boards.count == 1 ? link : link.map { "\($0)-\(board.role)" }
+            hosts.append(
+                try PtyEmulatorHost(
+                    endpoint: board.endpoint, options: options, link: boardLink, faults: spec, seed: seed, baud: baud))
+        }
+        FileHandle.standardOutput.write(Data(hosts.map { $0.path + "\n" }.joined().utf8))
+        for (board, host) in zip(boards, hosts) {
+            let what = boards.count == 1 ? "a \(family) board" : "the \(family) rig's \(board.role)"
+            Terminal.writeError(
+                "emulating \(what) (serial \(board.endpoint.hello.serial)) on \(host.path)"
+                    + (host.link.map { " (link \($0))" } ?? "") + "; Ctrl-C to stop\n")
+        }
+        let served = hosts
+        let serving = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for host in served { group.addTask { await host.run() } }
+            }
+        }
         stop.onSignal { serving.cancel() }
         await serving.value
-        await host.stop()
+        for host in hosts { await host.stop() }
     }
 }
 

@@ -16,7 +16,7 @@ struct PNNLab: AsyncParsableCommand {
         version: PNNLabVersion.string,
         subcommands: [
             Train.self, Runs.self, Show.self, Export.self, Devices.self, Attach.self, Emulate.self, Conformance.self,
-            Doctor.self, Analyze.self, Plot.self, Calibrate.self, Profiles.self, Twin.self,
+            Doctor.self, Analyze.self, Plot.self, Calibrate.self, Profiles.self, Twin.self, Rig.self,
         ]
     )
 }
