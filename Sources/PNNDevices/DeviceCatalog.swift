@@ -75,6 +75,7 @@ public enum DeviceCatalog {
                 : twin.config != nil ? "a [twin] table" : "--" + (twin.optionWords.first ?? "").trimmingPrefix("--")
             throw DeviceError.twinSettingsForBoard(device: device, what: String(what))
         }
+        if let scheme = DeviceSchemes.opener(for: device) { return try await scheme(device, registry, record) }
         let (address, serial) = try resolve(device, baud: baud, store: store, registry: registry)
         let connected = try await connect(address, reconnectGrace: reconnectGrace, registry: registry, recordTo: record)
         if let serial, connected.hello.serial != serial {
