@@ -1,4 +1,5 @@
 import Foundation
+import PNNStore
 import Testing
 
 /// `pnnlab serve` in one process with an emulated crossbar attached over a pty, trainers and
@@ -64,14 +65,15 @@ struct RemoteCLITests {
         let device = "remote://\(server.address)/xbar"
         let store = dir + "/client.sqlite"
         let doomed = try CLI.start(["train", device, "--task", "iris", "--epochs", "50", "--store", store])
-        // Wait until it has the lease and is measuring: a second writer is refused meanwhile.
-        var refused = false
-        for _ in 0..<120 where !refused {
-            let second = try await CLI.run(["train", device, "--task", "xor", "--epochs", "1", "--store", store])
-            refused = second.status != 0 && second.stderr.contains("write lease")
-            if !refused { try await Task.sleep(for: .milliseconds(250)) }
+        // Once it has committed a step it holds the lease and is measuring.
+        let training = try await CLI.waitFor(timeout: 120) {
+            ((try? RunStore(path: store).runs().first?.stepCount) ?? 0) > 0
         }
-        #expect(refused, "a second writer is refused while the first trains")
+        #expect(training, "\(doomed.finish().stderr)")
+        let second = try await CLI.run([
+            "train", device, "--task", "xor", "--epochs", "1", "--store", dir + "/other.sqlite",
+        ])
+        #expect(second.status != 0 && second.stderr.contains("write lease"), "\(second.stderr)")
         kill(doomed.process.processIdentifier, SIGKILL)
         try await waitForExit(doomed.process, timeout: 10)
         #expect(server.child.process.isRunning)
