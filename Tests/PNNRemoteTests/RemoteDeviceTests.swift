@@ -237,3 +237,55 @@ struct RemoteFigures {
         await fixture.stop()
     }
 }
+
+@Suite("Remote devices over TLS")
+struct RemoteTLSTests {
+    /// A self-signed certificate for 127.0.0.1 made with openssl, or nil when openssl is missing.
+    static func selfSigned() throws -> (cert: String, key: String)? {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") else { return nil }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pnnlab-tls-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        p.arguments = [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+            "-subj", "/CN=pnnlab-test", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", dir + "/key.pem",
+            "-out", dir + "/cert.pem",
+        ]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        return p.terminationStatus == 0 ? (dir + "/cert.pem", dir + "/key.pem") : nil
+    }
+
+    @Test("with --cert/--key the server speaks TLS: a client trusting the certificate measures, a plaintext one cannot")
+    func tls() async throws {
+        guard let (cert, key) = try Self.selfSigned() else { return }
+        let opened = try await DeviceCatalog.open("sim:crossbar", twin: .init(seed: 5, optionWords: ["--ideal"]))
+        let device = ServedDevice(name: "xbar", source: "sim:crossbar", substrate: opened.substrate)
+        let server = try RemoteServer(
+            configuration: .init(listen: HostPort(host: "127.0.0.1", port: 0), certificate: cert, privateKey: key),
+            devices: [device], store: nil)
+        let (bound, report) = AsyncStream<Int>.makeStream()
+        let serving = Task { try await server.run { report.yield($0.port) } }
+        var port = 0
+        for await p in bound {
+            port = p
+            break
+        }
+        let address = RemoteDeviceAddress(server: HostPort(host: "127.0.0.1", port: port), name: "xbar")
+        let remote = try await RemoteSubstrate.open(address, environment: ["PNNLAB_TLS_CA": cert])
+        let y = try await remote.measure(sampleInputs(remote.descriptor, rows: 3, seed: 1))
+        #expect(y.rows == 3)
+        await remote.close()
+        await #expect(throws: (any Error).self) {
+            _ = try await RemoteSubstrate.open(address, lease: false, environment: [:])
+        }
+        #expect(throws: RemoteError.self) {
+            try RemoteServerConfiguration(certificate: cert).validate()
+        }
+        server.shutdown()
+        _ = try? await serving.value
+    }
+}
