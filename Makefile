@@ -7,7 +7,7 @@ INSTALL    ?= install
 PYTHON3    ?= python3
 VENV       ?= .venv
 
-.PHONY: deps deps-test build install uninstall demo test python bench results results-clln plots fuzz format lint clean
+.PHONY: deps deps-test build install uninstall demo test python bench results results-clln plots fuzz format lint clean proto
 
 deps:
 	@scripts/install-deps.sh
@@ -41,8 +41,8 @@ test: deps-test python
 	$(SWIFT) test --skip-build --no-parallel
 	PNNLAB_BIN="$$($(SWIFT) build --show-bin-path)/pnnlab" $(VENV)/bin/python -m pytest -q -p no:cacheprovider python/tests
 
-# The Python package (python/) with its test dependencies in a virtual environment at .venv
-# (created once; reinstalled when python/ changes).
+# The Python package (python/) with its dependencies (numpy, grpcio, protobuf) and test
+# dependencies in a virtual environment at .venv (created once; reinstalled when python/ changes).
 python: $(VENV)/.pnnlab-installed
 
 $(VENV)/bin/pip:
@@ -50,7 +50,8 @@ $(VENV)/bin/pip:
 	rm -rf $(VENV)
 	$(PYTHON3) -m venv $(VENV)
 
-$(VENV)/.pnnlab-installed: $(VENV)/bin/pip python/pyproject.toml python/README.md $(wildcard python/src/pnnlab/*.py)
+$(VENV)/.pnnlab-installed: $(VENV)/bin/pip python/pyproject.toml python/README.md $(wildcard python/src/pnnlab/*.py) \
+  $(wildcard python/src/pnnlab/v1/*.py)
 	$(VENV)/bin/python -m pip install --quiet --upgrade './python[test]'
 	@touch $@
 
@@ -81,6 +82,22 @@ plots: build
 # (FUZZ_SECONDS each, default 60; FUZZ_TARGETS picks); fails on any crash or invariant break.
 fuzz:
 	@Fuzz/run.sh
+
+# Regenerate the committed gRPC code from Proto/pnnlab/v1/pnnlab.proto (only after editing
+# it; normal builds never run a plugin). Needs protoc (apt-get install protobuf-compiler) and
+# the two Swift plugins built from the package mirror: PROTOC_PLUGINS names the folder holding
+# protoc-gen-swift and protoc-gen-grpc-swift-2 (docs/remote.md says how to build them).
+PROTOC_PLUGINS ?= $(HOME)/.local/protoc-plugins
+proto: python
+	$(VENV)/bin/python -m pip install --quiet 'grpcio-tools>=1.60'
+	protoc -I Proto --plugin=protoc-gen-swift=$(PROTOC_PLUGINS)/protoc-gen-swift \
+	  --plugin=protoc-gen-grpc-swift-2=$(PROTOC_PLUGINS)/protoc-gen-grpc-swift-2 \
+	  --swift_out=Sources/PNNRemote/Generated --swift_opt=Visibility=Internal,FileNaming=DropPath \
+	  --grpc-swift-2_out=Sources/PNNRemote/Generated --grpc-swift-2_opt=Visibility=Internal,FileNaming=DropPath \
+	  Proto/pnnlab/v1/pnnlab.proto
+	for f in Sources/PNNRemote/Generated/*.swift; do sed -i '1i // swift-format-ignore-file' "$$f"; done
+	$(VENV)/bin/python -m grpc_tools.protoc -I Proto --python_out=python/src --pyi_out=python/src \
+	  --grpc_python_out=python/src Proto/pnnlab/v1/pnnlab.proto
 
 format:
 	$(SWIFT) format --in-place --recursive Package.swift Sources Drivers Tests

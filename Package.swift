@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "PNNTraining", targets: ["PNNTraining"]),
         .library(name: "PNNDevices", targets: ["PNNDevices"]),
         .library(name: "PNNRuns", targets: ["PNNRuns"]),
+        .library(name: "PNNRemote", targets: ["PNNRemote"]),
         .library(name: "PNNExperiments", targets: ["PNNExperiments"]),
         .library(name: "PNNTransport", targets: ["PNNTransport"]),
         .library(name: "PNNWire", targets: ["PNNWire"]),
@@ -43,6 +44,11 @@ let package = Package(
         // UnixSignals only: SIGINT/SIGTERM/SIGHUP as an AsyncSequence (pnnlab's InterruptController).
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // pnnlab serve and remote:// devices (gRPC; generated code is committed, no build plugin runs).
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // System libraries, each a module map over a one-line shim header.
@@ -124,11 +130,21 @@ let package = Package(
         .target(
             name: "PNNExperiments", dependencies: ["PNNCore", "PNNSim", "PNNTraining", "PNNRuns"], path: "Experiments",
             swiftSettings: strict),
+        // pnnlab serve (gRPC device and run server) and the remote:// device; the contract is Proto/.
+        .target(
+            name: "PNNRemote",
+            dependencies: [
+                "PNNCore", "PNNStore", "PNNDevices", .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "PNNLabCLI",
             dependencies: [
                 "PNNCore", "PNNStore", "PNNTraining", "PNNTransport", "PNNWire", "PNNLink", "PNNDevices", "PNNRuns",
-                "PNNExperiments", "PNNCalibration", "CBLAS", "CSerialPort", "CStartup",
+                "PNNExperiments", "PNNCalibration", "PNNRemote", "CBLAS", "CSerialPort", "CStartup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -179,6 +195,10 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["PNNStore"], swiftSettings: strict),
+        .testTarget(
+            name: "PNNRemoteTests",
+            dependencies: ["PNNRemote", "PNNCore", "PNNDevices", "PNNRuns", "PNNStore", "PNNTraining", "CrossbarDriver"],
+            swiftSettings: strict),
         .testTarget(
             name: "OpticsTests",
             dependencies: [

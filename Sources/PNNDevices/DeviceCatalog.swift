@@ -75,6 +75,7 @@ public enum DeviceCatalog {
                 : twin.config != nil ? "a [twin] table" : "--" + (twin.optionWords.first ?? "").trimmingPrefix("--")
             throw DeviceError.twinSettingsForBoard(device: device, what: String(what))
         }
+        if let scheme = DeviceSchemes.opener(for: device) { return try await scheme(device, registry, record) }
         if let store, let stored = try store.device(named: device), let members = rigMembers(port: stored.port) {
             return try await openRig(
                 stored, members: members, geometry: twin.geometry, baud: baud, store: store, reconnectGrace: reconnectGrace,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PNNRemote
 
 /// The `pnnlab` command: train physical neural networks in situ.
 struct PNNLab: AsyncParsableCommand {
@@ -8,7 +9,8 @@ struct PNNLab: AsyncParsableCommand {
         abstract: "Train physical neural networks in situ — on hardware or on its simulated twin.",
         discussion: """
             DEVICE is a simulated twin (\(FamilyHelp.twinNames)), a name registered with \
-            'pnnlab attach', a serial port path, or usb:VID:PID[:serial]. Runs are recorded in \
+            'pnnlab attach', a serial port path, usb:VID:PID[:serial], or remote://HOST:PORT/NAME \
+            (a device served by 'pnnlab serve'). Runs are recorded in \
             ./pnnlab.sqlite (move it with --store or PNNLAB_STORE). --verbose anywhere on the \
             command line (or PNNLAB_LOG=debug|info|warning) writes diagnostics of links, drivers \
             and the store to stderr.
@@ -16,7 +18,7 @@ struct PNNLab: AsyncParsableCommand {
         version: PNNLabVersion.string,
         subcommands: [
             Train.self, Runs.self, Show.self, Export.self, Devices.self, Attach.self, Emulate.self, Conformance.self,
-            Doctor.self, Analyze.self, Plot.self, Calibrate.self, Profiles.self, Twin.self, Rig.self,
+            Doctor.self, Analyze.self, Plot.self, Calibrate.self, Profiles.self, Twin.self, Rig.self, Serve.self,
         ]
     )
 }
@@ -37,6 +39,7 @@ public enum PNNLabCLI {
         Output.reserveStandardStreams()
         var arguments = Array(CommandLine.arguments.dropFirst())
         Diagnostics.bootstrap(arguments: &arguments, environment: ProcessInfo.processInfo.environment)
+        RemoteDevices.register()
         do {
             var command = try PNNLab.parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {

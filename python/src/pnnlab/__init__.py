@@ -7,6 +7,8 @@
 >>> run = store.run(1)
 >>> run.steps                                    # one row per committed step, units in column names
 >>> pnnlab.cli("train", "sim:crossbar", "--task", "xor")   # `pnnlab train ... --json`, parsed
+>>> server = pnnlab.connect("127.0.0.1:50515")   # devices and runs of `pnnlab serve` (gRPC)
+>>> server.device("crossbar-1").measure(x)       # numpy in, numpy out
 """
 
 from .cli import binary, cli
@@ -19,6 +21,7 @@ from .errors import (
     StoreError,
     StoreNotFoundError,
 )
+from .remote import LeaseHeldError, RemoteDevice, RemoteError, RemoteServer, connect
 from .store import (
     APPLICATION_ID,
     KNOWN_MIGRATIONS,
@@ -49,7 +52,12 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreNotFoundError",
+    "LeaseHeldError",
+    "RemoteDevice",
+    "RemoteError",
+    "RemoteServer",
     "binary",
     "cli",
+    "connect",
     "open_store",
 ]

@@ -1,0 +1,179 @@
+import Foundation
+import PNNCore
+import PNNStore
+
+// Wire forms of pnnlab's types (Proto/pnnlab/v1/pnnlab.proto) and back.
+
+extension Pnnlab_V1_Matrix {
+    /// A matrix as row-major float64, little-endian bytes.
+    init(_ matrix: Matrix) {
+        self.init()
+        rows = UInt32(matrix.rows)
+        cols = UInt32(matrix.cols)
+        data = matrix.storage.withUnsafeBytes { Data($0) }
+    }
+
+    /// The matrix, after checking that the bytes hold exactly rows × cols values.
+    func matrix(_ what: String) throws(RemoteError) -> Matrix {
+        let count = Int(rows) * Int(cols)
+        guard data.count == count * MemoryLayout<Double>.size else {
+            throw .malformed("\(what): \(rows) × \(cols) values need \(count * 8) bytes, got \(data.count)")
+        }
+        let storage = [Double](unsafeUninitializedCapacity: count) { buffer, initialised in
+            _ = data.copyBytes(to: buffer)
+            initialised = count
+        }
+        return Matrix(rows: Int(rows), cols: Int(cols), storage: storage)
+    }
+}
+
+extension Pnnlab_V1_DeviceIdentity {
+    init(_ identity: DeviceIdentity) {
+        self.init()
+        family = identity.family
+        model = identity.model
+        serial = identity.serial
+        firmware = identity.firmware
+    }
+
+    var identity: DeviceIdentity { DeviceIdentity(family: family, model: model, serial: serial, firmware: firmware) }
+}
+
+extension Pnnlab_V1_ChannelSpace {
+    init(_ space: ChannelSpace) {
+        self.init()
+        count = UInt32(space.count)
+        lower = space.lower
+        upper = space.upper
+        resolution = space.resolution
+        unit = space.unit.symbol
+    }
+
+    func space(_ what: String) throws(RemoteError) -> ChannelSpace {
+        guard let unit = PhysicalUnit(rawValue: unit) else { throw .malformed("\(what) unit '\(self.unit)' is unknown") }
+        return ChannelSpace(count: Int(count), lower: lower, upper: upper, resolution: resolution, unit: unit)
+    }
+}
+
+extension Pnnlab_V1_DeviceDescriptor {
+    init(_ d: SubstrateDescriptor) {
+        self.init()
+        identity = .init(d.identity)
+        var space = Pnnlab_V1_ParameterSpace()
+        space.lower = d.parameters.lower
+        space.upper = d.parameters.upper
+        space.resolution = d.parameters.resolution
+        space.unit = d.parameters.unit.symbol
+        switch d.parameters.naming {
+        case .indexed(let prefix): space.indexedPrefix = prefix
+        case .differentialCrossbar(let rows, let cols):
+            var geometry = Pnnlab_V1_CrossbarGeometry()
+            geometry.rows = UInt32(rows)
+            geometry.cols = UInt32(cols)
+            space.differentialCrossbar = geometry
+        }
+        parameters = space
+        inputs = .init(d.inputs)
+        outputs = .init(d.outputs)
+        capabilityBits = d.capabilities.rawValue
+        capabilities = d.capabilities.names
+        maxBatch = UInt32(d.maxBatch)
+    }
+
+    /// The descriptor, after checking that its arrays agree.
+    func descriptor() throws(RemoteError) -> SubstrateDescriptor {
+        let p = parameters
+        guard p.lower.count == p.upper.count, p.lower.count == p.resolution.count else {
+            throw .malformed("parameter ranges of unequal lengths")
+        }
+        guard let unit = PhysicalUnit(rawValue: p.unit) else { throw .malformed("parameter unit '\(p.unit)' is unknown") }
+        let naming: ParameterNaming
+        switch p.naming {
+        case .differentialCrossbar(let g): naming = .differentialCrossbar(rows: Int(g.rows), cols: Int(g.cols))
+        case .indexedPrefix(let prefix): naming = .indexed(prefix: prefix)
+        case nil: naming = .indexed(prefix: "θ")
+        }
+        return SubstrateDescriptor(
+            identity: identity.identity,
+            parameters: ParameterSpace(
+                lower: p.lower, upper: p.upper, resolution: p.resolution, unit: unit, naming: naming),
+            inputs: try inputs.space("input"), outputs: try outputs.space("output"),
+            capabilities: Capabilities(rawValue: capabilityBits), maxBatch: Int(maxBatch))
+    }
+}
+
+extension Pnnlab_V1_SafetyPolicy {
+    init(_ policy: SafetyPolicy) { self = policy == .clamp ? .clamp : .reject }
+    var policy: SafetyPolicy { self == .clamp ? .clamp : .reject }
+}
+
+extension Pnnlab_V1_Probe {
+    init(_ probe: Probe) {
+        self.init()
+        id = Int64(probe.id)
+        changes = probe.changes.map { change in
+            var c = Pnnlab_V1_ParameterChange()
+            c.index = UInt32(change.index)
+            c.value = change.value
+            return c
+        }
+        inputs = .init(probe.inputs)
+        repeats = UInt32(probe.repeats)
+    }
+
+    func probe() throws(RemoteError) -> Probe {
+        Probe(
+            id: Int(id), changes: changes.map { ParameterChange(index: Int($0.index), value: $0.value) },
+            inputs: try inputs.matrix("probe \(id) inputs"), repeats: Int(repeats))
+    }
+}
+
+extension Pnnlab_V1_ProbeResult {
+    init(_ result: ProbeResult) {
+        self.init()
+        id = Int64(result.id)
+        outputs = .init(result.outputs)
+        measurementCount = UInt32(result.measurementCount)
+    }
+
+    func result() throws(RemoteError) -> ProbeResult {
+        ProbeResult(id: Int(id), outputs: try outputs.matrix("probe \(id) outputs"), measurementCount: Int(measurementCount))
+    }
+}
+
+extension Pnnlab_V1_RunSummary {
+    init(_ s: RunSummary) {
+        self.init()
+        id = s.run.id ?? 0
+        device = s.run.deviceName
+        identity = .init(s.run.identity)
+        task = s.run.task
+        method = s.run.method
+        seed = s.run.seed
+        status = s.run.status.rawValue
+        steps = UInt32(s.stepCount)
+        if let v = s.lastLoss { lastLoss = v }
+        if let v = s.lastTrainAccuracy { lastTrainAccuracy = v }
+        if let v = s.lastTestAccuracy { lastTestAccuracy = v }
+        totalMeasurements = UInt64(s.totalMeasurements)
+        createdAt = s.run.createdAt.timeIntervalSince1970
+        updatedAt = s.run.updatedAt.timeIntervalSince1970
+        if let v = s.run.digitalCeiling { digitalCeiling = v }
+    }
+}
+
+extension Pnnlab_V1_Step {
+    init(_ s: StepRecord) {
+        self.init()
+        run = s.runID
+        step = UInt32(s.step)
+        epoch = UInt32(s.epoch)
+        loss = s.loss
+        if let v = s.trainAccuracy { trainAccuracy = v }
+        if let v = s.testAccuracy { testAccuracy = v }
+        measurements = UInt64(s.measurements)
+        cumulativeMeasurements = UInt64(s.cumulativeMeasurements)
+        wallSeconds = s.wallSeconds
+        parameters = s.parameters
+    }
+}

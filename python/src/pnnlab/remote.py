@@ -1,0 +1,401 @@
+"""Devices and runs of a ``pnnlab serve`` process, over gRPC (Proto/pnnlab/v1/pnnlab.proto).
+
+>>> import numpy as np, pnnlab
+>>> server = pnnlab.connect("127.0.0.1:50515")        # or "remote://127.0.0.1:50515"
+>>> server.devices()                                   # what it serves (names, identities, leases)
+>>> xbar = server.device("crossbar-1")
+>>> xbar.descriptor.inputs.upper, xbar.descriptor.parameters.unit
+>>> y = xbar.measure(np.full((4, xbar.input_count), 0.05))   # outputs, one row per input row
+>>> with xbar.lease():                                 # the write lease (one writer at a time)
+...     xbar.set_parameters(theta)                     # returns the read-back
+>>> server.runs()                                      # the server's run store
+>>> for step in server.watch(3): print(step["step"], step["loss"])
+
+Every value is checked against the device's safe ranges on the server: a remote client can
+never send what a local one could not. The access token comes from ``token=`` or
+``$PNNLAB_TOKEN``; TLS is used when ``ca=`` (or ``$PNNLAB_TLS_CA``) names a PEM file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any, Dict, Iterator, List, Optional, Sequence
+
+import numpy as np
+
+from .errors import PnnlabError
+
+try:
+    import grpc
+
+    from .v1 import pnnlab_pb2 as pb
+    from .v1 import pnnlab_pb2_grpc as pb_grpc
+except ImportError as error:  # pragma: no cover - only without the dependency
+    grpc = None
+    _import_error = error
+
+DEFAULT_PORT = 50515
+_MAX_MESSAGE = 256 << 20
+
+
+class RemoteError(PnnlabError):
+    """A call to ``pnnlab serve`` failed; ``code`` is the gRPC status name (e.g. ``FAILED_PRECONDITION``)."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class LeaseHeldError(RemoteError):
+    """Another client holds the device's write lease (the message says who, and since when)."""
+
+
+def _matrix(array: Any) -> "pb.Matrix":
+    a = np.ascontiguousarray(array, dtype="<f8")
+    if a.ndim == 1:
+        a = a.reshape(1, -1)
+    if a.ndim != 2:
+        raise ValueError(f"expected a 2-D array (rows × channels), got shape {a.shape}")
+    return pb.Matrix(rows=a.shape[0], cols=a.shape[1], data=a.tobytes())
+
+
+def _array(m: "pb.Matrix") -> np.ndarray:
+    if len(m.data) != m.rows * m.cols * 8:
+        raise RemoteError(f"malformed reply: {m.rows} × {m.cols} values in {len(m.data)} bytes")
+    return np.frombuffer(m.data, dtype="<f8").reshape(m.rows, m.cols)
+
+
+@dataclass(frozen=True)
+class Channels:
+    """A bank of input or output channels: ``count`` channels in ``[lower, upper]`` ``unit``."""
+
+    count: int
+    lower: float
+    upper: float
+    resolution: float
+    unit: str
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """The trainable parameters θ: per-parameter safe range and resolution, one unit."""
+
+    lower: np.ndarray
+    upper: np.ndarray
+    resolution: np.ndarray
+    unit: str
+    #: ``(rows, cols)`` of a differential crossbar (index = (row·cols + col)·2 + (0 for G+, 1 for G−)), else None.
+    crossbar: Optional[tuple]
+
+    @property
+    def count(self) -> int:
+        return len(self.lower)
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    """Everything needed to drive a device safely (pnnlab's SubstrateDescriptor)."""
+
+    family: str
+    model: str
+    serial: str
+    firmware: str
+    parameters: Parameters
+    inputs: Channels
+    outputs: Channels
+    capabilities: List[str]
+    max_batch: int
+
+
+def _channels(c: "pb.ChannelSpace") -> Channels:
+    return Channels(int(c.count), c.lower, c.upper, c.resolution, c.unit)
+
+
+def _descriptor(d: "pb.DeviceDescriptor") -> Descriptor:
+    p = d.parameters
+    crossbar = None
+    if p.WhichOneof("naming") == "differential_crossbar":
+        crossbar = (p.differential_crossbar.rows, p.differential_crossbar.cols)
+    return Descriptor(
+        family=d.identity.family,
+        model=d.identity.model,
+        serial=d.identity.serial,
+        firmware=d.identity.firmware,
+        parameters=Parameters(np.array(p.lower), np.array(p.upper), np.array(p.resolution), p.unit, crossbar),
+        inputs=_channels(d.inputs),
+        outputs=_channels(d.outputs),
+        capabilities=list(d.capabilities),
+        max_batch=int(d.max_batch),
+    )
+
+
+def _error(error: "grpc.RpcError", what: str) -> RemoteError:
+    code = error.code().name if error.code() is not None else ""
+    message = error.details() or str(error)
+    if code == "UNAVAILABLE":
+        return RemoteError(f"cannot reach pnnlab serve at {what}: {message}", code)
+    cls = LeaseHeldError if code == "FAILED_PRECONDITION" else RemoteError
+    return cls(f"{what}: {message}", code)
+
+
+class RemoteDevice:
+    """One served device. Reads (``descriptor``, ``read_parameters``, ``measure``) need no
+    lease; ``set_parameters`` and ``safe_state`` take the write lease for the call unless
+    one is held (``with device.lease(): ...``)."""
+
+    def __init__(self, server: "RemoteServer", name: str) -> None:
+        self._server = server
+        self.name = name
+        self._lease_call = None
+        self._lease_id = ""
+        reply = server._call(server._devices.Describe, pb.DescribeRequest(device=name), name)
+        self.descriptor = _descriptor(reply.descriptor)
+
+    @property
+    def input_count(self) -> int:
+        return self.descriptor.inputs.count
+
+    @property
+    def output_count(self) -> int:
+        return self.descriptor.outputs.count
+
+    def measure(self, inputs: Any, clamp: bool = False) -> np.ndarray:
+        """Outputs (rows × output channels, in ``descriptor.outputs.unit``) for each input row."""
+        policy = pb.SAFETY_POLICY_CLAMP if clamp else pb.SAFETY_POLICY_REJECT
+        request = pb.MeasureRequest(device=self.name, inputs=_matrix(inputs), policy=policy)
+        return _array(self._server._call(self._server._devices.Measure, request, self.name).outputs)
+
+    def read_parameters(self) -> np.ndarray:
+        """θ as the device reads it back (a measurement), in ``descriptor.parameters.unit``."""
+        reply = self._server._call(self._server._devices.ReadParameters, pb.ReadParametersRequest(device=self.name), self.name)
+        return np.array(reply.values)
+
+    def set_parameters(self, theta: Any, clamp: bool = False) -> np.ndarray:
+        """Program every parameter; returns the read-back. Values outside the safe range are
+        refused (or clamped with ``clamp=True``) by the server."""
+        targets = np.ascontiguousarray(theta, dtype=float).ravel()
+        policy = pb.SAFETY_POLICY_CLAMP if clamp else pb.SAFETY_POLICY_REJECT
+        with self._leased():
+            request = pb.SetParametersRequest(
+                device=self.name, lease_id=self._lease_id, targets=targets.tolist(), policy=policy
+            )
+            return np.array(self._server._call(self._server._devices.SetParameters, request, self.name).values)
+
+    def safe_state(self) -> None:
+        """Put the device in its safe state (inputs grounded, nothing clamped or pulsing)."""
+        with self._leased():
+            request = pb.SafeStateRequest(device=self.name, lease_id=self._lease_id)
+            self._server._call(self._server._devices.EnterSafeState, request, self.name)
+
+    @contextlib.contextmanager
+    def lease(self, holder: Optional[str] = None) -> Iterator["RemoteDevice"]:
+        """Hold the write lease for the block; another writer gets :class:`LeaseHeldError`."""
+        self.acquire(holder)
+        try:
+            yield self
+        finally:
+            self.release()
+
+    def acquire(self, holder: Optional[str] = None) -> None:
+        """Take the write lease (held until :meth:`release` or the connection closes)."""
+        if self._lease_call is not None:
+            return
+        holder = holder or f"{os.environ.get('USER', 'someone')} (python pid {os.getpid()})"
+        call = self._server._devices.AcquireLease(
+            pb.AcquireLeaseRequest(device=self.name, holder=holder), metadata=self._server._metadata
+        )
+        try:
+            granted = next(call)
+        except grpc.RpcError as error:
+            raise _error(error, f"{self._server.target}/{self.name}") from None
+        except StopIteration:
+            raise RemoteError(f"{self.name}: the server ended the lease call without granting it") from None
+        self._lease_call = call
+        self._lease_id = granted.lease_id
+
+    def release(self) -> None:
+        """Give the write lease back."""
+        if self._lease_call is None:
+            return
+        try:
+            request = pb.ReleaseLeaseRequest(device=self.name, lease_id=self._lease_id)
+            self._server._call(self._server._devices.ReleaseLease, request, self.name)
+        finally:
+            self._lease_call.cancel()
+            self._lease_call = None
+            self._lease_id = ""
+
+    @contextlib.contextmanager
+    def _leased(self) -> Iterator[None]:
+        if self._lease_call is not None:
+            yield
+            return
+        with self.lease():
+            yield
+
+    def stream(self, probes: Sequence[Dict[str, Any]], clamp: bool = False) -> Iterator[Dict[str, Any]]:
+        """Run probes (dicts with ``inputs``, optional ``changes`` = [(index, value), ...],
+        ``repeats``, ``id``) and yield ``{"id", "outputs", "measurements"}`` as each is measured."""
+        messages = []
+        for i, p in enumerate(probes):
+            changes = [pb.ParameterChange(index=int(k), value=float(v)) for k, v in p.get("changes", [])]
+            messages.append(
+                pb.Probe(id=int(p.get("id", i)), changes=changes, inputs=_matrix(p["inputs"]), repeats=int(p.get("repeats", 1)))
+            )
+        policy = pb.SAFETY_POLICY_CLAMP if clamp else pb.SAFETY_POLICY_REJECT
+        with self._leased():
+            request = pb.StreamProbesRequest(device=self.name, lease_id=self._lease_id, probes=messages, policy=policy)
+            call = self._server._devices.StreamProbes(request, metadata=self._server._metadata)
+            try:
+                for result in call:
+                    yield {"id": result.id, "outputs": _array(result.outputs), "measurements": result.measurement_count}
+            except grpc.RpcError as error:
+                raise _error(error, f"{self._server.target}/{self.name}") from None
+            finally:
+                call.cancel()
+
+    def __repr__(self) -> str:
+        d = self.descriptor
+        return f"<RemoteDevice {self.name}: {d.family}/{d.model} {d.serial} at {self._server.target}>"
+
+
+class RemoteServer:
+    """A connection to one ``pnnlab serve`` process (see :func:`connect`)."""
+
+    def __init__(self, target: str, token: Optional[str] = None, ca: Optional[str] = None) -> None:
+        if grpc is None:  # pragma: no cover
+            raise PnnlabError(f"pnnlab.connect needs grpcio and protobuf ({_import_error})")
+        if target.startswith("remote://"):
+            target = target[len("remote://") :].split("/", 1)[0]
+        if ":" not in target.rsplit("]", 1)[-1]:
+            target = f"{target}:{DEFAULT_PORT}"
+        self.target = target
+        token = token if token is not None else os.environ.get("PNNLAB_TOKEN") or None
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        options = [("grpc.max_receive_message_length", _MAX_MESSAGE), ("grpc.max_send_message_length", _MAX_MESSAGE)]
+        ca = ca if ca is not None else os.environ.get("PNNLAB_TLS_CA") or None
+        if ca:
+            with open(ca, "rb") as f:
+                credentials = grpc.ssl_channel_credentials(root_certificates=f.read())
+            self._channel = grpc.secure_channel(target, credentials, options=options)
+        else:
+            self._channel = grpc.insecure_channel(target, options=options)
+        self._devices = pb_grpc.DevicesStub(self._channel)
+        self._runs = pb_grpc.RunsStub(self._channel)
+
+    def _call(self, method: Any, request: Any, what: str) -> Any:
+        try:
+            return method(request, metadata=self._metadata)
+        except grpc.RpcError as error:
+            raise _error(error, f"{self.target}/{what}" if what else self.target) from None
+
+    def devices(self) -> List[Dict[str, Any]]:
+        """Served devices: name, family, model, serial, source, leased."""
+        reply = self._call(self._devices.ListDevices, pb.ListDevicesRequest(), "")
+        return [
+            {
+                "name": d.name,
+                "family": d.identity.family,
+                "model": d.identity.model,
+                "serial": d.identity.serial,
+                "source": d.source,
+                "leased": d.leased,
+            }
+            for d in reply.devices
+        ]
+
+    def device(self, name: str) -> RemoteDevice:
+        """The served device called ``name``."""
+        return RemoteDevice(self, name)
+
+    def runs(self) -> List[Dict[str, Any]]:
+        """The server's runs, newest first (as ``pnnlab runs``)."""
+        reply = self._call(self._runs.ListRuns, pb.ListRunsRequest(), "runs")
+        return [_run(r) for r in reply.runs]
+
+    def run(self, run: int) -> Dict[str, Any]:
+        """One run: its summary, ``config`` (JSON text) and ``steps`` (a numpy structured array)."""
+        reply = self._call(self._runs.ShowRun, pb.ShowRunRequest(run=run), f"run {run}")
+        out = _run(reply.summary)
+        out["config_json"] = reply.config_json
+        out["steps"] = _steps([_step(s) for s in reply.steps])
+        return out
+
+    def watch(self, run: int, from_step: int = 0) -> Iterator[Dict[str, Any]]:
+        """Steps of ``run`` as they are committed; ends when the run stops."""
+        call = self._runs.WatchRun(pb.WatchRunRequest(run=run, from_step=from_step), metadata=self._metadata)
+        try:
+            for s in call:
+                yield _step(s)
+        except grpc.RpcError as error:
+            raise _error(error, f"{self.target}/run {run}") from None
+        finally:
+            call.cancel()
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self) -> "RemoteServer":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _run(r: "pb.RunSummary") -> Dict[str, Any]:
+    return {
+        "id": r.id,
+        "device": r.device,
+        "family": r.identity.family,
+        "serial": r.identity.serial,
+        "task": r.task,
+        "method": r.method,
+        "seed": r.seed,
+        "status": r.status,
+        "steps": r.steps,
+        "last_loss": r.last_loss if r.HasField("last_loss") else None,
+        "last_train_accuracy": r.last_train_accuracy if r.HasField("last_train_accuracy") else None,
+        "last_test_accuracy": r.last_test_accuracy if r.HasField("last_test_accuracy") else None,
+        "total_measurements": r.total_measurements,
+        "digital_ceiling": r.digital_ceiling if r.HasField("digital_ceiling") else None,
+    }
+
+
+def _step(s: "pb.Step") -> Dict[str, Any]:
+    return {
+        "run": s.run,
+        "step": s.step,
+        "epoch": s.epoch,
+        "loss": s.loss,
+        "train_accuracy": s.train_accuracy if s.HasField("train_accuracy") else float("nan"),
+        "test_accuracy": s.test_accuracy if s.HasField("test_accuracy") else float("nan"),
+        "measurements": s.measurements,
+        "cumulative_measurements": s.cumulative_measurements,
+        "wall_s": s.wall_seconds,
+        "parameters": np.array(s.parameters),
+    }
+
+
+def _steps(steps: List[Dict[str, Any]]) -> np.ndarray:
+    dtype = [
+        ("step", "i8"),
+        ("epoch", "i8"),
+        ("loss", "f8"),
+        ("train_accuracy", "f8"),
+        ("test_accuracy", "f8"),
+        ("measurements", "i8"),
+        ("cumulative_measurements", "i8"),
+        ("wall_s", "f8"),
+    ]
+    return np.array([tuple(s[name] for name, _ in dtype) for s in steps], dtype=dtype)
+
+
+def connect(url: str = f"127.0.0.1:{DEFAULT_PORT}", token: Optional[str] = None, ca: Optional[str] = None) -> RemoteServer:
+    """Connect to ``pnnlab serve`` at ``HOST:PORT`` (or ``remote://HOST:PORT[/NAME]``).
+
+    The connection is made on the first call; ``token`` defaults to ``$PNNLAB_TOKEN`` and
+    ``ca`` (a PEM file: use TLS) to ``$PNNLAB_TLS_CA``."""
+    return RemoteServer(url, token=token, ca=ca)

@@ -1,0 +1,343 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class SafetyPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SAFETY_POLICY_REJECT: _ClassVar[SafetyPolicy]
+    SAFETY_POLICY_CLAMP: _ClassVar[SafetyPolicy]
+SAFETY_POLICY_REJECT: SafetyPolicy
+SAFETY_POLICY_CLAMP: SafetyPolicy
+
+class Matrix(_message.Message):
+    __slots__ = ("rows", "cols", "data")
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    COLS_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    rows: int
+    cols: int
+    data: bytes
+    def __init__(self, rows: _Optional[int] = ..., cols: _Optional[int] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class DeviceIdentity(_message.Message):
+    __slots__ = ("family", "model", "serial", "firmware")
+    FAMILY_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    SERIAL_FIELD_NUMBER: _ClassVar[int]
+    FIRMWARE_FIELD_NUMBER: _ClassVar[int]
+    family: str
+    model: str
+    serial: str
+    firmware: str
+    def __init__(self, family: _Optional[str] = ..., model: _Optional[str] = ..., serial: _Optional[str] = ..., firmware: _Optional[str] = ...) -> None: ...
+
+class ParameterSpace(_message.Message):
+    __slots__ = ("lower", "upper", "resolution", "unit", "indexed_prefix", "differential_crossbar")
+    LOWER_FIELD_NUMBER: _ClassVar[int]
+    UPPER_FIELD_NUMBER: _ClassVar[int]
+    RESOLUTION_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    INDEXED_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    DIFFERENTIAL_CROSSBAR_FIELD_NUMBER: _ClassVar[int]
+    lower: _containers.RepeatedScalarFieldContainer[float]
+    upper: _containers.RepeatedScalarFieldContainer[float]
+    resolution: _containers.RepeatedScalarFieldContainer[float]
+    unit: str
+    indexed_prefix: str
+    differential_crossbar: CrossbarGeometry
+    def __init__(self, lower: _Optional[_Iterable[float]] = ..., upper: _Optional[_Iterable[float]] = ..., resolution: _Optional[_Iterable[float]] = ..., unit: _Optional[str] = ..., indexed_prefix: _Optional[str] = ..., differential_crossbar: _Optional[_Union[CrossbarGeometry, _Mapping]] = ...) -> None: ...
+
+class CrossbarGeometry(_message.Message):
+    __slots__ = ("rows", "cols")
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    COLS_FIELD_NUMBER: _ClassVar[int]
+    rows: int
+    cols: int
+    def __init__(self, rows: _Optional[int] = ..., cols: _Optional[int] = ...) -> None: ...
+
+class ChannelSpace(_message.Message):
+    __slots__ = ("count", "lower", "upper", "resolution", "unit")
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    LOWER_FIELD_NUMBER: _ClassVar[int]
+    UPPER_FIELD_NUMBER: _ClassVar[int]
+    RESOLUTION_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    count: int
+    lower: float
+    upper: float
+    resolution: float
+    unit: str
+    def __init__(self, count: _Optional[int] = ..., lower: _Optional[float] = ..., upper: _Optional[float] = ..., resolution: _Optional[float] = ..., unit: _Optional[str] = ...) -> None: ...
+
+class DeviceDescriptor(_message.Message):
+    __slots__ = ("identity", "parameters", "inputs", "outputs", "capability_bits", "capabilities", "max_batch")
+    IDENTITY_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    INPUTS_FIELD_NUMBER: _ClassVar[int]
+    OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    CAPABILITY_BITS_FIELD_NUMBER: _ClassVar[int]
+    CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
+    MAX_BATCH_FIELD_NUMBER: _ClassVar[int]
+    identity: DeviceIdentity
+    parameters: ParameterSpace
+    inputs: ChannelSpace
+    outputs: ChannelSpace
+    capability_bits: int
+    capabilities: _containers.RepeatedScalarFieldContainer[str]
+    max_batch: int
+    def __init__(self, identity: _Optional[_Union[DeviceIdentity, _Mapping]] = ..., parameters: _Optional[_Union[ParameterSpace, _Mapping]] = ..., inputs: _Optional[_Union[ChannelSpace, _Mapping]] = ..., outputs: _Optional[_Union[ChannelSpace, _Mapping]] = ..., capability_bits: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., max_batch: _Optional[int] = ...) -> None: ...
+
+class DeviceSummary(_message.Message):
+    __slots__ = ("name", "identity", "source", "leased")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    IDENTITY_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    LEASED_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    identity: DeviceIdentity
+    source: str
+    leased: bool
+    def __init__(self, name: _Optional[str] = ..., identity: _Optional[_Union[DeviceIdentity, _Mapping]] = ..., source: _Optional[str] = ..., leased: _Optional[bool] = ...) -> None: ...
+
+class ListDevicesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListDevicesResponse(_message.Message):
+    __slots__ = ("devices",)
+    DEVICES_FIELD_NUMBER: _ClassVar[int]
+    devices: _containers.RepeatedCompositeFieldContainer[DeviceSummary]
+    def __init__(self, devices: _Optional[_Iterable[_Union[DeviceSummary, _Mapping]]] = ...) -> None: ...
+
+class DescribeRequest(_message.Message):
+    __slots__ = ("device",)
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    device: str
+    def __init__(self, device: _Optional[str] = ...) -> None: ...
+
+class DescribeResponse(_message.Message):
+    __slots__ = ("summary", "descriptor")
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTOR_FIELD_NUMBER: _ClassVar[int]
+    summary: DeviceSummary
+    descriptor: DeviceDescriptor
+    def __init__(self, summary: _Optional[_Union[DeviceSummary, _Mapping]] = ..., descriptor: _Optional[_Union[DeviceDescriptor, _Mapping]] = ...) -> None: ...
+
+class AcquireLeaseRequest(_message.Message):
+    __slots__ = ("device", "holder")
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_FIELD_NUMBER: _ClassVar[int]
+    device: str
+    holder: str
+    def __init__(self, device: _Optional[str] = ..., holder: _Optional[str] = ...) -> None: ...
+
+class LeaseGranted(_message.Message):
+    __slots__ = ("device", "lease_id")
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    device: str
+    lease_id: str
+    def __init__(self, device: _Optional[str] = ..., lease_id: _Optional[str] = ...) -> None: ...
+
+class ReleaseLeaseRequest(_message.Message):
+    __slots__ = ("device", "lease_id")
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    device: str
+    lease_id: str
+    def __init__(self, device: _Optional[str] = ..., lease_id: _Optional[str] = ...) -> None: ...
+
+class ReleaseLeaseResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SetParametersRequest(_message.Message):
+    __slots__ = ("device", "lease_id", "targets", "policy")
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    TARGETS_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    device: str
+    lease_id: str
+    targets: _containers.RepeatedScalarFieldContainer[float]
+    policy: SafetyPolicy
+    def __init__(self, device: _Optional[str] = ..., lease_id: _Optional[str] = ..., targets: _Optional[_Iterable[float]] = ..., policy: _Optional[_Union[SafetyPolicy, str]] = ...) -> None: ...
+
+class ReadParametersRequest(_message.Message):
+    __slots__ = ("device",)
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    device: str
+    def __init__(self, device: _Optional[str] = ...) -> None: ...
+
+class ParameterValues(_message.Message):
+    __slots__ = ("values",)
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    values: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, values: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class MeasureRequest(_message.Message):
+    __slots__ = ("device", "inputs", "policy")
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    INPUTS_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    device: str
+    inputs: Matrix
+    policy: SafetyPolicy
+    def __init__(self, device: _Optional[str] = ..., inputs: _Optional[_Union[Matrix, _Mapping]] = ..., policy: _Optional[_Union[SafetyPolicy, str]] = ...) -> None: ...
+
+class MeasureResponse(_message.Message):
+    __slots__ = ("outputs",)
+    OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    outputs: Matrix
+    def __init__(self, outputs: _Optional[_Union[Matrix, _Mapping]] = ...) -> None: ...
+
+class ParameterChange(_message.Message):
+    __slots__ = ("index", "value")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    value: float
+    def __init__(self, index: _Optional[int] = ..., value: _Optional[float] = ...) -> None: ...
+
+class Probe(_message.Message):
+    __slots__ = ("id", "changes", "inputs", "repeats")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    INPUTS_FIELD_NUMBER: _ClassVar[int]
+    REPEATS_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    changes: _containers.RepeatedCompositeFieldContainer[ParameterChange]
+    inputs: Matrix
+    repeats: int
+    def __init__(self, id: _Optional[int] = ..., changes: _Optional[_Iterable[_Union[ParameterChange, _Mapping]]] = ..., inputs: _Optional[_Union[Matrix, _Mapping]] = ..., repeats: _Optional[int] = ...) -> None: ...
+
+class StreamProbesRequest(_message.Message):
+    __slots__ = ("device", "lease_id", "probes", "policy")
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    PROBES_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    device: str
+    lease_id: str
+    probes: _containers.RepeatedCompositeFieldContainer[Probe]
+    policy: SafetyPolicy
+    def __init__(self, device: _Optional[str] = ..., lease_id: _Optional[str] = ..., probes: _Optional[_Iterable[_Union[Probe, _Mapping]]] = ..., policy: _Optional[_Union[SafetyPolicy, str]] = ...) -> None: ...
+
+class ProbeResult(_message.Message):
+    __slots__ = ("id", "outputs", "measurement_count")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    MEASUREMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    outputs: Matrix
+    measurement_count: int
+    def __init__(self, id: _Optional[int] = ..., outputs: _Optional[_Union[Matrix, _Mapping]] = ..., measurement_count: _Optional[int] = ...) -> None: ...
+
+class SafeStateRequest(_message.Message):
+    __slots__ = ("device", "lease_id")
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    device: str
+    lease_id: str
+    def __init__(self, device: _Optional[str] = ..., lease_id: _Optional[str] = ...) -> None: ...
+
+class SafeStateResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RunSummary(_message.Message):
+    __slots__ = ("id", "device", "identity", "task", "method", "seed", "status", "steps", "last_loss", "last_train_accuracy", "last_test_accuracy", "total_measurements", "created_at", "updated_at", "digital_ceiling")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    IDENTITY_FIELD_NUMBER: _ClassVar[int]
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    LAST_LOSS_FIELD_NUMBER: _ClassVar[int]
+    LAST_TRAIN_ACCURACY_FIELD_NUMBER: _ClassVar[int]
+    LAST_TEST_ACCURACY_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_MEASUREMENTS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    DIGITAL_CEILING_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    device: str
+    identity: DeviceIdentity
+    task: str
+    method: str
+    seed: int
+    status: str
+    steps: int
+    last_loss: float
+    last_train_accuracy: float
+    last_test_accuracy: float
+    total_measurements: int
+    created_at: float
+    updated_at: float
+    digital_ceiling: float
+    def __init__(self, id: _Optional[int] = ..., device: _Optional[str] = ..., identity: _Optional[_Union[DeviceIdentity, _Mapping]] = ..., task: _Optional[str] = ..., method: _Optional[str] = ..., seed: _Optional[int] = ..., status: _Optional[str] = ..., steps: _Optional[int] = ..., last_loss: _Optional[float] = ..., last_train_accuracy: _Optional[float] = ..., last_test_accuracy: _Optional[float] = ..., total_measurements: _Optional[int] = ..., created_at: _Optional[float] = ..., updated_at: _Optional[float] = ..., digital_ceiling: _Optional[float] = ...) -> None: ...
+
+class ListRunsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListRunsResponse(_message.Message):
+    __slots__ = ("runs",)
+    RUNS_FIELD_NUMBER: _ClassVar[int]
+    runs: _containers.RepeatedCompositeFieldContainer[RunSummary]
+    def __init__(self, runs: _Optional[_Iterable[_Union[RunSummary, _Mapping]]] = ...) -> None: ...
+
+class ShowRunRequest(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: int
+    def __init__(self, run: _Optional[int] = ...) -> None: ...
+
+class Step(_message.Message):
+    __slots__ = ("run", "step", "epoch", "loss", "train_accuracy", "test_accuracy", "measurements", "cumulative_measurements", "wall_seconds", "parameters")
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    LOSS_FIELD_NUMBER: _ClassVar[int]
+    TRAIN_ACCURACY_FIELD_NUMBER: _ClassVar[int]
+    TEST_ACCURACY_FIELD_NUMBER: _ClassVar[int]
+    MEASUREMENTS_FIELD_NUMBER: _ClassVar[int]
+    CUMULATIVE_MEASUREMENTS_FIELD_NUMBER: _ClassVar[int]
+    WALL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    run: int
+    step: int
+    epoch: int
+    loss: float
+    train_accuracy: float
+    test_accuracy: float
+    measurements: int
+    cumulative_measurements: int
+    wall_seconds: float
+    parameters: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, run: _Optional[int] = ..., step: _Optional[int] = ..., epoch: _Optional[int] = ..., loss: _Optional[float] = ..., train_accuracy: _Optional[float] = ..., test_accuracy: _Optional[float] = ..., measurements: _Optional[int] = ..., cumulative_measurements: _Optional[int] = ..., wall_seconds: _Optional[float] = ..., parameters: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class ShowRunResponse(_message.Message):
+    __slots__ = ("summary", "config_json", "steps")
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_JSON_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    summary: RunSummary
+    config_json: str
+    steps: _containers.RepeatedCompositeFieldContainer[Step]
+    def __init__(self, summary: _Optional[_Union[RunSummary, _Mapping]] = ..., config_json: _Optional[str] = ..., steps: _Optional[_Iterable[_Union[Step, _Mapping]]] = ...) -> None: ...
+
+class WatchRunRequest(_message.Message):
+    __slots__ = ("run", "from_step")
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    FROM_STEP_FIELD_NUMBER: _ClassVar[int]
+    run: int
+    from_step: int
+    def __init__(self, run: _Optional[int] = ..., from_step: _Optional[int] = ...) -> None: ...

@@ -1,0 +1,120 @@
+"""The Python client against a real ``pnnlab serve`` (the binary under test) on a free loopback port."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+import pnnlab
+
+
+@pytest.fixture(scope="module")
+def server(bin_path: str, tmp_path_factory: pytest.TempPathFactory):
+    """``pnnlab serve`` with two identical ideal crossbar twins (a, b) and an in-process reference."""
+    store = str(tmp_path_factory.mktemp("serve") / "pnnlab.sqlite")
+    trained = subprocess.run(
+        [bin_path, "train", "sim:crossbar", "--task", "xor", "--store", store, "--json"],
+        capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+    )
+    assert trained.returncode == 0, trained.stderr
+    child = subprocess.Popen(
+        [bin_path, "serve", "--listen", "127.0.0.1:0", "--seed", "5", "--store", store,
+         "--device", "a=sim:crossbar --ideal", "--device", "b=sim:crossbar --ideal"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+    )
+    address = child.stdout.readline().strip()
+    assert address, child.stderr.read()
+    yield address
+    child.terminate()
+    child.wait(timeout=30)
+    assert child.returncode == 0
+
+
+def inputs(device: pnnlab.RemoteDevice, rows: int, seed: int) -> np.ndarray:
+    d = device.descriptor.inputs
+    u = np.random.default_rng(seed).uniform(0.1, 0.9, size=(rows, d.count))
+    return d.lower + (d.upper - d.lower) * u
+
+
+def test_devices_and_descriptor(server: str) -> None:
+    remote = pnnlab.connect(server)
+    names = [d["name"] for d in remote.devices()]
+    assert names == ["a", "b"]
+    a = remote.device("a")
+    assert a.descriptor.family == "crossbar"
+    assert a.descriptor.parameters.crossbar is not None
+    rows, cols = a.descriptor.parameters.crossbar
+    assert a.descriptor.parameters.count == rows * cols * 2
+    assert a.input_count == rows and a.output_count == cols
+
+
+def test_measure_matches_identical_twin_and_programming_changes_it(server: str) -> None:
+    remote = pnnlab.connect(f"remote://{server}/a")
+    a, b = remote.device("a"), remote.device("b")
+    x = inputs(a, 32, seed=1)
+    ya, yb = a.measure(x), b.measure(x)
+    assert ya.shape == (32, a.output_count) and ya.dtype == np.float64
+    np.testing.assert_allclose(ya, yb, rtol=0, atol=1e-12)
+    p = a.descriptor.parameters
+    theta = p.lower + (p.upper - p.lower) * np.linspace(0.1, 0.9, p.count)
+    read_a = a.set_parameters(theta)
+    read_b = b.set_parameters(theta)
+    np.testing.assert_allclose(read_a, read_b, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(a.read_parameters(), read_a, rtol=0, atol=1e-9)
+    y2 = a.measure(x)
+    np.testing.assert_allclose(y2, b.measure(x), rtol=0, atol=1e-12)
+    assert np.max(np.abs(y2 - ya)) > 1e-6
+
+
+def test_unsafe_values_refused_by_server(server: str) -> None:
+    a = pnnlab.connect(server).device("a")
+    x = inputs(a, 1, seed=2)
+    x[0, 0] = a.descriptor.inputs.upper * 5
+    with pytest.raises(pnnlab.RemoteError, match="refused by the server"):
+        a.measure(x)
+
+
+def test_second_writer_refused(server: str) -> None:
+    first = pnnlab.connect(server).device("b")
+    second = pnnlab.connect(server).device("b")
+    with first.lease(holder="alice"):
+        with pytest.raises(pnnlab.LeaseHeldError, match="alice"):
+            second.set_parameters(second.descriptor.parameters.lower)
+        second.measure(inputs(second, 2, seed=3))  # reading is fine
+    second.set_parameters(second.descriptor.parameters.lower)
+
+
+def test_stream(server: str) -> None:
+    a = pnnlab.connect(server).device("a")
+    x = inputs(a, 4, seed=4)
+    probes = [{"id": i, "changes": [(i, a.descriptor.parameters.upper[i])], "inputs": x} for i in range(10)]
+    results = list(a.stream(probes))
+    assert [r["id"] for r in results] == list(range(10))
+    assert all(r["outputs"].shape == (4, a.output_count) for r in results)
+
+
+def test_runs(server: str) -> None:
+    remote = pnnlab.connect(server)
+    runs = remote.runs()
+    assert len(runs) == 1 and runs[0]["task"] == "xor" and runs[0]["status"] == "completed"
+    run = remote.run(runs[0]["id"])
+    assert len(run["steps"]) == runs[0]["steps"] > 0
+    watched = list(remote.watch(runs[0]["id"]))
+    assert [s["step"] for s in watched] == list(run["steps"]["step"])
+
+
+def test_measure_throughput(server: str) -> None:
+    """Values landing in numpy through the client (reported, not a pass mark on a shared CI machine)."""
+    a = pnnlab.connect(server).device("a")
+    x = inputs(a, a.descriptor.max_batch or 256, seed=5)
+    a.measure(x)
+    start = time.perf_counter()
+    values = 0
+    while time.perf_counter() - start < 0.5:
+        values += a.measure(x).size
+    rate = values / (time.perf_counter() - start)
+    print(f"\nremote measure: {rate:.3g} output values/s into numpy")
+    assert rate > 0
