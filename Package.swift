@@ -5,6 +5,7 @@
 // PNNDevices (the registry: the one place naming every family) → PNNTraining (algorithms
 // over Substrate only) → PNNRuns (recording, resume, run plans) → PNNExperiments → pnnlab CLI.
 // PNNTOML (the TOML reader and decoder) stands alone: it imports only the standard library and Foundation.
+// PNNRemote (pnnlab serve, the remote:// DEVICE) sits above PNNDevices and plugs in through DeviceSchemes.
 
 import PackageDescription
 

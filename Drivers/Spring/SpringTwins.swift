@@ -8,7 +8,7 @@ extension SpringFamily {
             TwinEntry(
                 name: "sim:spring",
                 summary: "2D linear spring network (K = Aᵀ diag(k) A, fixed bottom row): trainable bond stiffnesses, "
-                    + "input forces on top-row nodes, output displacements with read noise; a seeded diluted triangular "
+                    + "input forces on nodes of the top rows, output displacements with read noise; a seeded diluted triangular "
                     + "lattice sized to the task, or --graph FILE",
                 options: [
                     FamilyOption("ideal", .flag, help: "No read noise."),
