@@ -254,22 +254,7 @@ extension RunDetail {
         let unit = plan?.trainer.readout == .leastSquares ? "uA^2" : "nats"
         var result = base(record, kind: .jacobian, steps: steps, lossUnit: unit)
         let decoder = JSONDecoder()
-        var rows: [EvaluationRow] = []
-        var losses: [StepLoss] = []
-        var wall = 0.0
-        for s in steps {
-            wall += s.wallSeconds
-            var eval: Double?
-            if s.trainAccuracy != nil || s.testAccuracy != nil {
-                eval = (try? decoder.decode(TrainerState.self, from: Data(s.checkpointJSON.utf8)))?.lastLoss
-                rows.append(
-                    EvaluationRow(
-                        index: s.epoch, kind: .jacobian, step: s.step, evalLoss: eval, trainAccuracy: s.trainAccuracy,
-                        testAccuracy: s.testAccuracy, taskErrorsV2: nil, cumulativeMeasurements: s.cumulativeMeasurements,
-                        wallSeconds: wall))
-            }
-            losses.append(StepLoss(step: s.step, batchLoss: s.loss, evalLoss: eval))
-        }
+        let (rows, losses) = evaluationTable(steps) { (try? decoder.decode(TrainerState.self, from: $0))?.lastLoss }
         result.finalLoss = rows.last?.evalLoss
         if let last = steps.last, let state = try? decoder.decode(TrainerState.self, from: Data(last.checkpointJSON.utf8)) {
             result.epochs = state.epoch
@@ -279,6 +264,30 @@ extension RunDetail {
             if let ceiling = state.readoutCeiling { result.digitalCeiling = ceiling.testAccuracy }
         }
         return RunDetail(result: result, settings: settings(record.configJSON), evaluations: rows, stepLosses: losses)
+    }
+
+    /// The evaluation table and per-step losses of a run recorded step by step with
+    /// evaluations on some steps; `evalLoss` reads an evaluated step's loss from its checkpoint.
+    static func evaluationTable(_ steps: [StepRecord], evalLoss: (Data) -> Double?) -> (
+        rows: [EvaluationRow], losses: [StepLoss]
+    ) {
+        var rows: [EvaluationRow] = []
+        var losses: [StepLoss] = []
+        var wall = 0.0
+        for s in steps {
+            wall += s.wallSeconds
+            var eval: Double?
+            if s.trainAccuracy != nil || s.testAccuracy != nil {
+                eval = evalLoss(Data(s.checkpointJSON.utf8))
+                rows.append(
+                    EvaluationRow(
+                        index: s.epoch, kind: .jacobian, step: s.step, evalLoss: eval, trainAccuracy: s.trainAccuracy,
+                        testAccuracy: s.testAccuracy, taskErrorsV2: nil, cumulativeMeasurements: s.cumulativeMeasurements,
+                        wallSeconds: wall))
+            }
+            losses.append(StepLoss(step: s.step, batchLoss: s.loss, evalLoss: eval))
+        }
+        return (rows, losses)
     }
 
     static func contrastive(_ record: RunRecord, steps: [StepRecord]) -> RunDetail {

@@ -9,22 +9,7 @@ extension RunDetail {
     static func deep(_ record: RunRecord, steps: [StepRecord]) -> RunDetail {
         var result = base(record, kind: .jacobian, steps: steps, lossUnit: "nats")
         let decoder = JSONDecoder()
-        var rows: [EvaluationRow] = []
-        var losses: [StepLoss] = []
-        var wall = 0.0
-        for s in steps {
-            wall += s.wallSeconds
-            var eval: Double?
-            if s.trainAccuracy != nil || s.testAccuracy != nil {
-                eval = (try? decoder.decode(DeepState.self, from: Data(s.checkpointJSON.utf8)))?.lastLoss
-                rows.append(
-                    EvaluationRow(
-                        index: s.epoch, kind: .jacobian, step: s.step, evalLoss: eval, trainAccuracy: s.trainAccuracy,
-                        testAccuracy: s.testAccuracy, taskErrorsV2: nil, cumulativeMeasurements: s.cumulativeMeasurements,
-                        wallSeconds: wall))
-            }
-            losses.append(StepLoss(step: s.step, batchLoss: s.loss, evalLoss: eval))
-        }
+        let (rows, losses) = evaluationTable(steps) { (try? decoder.decode(DeepState.self, from: $0))?.lastLoss }
         result.finalLoss = rows.last?.evalLoss
         if let last = steps.last, let state = try? decoder.decode(DeepState.self, from: Data(last.checkpointJSON.utf8)) {
             result.epochs = state.epoch
