@@ -160,7 +160,7 @@ let package = Package(
             name: "pnnbench",
             dependencies: [
                 "PNNCore", "PNNSim", "PNNStore", "PNNTraining", "PNNWire", "PNNTransport", "PNNLink",
-                "CrossbarDriver", "CLLNDriver", "CBLAS", "PNNDevices", "PNNRuns", "PNNExperiments", "OpticsDriver",
+                "CrossbarDriver", "CLLNDriver", "CBLAS", "PNNDevices", "PNNRuns", "PNNExperiments", "OpticsDriver", "CameraDriver",
                 "PNNCalibration",
             ],
             swiftSettings: strict),
