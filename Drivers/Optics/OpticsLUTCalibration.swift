@@ -28,14 +28,27 @@ public struct OpticsLUTCalibration: CalibrationProcedure {
     public var name: String { "optics-lut" }
     public var version: Int { 1 }
     public var summary: String { "SLM grey → phase table from two interfering SLM regions" }
-    public var options: [FamilyOption] { [] }
+    public var options: [FamilyOption] {
+        [
+            FamilyOption(
+                "fringing", .number(0...0.2),
+                help: "The SLM's fringing weight κ to correct the LUT for (default 0.04; 0: no correction).")
+        ]
+    }
+    /// Fringing weight κ the fit corrects for (the SLM's documented fringe width / macro-pixel
+    /// width); 0 turns the correction off.
+    public var fringing = 0.04
     /// Grey levels measured (every `stride`-th, and 255).
     public var stride = 4
     public var repeats = 4
 
     public init() {}
 
-    public func configured(_ values: FamilyOptionValues) throws -> OpticsLUTCalibration { self }
+    public func configured(_ values: FamilyOptionValues) throws -> OpticsLUTCalibration {
+        var out = self
+        if let k = values.number("fringing") { out.fringing = k }
+        return out
+    }
 
     public func run(on substrate: any Substrate, progress: @escaping @Sendable (Int, Int, String) -> Void) async throws
         -> CalibrationProfile
@@ -57,8 +70,12 @@ public struct OpticsLUTCalibration: CalibrationProcedure {
             pixels = frame.count
             rows += frame
         }
+        let config = await twin.snapshot().config
         return try fit(
             Matrix(rows: greys.count, cols: pixels, storage: rows), greys: greys, identity: twin.descriptor.identity,
+            multipliers: Self.fringingMultipliers(
+                gridWidth: config.resolvedGridWidth, macroPixels: config.macroPixels,
+                stepped: Set((config.inputs + p / 2)..<(config.inputs + p)), kappa: fringing),
             progress: progress)
     }
 
@@ -92,19 +109,82 @@ public struct OpticsLUTCalibration: CalibrationProcedure {
         }
         return try fit(
             Matrix(rows: greys.count, cols: pixels, storage: rows), greys: greys, identity: rig.descriptor.identity,
+            multipliers: Self.fringingMultipliers(gridWidth: w, macroPixels: n, stepped: stepped, kappa: fringing),
             progress: progress)
     }
 
-    /// The ellipse fit on frames taken at `greys` (one row each).
+    /// The ellipse fit on frames taken at `greys` (one row each), corrected for fringing:
+    /// `multipliers` are the cᵢ each macro-pixel shows in units of the stepped phase.
     func fit(
-        _ frames: Matrix, greys: [Int], identity: DeviceIdentity, progress: @escaping @Sendable (Int, Int, String) -> Void
+        _ frames: Matrix, greys: [Int], identity: DeviceIdentity, multipliers: [Double],
+        progress: @escaping @Sendable (Int, Int, String) -> Void
     ) throws -> CalibrationProfile {
         progress(greys.count, greys.count, "fitting the ellipse")
-        let (phases, residual) = try Self.phases(frames)
+        let (ellipse, residual) = try Self.phases(frames)
+        var phases = ellipse
+        if fringing > 0 {
+            progress(greys.count, greys.count, "correcting for fringing")
+            phases = try Self.correctFringing(ellipse, multipliers: multipliers, pixels: frames.cols)
+        }
         let result = OpticsLUTResult(greys: greys, phasesRad: phases, ellipseResidual: residual)
         return CalibrationProfile(
             identity: identity, procedure: name, procedureVersion: version,
             summary: ["lut_stroke_rad": phases.last ?? 0], payload: try JSONValue(encoding: result))
+    }
+
+    /// cᵢ: the phase each macro-pixel shows, in units of the stepped region's phase, when the
+    /// macro-pixels in `stepped` show φ and the rest 0, through the 4-neighbour fringing
+    /// kernel of weight `kappa` (`PhaseSLM.fringed`, which is linear in φ).
+    public static func fringingMultipliers(gridWidth: Int, macroPixels: Int, stepped: Set<Int>, kappa: Double) -> [Double] {
+        var config = OpticsConfig()
+        config.crosstalkEnabled = kappa > 0
+        config.crosstalk = kappa
+        config.inputs = macroPixels
+        config.parameters = 0
+        config.gridWidth = gridWidth
+        return PhaseSLM(config: config).fringed((0..<macroPixels).map { stepped.contains($0) ? 1 : 0 })
+    }
+
+    /// The ellipse's bias under fringing, removed by a fixed-point iteration: find φ whose
+    /// simulated calibration (noise-free frames |Σᵢ Tᵢ e^{i cᵢ φ}|² through random complex
+    /// Gaussian media, the same geometry and pixel count) fits to the measured ellipse phases.
+    public static func correctFringing(_ measured: [Double], multipliers: [Double], pixels: Int, iterations: Int = 3)
+        throws -> [Double]
+    {
+        var estimate = measured
+        for _ in 0..<iterations {
+            let bias = try simulatedBias(estimate, multipliers: multipliers, pixels: pixels, media: [101, 202, 303])
+            estimate = zip(measured, bias).map { $0 - $1 }
+            estimate = estimate.map { $0 - estimate[0] }
+        }
+        return estimate
+    }
+
+    /// Mean over `media` of (ellipse fit of the simulated frames) − `phases`.
+    static func simulatedBias(_ truth: [Double], multipliers c: [Double], pixels: Int, media: [UInt64]) throws -> [Double] {
+        let g = truth.count
+        let n = c.count
+        var cosines = Matrix(rows: g, cols: n)
+        var sines = Matrix(rows: g, cols: n)
+        for r in 0..<g {
+            for i in 0..<n {
+                cosines[r, i] = cos(c[i] * truth[r])
+                sines[r, i] = sin(c[i] * truth[r])
+            }
+        }
+        var bias = [Double](repeating: 0, count: g)
+        for seed in media {
+            var rng = SeededRandom(seed: seed)
+            let tr = Matrix(rows: n, cols: pixels, storage: (0..<(n * pixels)).map { _ in rng.normal() })
+            let ti = Matrix(rows: n, cols: pixels, storage: (0..<(n * pixels)).map { _ in rng.normal() })
+            let re = Matrix.product(cosines, tr) - Matrix.product(sines, ti)
+            let im = Matrix.product(cosines, ti) + Matrix.product(sines, tr)
+            var frames = Matrix(rows: g, cols: pixels)
+            for k in frames.storage.indices { frames.storage[k] = re.storage[k] * re.storage[k] + im.storage[k] * im.storage[k] }
+            let (fitted, _) = try Self.phases(frames)
+            for r in 0..<g { bias[r] += (fitted[r] - (truth[r] - truth[0])) / Double(media.count) }
+        }
+        return bias
     }
 
     /// φ(g) − φ(g₀) for frames taken at increasing grey levels (one row each).
