@@ -22,8 +22,9 @@ public struct OpticsLUTResult: Sendable, Codable, Equatable {
 /// the whole SLM: its upper half of macro-pixel rows at grey 0, the lower half stepping).
 ///
 /// Fringing bends the ellipse: the macro-pixels along the boundary between the regions see
-/// a blend of both phases, so on the twin's small grid (12 macro-pixels a row, a quarter of
-/// the stepped region on the boundary) the default κ = 0.04 costs ~0.08 rad RMS.
+/// a blend of both phases (on the twin's 12-wide grid the default κ = 0.04 costs ~0.08 rad
+/// RMS), so the fitted phases are corrected for the SLM's known κ (`fringing`): see
+/// ``correctFringing(_:multipliers:pixels:iterations:)``.
 public struct OpticsLUTCalibration: CalibrationProcedure {
     public var name: String { "optics-lut" }
     public var version: Int { 1 }
