@@ -160,8 +160,8 @@ let package = Package(
             name: "pnnbench",
             dependencies: [
                 "PNNCore", "PNNSim", "PNNStore", "PNNTraining", "PNNWire", "PNNTransport", "PNNLink",
-                "CrossbarDriver", "CLLNDriver", "CBLAS", "PNNDevices", "PNNRuns", "PNNExperiments", "OpticsDriver", "CameraDriver",
-                "PNNCalibration",
+                "CrossbarDriver", "CLLNDriver", "CBLAS", "PNNDevices", "PNNRuns", "PNNExperiments", "OpticsDriver",
+                "CameraDriver", "PNNCalibration",
             ],
             swiftSettings: strict),
 
