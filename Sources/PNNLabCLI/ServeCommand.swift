@@ -19,6 +19,10 @@ struct Serve: AsyncParsableCommand {
             write lease (programming, probes, safe state); others may read and measure. Every \
             value is checked against the device's safe ranges here, on the server.
 
+            Clients may start runs (StartRun: the options of pnnlab train), pause and resume \
+            them; they train in this process, are recorded in this store, and pause at a step \
+            boundary (device safe, run checkpointed) when the server stops.
+
             Loopback (127.0.0.1) is the default. Any other address needs an access token \
             (--token or $\(RemoteDefaults.tokenVariable)), checked on every call; clients set \
             $\(RemoteDefaults.tokenVariable). --cert and --key (PEM) turn on TLS; clients then \
@@ -75,7 +79,8 @@ struct Serve: AsyncParsableCommand {
             links.append(opened)
             served.append(ServedDevice(name: name, source: device, substrate: opened.substrate))
         }
-        let server = try RemoteServer(configuration: configuration, devices: served, store: store)
+        let runs = ServerRunLauncher(store: store)
+        let server = try RemoteServer(configuration: configuration, devices: served, store: store, launcher: runs)
         let names = served.map { "\($0.name) (\($0.substrate.descriptor.identity.summary))" }
         let stop = await StopSignal()
         stop.onSignal { server.shutdown() }
@@ -86,6 +91,7 @@ struct Serve: AsyncParsableCommand {
                     + (configuration.usesTLS ? " with TLS" : "") + (configuration.token != nil ? ", token required" : "")
                     + "; Ctrl-C to stop\n")
         }
+        await runs.pauseAll()  // runs started over the wire pause at a step boundary, resumable
         for device in served { try? await device.substrate.enterSafeState() }
         for opened in links { await opened.connected?.connection.close() }
     }
