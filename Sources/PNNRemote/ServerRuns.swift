@@ -92,6 +92,12 @@ public actor ServerRunLauncher: RunLauncher {
         }
     }
 
+    /// Returns when run `run` is no longer training here (at once if it is not), its
+    /// device's lease given back.
+    public func wait(run: Int64) async {
+        await active[run]?.work.value
+    }
+
     /// Pauses every run training here (at shutdown) and waits for them.
     public func pauseAll() async {
         for running in active.values { running.pause.set() }
