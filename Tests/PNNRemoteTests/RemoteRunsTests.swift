@@ -260,3 +260,23 @@ struct RemoteCapabilityTests {
         await fixture.stop()
     }
 }
+
+@Suite("Health check of a served device (pnnlab conformance remote://…)")
+struct RemoteHealthTests {
+    @Test("every check passes on a served crossbar twin, and the lease check reports a busy device without failing it")
+    func healthy() async throws {
+        let fixture = try await ServerFixture()
+        let (identity, checks) = try await RemoteHealth.run(fixture.address(), environment: [:])
+        #expect(identity.family == "crossbar")
+        #expect(checks.count >= 7)
+        let failed = checks.filter { !$0.passed }
+        #expect(failed.isEmpty, "\(failed)")
+        #expect(checks.contains { $0.name == "server-side safety" && $0.detail.contains("refused") })
+        let holder = try await RemoteSubstrate.open(fixture.address(), holder: "alice", environment: [:])
+        let (_, busy) = try await RemoteHealth.run(fixture.address(), environment: [:])
+        let lease = busy.first { $0.name == "lease" }
+        #expect(lease?.passed == true && lease?.detail.contains("alice") == true)
+        await holder.close()
+        await fixture.stop()
+    }
+}
