@@ -121,10 +121,58 @@ extension Pnnlab_V1_Probe {
         repeats = UInt32(probe.repeats)
     }
 
-    func probe() throws(RemoteError) -> Probe {
-        Probe(
-            id: Int(id), changes: changes.map { ParameterChange(index: Int($0.index), value: $0.value) },
-            inputs: try inputs.matrix("probe \(id) inputs"), repeats: Int(repeats))
+    /// The probe; its inputs are its own or, when `sharedInputs` is k ≥ 1, `shared[k − 1]`.
+    func probe(shared: [Matrix] = []) throws(RemoteError) -> Probe {
+        let batch: Matrix
+        if sharedInputs > 0 {
+            guard Int(sharedInputs) <= shared.count else {
+                throw .malformed("probe \(id) refers to shared input batch \(sharedInputs) of \(shared.count)")
+            }
+            batch = shared[Int(sharedInputs) - 1]
+        } else {
+            batch = try inputs.matrix("probe \(id) inputs")
+        }
+        return Probe(
+            id: Int(id), changes: changes.map { ParameterChange(index: Int($0.index), value: $0.value) }, inputs: batch,
+            repeats: Int(repeats))
+    }
+}
+
+extension Pnnlab_V1_StreamProbesRequest {
+    /// Puts `probes` in the request, each run of consecutive probes measuring the same batch
+    /// (a finite-difference Jacobian) sending that batch once, in `sharedInputs`.
+    mutating func setProbes(_ probes: [Probe]) {
+        var last: Matrix?
+        var shared: [Pnnlab_V1_Matrix] = []
+        self.probes = probes.map { probe in
+            var p = Pnnlab_V1_Probe()
+            p.id = Int64(probe.id)
+            p.changes = probe.changes.map { change in
+                var c = Pnnlab_V1_ParameterChange()
+                c.index = UInt32(change.index)
+                c.value = change.value
+                return c
+            }
+            p.repeats = UInt32(probe.repeats)
+            if last != probe.inputs {
+                shared.append(.init(probe.inputs))
+                last = probe.inputs
+            }
+            p.sharedInputs = UInt32(shared.count)
+            return p
+        }
+        sharedInputs = shared
+    }
+
+    /// The probes, their shared input batches decoded once.
+    func decodedProbes() throws(RemoteError) -> [Probe] {
+        var shared: [Matrix] = []
+        shared.reserveCapacity(sharedInputs.count)
+        for (k, m) in sharedInputs.enumerated() { shared.append(try m.matrix("shared input batch \(k + 1)")) }
+        var out: [Probe] = []
+        out.reserveCapacity(probes.count)
+        for probe in probes { out.append(try probe.probe(shared: shared)) }
+        return out
     }
 }
 

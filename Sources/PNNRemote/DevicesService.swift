@@ -115,7 +115,7 @@ struct DevicesService: Pnnlab_V1_Devices.SimpleServiceProtocol {
         request: Pnnlab_V1_StreamProbesRequest, response: RPCWriter<Pnnlab_V1_ProbeResults>, context: ServerContext
     ) async throws {
         let device = try device(request.device)
-        let probes = try await served { try request.probes.map { probe throws(RemoteError) in try probe.probe() } }
+        let probes = try await served { try request.decodedProbes() }
         try await served {
             let cancellation = context.cancellation
             try await device.stream(probes, policy: request.policy.policy, lease: request.leaseID) { results in

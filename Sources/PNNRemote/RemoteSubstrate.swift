@@ -244,7 +244,7 @@ public final class RemoteSubstrate: Substrate, Sendable {
         var request = Pnnlab_V1_StreamProbesRequest()
         request.device = address.name
         request.leaseID = leaseID
-        request.probes = probes.map(Pnnlab_V1_Probe.init)
+        request.setProbes(probes)
         let (stream, sink) = AsyncThrowingStream<ProbeResult, any Error>.makeStream()
         let connection = self.connection
         let device = self.device

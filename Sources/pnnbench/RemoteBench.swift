@@ -13,7 +13,7 @@ func remoteBenchmarks(into report: inout BenchReport, quick: Bool) async throws 
     defer { LinkBenchNotes.current.withLock { [notes] in $0 = notes } }
     let small = try await DeviceCatalog.open("sim:crossbar", twin: .init(seed: 5, optionWords: ["--ideal"])).substrate
     let wide = try await DeviceCatalog.open(
-        "sim:crossbar", twin: .init(seed: 5, optionWords: ["--ideal"], geometry: TwinGeometry(inputs: 16, outputs: 64))
+        "sim:crossbar", twin: .init(seed: 5, optionWords: ["--ideal"], geometry: TwinGeometry(inputs: 4, outputs: 128))
     ).substrate
     let served = [
         ServedDevice(name: "xbar", source: "sim:crossbar", substrate: small, streamWindow: 64),
@@ -91,7 +91,7 @@ func remoteBenchmarks(into report: inout BenchReport, quick: Bool) async throws 
     await wideRemote.close()
     let python = try remotePythonFigures(port: port, rows: rows, seconds: quick ? 1 : 3)
     report.add(
-        "remote: output values/s into numpy, Python client, `measure` of \(rows) rows × \(wide.descriptor.outputs.count) outputs (16 × 64 ideal twin)",
+        "remote: output values/s into numpy, Python client, `measure` of \(rows) rows × \(wide.descriptor.outputs.count) outputs (4 × 128 ideal twin: the bytes, not the twin, bound it)",
         python.valuesPerSecond, unit: "values/s", baseline: inProcess, baselineName: "same measure in process (Swift)",
         goal: "≥ 10⁷ values/s")
     report.add(

@@ -623,6 +623,10 @@ nonisolated struct Pnnlab_V1_Probe: Sendable {
 
   var repeats: UInt32 = 0
 
+  /// k ≥ 1: the inputs are StreamProbesRequest.shared_inputs[k − 1] (and `inputs` is unset), so
+  /// probes measuring the same batch (a finite-difference Jacobian) send it once.
+  var sharedInputs: UInt32 = 0
+
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   init() {}
@@ -647,6 +651,9 @@ nonisolated struct Pnnlab_V1_StreamProbesRequest: Sendable {
   var probes: [Pnnlab_V1_Probe] = []
 
   var policy: Pnnlab_V1_SafetyPolicy = .reject
+
+  /// Input batches referred to by Probe.shared_inputs.
+  var sharedInputs: [Pnnlab_V1_Matrix] = []
 
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2046,7 +2053,7 @@ nonisolated extension Pnnlab_V1_ParameterChange: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Pnnlab_V1_Probe: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".Probe"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}changes\0\u{1}inputs\0\u{1}repeats\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}changes\0\u{1}inputs\0\u{1}repeats\0\u{3}shared_inputs\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2058,6 +2065,7 @@ nonisolated extension Pnnlab_V1_Probe: SwiftProtobuf.Message, SwiftProtobuf._Mes
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.changes) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._inputs) }()
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.repeats) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.sharedInputs) }()
       default: break
       }
     }
@@ -2080,6 +2088,9 @@ nonisolated extension Pnnlab_V1_Probe: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if self.repeats != 0 {
       try visitor.visitSingularUInt32Field(value: self.repeats, fieldNumber: 4)
     }
+    if self.sharedInputs != 0 {
+      try visitor.visitSingularUInt32Field(value: self.sharedInputs, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2088,6 +2099,7 @@ nonisolated extension Pnnlab_V1_Probe: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if lhs.changes != rhs.changes {return false}
     if lhs._inputs != rhs._inputs {return false}
     if lhs.repeats != rhs.repeats {return false}
+    if lhs.sharedInputs != rhs.sharedInputs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2095,7 +2107,7 @@ nonisolated extension Pnnlab_V1_Probe: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension Pnnlab_V1_StreamProbesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".StreamProbesRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}device\0\u{3}lease_id\0\u{1}probes\0\u{1}policy\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}device\0\u{3}lease_id\0\u{1}probes\0\u{1}policy\0\u{3}shared_inputs\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2107,6 +2119,7 @@ nonisolated extension Pnnlab_V1_StreamProbesRequest: SwiftProtobuf.Message, Swif
       case 2: try { try decoder.decodeSingularStringField(value: &self.leaseID) }()
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.probes) }()
       case 4: try { try decoder.decodeSingularEnumField(value: &self.policy) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.sharedInputs) }()
       default: break
       }
     }
@@ -2125,6 +2138,9 @@ nonisolated extension Pnnlab_V1_StreamProbesRequest: SwiftProtobuf.Message, Swif
     if self.policy != .reject {
       try visitor.visitSingularEnumField(value: self.policy, fieldNumber: 4)
     }
+    if !self.sharedInputs.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.sharedInputs, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2133,6 +2149,7 @@ nonisolated extension Pnnlab_V1_StreamProbesRequest: SwiftProtobuf.Message, Swif
     if lhs.leaseID != rhs.leaseID {return false}
     if lhs.probes != rhs.probes {return false}
     if lhs.policy != rhs.policy {return false}
+    if lhs.sharedInputs != rhs.sharedInputs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -263,14 +263,23 @@ class RemoteDevice:
         """Run probes (dicts with ``inputs``, optional ``changes`` = [(index, value), ...],
         ``repeats``, ``id``) and yield ``{"id", "outputs", "measurements"}`` as each is measured."""
         messages = []
+        shared: List["pb.Matrix"] = []
+        last: Any = None
         for i, p in enumerate(probes):
             changes = [pb.ParameterChange(index=int(k), value=float(v)) for k, v in p.get("changes", [])]
+            x = p["inputs"]
+            # Consecutive probes on the same batch (a finite-difference Jacobian) send it once.
+            if last is None or not (x is last or np.array_equal(x, last)):
+                shared.append(_matrix(x))
+                last = x
             messages.append(
-                pb.Probe(id=int(p.get("id", i)), changes=changes, inputs=_matrix(p["inputs"]), repeats=int(p.get("repeats", 1)))
+                pb.Probe(id=int(p.get("id", i)), changes=changes, shared_inputs=len(shared), repeats=int(p.get("repeats", 1)))
             )
         policy = pb.SAFETY_POLICY_CLAMP if clamp else pb.SAFETY_POLICY_REJECT
         with self._leased():
-            request = pb.StreamProbesRequest(device=self.name, lease_id=self._lease_id, probes=messages, policy=policy)
+            request = pb.StreamProbesRequest(
+                device=self.name, lease_id=self._lease_id, probes=messages, policy=policy, shared_inputs=shared
+            )
             call = self._server._devices.StreamProbes(request, metadata=self._server._metadata)
             try:
                 for batch in call:
@@ -332,7 +341,14 @@ class RemoteServer:
         self.target = target
         token = token if token is not None else os.environ.get("PNNLAB_TOKEN") or None
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
-        options = [("grpc.max_receive_message_length", _MAX_MESSAGE), ("grpc.max_send_message_length", _MAX_MESSAGE)]
+        options = [
+            ("grpc.max_receive_message_length", _MAX_MESSAGE),
+            ("grpc.max_send_message_length", _MAX_MESSAGE),
+            # An 8 MiB stream window and 1 MiB frames (as pnnlab serve offers): a batch of
+            # outputs arrives without a window update per 64 KiB.
+            ("grpc.http2.lookahead_bytes", 8 << 20),
+            ("grpc.http2.max_frame_size", 1 << 20),
+        ]
         ca = ca if ca is not None else os.environ.get("PNNLAB_TLS_CA") or None
         if ca:
             with open(ca, "rb") as f:

@@ -227,28 +227,32 @@ class ParameterChange(_message.Message):
     def __init__(self, index: _Optional[int] = ..., value: _Optional[float] = ...) -> None: ...
 
 class Probe(_message.Message):
-    __slots__ = ("id", "changes", "inputs", "repeats")
+    __slots__ = ("id", "changes", "inputs", "repeats", "shared_inputs")
     ID_FIELD_NUMBER: _ClassVar[int]
     CHANGES_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     REPEATS_FIELD_NUMBER: _ClassVar[int]
+    SHARED_INPUTS_FIELD_NUMBER: _ClassVar[int]
     id: int
     changes: _containers.RepeatedCompositeFieldContainer[ParameterChange]
     inputs: Matrix
     repeats: int
-    def __init__(self, id: _Optional[int] = ..., changes: _Optional[_Iterable[_Union[ParameterChange, _Mapping]]] = ..., inputs: _Optional[_Union[Matrix, _Mapping]] = ..., repeats: _Optional[int] = ...) -> None: ...
+    shared_inputs: int
+    def __init__(self, id: _Optional[int] = ..., changes: _Optional[_Iterable[_Union[ParameterChange, _Mapping]]] = ..., inputs: _Optional[_Union[Matrix, _Mapping]] = ..., repeats: _Optional[int] = ..., shared_inputs: _Optional[int] = ...) -> None: ...
 
 class StreamProbesRequest(_message.Message):
-    __slots__ = ("device", "lease_id", "probes", "policy")
+    __slots__ = ("device", "lease_id", "probes", "policy", "shared_inputs")
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     LEASE_ID_FIELD_NUMBER: _ClassVar[int]
     PROBES_FIELD_NUMBER: _ClassVar[int]
     POLICY_FIELD_NUMBER: _ClassVar[int]
+    SHARED_INPUTS_FIELD_NUMBER: _ClassVar[int]
     device: str
     lease_id: str
     probes: _containers.RepeatedCompositeFieldContainer[Probe]
     policy: SafetyPolicy
-    def __init__(self, device: _Optional[str] = ..., lease_id: _Optional[str] = ..., probes: _Optional[_Iterable[_Union[Probe, _Mapping]]] = ..., policy: _Optional[_Union[SafetyPolicy, str]] = ...) -> None: ...
+    shared_inputs: _containers.RepeatedCompositeFieldContainer[Matrix]
+    def __init__(self, device: _Optional[str] = ..., lease_id: _Optional[str] = ..., probes: _Optional[_Iterable[_Union[Probe, _Mapping]]] = ..., policy: _Optional[_Union[SafetyPolicy, str]] = ..., shared_inputs: _Optional[_Iterable[_Union[Matrix, _Mapping]]] = ...) -> None: ...
 
 class ProbeResults(_message.Message):
     __slots__ = ("ids", "rows", "measurement_counts", "cols", "data")
