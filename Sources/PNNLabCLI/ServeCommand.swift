@@ -37,6 +37,9 @@ struct Serve: AsyncParsableCommand {
         help: ArgumentHelp("[NAME=]DEVICE [twin options] to serve (repeatable).", valueName: "spec"))
     var devices: [String] = []
 
+    @Option(help: "Probes a stream may run ahead of what its client has read (sent half a window per message).")
+    var streamWindow: Int = 16
+
     @Option(help: "Seed of served sim: twins.")
     var seed: UInt64 = 1
 
@@ -50,6 +53,10 @@ struct Serve: AsyncParsableCommand {
     var key: String?
 
     @OptionGroup var storeOptions: StoreOptions
+
+    func validate() throws {
+        guard (1...4096).contains(streamWindow) else { throw ValidationError("--stream-window must be between 1 and 4096") }
+    }
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -77,7 +84,7 @@ struct Serve: AsyncParsableCommand {
             let opened = try await DeviceCatalog.open(
                 device, twin: .init(seed: seed, optionWords: words), store: store)
             links.append(opened)
-            served.append(ServedDevice(name: name, source: device, substrate: opened.substrate))
+            served.append(ServedDevice(name: name, source: device, substrate: opened.substrate, streamWindow: streamWindow))
         }
         let runs = ServerRunLauncher(store: store)
         let server = try RemoteServer(configuration: configuration, devices: served, store: store, launcher: runs)
