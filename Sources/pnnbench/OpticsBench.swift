@@ -192,28 +192,6 @@ func grabFrames(_ camera: CameraDevice, count: Int) async throws -> (frames: Int
     return (count, bytes, seconds)
 }
 
-/// Raw bytes master → slave through a pty, read with the `SerialLink` the drivers use.
-private func rawPtyRate(bytes: Int) async throws -> Double {
-    let pty = try PtyPair.open()
-    let slave = try SerialLink.open(path: pty.slavePath, baud: 115_200)
-    let block = (0..<(1 << 16)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-    let master = pty.master
-    let t0 = linkNow()
-    let writer = Task { () -> String? in
-        for _ in 0..<(bytes / block.count) {
-            do { try await master.write(block) } catch { return "\(error)" }
-        }
-        return nil
-    }
-    var got = 0
-    while got < bytes / block.count * block.count { got += try await slave.read(maxCount: 1 << 16, timeout: .seconds(5)).count }
-    if let failed = await writer.value { throw BenchFailure("raw pty write failed: \(failed)") }
-    let rate = Double(got) / (linkNow() - t0)
-    await slave.close()
-    await pty.close()
-    return rate
-}
-
 /// Camera frames over a pty (`pnnlab emulate camera --width 256 --height 256`: a static
 /// speckle, so the figure is the link's and not the scene's; 128 KiB of Mono12 a frame)
 /// against the raw pty byte rate, and the SLM's pattern upload (CRC-32 bulk chunks) over a

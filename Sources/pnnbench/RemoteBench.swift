@@ -141,37 +141,16 @@ private struct PythonRemoteFigures {
 /// `make python`, with grpcio) when present, else `$PYTHON` or python3, with python/src on the path.
 private func remotePythonFigures(port: Int, rows: Int, seconds: Double) throws -> PythonRemoteFigures {
     let root = FileManager.default.currentDirectoryPath
-    let script = root + "/scripts/remote_numpy.py"
-    guard FileManager.default.fileExists(atPath: script) else {
-        throw BenchFailure("scripts/remote_numpy.py not found; run pnnbench from the repository root")
-    }
     var environment = ProcessInfo.processInfo.environment
     let venv = root + "/.venv/bin/python"
-    let python =
-        FileManager.default.isExecutableFile(atPath: venv) ? venv : (environment["PYTHON"] ?? "python3")
     environment["PYTHONPATH"] = root + "/python/src" + (environment["PYTHONPATH"].map { ":" + $0 } ?? "")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [
-        python, script, "127.0.0.1:\(port)", "--device", "wide", "--rows", "\(rows)", "--seconds", "\(seconds)",
-    ]
-    process.environment = environment
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    let errors = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0,
-        let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-        let rate = json["values_per_s"] as? Double, let trip = json["round_trip_s"] as? Double
-    else {
-        throw BenchFailure(
-            "\(python) scripts/remote_numpy.py failed (exit \(process.terminationStatus)): "
-                + String(decoding: errors.suffix(600), as: UTF8.self)
-                + " — it needs numpy and grpcio: make python builds .venv with them")
+    let hint = "it needs numpy and grpcio: make python builds .venv with them"
+    let json = try runPythonScript(
+        "remote_numpy.py",
+        ["127.0.0.1:\(port)", "--device", "wide", "--rows", "\(rows)", "--seconds", "\(seconds)"],
+        environment: environment, python: FileManager.default.isExecutableFile(atPath: venv) ? venv : nil, hint: hint)
+    guard let rate = json["values_per_s"] as? Double, let trip = json["round_trip_s"] as? Double else {
+        throw BenchFailure("scripts/remote_numpy.py printed no values_per_s / round_trip_s — \(hint)")
     }
     return PythonRemoteFigures(valuesPerSecond: rate, roundTrip: trip)
 }
