@@ -89,7 +89,7 @@ fuzz:
 # protoc-gen-swift and protoc-gen-grpc-swift-2 (docs/remote.md says how to build them).
 PROTOC_PLUGINS ?= $(HOME)/.local/protoc-plugins
 proto: python
-	$(VENV)/bin/python -m pip install --quiet 'grpcio-tools>=1.60'
+	$(VENV)/bin/python -m pip install --quiet 'grpcio-tools==1.85.1'
 	protoc -I Proto --plugin=protoc-gen-swift=$(PROTOC_PLUGINS)/protoc-gen-swift \
 	  --plugin=protoc-gen-grpc-swift-2=$(PROTOC_PLUGINS)/protoc-gen-grpc-swift-2 \
 	  --swift_out=Sources/PNNRemote/Generated --swift_opt=Visibility=Internal,FileNaming=DropPath \

@@ -135,7 +135,8 @@ let package = Package(
         .target(
             name: "PNNRemote",
             dependencies: [
-                "PNNCore", "PNNStore", "PNNDevices", "PNNRuns", "PNNTraining", .product(name: "GRPCCore", package: "grpc-swift-2"),
+                "PNNCore", "PNNStore", "PNNDevices", "PNNRuns", "PNNTraining", "PNNCalibration",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -198,7 +199,9 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["PNNStore"], swiftSettings: strict),
         .testTarget(
             name: "PNNRemoteTests",
-            dependencies: ["PNNRemote", "PNNCore", "PNNDevices", "PNNRuns", "PNNStore", "PNNTraining", "CrossbarDriver"],
+            dependencies: [
+                "PNNRemote", "PNNCore", "PNNDevices", "PNNRuns", "PNNStore", "PNNTraining", "CrossbarDriver", "PNNCalibration",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "OpticsTests",

@@ -211,6 +211,37 @@ def test_remote_clln_trains_contrastive(bin_path: str, tmp_path) -> None:
         child.wait(timeout=30)
 
 
+def test_calibrate_on_the_server(bin_path: str, tmp_path) -> None:
+    """`device.calibrate()` runs the crossbar procedure on the server; the profile equals the
+    one `pnnlab calibrate` measures on the same twin in process, and the errors against the
+    server's hidden truth come back."""
+    child = subprocess.Popen(
+        [bin_path, "serve", "--listen", "127.0.0.1:0", "--seed", "5", "--store", str(tmp_path / "serve.sqlite"),
+         "--device", "xb=sim:crossbar"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+    )
+    try:
+        address = child.stdout.readline().strip()
+        assert address, child.stderr.read()
+        seen = []
+        result = pnnlab.connect(address).device("xb").calibrate(progress=lambda d, t, w: seen.append((d, t)))
+        assert seen and all(0 <= d <= t for d, t in seen)
+        local = subprocess.run(
+            [bin_path, "calibrate", "sim:crossbar", "--seed", "5", "--store", str(tmp_path / "local.sqlite"), "--json"],
+            capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
+        )
+        assert local.returncode == 0, local.stderr
+        expected = json.loads(local.stdout)
+        assert result["profile"]["family"] == "crossbar"
+        assert result["profile"]["payload"] == expected["result"]
+        assert result["truth"] == expected["truth"]
+        with pytest.raises(pnnlab.RemoteError, match="no-such-option"):
+            pnnlab.connect(address).device("xb").calibrate(["--no-such-option", "1"])
+    finally:
+        child.terminate()
+        child.wait(timeout=30)
+
+
 def test_measure_throughput(server: str) -> None:
     """Values landing in numpy through the client (reported, not a pass mark on a shared CI machine)."""
     a = pnnlab.connect(server).device("a")

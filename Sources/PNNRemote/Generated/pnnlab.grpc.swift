@@ -214,6 +214,19 @@ internal enum Pnnlab_V1_Devices: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "Calibrate" metadata.
+        internal enum Calibrate: Sendable {
+            /// Request type for "Calibrate".
+            internal typealias Input = Pnnlab_V1_CalibrateRequest
+            /// Response type for "Calibrate".
+            internal typealias Output = Pnnlab_V1_CalibrateUpdate
+            /// Descriptor for "Calibrate".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "pnnlab.v1.Devices"),
+                method: "Calibrate",
+                type: .serverStreaming
+            )
+        }
         /// Descriptors for all methods in the "pnnlab.v1.Devices" service.
         internal static let descriptors: [GRPCCore.MethodDescriptor] = [
             ListDevices.descriptor,
@@ -229,7 +242,8 @@ internal enum Pnnlab_V1_Devices: Sendable {
             SetClamp.descriptor,
             Learn.descriptor,
             ReadNodes.descriptor,
-            ElementStrains.descriptor
+            ElementStrains.descriptor,
+            Calibrate.descriptor
         ]
     }
 }
@@ -459,6 +473,20 @@ extension Pnnlab_V1_Devices {
             request: GRPCCore.StreamingServerRequest<Pnnlab_V1_ReadNodesRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_ParameterValues>
+
+        /// Handle the "Calibrate" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Pnnlab_V1_CalibrateRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Pnnlab_V1_CalibrateUpdate` messages.
+        func calibrate(
+            request: GRPCCore.StreamingServerRequest<Pnnlab_V1_CalibrateRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_CalibrateUpdate>
     }
 
     /// Service protocol for the "pnnlab.v1.Devices" service.
@@ -672,6 +700,20 @@ extension Pnnlab_V1_Devices {
             request: GRPCCore.ServerRequest<Pnnlab_V1_ReadNodesRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Pnnlab_V1_ParameterValues>
+
+        /// Handle the "Calibrate" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_CalibrateRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Pnnlab_V1_CalibrateUpdate` messages.
+        func calibrate(
+            request: GRPCCore.ServerRequest<Pnnlab_V1_CalibrateRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_CalibrateUpdate>
     }
 
     /// Simple service protocol for the "pnnlab.v1.Devices" service.
@@ -885,6 +927,21 @@ extension Pnnlab_V1_Devices {
             request: Pnnlab_V1_ReadNodesRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Pnnlab_V1_ParameterValues
+
+        /// Handle the "Calibrate" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Pnnlab_V1_CalibrateRequest` message.
+        ///   - response: A response stream of `Pnnlab_V1_CalibrateUpdate` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func calibrate(
+            request: Pnnlab_V1_CalibrateRequest,
+            response: GRPCCore.RPCWriter<Pnnlab_V1_CalibrateUpdate>,
+            context: GRPCCore.ServerContext
+        ) async throws
     }
 }
 
@@ -1041,6 +1098,17 @@ extension Pnnlab_V1_Devices.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_ParameterValues>(),
             handler: { request, context in
                 try await self.elementStrains(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Pnnlab_V1_Devices.Method.Calibrate.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_CalibrateRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_CalibrateUpdate>(),
+            handler: { request, context in
+                try await self.calibrate(
                     request: request,
                     context: context
                 )
@@ -1204,6 +1272,17 @@ extension Pnnlab_V1_Devices.ServiceProtocol {
             context: context
         )
         return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    internal func calibrate(
+        request: GRPCCore.StreamingServerRequest<Pnnlab_V1_CalibrateRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_CalibrateUpdate> {
+        let response = try await self.calibrate(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return response
     }
 }
 
@@ -1397,6 +1476,23 @@ extension Pnnlab_V1_Devices.SimpleServiceProtocol {
                 context: context
             ),
             metadata: [:]
+        )
+    }
+
+    internal func calibrate(
+        request: GRPCCore.ServerRequest<Pnnlab_V1_CalibrateRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_CalibrateUpdate> {
+        return GRPCCore.StreamingServerResponse<Pnnlab_V1_CalibrateUpdate>(
+            metadata: [:],
+            producer: { writer in
+                try await self.calibrate(
+                    request: request.message,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
         )
     }
 }
@@ -1682,6 +1778,25 @@ extension Pnnlab_V1_Devices {
             deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_ParameterValues>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_ParameterValues>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Calibrate" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_CalibrateRequest` message.
+        ///   - serializer: A serializer for `Pnnlab_V1_CalibrateRequest` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_CalibrateUpdate` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func calibrate<Result>(
+            request: GRPCCore.ClientRequest<Pnnlab_V1_CalibrateRequest>,
+            serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_CalibrateRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_CalibrateUpdate>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Pnnlab_V1_CalibrateUpdate>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -2124,6 +2239,34 @@ extension Pnnlab_V1_Devices {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "Calibrate" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_CalibrateRequest` message.
+        ///   - serializer: A serializer for `Pnnlab_V1_CalibrateRequest` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_CalibrateUpdate` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        internal func calibrate<Result>(
+            request: GRPCCore.ClientRequest<Pnnlab_V1_CalibrateRequest>,
+            serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_CalibrateRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_CalibrateUpdate>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Pnnlab_V1_CalibrateUpdate>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.serverStreaming(
+                request: request,
+                descriptor: Pnnlab_V1_Devices.Method.Calibrate.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -2475,6 +2618,29 @@ extension Pnnlab_V1_Devices.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_ReadNodesRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_ParameterValues>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Calibrate" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Pnnlab_V1_CalibrateRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func calibrate<Result>(
+        request: GRPCCore.ClientRequest<Pnnlab_V1_CalibrateRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Pnnlab_V1_CalibrateUpdate>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.calibrate(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_CalibrateRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_CalibrateUpdate>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2884,6 +3050,33 @@ extension Pnnlab_V1_Devices.ClientProtocol {
             metadata: metadata
         )
         return try await self.elementStrains(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Calibrate" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func calibrate<Result>(
+        _ message: Pnnlab_V1_CalibrateRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Pnnlab_V1_CalibrateUpdate>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Pnnlab_V1_CalibrateRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.calibrate(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -790,6 +790,71 @@ nonisolated struct Pnnlab_V1_ReadNodesRequest: Sendable {
   init() {}
 }
 
+/// Run the device's family calibration procedure on the server, next to the device (needs
+/// the lease; the server checks every value against the device's safe ranges and leaves it in
+/// its safe state). Progress messages, then one last message carrying the profile.
+nonisolated struct Pnnlab_V1_CalibrateRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var device: String = String()
+
+  var leaseID: String = String()
+
+  /// The procedure's own options, as `pnnlab calibrate` takes them (`--trials`, `24`).
+  var optionWords: [String] = []
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+/// One named calibration figure: key with units (`a0_relative_rms`), table label, value, and
+/// the value formatted with its unit.
+nonisolated struct Pnnlab_V1_CalibrationFigure: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var key: String = String()
+
+  var label: String = String()
+
+  var value: Double = 0
+
+  var display: String = String()
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+nonisolated struct Pnnlab_V1_CalibrateUpdate: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Progress: `done` of `total` steps, `what` is being measured.
+  var done: UInt32 = 0
+
+  var total: UInt32 = 0
+
+  var what: String = String()
+
+  /// Last message only: the profile (JSON, as `pnnlab calibrate --out` writes it) and, when
+  /// the server knows the device's hidden truth (a twin, an emulated board), its errors.
+  var profileJson: String = String()
+
+  var truthKnown: Bool = false
+
+  var truth: [Pnnlab_V1_CalibrationFigure] = []
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
 nonisolated struct Pnnlab_V1_RunSummary: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -2438,6 +2503,146 @@ nonisolated extension Pnnlab_V1_ReadNodesRequest: SwiftProtobuf.Message, SwiftPr
   static func ==(lhs: Pnnlab_V1_ReadNodesRequest, rhs: Pnnlab_V1_ReadNodesRequest) -> Bool {
     if lhs.device != rhs.device {return false}
     if lhs.side != rhs.side {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pnnlab_V1_CalibrateRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".CalibrateRequest"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}device\0\u{3}lease_id\0\u{3}option_words\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.device) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.leaseID) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.optionWords) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.device.isEmpty {
+      try visitor.visitSingularStringField(value: self.device, fieldNumber: 1)
+    }
+    if !self.leaseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.leaseID, fieldNumber: 2)
+    }
+    if !self.optionWords.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.optionWords, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Pnnlab_V1_CalibrateRequest, rhs: Pnnlab_V1_CalibrateRequest) -> Bool {
+    if lhs.device != rhs.device {return false}
+    if lhs.leaseID != rhs.leaseID {return false}
+    if lhs.optionWords != rhs.optionWords {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pnnlab_V1_CalibrationFigure: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".CalibrationFigure"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}label\0\u{1}value\0\u{1}display\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.key) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.label) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.value) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.display) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.key.isEmpty {
+      try visitor.visitSingularStringField(value: self.key, fieldNumber: 1)
+    }
+    if !self.label.isEmpty {
+      try visitor.visitSingularStringField(value: self.label, fieldNumber: 2)
+    }
+    if self.value.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.value, fieldNumber: 3)
+    }
+    if !self.display.isEmpty {
+      try visitor.visitSingularStringField(value: self.display, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Pnnlab_V1_CalibrationFigure, rhs: Pnnlab_V1_CalibrationFigure) -> Bool {
+    if lhs.key != rhs.key {return false}
+    if lhs.label != rhs.label {return false}
+    if lhs.value != rhs.value {return false}
+    if lhs.display != rhs.display {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pnnlab_V1_CalibrateUpdate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".CalibrateUpdate"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}done\0\u{1}total\0\u{1}what\0\u{3}profile_json\0\u{3}truth_known\0\u{1}truth\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.done) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.total) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.what) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.profileJson) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.truthKnown) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.truth) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.done != 0 {
+      try visitor.visitSingularUInt32Field(value: self.done, fieldNumber: 1)
+    }
+    if self.total != 0 {
+      try visitor.visitSingularUInt32Field(value: self.total, fieldNumber: 2)
+    }
+    if !self.what.isEmpty {
+      try visitor.visitSingularStringField(value: self.what, fieldNumber: 3)
+    }
+    if !self.profileJson.isEmpty {
+      try visitor.visitSingularStringField(value: self.profileJson, fieldNumber: 4)
+    }
+    if self.truthKnown != false {
+      try visitor.visitSingularBoolField(value: self.truthKnown, fieldNumber: 5)
+    }
+    if !self.truth.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.truth, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Pnnlab_V1_CalibrateUpdate, rhs: Pnnlab_V1_CalibrateUpdate) -> Bool {
+    if lhs.done != rhs.done {return false}
+    if lhs.total != rhs.total {return false}
+    if lhs.what != rhs.what {return false}
+    if lhs.profileJson != rhs.profileJson {return false}
+    if lhs.truthKnown != rhs.truthKnown {return false}
+    if lhs.truth != rhs.truth {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -320,6 +320,33 @@ class RemoteDevice:
         request = pb.ReadNodesRequest(device=self.name, side=_side(side))
         return np.array(self._server._call(self._server._devices.ReadNodes, request, self.name).values)
 
+    def calibrate(
+        self, options: Sequence[str] = (), progress: Optional[Any] = None
+    ) -> Dict[str, Any]:
+        """Run the family's calibration procedure on the server, next to the device (the
+        server checks every value and leaves the device safe). ``options`` are the
+        procedure's own words (``["--trials", "24"]``); ``progress(done, total, what)`` is
+        called as it goes. Returns ``{"profile": dict, "truth": dict or None}``: the profile
+        as ``pnnlab calibrate --out`` writes it and, for a twin or an emulated board, its
+        errors against the hidden truth (key with units -> value). Not stored anywhere: save
+        ``profile`` yourself, or run ``pnnlab calibrate remote://…`` to store it."""
+        with self._leased():
+            request = pb.CalibrateRequest(device=self.name, lease_id=self._lease_id, option_words=list(options))
+            call = self._server._devices.Calibrate(request, metadata=self._server._metadata)
+            last = None
+            try:
+                for update in call:
+                    if update.profile_json:
+                        last = update
+                    elif progress is not None:
+                        progress(update.done, update.total, update.what)
+            except grpc.RpcError as error:
+                raise _error(error, f"{self._server.target}/{self.name}") from None
+        if last is None:
+            raise RemoteError(f"{self.name}: the server ended the calibration without a profile")
+        truth = {f.key: f.value for f in last.truth} if last.truth_known else None
+        return {"profile": json.loads(last.profile_json), "truth": truth}
+
     def __repr__(self) -> str:
         d = self.descriptor
         return f"<RemoteDevice {self.name}: {d.family}/{d.model} {d.serial} at {self._server.target}>"

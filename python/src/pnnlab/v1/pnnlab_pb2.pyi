@@ -326,6 +326,44 @@ class ReadNodesRequest(_message.Message):
     side: NetworkSide
     def __init__(self, device: _Optional[str] = ..., side: _Optional[_Union[NetworkSide, str]] = ...) -> None: ...
 
+class CalibrateRequest(_message.Message):
+    __slots__ = ("device", "lease_id", "option_words")
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OPTION_WORDS_FIELD_NUMBER: _ClassVar[int]
+    device: str
+    lease_id: str
+    option_words: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, device: _Optional[str] = ..., lease_id: _Optional[str] = ..., option_words: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CalibrationFigure(_message.Message):
+    __slots__ = ("key", "label", "value", "display")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    label: str
+    value: float
+    display: str
+    def __init__(self, key: _Optional[str] = ..., label: _Optional[str] = ..., value: _Optional[float] = ..., display: _Optional[str] = ...) -> None: ...
+
+class CalibrateUpdate(_message.Message):
+    __slots__ = ("done", "total", "what", "profile_json", "truth_known", "truth")
+    DONE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    WHAT_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_JSON_FIELD_NUMBER: _ClassVar[int]
+    TRUTH_KNOWN_FIELD_NUMBER: _ClassVar[int]
+    TRUTH_FIELD_NUMBER: _ClassVar[int]
+    done: int
+    total: int
+    what: str
+    profile_json: str
+    truth_known: bool
+    truth: _containers.RepeatedCompositeFieldContainer[CalibrationFigure]
+    def __init__(self, done: _Optional[int] = ..., total: _Optional[int] = ..., what: _Optional[str] = ..., profile_json: _Optional[str] = ..., truth_known: _Optional[bool] = ..., truth: _Optional[_Iterable[_Union[CalibrationFigure, _Mapping]]] = ...) -> None: ...
+
 class RunSummary(_message.Message):
     __slots__ = ("id", "device", "identity", "task", "method", "seed", "status", "steps", "last_loss", "last_train_accuracy", "last_test_accuracy", "total_measurements", "created_at", "updated_at", "digital_ceiling")
     ID_FIELD_NUMBER: _ClassVar[int]

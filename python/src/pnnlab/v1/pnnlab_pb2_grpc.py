@@ -105,6 +105,11 @@ class DevicesStub:
                 request_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.ReadNodesRequest.SerializeToString,
                 response_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.ParameterValues.FromString,
                 _registered_method=True)
+        self.Calibrate = channel.unary_stream(
+                '/pnnlab.v1.Devices/Calibrate',
+                request_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.CalibrateRequest.SerializeToString,
+                response_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.CalibrateUpdate.FromString,
+                _registered_method=True)
 
 
 class DevicesServicer:
@@ -196,6 +201,12 @@ class DevicesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Calibrate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DevicesServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -268,6 +279,11 @@ def add_DevicesServicer_to_server(servicer, server):
                     servicer.ElementStrains,
                     request_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.ReadNodesRequest.FromString,
                     response_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.ParameterValues.SerializeToString,
+            ),
+            'Calibrate': grpc.unary_stream_rpc_method_handler(
+                    servicer.Calibrate,
+                    request_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.CalibrateRequest.FromString,
+                    response_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.CalibrateUpdate.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -649,6 +665,33 @@ class Devices:
             '/pnnlab.v1.Devices/ElementStrains',
             pnnlab_dot_v1_dot_pnnlab__pb2.ReadNodesRequest.SerializeToString,
             pnnlab_dot_v1_dot_pnnlab__pb2.ParameterValues.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Calibrate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/pnnlab.v1.Devices/Calibrate',
+            pnnlab_dot_v1_dot_pnnlab__pb2.CalibrateRequest.SerializeToString,
+            pnnlab_dot_v1_dot_pnnlab__pb2.CalibrateUpdate.FromString,
             options,
             channel_credentials,
             insecure,
