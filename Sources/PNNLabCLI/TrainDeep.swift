@@ -16,12 +16,13 @@ extension Train {
         if !given.isEmpty {
             throw CLIError("\(given.joined(separator: ", ")) apply to the contrastive methods only")
         }
-        var plan = try request.deepPlan(layers: deep.layers, beta: deep.beta, store: store)
+        var plan = try request.deepPlan(layers: deep.layers, beta: deep.beta, parallel: deep.parallel, store: store)
         let opened = try await plan.open(twinOptionWords: twinOptions, store: store, reconnectGrace: reconnectGrace)
         plan.units = opened.twins
         let trainer = try DeepTrainer(
             units: opened.units, models: opened.models, widths: plan.layers, method: plan.method, config: plan.trainer,
-            task: opened.task, seed: plan.seed, beta: plan.beta ?? DeepTrainer.defaultBeta)
+            task: opened.task, seed: plan.seed, beta: plan.beta ?? DeepTrainer.defaultBeta,
+            parallel: plan.parallel ?? false)
         let session: DeepSession
         if let resume {
             session = try await DeepSession.resume(runID: resume, trainer: trainer, store: store)
