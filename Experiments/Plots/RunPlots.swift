@@ -24,6 +24,8 @@ public enum RunPlotKind: String, Sendable, CaseIterable {
     case cycle
     /// Regression runs (`--task multiply`): output 0 against the target on the test grid.
     case regression
+    /// PIB runs: I(X;Z) against I(Y;Z) of every hidden unit over its epochs.
+    case informationPlane = "information-plane"
 
     /// One line for `--help`.
     public var summary: String {
@@ -37,6 +39,7 @@ public enum RunPlotKind: String, Sendable, CaseIterable {
         case .errors: "contrastive runs: task errors against learning time"
         case .cycle: "contrastive 2-edge runs: the cycle in G-space"
         case .regression: "regression runs: output against target on the test grid"
+        case .informationPlane: "pib runs: I(X;Z) against I(Y;Z) of every hidden unit over training"
         }
     }
 }
@@ -128,6 +131,11 @@ public enum RunPlots {
             let task = try PreparedTask(plan.task, config: plan.trainer, amplitude: 1, seed: plan.seed)
             let detail = try RunDetail.load(runID: runID, store: store)
             return regressionChart(detail, step: last.step, block: last.block, targets: task.test.targets ?? []).render()
+        case .informationPlane:
+            guard let chart = try informationPlane(runID: runID, store: store) else {
+                throw unavailable("it is not a pib run with a hidden unit, or has no hidden-unit epoch committed yet")
+            }
+            return chart.render()
         case .errors, .cycle:
             guard contrastive else { throw unavailable("it is a \(record.method) run, not a contrastive one") }
             let run = try ContrastiveRun.load(runID: runID, store: store)
