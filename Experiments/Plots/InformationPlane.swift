@@ -45,4 +45,20 @@ extension RunPlots {
                 + "epochs in order. The output unit trains on cross-entropy and has no point.")
         return chart
     }
+
+    /// A retraining run's accuracy chart: the earlier run's final test accuracy as a line,
+    /// and what step 1 measured (the cascade after the fault, before retraining).
+    static func markRetrain(_ chart: inout ExperimentChart, _ retrain: DeepRetrain, store: RunStore) throws {
+        if let before = try RunDetail.load(runID: retrain.baseRun, store: store).result.testAccuracy {
+            chart.referenceLines.append(
+                .init(name: "run \(retrain.baseRun) test \(String(format: "%.3f", before))", y: before, color: grey))
+        }
+        let broken = retrain.brokenConverters
+        chart.caption.append(
+            "Retraining units \(retrain.fromUnit)… of run \(retrain.baseRun) from its last parameters"
+                + (broken.isEmpty
+                    ? "."
+                    : " after breaking \(broken.count) ADC column\(broken.count == 1 ? "" : "s") (\(Set(broken.map(\.unit)).count == 1 ? "unit" : "units") \(Set(broken.map(\.unit)).sorted().map(String.init).joined(separator: ", "))).")
+                + " Step 1 measures the cascade before any retraining.")
+    }
 }

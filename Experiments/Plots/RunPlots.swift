@@ -94,7 +94,11 @@ public enum RunPlots {
             if detail.evaluations.allSatisfy({ $0.trainAccuracy == nil && $0.testAccuracy == nil }) {
                 throw unavailable("it has no evaluated accuracy yet")
             }
-            return accuracyChart(detail, againstMeasurements: kind == .accuracyMeasurements).render()
+            var chart = accuracyChart(detail, againstMeasurements: kind == .accuracyMeasurements)
+            if let retrain = DeepPlan.from(json: record.configJSON)?.retrain {
+                try markRetrain(&chart, retrain, store: store)
+            }
+            return chart.render()
         case .conductance:
             let steps = try store.steps(runID: runID)
             guard let chosen = step.map({ s in steps.first { $0.step == s } }) ?? steps.last else {

@@ -17,4 +17,19 @@ struct DeepOptions: ParsableArguments {
             "PIB: train the hidden units all at once after one initialisation pass (seed 003's parallel variant), then the output unit; list one DEVICE per unit (A,B) to put the units on different machines."
         ))
     var parallel = false
+
+    @Option(
+        help: ArgumentHelp(
+            "PIB: a new run retraining the units from --from-unit on of pib run RUN, from its last parameters, on what the devices measure now (recovery after a fault, seed 003 Fig. 2D).",
+            valueName: "RUN"))
+    var retrain: Int64?
+
+    @Option(help: ArgumentHelp("With --retrain: the first unit retrained (from 1; default 2).", valueName: "UNIT"))
+    var fromUnit: Int?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --retrain, twins only: break unit UNIT's ADC column CHANNEL (from 0) first; it reads 0 from then on (repeatable).",
+            valueName: "UNIT:CHANNEL"))
+    var breakADC: [String] = []
 }

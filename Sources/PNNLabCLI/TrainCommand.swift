@@ -96,7 +96,7 @@ struct Train: AsyncParsableCommand {
 
     func run() async throws {
         let store = try storeOptions.open()
-        if try request.isDeep(layers: deep.layers, store: store) {
+        if try deep.retrain != nil || request.isDeep(layers: deep.layers, store: store) {
             try await runDeep(store: store)
             return
         }

@@ -29,6 +29,8 @@ public struct DeepPlan: Sendable, Codable, Equatable {
     public var beta: Double?
     /// PIB: hidden units trained all at once after one initialisation pass (`--parallel`).
     public var parallel: Bool?
+    /// PIB: retrain the units after one of an earlier run (`--retrain RUN --from-unit U`).
+    public var retrain: DeepRetrain?
 
     /// The DEVICE of each unit: the comma-separated list, or the one DEVICE for every unit.
     public var unitDevices: [String] {

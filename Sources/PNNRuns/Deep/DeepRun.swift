@@ -67,6 +67,12 @@ extension DeepPlan {
             for d in devices { await d.connected?.connection.close() }
             throw error
         }
+        do {
+            try await applyFaults(to: devices.map(\.substrate))
+        } catch {
+            for d in devices { await d.connected?.connection.close() }
+            throw error
+        }
         let d = devices[0].substrate.descriptor
         let amplitude = trainer.inputAmplitude * d.inputs.upper
         let prepared = try probe.rescaled(amplitude: amplitude).fitted(toInputLines: d.inputs.count, device: d.identity.summary)
