@@ -50,7 +50,8 @@ func remoteBenchmarks(into report: inout BenchReport, quick: Bool) async throws 
 
     // Streamed probe outputs/s.
     let batch = remoteInputs(d, rows: 64, seed: 2)
-    let probeCount = quick ? 400 : 2_000
+    // Long enough (≈ 0.2 s in process) that one scheduler hiccup does not decide the ratio.
+    let probeCount = quick ? 2_000 : 20_000
     let probes = (0..<probeCount).map { i in
         Probe(id: i, changes: [ParameterChange(index: i % d.parameters.count, value: d.parameters.upper[0])], inputs: batch)
     }
