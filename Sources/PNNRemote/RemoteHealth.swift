@@ -46,15 +46,18 @@ public enum RemoteHealth {
             let ok = ordered && p.count > 0 && d.inputs.count > 0 && d.outputs.count > 0 && d.maxBatch > 0
             return (ok, "\(p.count) parameters (\(p.unit.symbol)), \(d.inputs.count) inputs, \(d.outputs.count) outputs")
         }
-        await check("read back", "every parameter reads back finite, within its safe range (±5 % of span)") {
+        // Devices vary around the nominal window (a fabricated crossbar's Gmax spreads by a few
+        // per cent) and reads are noisy, so an as-fabricated array reads slightly outside the
+        // range it may be programmed in; a unit or scale error reads far outside it.
+        await check("read back", "every parameter reads back finite, within its safe range ± 25 % of span") {
             let theta = try await remote.readParameters()
             guard theta.count == d.parameters.count else {
                 return (false, "\(theta.count) values for \(d.parameters.count) parameters")
             }
             let outside = theta.indices.filter { i in
                 let span = d.parameters.upper[i] - d.parameters.lower[i]
-                return !theta[i].isFinite || theta[i] < d.parameters.lower[i] - 0.05 * span
-                    || theta[i] > d.parameters.upper[i] + 0.05 * span
+                return !theta[i].isFinite || theta[i] < d.parameters.lower[i] - 0.25 * span
+                    || theta[i] > d.parameters.upper[i] + 0.25 * span
             }
             return (outside.isEmpty, outside.isEmpty ? "\(theta.count) values" : "parameters \(outside.prefix(5)) outside")
         }

@@ -110,4 +110,17 @@ struct RemoteCalibrationTests {
         }
         await server.stop()
     }
+
+    @Test(
+        "the health check passes on default (noisy, fabricated) twins, whose as-fabricated conductances spread past the nominal window"
+    )
+    func healthOfNoisyTwins() async throws {
+        let server = try await CalibrationServer()
+        for name in ["xb", "cl"] {
+            let (_, checks) = try await RemoteHealth.run(try RemoteDeviceAddress(parsing: server.device(name)), environment: [:])
+            let failed = checks.filter { !$0.passed }
+            #expect(failed.isEmpty, "\(name): \(failed.map { "\($0.name): \($0.detail)" })")
+        }
+        await server.stop()
+    }
 }
