@@ -183,7 +183,11 @@ public struct OpticsCalibration: CalibrationProcedure {
     public func run(on substrate: any Substrate, progress: @escaping @Sendable (Int, Int, String) -> Void) async throws
         -> CalibrationProfile
     {
-        let s = try await settle.run(on: substrate) { done, _, what in progress(done, 12, "settle: \(what)") }
+        // Over links (a rig) the settle time is not measured: the camera cannot expose at a
+        // chosen delay after a pattern change (docs/results.md); the profile says so (null).
+        let s: CalibrationProfile? =
+            substrate is OpticsRig
+            ? nil : try await settle.run(on: substrate) { done, _, what in progress(done, 12, "settle: \(what)") }
         let l = try await lut.run(on: substrate) { done, total, what in
             progress(3 + 4 * done / max(total, 1), 12, "LUT: \(what)")
         }
@@ -192,8 +196,8 @@ public struct OpticsCalibration: CalibrationProcedure {
         }
         return CalibrationProfile(
             identity: substrate.descriptor.identity, procedure: name, procedureVersion: version,
-            summary: s.summary.merging(l.summary) { a, _ in a }.merging(c.summary) { a, _ in a },
-            payload: .object(["settle": s.payload, "lut": l.payload, "camera": c.payload]))
+            summary: (s?.summary ?? [:]).merging(l.summary) { a, _ in a }.merging(c.summary) { a, _ in a },
+            payload: .object(["settle": s?.payload ?? .null, "lut": l.payload, "camera": c.payload]))
     }
 
     /// One procedure's profile inside an `optics` profile.
@@ -206,13 +210,16 @@ public struct OpticsCalibration: CalibrationProcedure {
         return out
     }
 
+    /// Whether the profile holds a settle result (not over links).
+    func hasSettle(_ profile: CalibrationProfile) -> Bool { profile.payload["settle"].map { $0 != .null } ?? false }
+
     public func compare(_ profile: CalibrationProfile, truth: Data) throws -> [CalibrationFigure] {
-        try settle.compare(part(profile, "settle"), truth: truth) + lut.compare(part(profile, "lut"), truth: truth)
-            + camera.compare(part(profile, "camera"), truth: truth)
+        try (hasSettle(profile) ? settle.compare(part(profile, "settle"), truth: truth) : [])
+            + lut.compare(part(profile, "lut"), truth: truth) + camera.compare(part(profile, "camera"), truth: truth)
     }
 
     public func headline(_ profile: CalibrationProfile) throws -> [CalibrationFigure] {
-        try settle.headline(part(profile, "settle")) + lut.headline(part(profile, "lut"))
+        try (hasSettle(profile) ? settle.headline(part(profile, "settle")) : []) + lut.headline(part(profile, "lut"))
             + camera.headline(part(profile, "camera"))
     }
 }
@@ -257,8 +264,9 @@ public struct OpticsCameraCalibration: CalibrationProcedure {
     public func run(on substrate: any Substrate, progress: @escaping @Sendable (Int, Int, String) -> Void) async throws
         -> CalibrationProfile
     {
+        if let rig = substrate as? OpticsRig { return try await run(on: rig, progress: progress) }
         guard let twin = substrate as? OpticsTwin else {
-            throw CalibrationError.measurementFailed("the camera calibration needs sim:optics (the camera over USB is not built)")
+            throw CalibrationError.measurementFailed("the camera calibration needs sim:optics or an optics rig")
         }
         let total = exposures.count + 1
         progress(0, total, "dark frames")
@@ -294,12 +302,7 @@ public struct OpticsCameraCalibration: CalibrationProcedure {
             }
         }
         guard points.count > 10 else { throw CalibrationError.measurementFailed("too few unsaturated pixels") }
-        let m = Double(points.count)
-        let sx = points.reduce(0) { $0 + $1.mu }
-        let sy = points.reduce(0) { $0 + $1.v }
-        let sxx = points.reduce(0) { $0 + $1.mu * $1.mu }
-        let sxy = points.reduce(0) { $0 + $1.mu * $1.v }
-        let g = (m * sxy - sx * sy) / (m * sxx - sx * sx)
+        let g = Self.line(points).slope
         let result = OpticsCameraResult(
             darkLevelDN: dark, gainDNPerElectron: g, readNoiseDN: max(0, darkVariance - 1.0 / 12).squareRoot(),
             exposuresMicroseconds: exposures, pixelsUsed: points.count)
@@ -308,6 +311,17 @@ public struct OpticsCameraCalibration: CalibrationProcedure {
             identity: twin.descriptor.identity, procedure: name, procedureVersion: version,
             summary: ["dark_level_dn": dark, "gain_dn_per_e": g, "read_noise_dn": result.readNoiseDN],
             payload: try JSONValue(encoding: result))
+    }
+
+    /// Least-squares line v = slope·μ + intercept through the points.
+    static func line(_ points: [(mu: Double, v: Double)]) -> (slope: Double, intercept: Double) {
+        let m = Double(points.count)
+        let sx = points.reduce(0) { $0 + $1.mu }
+        let sy = points.reduce(0) { $0 + $1.v }
+        let sxx = points.reduce(0) { $0 + $1.mu * $1.mu }
+        let sxy = points.reduce(0) { $0 + $1.mu * $1.v }
+        let slope = (m * sxy - sx * sy) / (m * sxx - sx * sx)
+        return (slope, (sy - slope * sx) / m)
     }
 
     public func compare(_ profile: CalibrationProfile, truth: Data) throws -> [CalibrationFigure] {

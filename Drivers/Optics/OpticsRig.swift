@@ -181,6 +181,26 @@ public actor OpticsRig: Substrate {
         return out
     }
 
+    /// The same at another camera exposure (µs, within the camera's range), the rig's own
+    /// exposure restored afterwards — what the photon-transfer calibration takes.
+    public func patternFrames(_ patterns: [[UInt8]], exposure other: Double) async throws -> [[Double]] {
+        let range = camera.info.exposure
+        guard other.isFinite, range.contains(other) else {
+            throw OpticsRigError.badSetting(
+                "exposure \(other) µs is outside the camera's \(range.lowerBound)…\(range.upperBound) µs")
+        }
+        if !prepared { try await prepare() }
+        try await camera.set(.exposureTime, other)
+        do {
+            let frames = try await patternFrames(patterns)
+            try await camera.set(.exposureTime, exposure)
+            return frames
+        } catch {
+            _ = try? await camera.set(.exposureTime, exposure)
+            throw error
+        }
+    }
+
     /// Uploads `pattern` into the next slot, shows it and grabs the frame that sees it.
     private func showAndGrab(_ pattern: [UInt8]) async throws -> CameraGrab {
         let slot = nextSlot

@@ -49,4 +49,41 @@ import Testing
         for s in serving { s.cancel() }
         for h in hosts { await h.stop() }
     }
+
+    /// The camera's black level, gain and read noise over the links (no shutter: the black
+    /// level from the means extrapolated to zero exposure), against the bench's hidden sensor.
+    @Test func cameraGainAndBlackLevelAreRecoveredOverTheLinks() async throws {
+        let words = ["--width", "16", "--height", "16", "--camera-width", "32", "--camera-height", "16"]
+        let options = try FamilyOptionValues(parsing: words, declared: OpticsFamily.emulatorOptions, context: "optics")
+        let boards = try OpticsFamily.emulators(EmulatorSettings(seed: 17, options: options))
+        let bench = try #require((boards[0].endpoint as? SLMEmulator)?.bench)
+        let hosts = try boards.map { try PtyEmulatorHost(endpoint: $0.endpoint) }
+        let serving = hosts.map { host in Task { await host.run() } }
+        let slmBoard = try await DeviceCatalog.connect(.serial(path: hosts[0].path, baud: 115_200))
+        let cameraBoard = try await DeviceCatalog.connect(.serial(path: hosts[1].path, baud: 115_200))
+        let slm = try #require(slmBoard.substrate as? SLMDevice)
+        let camera = try #require(cameraBoard.substrate as? CameraDevice)
+        let rig = try OpticsRig(slm: slm, camera: camera, inputs: 128, parameters: 64)
+
+        var procedure = OpticsCameraCalibration()
+        procedure.frames = 32
+        let profile = try await procedure.run(on: rig) { _, _, _ in }
+        let r = try profile.payload(OpticsCameraResult.self, for: profile.identity)
+        let c = bench.config
+        let trueGain = c.conversionGain * pow(10, c.gain / 20)
+        let gainError = (r.gainDNPerElectron - trueGain) / trueGain
+        let darkError = r.darkLevelDN - c.offset
+        #expect(abs(gainError) <= 0.03, "gain over the links: \(r.gainDNPerElectron) vs \(trueGain) DN/e⁻ (issue: 3 %)")
+        #expect(abs(darkError) <= 1, "black level over the links: \(r.darkLevelDN) vs \(c.offset) DN (issue: 1 DN)")
+        #expect(r.pixelsUsed > 100)
+        print(
+            "camera over the links: gain \(r.gainDNPerElectron) vs \(trueGain) DN/e⁻ (\(100 * gainError) %), black level "
+                + "\(r.darkLevelDN) vs \(c.offset) DN, read noise \(r.readNoiseDN) vs \(c.readNoise) DN, \(r.pixelsUsed) pixels")
+
+        try await rig.enterSafeState()
+        await slmBoard.connection.close()
+        await cameraBoard.connection.close()
+        for s in serving { s.cancel() }
+        for h in hosts { await h.stop() }
+    }
 }
