@@ -6,7 +6,8 @@ import PNNWire
 /// summary and its CRC-32 is the schema hash exchanged in the hello.
 ///
 /// Features carry GenICam names (SFNC): ExposureTime (µs), Gain (dB), OffsetX/OffsetY/Width/
-/// Height (the ROI, sensor pixels), PixelFormat, TriggerMode, TriggerSource; TriggerSoftware,
+/// Height (the ROI, sensor pixels), PixelFormat, TriggerMode, TriggerSource, TriggerDelay (µs);
+/// TriggerSoftware,
 /// AcquisitionStart and AcquisitionStop are commands. A grabbed frame's pixels travel device
 /// → host as `bulkChunk` frames with flags `bulk | stream` (CRC-32, §11), pushed before the
 /// `grab` reply that describes the frame; missing ranges are asked for again with `resend`.
@@ -59,7 +60,7 @@ public enum CameraCommand {
     public static let schemaText = """
         pnnlab camera command set v1; f64 = binary64 LE; u64 = two u32 LE (low first); exposure µs, gain dB, times s
         descriptor: sensorWidth u16, sensorHeight u16, bits u8, formats u8 (bit0 Mono8, bit1 Mono12, bit2 Mono16), sources u8 (bit0 Software, bit1 Line1), buffers u8, exposureMin f64, exposureMax f64, gainMin f64, gainMax f64
-        features: 0 ExposureTime, 1 Gain, 2 OffsetX, 3 OffsetY, 4 Width, 5 Height, 6 PixelFormat (0 Mono8, 1 Mono12, 2 Mono16), 7 TriggerMode (0 Off, 1 On), 8 TriggerSource (0 Software, 1 Line1)
+        features: 0 ExposureTime, 1 Gain, 2 OffsetX, 3 OffsetY, 4 Width, 5 Height, 6 PixelFormat (0 Mono8, 1 Mono12, 2 Mono16), 7 TriggerMode (0 Off, 1 On), 8 TriggerSource (0 Software, 1 Line1), 9 TriggerDelay (µs, 0…1e6)
         0x80 info: - -> descriptor
         0x81 getFeature: id u8 -> value f64
         0x82 setFeature: id u8, value f64 -> value f64
@@ -89,6 +90,8 @@ public enum CameraFeature: UInt8, Sendable, CaseIterable, CustomStringConvertibl
     case pixelFormat = 6
     case triggerMode = 7
     case triggerSource = 8
+    /// Delay from a trigger (software or line) to the start of the exposure, µs.
+    case triggerDelay = 9
 
     /// The GenICam name.
     public var description: String {
@@ -102,6 +105,7 @@ public enum CameraFeature: UInt8, Sendable, CaseIterable, CustomStringConvertibl
         case .pixelFormat: "PixelFormat"
         case .triggerMode: "TriggerMode"
         case .triggerSource: "TriggerSource"
+        case .triggerDelay: "TriggerDelay"
         }
     }
 
@@ -165,6 +169,9 @@ public enum PixelFormat: UInt8, Sendable, CaseIterable, CustomStringConvertible 
 /// What a camera declares in its hello: the sensor, the pixel formats and trigger sources
 /// it offers, its frame buffers, and the safe ranges of exposure and gain.
 public struct CameraInfo: Sendable, Equatable {
+    /// Longest TriggerDelay, µs (1 s).
+    public static let maxTriggerDelay = 1_000_000.0
+
     public var sensorWidth: Int
     public var sensorHeight: Int
     /// ADC bits.
@@ -246,6 +253,7 @@ public struct CameraInfo: Sendable, Equatable {
         case .pixelFormat: 0...2
         case .triggerMode: 0...1
         case .triggerSource: 0...1
+        case .triggerDelay: 0...CameraInfo.maxTriggerDelay
         }
     }
 }

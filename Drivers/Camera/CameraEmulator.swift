@@ -27,6 +27,8 @@ public actor CameraEmulator: DeviceEndpoint {
     var format: PixelFormat = .mono12
     var triggerMode = false
     var lineSource = false
+    /// TriggerDelay, s: a triggered exposure starts this long after its trigger.
+    var triggerDelay = 0.0
     var acquiring = false
     /// Exposures completed or under way, oldest first: frame id and start, s.
     var buffer: [(id: UInt64, start: Double)] = []
@@ -123,7 +125,7 @@ public actor CameraEmulator: DeviceEndpoint {
                     message: "TriggerSoftware needs AcquisitionStart, TriggerMode On and TriggerSource Software")
             }
             produce(upTo: scene.now())
-            let id = expose(at: scene.now())
+            let id = expose(at: scene.now() + triggerDelay)
             var w = PayloadWriter()
             w.u64(id)
             return w.bytes
@@ -182,6 +184,7 @@ public actor CameraEmulator: DeviceEndpoint {
         case .pixelFormat: Double(format.rawValue)
         case .triggerMode: triggerMode ? 1 : 0
         case .triggerSource: lineSource ? 1 : 0
+        case .triggerDelay: triggerDelay * 1e6
         }
     }
 
@@ -190,7 +193,9 @@ public actor CameraEmulator: DeviceEndpoint {
         guard v.isFinite, range.contains(v) else {
             throw refuse("\(f) = \(v) is outside \(range.lowerBound)…\(range.upperBound)")
         }
-        if f != .exposureTime && f != .gain && v != v.rounded() { throw refuse("\(f) = \(v) is not an integer") }
+        if f != .exposureTime && f != .gain && f != .triggerDelay && v != v.rounded() {
+            throw refuse("\(f) = \(v) is not an integer")
+        }
         if f.lockedWhileAcquiring && acquiring {
             throw ErrorReply(code: CameraCommand.locked, message: "\(f) is locked while acquiring (AcquisitionStop first)")
         }
@@ -226,6 +231,8 @@ public actor CameraEmulator: DeviceEndpoint {
             guard n == 0 || info.lineTrigger else { throw refuse("TriggerSource Line1 is not wired on this camera") }
             lineSource = n == 1
             lastPulse = scene.now()
+        case .triggerDelay:
+            triggerDelay = v / 1e6
         }
     }
 
@@ -255,7 +262,7 @@ public actor CameraEmulator: DeviceEndpoint {
             nextFreeRunStart += Double(due) * framePeriod
         } else if lineSource {
             while let p = scene.linePulse(after: lastPulse, upTo: t) {
-                expose(at: p)
+                expose(at: p + triggerDelay)
                 lastPulse = p
             }
         }

@@ -24,7 +24,8 @@ public struct OpticsSettleResult: Sendable, Codable, Equatable {
 /// each frame is projected on the difference between the settled new and old frames, and
 /// y(t) = c − a·e^{−(t−t0)/b} (y = c − a before t0) is fitted; settle = t0 + 4b. A coarse
 /// scan over 0–200 ms finds the scale, a fine scan over 0–1.5× the coarse settle time
-/// measures it. Works on `sim:optics` (the rig over links is not built yet).
+/// measures it. Works on `sim:optics` and over links on an optics rig (the camera's
+/// TriggerDelay after a software trigger sent right after the show).
 public struct OpticsSettleCalibration: CalibrationProcedure {
     public var name: String { "optics-settle" }
     public var version: Int { 1 }
@@ -54,20 +55,25 @@ public struct OpticsSettleCalibration: CalibrationProcedure {
     public func run(on substrate: any Substrate, progress: @escaping @Sendable (Int, Int, String) -> Void) async throws
         -> CalibrationProfile
     {
-        guard let twin = substrate as? OpticsTwin else {
-            throw CalibrationError.measurementFailed(
-                "the settle calibration needs sim:optics (the optics rig over links is not built)")
+        let response: @Sendable ([UInt8], [UInt8], [Double], Double, Int) async throws -> [[Double]]
+        if let twin = substrate as? OpticsTwin {
+            response = { try await twin.stepResponse(from: $0, to: $1, delays: $2, exposure: $3, repeats: $4) }
+        } else if let rig = substrate as? OpticsRig {
+            // Over links the camera waits TriggerDelay after a software trigger sent right after the show.
+            response = { try await rig.stepResponse(from: $0, to: $1, delays: $2, exposure: $3, repeats: $4) }
+        } else {
+            throw CalibrationError.measurementFailed("the settle calibration needs sim:optics or an optics rig")
         }
-        let p = twin.descriptor.parameters.count
-        guard p > 0 else { throw CalibrationError.measurementFailed("the twin has no trainable macro-pixels to step") }
+        let p = substrate.descriptor.parameters.count
+        guard p > 0 else { throw CalibrationError.measurementFailed("the device has no trainable macro-pixels to step") }
         let from = [UInt8](repeating: 96, count: p)
         let to = [UInt8](repeating: UInt8(96 + step), count: p)
-        let ends = try await twin.stepResponse(from: from, to: to, delays: [0, 1], exposure: exposure, repeats: 4 * repeats)
+        let ends = try await response(from, to, [0, 1], exposure, 4 * repeats)
         let (old, new) = (ends[0], ends[1])
         func scan(upTo span: Double, _ what: String, _ k: Int) async throws -> (delays: [Double], y: [Double]) {
             progress(k, 2, what)
             let delays = (0..<delayCount).map { span * Double($0) / Double(delayCount - 1) }
-            let frames = try await twin.stepResponse(from: from, to: to, delays: delays, exposure: exposure, repeats: repeats)
+            let frames = try await response(from, to, delays, exposure, repeats)
             return (delays, frames.map { Self.project($0, old: old, new: new) })
         }
         let coarse = try await scan(upTo: 0.2, "coarse scan 0–200 ms", 0)
@@ -79,7 +85,7 @@ public struct OpticsSettleCalibration: CalibrationProcedure {
             settleDelaySeconds: f.t0, settleTauSeconds: f.b, settleTimeSeconds: f.t0 + 4 * f.b, delaysSeconds: fine.delays,
             response: fine.y, residual: f.rms)
         return CalibrationProfile(
-            identity: twin.descriptor.identity, procedure: name, procedureVersion: version,
+            identity: substrate.descriptor.identity, procedure: name, procedureVersion: version,
             summary: ["settle_time_s": result.settleTimeSeconds, "settle_delay_s": f.t0, "settle_tau_s": f.b],
             payload: try JSONValue(encoding: result))
     }
@@ -183,11 +189,9 @@ public struct OpticsCalibration: CalibrationProcedure {
     public func run(on substrate: any Substrate, progress: @escaping @Sendable (Int, Int, String) -> Void) async throws
         -> CalibrationProfile
     {
-        // Over links (a rig) the settle time is not measured: the camera cannot expose at a
-        // chosen delay after a pattern change (docs/results.md); the profile says so (null).
-        let s: CalibrationProfile? =
-            substrate is OpticsRig
-            ? nil : try await settle.run(on: substrate) { done, _, what in progress(done, 12, "settle: \(what)") }
+        let s: CalibrationProfile? = try await settle.run(on: substrate) { done, _, what in
+            progress(done, 12, "settle: \(what)")
+        }
         let l = try await lut.run(on: substrate) { done, total, what in
             progress(3 + 4 * done / max(total, 1), 12, "LUT: \(what)")
         }

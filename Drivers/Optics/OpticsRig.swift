@@ -36,8 +36,8 @@ public actor OpticsRig: Substrate {
     /// Camera exposure, µs.
     public nonisolated let exposure: Double
     private var parameters: [UInt8]
-    private var prepared = false
-    private var nextSlot = 0
+    var prepared = false
+    var nextSlot = 0
     /// Pattern/frame pairs measured, and the CRC-32 of every pattern shown (in order, the
     /// last 100 000), so a test can compare them with what the camera saw.
     public private(set) var pairs = 0
@@ -129,7 +129,7 @@ public actor OpticsRig: Substrate {
     // MARK: Sequencing
 
     /// Configures both devices for the chosen synchronisation (once, and after a safe state).
-    private func prepare() async throws {
+    func prepare() async throws {
         try await camera.stop()
         try await camera.set(.offsetX, 0)
         try await camera.set(.offsetY, 0)
@@ -138,6 +138,7 @@ public actor OpticsRig: Substrate {
         let format: PixelFormat = camera.info.formats.contains(.mono12) && camera.info.bits > 8 ? .mono12 : .mono8
         try await camera.set(.pixelFormat, Double(format.rawValue))
         try await camera.set(.exposureTime, exposure)
+        try await camera.set(.triggerDelay, 0)
         try await camera.set(.triggerMode, 1)
         try await camera.set(.triggerSource, sync == .hardware ? 1 : 0)
         try await slm.setTriggers(input: false, output: sync == .hardware)
