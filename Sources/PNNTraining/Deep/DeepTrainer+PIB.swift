@@ -51,19 +51,9 @@ extension DeepTrainer {
             state.lastTestAccuracy = testAcc
             state.lastLoss = evalLoss
         }
-        let model = modelEvaluation(state.theta)
-        state.modelTrainAccuracy = model.train
-        state.modelTestAccuracy = model.test
-        let total = measurements.reduce(0, +)
-        for k in units.indices { state.unitMeasurements[k] += measurements[k] }
-        state.cumulativeMeasurements += total
-        state.globalStep += 1
-        let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        state.wallSeconds += wall
-        return StepReport(
-            step: state.globalStep, epoch: state.epoch, epochs: totalSteps, batchIndex: 0, batchesPerEpoch: 1,
-            loss: epoch.loss, trainAccuracy: trainAcc, testAccuracy: testAcc, trainLoss: evalLoss, measurements: total,
-            cumulativeMeasurements: state.cumulativeMeasurements, wallSeconds: wall, runWallSeconds: state.wallSeconds)
+        return closeStep(
+            &state, measurements: measurements, started: start, loss: epoch.loss, train: trainAcc, test: testAcc,
+            trainLoss: evalLoss, epochs: totalSteps, modelAccuracy: true)
     }
 
     /// One epoch of unit ℓ on its model: a hidden unit minimises −I(Y;Z) + β·I(X;Z) on

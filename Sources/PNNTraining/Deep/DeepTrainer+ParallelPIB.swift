@@ -68,18 +68,8 @@ extension DeepTrainer {
             for l in 0..<hidden { _ = try await units[l].setParameters(state.theta[l]) }
             state.parallelInputs = nil
         }
-        let model = modelEvaluation(state.theta)
-        state.modelTrainAccuracy = model.train
-        state.modelTestAccuracy = model.test
-        let total = measurements.reduce(0, +)
-        for k in units.indices { state.unitMeasurements[k] += measurements[k] }
-        state.cumulativeMeasurements += total
-        state.globalStep += 1
-        let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        state.wallSeconds += wall
-        return StepReport(
-            step: state.globalStep, epoch: state.epoch, epochs: totalSteps, batchIndex: 0, batchesPerEpoch: 1, loss: loss,
-            trainAccuracy: nil, testAccuracy: nil, trainLoss: nil, measurements: total,
-            cumulativeMeasurements: state.cumulativeMeasurements, wallSeconds: wall, runWallSeconds: state.wallSeconds)
+        return closeStep(
+            &state, measurements: measurements, started: start, loss: loss, train: nil, test: nil, trainLoss: nil,
+            epochs: totalSteps, modelAccuracy: true)
     }
 }

@@ -13,18 +13,8 @@ extension DeepTrainer {
         state.lastTrainAccuracy = eval.train
         state.lastTestAccuracy = eval.test
         state.lastLoss = eval.loss
-        let model = modelEvaluation(state.theta)
-        state.modelTrainAccuracy = model.train
-        state.modelTestAccuracy = model.test
-        let total = measurements.reduce(0, +)
-        for k in units.indices { state.unitMeasurements[k] += measurements[k] }
-        state.cumulativeMeasurements += total
-        state.globalStep += 1
-        let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        state.wallSeconds += wall
-        return StepReport(
-            step: state.globalStep, epoch: state.epoch, epochs: totalSteps, batchIndex: 0, batchesPerEpoch: 1,
-            loss: eval.loss, trainAccuracy: eval.train, testAccuracy: eval.test, trainLoss: eval.loss, measurements: total,
-            cumulativeMeasurements: state.cumulativeMeasurements, wallSeconds: wall, runWallSeconds: state.wallSeconds)
+        return closeStep(
+            &state, measurements: measurements, started: start, loss: eval.loss, train: eval.train, test: eval.test,
+            trainLoss: eval.loss, epochs: totalSteps, modelAccuracy: true)
     }
 }

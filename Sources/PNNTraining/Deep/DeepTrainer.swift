@@ -231,15 +231,32 @@ public struct DeepTrainer: Sendable {
             state.lastTestAccuracy = testAcc
             state.lastLoss = evalLoss
         }
+        return closeStep(
+            &state, measurements: measurements, started: start, loss: batchLoss, train: trainAcc, test: testAcc,
+            trainLoss: evalLoss, epochs: epochs)
+    }
+
+    /// Closes a step: adds its measurements (per unit and in all), counts it, adds its wall
+    /// time, and reports it; with `modelAccuracy`, first records the units' ideal models'
+    /// accuracy at the new parameters.
+    func closeStep(
+        _ state: inout DeepState, measurements: [Int], started: UInt64, loss: Double, train: Double?, test: Double?,
+        trainLoss: Double?, epochs reported: Int, modelAccuracy: Bool = false
+    ) -> StepReport {
+        if modelAccuracy {
+            let model = modelEvaluation(state.theta)
+            state.modelTrainAccuracy = model.train
+            state.modelTestAccuracy = model.test
+        }
         let total = measurements.reduce(0, +)
         for l in units.indices { state.unitMeasurements[l] += measurements[l] }
         state.cumulativeMeasurements += total
         state.globalStep += 1
-        let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         state.wallSeconds += wall
         return StepReport(
-            step: state.globalStep, epoch: state.epoch, epochs: epochs, batchIndex: 0, batchesPerEpoch: 1, loss: batchLoss,
-            trainAccuracy: trainAcc, testAccuracy: testAcc, trainLoss: evalLoss, measurements: total,
+            step: state.globalStep, epoch: state.epoch, epochs: reported, batchIndex: 0, batchesPerEpoch: 1, loss: loss,
+            trainAccuracy: train, testAccuracy: test, trainLoss: trainLoss, measurements: total,
             cumulativeMeasurements: state.cumulativeMeasurements, wallSeconds: wall, runWallSeconds: state.wallSeconds)
     }
 
