@@ -224,10 +224,13 @@ public actor WireClient {
     /// Makes sure a timer fires at the earliest request deadline (or earlier). The timer
     /// sleeps on the injected clock, so a test's ``ManualClock/advance(by:)`` fires it.
     private func scheduleTimer() {
-        guard failure == nil, let next = tracker.nextDeadline else {
+        guard failure == nil else {
             cancelTimer()
             return
         }
+        // With nothing in flight a running timer is left to fire (it finds nothing to do):
+        // cancelling and re-creating it for every stop-and-wait request costs more.
+        guard let next = tracker.nextDeadline else { return }
         if timerTask != nil, let target = timerTarget, target <= next { return }
         cancelTimer()
         timerGeneration += 1

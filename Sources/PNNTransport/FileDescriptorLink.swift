@@ -59,12 +59,8 @@ final class FDChannel: Sendable {
         // Fast path: bytes already waiting are read on the caller's thread, with no queue hop.
         let now: Result<[UInt8], TransportError>? = state.withLock { s in
             guard !s.closing, s.queuedReads == 0 else { return nil }
-            var out = [UInt8](repeating: 0, count: maxCount)
-            let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, maxCount) }
-            if n > 0 {
-                out.removeLast(maxCount - n)
-                return .success(out)
-            }
+            let (out, n) = readOnce(maxCount)
+            if n > 0 { return .success(out) }
             // 0 is "no data yet" on a raw tty (VMIN = VTIME = 0), and EIO may only mean a pty's
             // other end is not open yet: the queued wait below tells a hang-up apart by `poll`.
             if n < 0 {
@@ -162,13 +158,11 @@ final class FDChannel: Sendable {
                 s.lastInlineRead = end
             }
         }
-        var out = [UInt8](repeating: 0, count: maxCount)
         var polled = false
         let deadline = ContinuousClock.now + wait
         while true {
-            let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, maxCount) }
+            let (out, n) = readOnce(maxCount)
             if n > 0 {
-                out.removeLast(maxCount - n)
                 gotBytes = true
                 return out
             }
@@ -272,6 +266,20 @@ final class FDChannel: Sendable {
         writeWorker.finish()
     }
 
+    /// One `read(2)` of up to `maxCount` bytes into a new array that is not zero-filled
+    /// first (a 64 KiB fill per read costs more than the read): the bytes and read's result.
+    private func readOnce(_ maxCount: Int) -> ([UInt8], Int) {
+        var n = 0
+        var e: Int32 = 0
+        let out = [UInt8](unsafeUninitializedCapacity: maxCount) { buffer, count in
+            n = Glibc.read(fd, buffer.baseAddress, maxCount)
+            e = errno
+            count = max(n, 0)
+        }
+        errno = e  // for the caller's checks, whatever the array's allocation did
+        return (out, n)
+    }
+
     private static func milliseconds(_ d: Duration) -> Int64 {
         let c = d.components
         return max(0, c.seconds * 1000 + c.attoseconds / 1_000_000_000_000_000)
@@ -289,12 +297,8 @@ final class FDChannel: Sendable {
             case .timedOut: break
             case .ready(let revents):
                 if revents & Int16(POLLIN) != 0 {
-                    var out = [UInt8](repeating: 0, count: maxCount)
-                    let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, maxCount) }
-                    if n > 0 {
-                        out.removeLast(maxCount - n)
-                        return .success(out)
-                    }
+                    let (out, n) = readOnce(maxCount)
+                    if n > 0 { return .success(out) }
                     if n == 0 { return .failure(.closed("device unplugged")) }
                     let e = errno
                     if e == EAGAIN || e == EWOULDBLOCK || e == EINTR { continue }
