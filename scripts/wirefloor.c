@@ -299,6 +299,12 @@ static int device(const char *hellohex) {
 }
 
 int main(int argc, char **argv) {
+    /* A parent may have left SIGINT ignored (inherited across exec): be stoppable by it, */
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_UNBLOCK, &all, NULL); /* ...or blocked (the mask is inherited too) */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     if (argc >= 3 && !strcmp(argv[1], "raw")) return raw_floor(atoi(argv[2]));
     if (argc >= 5 && !strcmp(argv[1], "host")) return host(argv[2], atoi(argv[3]), atoi(argv[4]));
     if (argc >= 3 && !strcmp(argv[1], "device")) return device(argv[2]);
