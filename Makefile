@@ -56,7 +56,7 @@ $(VENV)/.pnnlab-installed: $(VENV)/bin/pip python/pyproject.toml python/README.m
 	@touch $@
 
 # Speed and memory figures with same-run baselines; rewrites docs/benchmarks.md.
-bench: deps
+bench: deps python
 	@scripts/install-deps.sh --with-bench
 	$(SWIFT) build -c release --product pnnbench
 	$(SWIFT) build -c release --product pnnlab

@@ -135,7 +135,7 @@ let package = Package(
         .target(
             name: "PNNRemote",
             dependencies: [
-                "PNNCore", "PNNStore", "PNNDevices", .product(name: "GRPCCore", package: "grpc-swift-2"),
+                "PNNCore", "PNNStore", "PNNDevices", "PNNRuns", "PNNTraining", .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -161,7 +161,7 @@ let package = Package(
             dependencies: [
                 "PNNCore", "PNNSim", "PNNStore", "PNNTraining", "PNNWire", "PNNTransport", "PNNLink",
                 "CrossbarDriver", "CLLNDriver", "CBLAS", "PNNDevices", "PNNRuns", "PNNExperiments", "OpticsDriver",
-                "PNNCalibration",
+                "CameraDriver", "PNNCalibration", "PNNRemote",
             ],
             swiftSettings: strict),
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PNNDevices
 import PNNLink
+import PNNRemote
 import PNNTraining
 
 /// `pnnlab conformance PORT` — check a device against docs/protocol.md.
@@ -10,7 +11,7 @@ struct Conformance: AsyncParsableCommand {
         abstract: "Run the wire-protocol conformance suite against a board.",
         discussion: "Exits with status 1 if any check fails. No check programs a device or leaves its safe ranges.")
 
-    @Argument(help: "Serial port path or usb:VID:PID[:serial].")
+    @Argument(help: "Serial port path, usb:VID:PID[:serial], or remote://HOST:PORT/NAME (a served device's health check).")
     var port: String
 
     @OptionGroup var link: LinkOptions
@@ -20,6 +21,7 @@ struct Conformance: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
+        if port.hasPrefix(RemoteDeviceAddress.scheme) { return try await ServeHealth.run(port, json: json) }
         let address = try LinkAddress(parsing: port, baud: baud)
         let (hello, results) = try await DeviceCatalog.conformance(address, recordTo: link.record)
         let passed = results.filter { $0.passed }.count

@@ -120,6 +120,9 @@ extension TrainRequest {
             throw RunError.invalid("missing --task (\(TaskName.allCases.map(\.rawValue).joined(separator: "|")))")
         }
         guard let t = TaskName(rawValue: taskName) else { throw TrainingError.unknownTask(taskName) }
+        if t.isRegression {
+            throw RunError.invalid("task \(taskName) is a regression; deep cascades (--layers) train classifiers only")
+        }
         let methodName = method ?? file.method ?? DeepMethod.pat.rawValue
         guard let m = DeepMethod(rawValue: methodName) else {
             throw RunError.invalid(
