@@ -173,12 +173,15 @@ final class FDChannel: Sendable {
             // After `poll` said readable, 0 bytes or EIO is the other end gone.
             if polled, n == 0 || e == EIO { throw .closed("device unplugged") }
             let left = Self.milliseconds(deadline - ContinuousClock.now)
-            if left <= 0 && polled || wait <= .zero { return [] }
-            switch closeSignal.wait(on: fd, events: Int16(POLLIN), milliseconds: max(left, 1)) {
+            if left <= 0 && polled { return [] }
+            // Even without a wait, one `poll` tells "nothing yet" (0 or EIO from a raw tty)
+            // from a hang-up, so an owner pumping a readable port learns that it is gone.
+            let ms = wait <= .zero ? 0 : max(left, 1)
+            switch closeSignal.wait(on: fd, events: Int16(POLLIN), milliseconds: ms) {
             case .closed: throw .closed("closed locally")
             case .failed(let e): throw .system(operation: "poll", path: path, errno: e)
             case .timedOut:
-                if ContinuousClock.now >= deadline { return [] }
+                if wait <= .zero || ContinuousClock.now >= deadline { return [] }
             case .ready(let revents):
                 if revents & Int16(POLLIN) != 0 {
                     polled = true
@@ -226,6 +229,8 @@ final class FDChannel: Sendable {
             case .failed(let e): return .failure(.system(operation: "poll", path: path, errno: e))
             case .timedOut: continue
             case .ready(let revents):
+                // A hung-up tty polls readable too, but what a read gets there is the end.
+                if revents & Int16(POLLHUP | POLLERR) != 0 { return .failure(.closed("device unplugged")) }
                 if revents & Int16(POLLIN) != 0 {
                     // Readable; if an inline reader started meanwhile it takes the bytes.
                     let busy = state.withLock { s in
@@ -234,7 +239,6 @@ final class FDChannel: Sendable {
                     if busy { continue }
                     return .success(())
                 }
-                if revents & Int16(POLLHUP | POLLERR) != 0 { return .failure(.closed("device unplugged")) }
                 if revents & Int16(POLLNVAL) != 0 { return .failure(.closed("closed locally")) }
             }
         }

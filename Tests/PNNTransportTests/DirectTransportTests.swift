@@ -103,12 +103,20 @@ import Testing
         let pty = try PtyPair.open()
         let serial = try PosixSerialLink.open(path: pty.slavePath, baud: 115_200)
         await pty.close()
-        #expect(throws: TransportError.closed("device unplugged")) {
+        var readError: TransportError?
+        do throws(TransportError) {
             _ = try serial.readNow(maxCount: 16, wait: .seconds(2))
+        } catch {
+            readError = error
         }
-        await #expect(throws: TransportError.closed("device unplugged")) {
+        #expect(readError == .closed("device unplugged"))
+        var waitError: TransportError?
+        do throws(TransportError) {
             try await serial.waitReadable(timeout: .seconds(2))
+        } catch {
+            waitError = error
         }
+        #expect(waitError == .closed("device unplugged"))
         await serial.close()
     }
 }
