@@ -38,7 +38,9 @@ public actor WireClient {
         /// reply on its own thread, seconds, before it parks and lets the background reader
         /// deliver it: a stop-and-wait round trip then costs no thread hand-offs. 0 turns it
         /// off (the default on a single-core machine, where the wait would hold the only
-        /// thread the device side of an in-process test needs).
+        /// thread the device side of an in-process test needs). While the device's recent
+        /// round trips are longer than this (most real boards over USB), replies are not
+        /// waited for inline at all: the wait would only hold a thread of the shared pool.
         public var inlineReplyWait: Double
 
         public init(
@@ -137,6 +139,9 @@ public actor WireClient {
     private var bytesSent = 0
     private var framesSent = 0
     private var roundTripSum = 0.0
+    /// Recent round trips, seconds (exponentially weighted; nil before the first): a device
+    /// slower than ``Configuration/inlineReplyWait`` is not waited for inline.
+    private var recentRoundTrip: Double?
     /// Lost exchanges (retransmissions) and bytes moved, both halved every
     /// ``FrameBudget/memoryBytes`` of traffic: the line's recent error rate per byte.
     private var recentLosses = 0.0
@@ -342,6 +347,7 @@ public actor WireClient {
     /// ``Configuration/inlineReplyWait`` (a ``DirectTransport`` only).
     private func readInline(until ticket: UInt64) {
         guard let direct, configuration.inlineReplyWait > 0 else { return }
+        if let rt = recentRoundTrip, rt > configuration.inlineReplyWait { return }
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(configuration.inlineReplyWait)
         while results[ticket] == nil, failure == nil {
@@ -507,6 +513,7 @@ public actor WireClient {
                 continue
             }
             roundTripSum += rtt
+            recentRoundTrip = recentRoundTrip.map { 0.875 * $0 + 0.125 * rtt } ?? rtt
             finish(seq: seq, .success(reply))
         }
         tick()

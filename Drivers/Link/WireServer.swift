@@ -450,10 +450,7 @@ public actor WireServer {
     }
 
     private func emit(_ frame: Frame, isStream: Bool = false) {
-        let raw = frame.rawBytes(version: options.headerVersion)
-        var out = COBS.encode(raw)
-        out.append(0)
-        enqueue(out, isStream: isStream)
+        enqueue(frame.wireBytes(version: options.headerVersion), isStream: isStream)
     }
 
     /// Writes the replies gathered while answering one read inline.
