@@ -10,6 +10,11 @@ import Synchronization
 public struct LinkClock: Sendable {
     private let elapsed: @Sendable () -> Duration
     private let sleeper: @Sendable (Duration) async throws -> Void
+    /// Whether a timer with nothing left to time may be left to fire rather than cancelled:
+    /// true on real time (one idle wake-up later costs less than cancelling and re-creating
+    /// the timer for every request), false on a ``ManualClock``, where a left-over sleeper
+    /// would be seen by a test waiting for the code under test to sleep.
+    public let idleTimersMayRun: Bool
 
     /// Wraps any clock that measures in `Duration` (e.g. `ContinuousClock`, ``ManualClock``).
     /// Times are measured from the moment this value is made.
@@ -17,6 +22,7 @@ public struct LinkClock: Sendable {
         let origin = clock.now
         self.elapsed = { origin.duration(to: clock.now) }
         self.sleeper = { deadline in try await clock.sleep(until: origin.advanced(by: deadline), tolerance: nil) }
+        self.idleTimersMayRun = !(clock is ManualClock)
     }
 
     /// Real, monotonic time (`ContinuousClock`).

@@ -3,14 +3,13 @@ import PNNWire
 extension PayloadWriter {
     /// Appends an IEEE-754 binary64, little-endian.
     public mutating func f64(_ v: Double) {
-        let bits = v.bitPattern
-        u32(UInt32(truncatingIfNeeded: bits))
-        u32(UInt32(truncatingIfNeeded: bits >> 32))
+        u64(v.bitPattern)
     }
 
     /// Appends each value as binary64, little-endian.
     public mutating func f64s(_ values: some Sequence<Double>) {
-        for v in values { f64(v) }
+        reserve(8 * values.underestimatedCount)
+        for v in values { u64(v.bitPattern) }
     }
 }
 
@@ -24,13 +23,6 @@ extension PayloadReader {
 
     /// Reads `count` binary64 values.
     public mutating func f64s(_ count: Int, field: String) throws(PayloadError) -> [Double] {
-        let raw = try raw(count * 8, field: field)
-        var out = [Double](repeating: 0, count: count)
-        for i in 0..<count {
-            var bits: UInt64 = 0
-            for b in 0..<8 { bits |= UInt64(raw[i * 8 + b]) << (8 * b) }
-            out[i] = Double(bitPattern: bits)
-        }
-        return out
+        try u64s(count, field: field).map { Double(bitPattern: $0) }
     }
 }

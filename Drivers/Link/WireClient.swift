@@ -1,5 +1,10 @@
 import PNNTransport
 import PNNWire
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The host end of a pnnlab wire session over one byte link: handshake, pipelined
 /// requests matched by sequence number, retries with backoff, device-pushed streams,
@@ -29,17 +34,29 @@ public actor WireClient {
         /// Sequence number of the session's first request (normally the hello); only the
         /// worked examples of docs/protocol.md start elsewhere.
         public var firstSeq: UInt16
+        /// On a ``DirectTransport`` (ptys, serial ports), how long ``reply(to:)`` reads the
+        /// reply on its own thread, seconds, before it parks and lets the background reader
+        /// deliver it: a stop-and-wait round trip then costs no thread hand-offs. 0 turns it
+        /// off (the default on a single-core machine, where the wait would hold the only
+        /// thread the device side of an in-process test needs). While the device's recent
+        /// round trips are longer than this (most real boards over USB), replies are not
+        /// waited for inline at all: the wait would only hold a thread of the shared pool.
+        public var inlineReplyWait: Double
 
         public init(
             tracker: RequestTracker.Configuration = .init(), limits: FrameLimits = .standard,
-            hostName: String = "pnnlab", helloTimeout: Double = 0.3, firstSeq: UInt16 = 0
+            hostName: String = "pnnlab", helloTimeout: Double = 0.3, firstSeq: UInt16 = 0,
+            inlineReplyWait: Double? = nil
         ) {
             self.tracker = tracker
             self.limits = limits
             self.hostName = hostName
             self.helloTimeout = helloTimeout
             self.firstSeq = firstSeq
+            self.inlineReplyWait = inlineReplyWait ?? (Self.cores >= 2 ? 0.002 : 0)
         }
+
+        private static let cores: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     }
 
     /// A request on its way; pass it to ``reply(to:)``.
@@ -83,6 +100,11 @@ public actor WireClient {
     }
 
     private let transport: any Transport
+    /// The transport again when it can be read and written on the actor's own thread.
+    private let direct: (any DirectTransport)?
+    /// Writes handed to the writer task and not finished; while any is, ``send(_:)`` queues
+    /// behind them instead of writing inline, so bytes keep their order.
+    private let queuedWrites = QueuedWrites()
     /// The link's name, for messages.
     public nonisolated let port: String
     let configuration: Configuration
@@ -117,6 +139,9 @@ public actor WireClient {
     private var bytesSent = 0
     private var framesSent = 0
     private var roundTripSum = 0.0
+    /// Recent round trips, seconds (exponentially weighted; nil before the first): a device
+    /// slower than ``Configuration/inlineReplyWait`` is not waited for inline.
+    private var recentRoundTrip: Double?
     /// Lost exchanges (retransmissions) and bytes moved, both halved every
     /// ``FrameBudget/memoryBytes`` of traffic: the line's recent error rate per byte.
     private var recentLosses = 0.0
@@ -131,6 +156,7 @@ public actor WireClient {
     /// and retries run on `clock`.
     public init(transport: any Transport, configuration: Configuration = Configuration(), clock: LinkClock = .continuous) {
         self.transport = transport
+        self.direct = transport as? any DirectTransport
         self.port = transport.description
         self.configuration = configuration
         self.tracker = RequestTracker(configuration: configuration.tracker, firstSeq: configuration.firstSeq)
@@ -146,15 +172,38 @@ public actor WireClient {
         guard readerTask == nil else { return }
         let link = transport
         let stream = outboxStream
+        let queued = queuedWrites
         writerTask = Task { [weak self] in
             for await bytes in stream {
                 do throws(TransportError) {
                     try await link.write(bytes)
+                    queued.finished()
                 } catch {
+                    queued.finished()
                     await self?.fail(.transport(error))
                     return
                 }
             }
+        }
+        if let direct {
+            // The background reader only watches; the bytes are read on the actor (by
+            // `pump` or by a reply waiting inline), so they are read in order by one party.
+            readerTask = Task { [weak self] in
+                while !Task.isCancelled {
+                    do throws(TransportError) {
+                        try await direct.waitReadable(timeout: .seconds(1))
+                        guard let self else { return }
+                        await self.pump()
+                    } catch .timeout {
+                        guard let self else { return }
+                        await self.tick()
+                    } catch {
+                        await self?.fail(.transport(error))
+                        return
+                    }
+                }
+            }
+            return
         }
         readerTask = Task { [weak self] in
             while !Task.isCancelled {
@@ -180,8 +229,15 @@ public actor WireClient {
     /// Makes sure a timer fires at the earliest request deadline (or earlier). The timer
     /// sleeps on the injected clock, so a test's ``ManualClock/advance(by:)`` fires it.
     private func scheduleTimer() {
-        guard failure == nil, let next = tracker.nextDeadline else {
+        guard failure == nil else {
             cancelTimer()
+            return
+        }
+        // With nothing in flight a running timer is left to fire (it finds nothing to do):
+        // cancelling and re-creating it for every stop-and-wait request costs more. Not on
+        // a test's manual clock, where it would be a sleeper the test did not expect.
+        guard let next = tracker.nextDeadline else {
+            if !clock.idleTimersMayRun { cancelTimer() }
             return
         }
         if timerTask != nil, let target = timerTarget, target <= next { return }
@@ -261,6 +317,9 @@ public actor WireClient {
     /// (``LinkError/device(request:_:)``), or a timeout after the last retry.
     public func reply(to ticket: Ticket) async throws(LinkError) -> [UInt8] {
         let result: Result<Frame, LinkError>
+        if results[ticket.id] == nil, failure == nil, !Task.isCancelled {
+            readInline(until: ticket.id)
+        }
         if let ready = results.removeValue(forKey: ticket.id) {
             result = ready
         } else if let failure {
@@ -282,6 +341,41 @@ public actor WireClient {
             throw .device(request: "\(ticket.type)", reply)
         }
         return frame.payload
+    }
+
+    /// Reads and ingests replies on this thread until `ticket`'s result is in, for at most
+    /// ``Configuration/inlineReplyWait`` (a ``DirectTransport`` only).
+    private func readInline(until ticket: UInt64) {
+        guard let direct, configuration.inlineReplyWait > 0 else { return }
+        if let rt = recentRoundTrip, rt > configuration.inlineReplyWait { return }
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(configuration.inlineReplyWait)
+        while results[ticket] == nil, failure == nil {
+            let left = deadline - clock.now
+            if left <= .zero { return }
+            do throws(TransportError) {
+                let bytes = try direct.readNow(maxCount: 1 << 16, wait: left)
+                if bytes.isEmpty { return }
+                ingest(bytes)
+            } catch {
+                fail(.transport(error))
+            }
+        }
+    }
+
+    /// Reads everything that arrived (the background reader saw bytes) and ingests it.
+    private func pump() {
+        guard let direct, failure == nil else { return }
+        while true {
+            do throws(TransportError) {
+                let bytes = try direct.readNow(maxCount: 1 << 16, wait: .zero)
+                if bytes.isEmpty { return }
+                ingest(bytes)
+            } catch {
+                fail(.transport(error))
+                return
+            }
+        }
     }
 
     /// A cancelled waiter gets ``LinkError/cancelled``; the reply, when it comes, is dropped.
@@ -364,7 +458,20 @@ public actor WireClient {
         countTraffic(bytes.count)
         bytesSent += bytes.count
         framesSent += 1
-        outbox.yield(bytes)
+        var rest = bytes[...]
+        if let direct, failure == nil, queuedWrites.idle {
+            // The port is idle: write on this thread; only what it cannot take now queues.
+            do throws(TransportError) {
+                let n = try direct.writeNow(bytes)
+                if n == bytes.count { return }
+                rest = bytes[n...]
+            } catch {
+                fail(.transport(error))
+                return
+            }
+        }
+        queuedWrites.started()
+        outbox.yield(Array(rest))
     }
 
     // MARK: Incoming
@@ -406,6 +513,7 @@ public actor WireClient {
                 continue
             }
             roundTripSum += rtt
+            recentRoundTrip = recentRoundTrip.map { 0.875 * $0 + 0.125 * rtt } ?? rtt
             finish(seq: seq, .success(reply))
         }
         tick()
@@ -484,6 +592,14 @@ public actor WireClient {
 
     /// Why the session ended, if it did.
     public var terminalError: LinkError? { failure }
+
+    /// Counts the writes queued for the writer task (shared with it).
+    final class QueuedWrites: Sendable {
+        private let count = Mutex(0)
+        var idle: Bool { count.withLock { $0 == 0 } }
+        func started() { count.withLock { $0 += 1 } }
+        func finished() { count.withLock { $0 -= 1 } }
+    }
 
     /// Ends the session: pending requests fail with ``LinkError/closed``, the link closes.
     public func close() async {

@@ -28,6 +28,11 @@ public actor WireServer {
         /// Answers each damaged frame with a damage notice (§8). Off only to emulate a
         /// device of an earlier revision of the protocol.
         public var damageNotices = true
+        /// On a ``DirectTransport``, while requests keep coming, waits for the next one on
+        /// the server's own thread (up to 5 ms, then it parks as usual), so a ping is read,
+        /// answered and written with no thread hand-off. For a server with a process of its
+        /// own (`pnnlab emulate`): the wait holds a thread of the shared pool.
+        public var inlineReads = false
 
         public init(
             serviceTime: Duration = .zero, latency: Duration = .zero, limits: FrameLimits = .standard,
@@ -68,6 +73,13 @@ public actor WireServer {
 
     private let endpoint: any DeviceEndpoint
     private let transport: any Transport
+    /// The transport again when it can be written (and read) on the actor's own thread.
+    private let direct: (any DirectTransport)?
+    /// The writer task is inside a write: replies queue behind it.
+    private var writing = false
+    /// While the reader answers one read's worth of requests inline, their replies gather
+    /// here and leave in one write (nil: not gathering).
+    private var corked: [UInt8]?
     private let options: Options
     private var decoder: FrameDecoder
     private var dedup: Deduplicator
@@ -102,6 +114,7 @@ public actor WireServer {
     public init(endpoint: any DeviceEndpoint, transport: any Transport, options: Options = Options()) {
         self.endpoint = endpoint
         self.transport = transport
+        self.direct = transport as? any DirectTransport
         self.options = options
         self.decoder = FrameDecoder(limits: options.limits)
         self.dedup = Deduplicator(capacity: options.dedupCapacity)
@@ -127,10 +140,22 @@ public actor WireServer {
             wakeAll()
         }
         let link = transport
+        var inline = false
         while !Task.isCancelled {
-            let bytes: [UInt8]
+            var bytes: [UInt8] = []
             do throws(TransportError) {
-                bytes = try await link.read(maxCount: 1 << 16, timeout: .milliseconds(100))
+                if inline, let direct, pending.isEmpty, workerWake != nil, outgoing.isEmpty, !writing {
+                    // Busy and idle now: wait for the next request here; after 5 ms of
+                    // silence, park on the read thread (no CPU while the link is idle).
+                    bytes = try direct.readNow(maxCount: 1 << 16, wait: .milliseconds(5))
+                    if bytes.isEmpty {
+                        inline = false
+                        continue
+                    }
+                } else {
+                    bytes = try await link.read(maxCount: 1 << 16, timeout: .milliseconds(100))
+                    inline = options.inlineReads
+                }
             } catch .timeout {
                 continue
             } catch {
@@ -142,6 +167,8 @@ public actor WireServer {
                 sendNoise(count: bytes.count)
                 continue
             }
+            corked = []
+            defer { uncork() }
             if options.damageNotices {
                 // Frame by frame (up to each delimiter), so a damaged frame's notice takes its
                 // place among the requests around it.
@@ -180,6 +207,12 @@ public actor WireServer {
         if preempts(frame) {
             preempt(by: frame)
             pending.insert((frame, arrival), at: 0)
+        } else if frame.type == .ping, pending.isEmpty, running == nil, workerWake != nil,
+            options.serviceTime == .zero
+        {
+            // Nothing queued or running: a ping is answered here, without waking the worker.
+            servePing(frame)
+            return
         } else {
             pending.append((frame, arrival))
         }
@@ -250,6 +283,21 @@ public actor WireServer {
             }
             await serve(request, arrival: arrival)
         }
+    }
+
+    /// A ping, answered exactly as ``serve(_:arrival:)`` would (cache, flag checks, counters).
+    private func servePing(_ request: Frame) {
+        if let cached = dedup.cachedReply(for: request) {
+            emit(cached)
+            return
+        }
+        let reply =
+            Self.flagProblem(request)?.frame(seq: request.seq)
+            ?? Frame(type: .ping, seq: request.seq, flags: .reply, payload: request.payload)
+        stats.executed += 1
+        if reply.flags.contains(.error) { stats.errorReplies += 1 }
+        dedup.remember(request: request, reply: reply)
+        emit(reply)
     }
 
     private func serve(_ request: Frame, arrival: ContinuousClock.Instant) async {
@@ -402,13 +450,37 @@ public actor WireServer {
     }
 
     private func emit(_ frame: Frame, isStream: Bool = false) {
-        let raw = frame.rawBytes(version: options.headerVersion)
-        var out = COBS.encode(raw)
-        out.append(0)
-        enqueue(out, isStream: isStream)
+        enqueue(frame.wireBytes(version: options.headerVersion), isStream: isStream)
+    }
+
+    /// Writes the replies gathered while answering one read inline.
+    private func uncork() {
+        guard let bytes = corked else { return }
+        corked = nil
+        if !bytes.isEmpty { enqueue(bytes, isStream: false) }
     }
 
     private func enqueue(_ bytes: [UInt8], isStream: Bool) {
+        var bytes = bytes
+        if corked != nil {
+            if !isStream, direct != nil, outgoing.isEmpty, !writing, options.latency == .zero {
+                corked! += bytes
+                return
+            }
+            uncork()  // what gathered goes first: bytes keep their order
+        }
+        if let direct, outgoing.isEmpty, !writing, options.latency == .zero {
+            // The line is idle: write on this thread; only what the port cannot take now queues.
+            let n = (try? direct.writeNow(bytes)) ?? 0
+            if n == bytes.count {
+                if isStream {
+                    streamBacklog -= 1
+                    resumeStreamWaiters()
+                }
+                return
+            }
+            bytes.removeFirst(n)
+        }
         outgoing.append((clock.now + options.latency, bytes, isStream))
         writerWake?.resume()
         writerWake = nil
@@ -447,6 +519,8 @@ public actor WireServer {
     private func writeLoop() async {
         let link = transport
         while let (release, bytes) = await nextOutgoing() {
+            writing = true
+            defer { writing = false }
             if release > .now { try? await Task.sleep(until: release, clock: .continuous) }
             do throws(TransportError) { try await link.write(bytes) } catch { return }
         }

@@ -87,6 +87,7 @@ struct Emulate: AsyncParsableCommand {
         var options = WireServer.Options(
             serviceTime: .microseconds(Int64(serviceMs * 1000)), latency: .microseconds(Int64(latencyMs * 1000)),
             headerVersion: protocolVersion)
+        options.inlineReads = true  // a process of its own: wait for requests on the server's thread
         switch behave {
         case "normal": break
         case "noise": options.lineMatches = { false }

@@ -62,7 +62,7 @@ public final class PtyPair: Sendable {
 
 /// A serial port (or any tty, including a pty slave) driven through termios: raw 8N1, no
 /// flow control, non-blocking I/O with `poll`-based timeouts on dedicated threads.
-public final class PosixSerialLink: Transport {
+public final class PosixSerialLink: DirectTransport {
     let channel: FDChannel
     /// The device path this link opened.
     public let path: String
@@ -158,4 +158,14 @@ public final class PosixSerialLink: Transport {
     }
 
     public func close() async { await channel.close() }
+
+    public func writeNow(_ bytes: [UInt8]) throws(TransportError) -> Int { try channel.writeNow(bytes) }
+
+    public func readNow(maxCount: Int, wait: Duration) throws(TransportError) -> [UInt8] {
+        try channel.readNow(maxCount: maxCount, wait: wait)
+    }
+
+    public func waitReadable(timeout: Duration) async throws(TransportError) {
+        try await channel.waitReadable(timeout: timeout)
+    }
 }

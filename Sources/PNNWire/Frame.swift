@@ -105,10 +105,10 @@ public struct Frame: Hashable, Sendable, CustomStringConvertible {
     /// room for ``maxWireCount`` bytes, and returns how many were written. One pass over a
     /// single buffer: the raw frame is laid out at the end of `out` and COBS-encoded in
     /// place towards its start.
-    private func writeWire(to out: UnsafeMutablePointer<UInt8>) -> Int {
+    private func writeWire(version: UInt8 = PNNWireVersion.protocolVersion, to out: UnsafeMutablePointer<UInt8>) -> Int {
         let rawCount = Self.headerSize + payload.count + Self.crcSize(flags: flags)
         let slack = COBS.maxEncodedCount(rawCount) - rawCount
-        writeRaw(version: PNNWireVersion.protocolVersion, to: out + slack)
+        writeRaw(version: version, to: out + slack)
         let w = COBS.encode(out + slack, count: rawCount, to: out)
         out[w] = 0
         return w + 1
@@ -128,6 +128,15 @@ public struct Frame: Hashable, Sendable, CustomStringConvertible {
         try checkEncodable(limits: limits)
         return [UInt8](unsafeUninitializedCapacity: maxWireCount) { b, count in
             count = writeWire(to: b.baseAddress!)
+        }
+    }
+
+    /// The wire bytes (as ``encoded(limits:)``) with header version `version` and without
+    /// the flag and size checks: what a device puts on the line (emulators, which may also
+    /// be told to speak another version). One allocation, one pass.
+    public func wireBytes(version: UInt8) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: maxWireCount) { b, count in
+            count = writeWire(version: version, to: b.baseAddress!)
         }
     }
 

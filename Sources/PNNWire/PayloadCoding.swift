@@ -35,8 +35,14 @@ public struct PayloadWriter: Sendable {
         bytes.append(UInt8(truncatingIfNeeded: v >> 8))
     }
     public mutating func u32(_ v: UInt32) {
-        for s in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: v >> s)) }
+        withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
     }
+    /// A u64, little-endian.
+    public mutating func u64(_ v: UInt64) {
+        withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+    /// Makes room for `n` more bytes without reallocating on the way.
+    public mutating func reserve(_ n: Int) { bytes.reserveCapacity(bytes.count + n) }
     /// Raw bytes, no length prefix.
     public mutating func raw(_ v: [UInt8]) { bytes.append(contentsOf: v) }
     /// u16 length prefix, then the bytes.
@@ -74,8 +80,24 @@ public struct PayloadReader: Sendable {
         return UInt16(s[s.startIndex]) | UInt16(s[s.startIndex + 1]) << 8
     }
     public mutating func u32(_ field: String) throws(PayloadError) -> UInt32 {
-        let s = try take(4, field)
-        return s.reversed().reduce(0) { $0 << 8 | UInt32($1) }
+        guard remaining >= 4 else { throw .truncated(field: field, needed: 4, available: remaining) }
+        defer { index += 4 }
+        return bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: index, as: UInt32.self)) }
+    }
+    /// `count` little-endian u64 values.
+    public mutating func u64s(_ count: Int, field: String) throws(PayloadError) -> [UInt64] {
+        let n = count * 8
+        guard count >= 0, remaining >= n else { throw .truncated(field: field, needed: n, available: remaining) }
+        defer { index += n }
+        let start = index
+        return [UInt64](unsafeUninitializedCapacity: count) { out, made in
+            bytes.withUnsafeBytes { raw in
+                for i in 0..<count {
+                    out[i] = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8 * i, as: UInt64.self))
+                }
+            }
+            made = count
+        }
     }
     /// `n` raw bytes.
     public mutating func raw(_ n: Int, field: String) throws(PayloadError) -> [UInt8] {

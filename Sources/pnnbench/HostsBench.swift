@@ -46,6 +46,8 @@ func hostsBenchmarks(into report: inout BenchReport, quick: Bool) async throws {
         "pnnlab host pipelined requests/s (window 8) ≥ 2 × the Python host's",
         String(format: "%.0f vs Python %.0f requests/s = %.2f×", sw.pipelined, py.pipelined, sw.pipelined / py.pipelined),
         sw.pipelined >= 2 * py.pipelined)
+    try await roundTripDecomposition(
+        into: &report, notes: &notes, emulator: emulator, pings: pings, swift: sw, python: py)
 
     // An idle attached link: the board open, nothing asked, CPU of this process over a few seconds;
     // baseline: the same process for the same time with the link closed.
@@ -91,9 +93,14 @@ final class EmulatorProcess: Sendable {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw BenchFailure("\(binary.path) is missing: build it first (swift build -c release --product pnnlab)")
         }
+        return try startTool(binary.path, ["emulate"] + arguments)
+    }
+
+    /// Runs `path arguments…`, a device whose first stdout line is its port.
+    static func startTool(_ path: String, _ arguments: [String]) throws -> EmulatorProcess {
         let process = Process()
-        process.executableURL = binary
-        process.arguments = ["emulate"] + arguments
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -214,4 +221,103 @@ private func cpuFraction(over seconds: Double) async throws -> Double {
     let t0 = linkNow()
     try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
     return (cpu() - c0) / (linkNow() - t0)
+}
+
+// MARK: Where a round trip goes
+
+/// Splits the ping round trip into the kernel's pty floor, the emulator's service time and
+/// each host's own overhead, in the same run, with scripts/wirefloor.c (a C host and a C
+/// device of the same protocol, built here with `cc`): the C host against the C device is
+/// the protocol floor; against `pnnlab emulate` it adds the emulator's time; each host
+/// against the C device adds that host's own time.
+private func roundTripDecomposition(
+    into report: inout BenchReport, notes: inout LinkBenchNotes, emulator: EmulatorProcess, pings: Int,
+    swift sw: PingFigures, python py: PingFigures
+) async throws {
+    let candidates = [
+        URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("scripts/wirefloor.c"),
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("../../scripts/wirefloor.c").standardized,
+    ]
+    guard let source = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+        notes.remark("Round-trip decomposition skipped: scripts/wirefloor.c not found (run from the repository root).")
+        return
+    }
+    let tool = FileManager.default.temporaryDirectory.appendingPathComponent("pnnbench-wirefloor-\(getpid())").path
+    defer { unlink(tool) }
+    guard (try? runTool("/usr/bin/env", ["cc", "-O2", "-o", tool, source.path]))?.status == 0 else {
+        notes.remark("Round-trip decomposition skipped: no C compiler (`cc`) to build scripts/wirefloor.c.")
+        return
+    }
+    func json(_ text: String) throws -> [String: Any] {
+        guard let line = text.split(separator: "\n").last,
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        else { throw BenchFailure("wirefloor printed no JSON: \(text.prefix(300))") }
+        return object
+    }
+    func median(_ o: [String: Any]) -> Double { o["median_rtt_s"] as? Double ?? .nan }
+
+    let raw = median(try json(try runTool(tool, ["raw", "\(pings)"]).out))
+    let cToEmulator = try runTool(tool, ["host", emulator.port, "\(pings)", "8"], environment: ["WIREFLOOR_PRINT_HELLO": "1"])
+    let cEmu = try json(cToEmulator.out)
+    let helloHex = cToEmulator.err.split(separator: "\n").first.map(String.init) ?? ""
+    let device = try EmulatorProcess.startTool(tool, ["device", helloHex])
+    defer { device.stop() }
+    let cDev = try json(try runTool(tool, ["host", device.port, "\(pings)", "8"]).out)
+    let pyDev = try pythonPings(port: device.port, pings: pings)
+    let swDev = try await swiftPings(port: device.port, pings: pings)
+
+    let floor = median(cDev)
+    let service = median(cEmu) - floor
+    let hostPy = pyDev.medianRTT - floor
+    let hostSw = swDev.medianRTT - floor
+    func us(_ x: Double) -> Double { x * 1e6 }
+    report.add("hosts: raw pty ping-pong, 24 B, C to C (kernel floor)", us(raw), unit: "µs")
+    report.add("hosts: C host ↔ C device (protocol floor)", us(floor), unit: "µs")
+    report.add(
+        "hosts: C host ↔ pnnlab emulate crossbar", us(median(cEmu)), unit: "µs", baseline: us(floor),
+        baselineName: "C device")
+    report.add(
+        "hosts: pnnlab host ↔ C device", us(swDev.medianRTT), unit: "µs", baseline: us(pyDev.medianRTT),
+        baselineName: "Python + pyserial host ↔ C device")
+    report.add(
+        "hosts: pipelined pings (window 8), pnnlab host ↔ C device", swDev.pipelined, unit: "requests/s",
+        baseline: pyDev.pipelined, baselineName: "Python host ↔ C device")
+    report.add(
+        "hosts: pipelined pings (window 8), C host ↔ pnnlab emulate crossbar", cEmu["pipelined_rps"] as? Double ?? .nan,
+        unit: "requests/s", baseline: cDev["pipelined_rps"] as? Double, baselineName: "C host ↔ C device")
+    // The best pnnlab could reach against this emulator: the floor plus the emulator's time,
+    // with a host that costs nothing.
+    let bound = (floor + service) / (floor + service + hostPy)
+    notes.remark(
+        String(
+            format:
+                "Round trip, where the time goes (medians, same run): raw pty ping-pong %.0f µs; C host ↔ C device %.0f µs "
+                + "(protocol floor); pnnlab emulate's service adds %.0f µs (C host ↔ emulator %.0f µs); own overhead of "
+                + "the Python + pyserial host %.0f µs, of pnnlab's host %.0f µs (each against the C device: %.0f vs %.0f µs). "
+                + "Against the emulator: pnnlab %.0f µs, Python %.0f µs. Even a host costing nothing would reach %.2f× "
+                + "Python's round trip against this emulator (floor + service over floor + service + Python's overhead).",
+            us(raw), us(floor), us(service), us(median(cEmu)), us(hostPy), us(hostSw), us(swDev.medianRTT),
+            us(pyDev.medianRTT), us(sw.medianRTT), us(py.medianRTT), bound))
+}
+
+/// Runs `path arguments…` to completion; its exit status, stdout and stderr.
+private func runTool(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (
+    status: Int32, out: String, err: String
+) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    if let environment {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
 }

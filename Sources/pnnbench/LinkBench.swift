@@ -138,6 +138,13 @@ struct LinkBenchRig {
 
 func linkNow() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
+/// User + system CPU time of this process so far, seconds (all threads).
+func processCPUSeconds() -> Double {
+    var u = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+}
+
 func pctString(_ x: Double) -> String { String(format: "%.1f %%", 100 * x) }
 
 // MARK: 1. Throughput over a pty
@@ -147,9 +154,11 @@ func linkThroughputBenchmarks(into report: inout BenchReport, notes: inout LinkB
     // board's measurements travel), read with the same SerialLink the driver uses.
     let rawBytes = quick ? 16 << 20 : 64 << 20
     var rawRate = 0.0
+    let rawCPU0 = processCPUSeconds()
     for _ in 0..<(quick ? 1 : 2) {
         rawRate = max(rawRate, try await rawPtyRate(bytes: rawBytes))
     }
+    let rawCPUPerByte = (processCPUSeconds() - rawCPU0) / Double((quick ? 1 : 2) * rawBytes)
 
     // Diagnostic: the same pty fed in frame-sized writes (one write per ~4 kB frame).
     var rawFrameRate = 0.0
@@ -193,12 +202,18 @@ func linkThroughputBenchmarks(into report: inout BenchReport, notes: inout LinkB
     let frames = quick ? 2_000 : 10_000
     _ = try await rig.board.streamMeasurements(of: x, frames: 50)  // warm-up
     var best: CrossbarBoard.StreamFigures?
+    let streamCPU0 = processCPUSeconds()
     for _ in 0..<(quick ? 1 : 2) {
         let f = try await rig.board.streamMeasurements(of: x, frames: frames)
         if best == nil || f.bytesPerSecond > best!.bytesPerSecond { best = f }
     }
+    let streamCPU = (processCPUSeconds() - streamCPU0) / Double((quick ? 1 : 2) * frames)
     let s = best!
     let frameBytes = s.payloadBytes / max(s.frames, 1)
+    // CPU time, unlike wall time, hardly depends on what else the machine runs.
+    report.add(
+        "link: CPU per stream frame (emulator + host, one process)", streamCPU * 1e6, unit: "µs",
+        baseline: rawCPUPerByte * Double(frameBytes) * 1e6, baselineName: "raw pty, same bytes in 64 KiB writes")
     report.add(
         "link: streamed measurement payload over a pty (\(batch)×16 f64 per frame, \(frameBytes) B)",
         s.bytesPerSecond / 1e6, unit: "MB/s", baseline: rawRate / 1e6, baselineName: "raw pty master→slave bytes",

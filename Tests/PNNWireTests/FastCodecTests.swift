@@ -151,4 +151,15 @@ import Testing
         #expect(throws: FrameError.reservedFlags(0x20)) { try reserved.encode(appendingTo: &out) }
         #expect(out == [1, 2, 3])
     }
+
+    @Test func deviceWireBytesEqualRawBytesThenCOBSForAnyVersion() {
+        var rng = SeededRandom(seed: 12)
+        for k in 0..<200 {
+            var frame = rng.frame()
+            if k % 40 == 0 { frame.payload = rng.bytes(3_973) }
+            for version: UInt8 in [PNNWireVersion.protocolVersion, 2, 0xFF] {
+                #expect(frame.wireBytes(version: version) == Self.referenceCOBS(frame.rawBytes(version: version)) + [0])
+            }
+        }
+    }
 }

@@ -58,4 +58,21 @@ import Testing
         #expect(ErrorReply(code: .outOfRange, message: "x").description.contains("refused an unsafe value"))
         #expect(Set(WireErrorCode.protocolCodes.map(\.rawValue)).count == WireErrorCode.protocolCodes.count)
     }
+
+    @Test func integersAreLittleEndianByteForByte() throws {
+        var w = PayloadWriter()
+        w.u32(0x1234_5678)
+        w.u64(0x0102_0304_0506_0708)
+        w.u32(0xFFFF_FFFE)
+        #expect(w.bytes == [0x78, 0x56, 0x34, 0x12, 8, 7, 6, 5, 4, 3, 2, 1, 0xFE, 0xFF, 0xFF, 0xFF])
+        var r = PayloadReader(w.bytes)
+        #expect(try r.u32("a") == 0x1234_5678)
+        #expect(try r.u64s(1, field: "b") == [0x0102_0304_0506_0708])
+        #expect(try r.u32("c") == 0xFFFF_FFFE)
+        #expect(throws: PayloadError.truncated(field: "d", needed: 4, available: 0)) { try r.u32("d") }
+        var short = PayloadReader([1, 2, 3, 4, 5, 6, 7, 8, 9])
+        _ = try short.u8("skip")
+        #expect(try short.u64s(1, field: "odd offset") == [0x0908_0706_0504_0302])
+        #expect(throws: PayloadError.truncated(field: "e", needed: 16, available: 0)) { try short.u64s(2, field: "e") }
+    }
 }
