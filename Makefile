@@ -56,7 +56,7 @@ $(VENV)/.pnnlab-installed: $(VENV)/bin/pip python/pyproject.toml python/README.m
 	@touch $@
 
 # Speed and memory figures with same-run baselines; rewrites docs/benchmarks.md.
-bench: deps
+bench: deps python
 	@scripts/install-deps.sh --with-bench
 	$(SWIFT) build -c release --product pnnbench
 	$(SWIFT) build -c release --product pnnlab
@@ -89,7 +89,7 @@ fuzz:
 # protoc-gen-swift and protoc-gen-grpc-swift-2 (docs/remote.md says how to build them).
 PROTOC_PLUGINS ?= $(HOME)/.local/protoc-plugins
 proto: python
-	$(VENV)/bin/python -m pip install --quiet 'grpcio-tools>=1.60'
+	$(VENV)/bin/python -m pip install --quiet 'grpcio-tools==1.85.1'
 	protoc -I Proto --plugin=protoc-gen-swift=$(PROTOC_PLUGINS)/protoc-gen-swift \
 	  --plugin=protoc-gen-grpc-swift-2=$(PROTOC_PLUGINS)/protoc-gen-grpc-swift-2 \
 	  --swift_out=Sources/PNNRemote/Generated --swift_opt=Visibility=Internal,FileNaming=DropPath \

@@ -135,7 +135,8 @@ let package = Package(
         .target(
             name: "PNNRemote",
             dependencies: [
-                "PNNCore", "PNNStore", "PNNDevices", .product(name: "GRPCCore", package: "grpc-swift-2"),
+                "PNNCore", "PNNStore", "PNNDevices", "PNNRuns", "PNNTraining", "PNNCalibration",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -161,7 +162,7 @@ let package = Package(
             dependencies: [
                 "PNNCore", "PNNSim", "PNNStore", "PNNTraining", "PNNWire", "PNNTransport", "PNNLink",
                 "CrossbarDriver", "CLLNDriver", "CBLAS", "PNNDevices", "PNNRuns", "PNNExperiments", "OpticsDriver",
-                "PNNCalibration",
+                "CameraDriver", "PNNCalibration", "PNNRemote",
             ],
             swiftSettings: strict),
 
@@ -198,7 +199,9 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["PNNStore"], swiftSettings: strict),
         .testTarget(
             name: "PNNRemoteTests",
-            dependencies: ["PNNRemote", "PNNCore", "PNNDevices", "PNNRuns", "PNNStore", "PNNTraining", "CrossbarDriver"],
+            dependencies: [
+                "PNNRemote", "PNNCore", "PNNDevices", "PNNRuns", "PNNStore", "PNNTraining", "CrossbarDriver", "PNNCalibration",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "OpticsTests",

@@ -28,7 +28,7 @@ print(f"| {label} | {len(accs)} | {100 * statistics.mean(accs):.1f}% ± {100 * s
       f"{100 * statistics.mean(ceilings):.1f}% | {cells} |")
 PY
 }
-# ROWS=header,default,100,10,ideal (default: all) picks rows, e.g. to run them in parallel.
+# ROWS=header,default,100,10,ideal (default: these; add multiply for the multiplier table) picks rows.
 rows=${ROWS:-header,default,100,10,ideal}
 if [[ ,$rows, == *,header,* ]]; then
     echo "| twin | seeds | test accuracy | digital ceiling | per seed (%) |"
@@ -38,3 +38,28 @@ if [[ ,$rows, == *,default,* ]]; then row "1000 shots/read (default), T = 0.9"; 
 if [[ ,$rows, == *,100,* ]]; then row "100 shots/read, T = 0.9" --shots 100; fi
 if [[ ,$rows, == *,10,* ]]; then row "10 shots/read, T = 0.9" --shots 10; fi
 if [[ ,$rows, == *,ideal,* ]]; then row "exact means (--ideal: no shot noise, no loss)" --ideal; fi
+# ROWS=multiply: seed 000's analog multiplier (--task multiply, Gauss-Newton), RMS error of
+# output 0 against x1*x2 on the 11 x 11 test grid over [-1, 1]^2, per shot count.
+mrow() { # label, twin options...
+    local label=$1
+    shift
+    local vals=()
+    for s in $seeds; do
+        vals+=("$(PNNLAB_STORE=$store "$bin" train sim:cv-photonic --task multiply --method gauss-newton --json --seed "$s" "$@" 2>/dev/null |
+            python3 -c 'import json,sys; r = json.loads(sys.stdin.read().strip().splitlines()[-1]); print(r["rms_error"])')")
+    done
+    python3 - "$label" "${vals[@]}" <<'PY'
+import statistics, sys
+label, v = sys.argv[1], [float(x) for x in sys.argv[2:]]
+sd = statistics.stdev(v) if len(v) > 1 else 0.0
+print(f"| {label} | {len(v)} | {statistics.mean(v):.4f} ± {sd:.4f} | " + " ".join(f"{x:.4f}" for x in v) + " |")
+PY
+}
+if [[ ,$rows, == *,multiply,* ]]; then
+    echo "| multiplier twin | seeds | RMS error on the grid | per seed |"
+    echo "|---|---|---|---|"
+    mrow "1000 shots/read (default), T = 0.9"
+    mrow "100 shots/read, T = 0.9" --shots 100
+    mrow "10 shots/read, T = 0.9" --shots 10
+    mrow "exact means (--ideal: no shot noise, no loss)" --ideal
+fi

@@ -23,6 +23,9 @@ for tau in 0.02 0.05 0.2; do
     "$BIN" train sim:clln --graph two-plus-one --task fig2c --method coupled --tau "$tau" --periods 30 --seed 1 \
         --store "$STORE" >/dev/null
 done
+# 5: a regression run (the seed-000 analog multiplier); 6: a parallel PIB cascade on digits.
+"$BIN" train sim:cv-photonic --task multiply --method gauss-newton --seed 1 --store "$STORE" >/dev/null
+"$BIN" train sim:crossbar --task digits --layers 32,10 --method pib --parallel --seed 1 --store "$STORE" >/dev/null
 # Calibration 1: the crossbar twin's device windows.
 "$BIN" calibrate sim:crossbar --seed 3 --store "$STORE" >/dev/null
 
@@ -32,6 +35,8 @@ done
 for kind in errors cycle loss; do
     "$BIN" plot 3 --kind "$kind" -o "$OUT/clln-$kind.svg" --store "$STORE"
 done
+"$BIN" plot 5 --kind regression -o "$OUT/cv-photonic-regression.svg" --store "$STORE"
+"$BIN" plot 6 --kind information-plane -o "$OUT/deep-information-plane.svg" --store "$STORE"
 "$BIN" plot --calibration 1 -o "$OUT/calibration.svg" --store "$STORE"
 # The multi-run CLLN charts of `pnnlab analyze limit-cycle` (D and Ē against τ).
 "$BIN" analyze limit-cycle 2 3 4 --out "$WORK/analyze" --store "$STORE" >/dev/null

@@ -13,6 +13,10 @@ extension CVPhotonicFamily {
                 options: [
                     FamilyOption("ideal", .flag, help: "Exact ⟨x⟩ reads (no shot noise) and no loss."),
                     FamilyOption("shots", .integer(1...100_000_000), help: "Homodyne shots per read (default 1000)."),
+                    FamilyOption(
+                        "multiplier", .flag,
+                        help: "Seed 000's squeezing multiplier: input line 0 sets the squeezing, the others displace "
+                            + "(the default for --task multiply; [twin] layout = \"multiplier\")."),
                 ],
                 build: buildTwin, exportState: exportTwinState)
         ]
@@ -42,6 +46,9 @@ extension CVPhotonicFamily {
         if table["inputs"] == nil { config.inputs = request.geometry?.inputs ?? config.inputs }
         if table["readouts"] == nil { config.readouts = request.geometry?.outputs ?? config.readouts }
         if table["seed"] == nil { config.seed = request.seed }
+        if table["layout"] == nil && (request.options.flag("multiplier") || request.geometry?.task == "multiply") {
+            config.layout = .multiplier
+        }
         if let shots = request.options.integer("shots") { config.shots = shots }
         if request.options.flag("ideal") {
             config.exactMeans = true

@@ -104,7 +104,8 @@ enum CameraChecks {
                 throw ConformanceFailure("frame is \(frame.width)×\(frame.height), the ROI is the whole sensor")
             }
             return
-                "frame \(frame.frameID): \(frame.total) bytes of \(frame.format) in \(got.withLock { $0.count }) chunks, CRC-32 checked"
+                "frame \(frame.frameID): \(frame.total) bytes of \(frame.format) in \(got.withLock { $0.count }) chunks, "
+                + "CRC-32 0x\(String(frame.crc, radix: 16)) checked"
         },
         ConformanceCheck(name: "camera resend and timeout", requirement: "§16.2 resend; §16.5 grabTimeout, locked") { c in
             let got = Mutex<[BulkChunk]>([])

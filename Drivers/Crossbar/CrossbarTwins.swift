@@ -16,6 +16,13 @@ extension CrossbarFamily {
                         "profile", .text(valueName: "ID|FILE"),
                         help: "Imitate a calibrated crossbar: a stored calibration's id (pnnlab calibrate) or a "
                             + "profile file (calibrate --out); the twin takes that board's geometry."),
+                    FamilyOption(
+                        "rows", .integer(1...4096),
+                        help: "Input lines of the array (default: sized to the task), e.g. for a unit served by "
+                            + "pnnlab serve."),
+                    FamilyOption(
+                        "outputs", .integer(1...2048),
+                        help: "Differential outputs (column pairs) of the array (default: sized to the task)."),
                 ],
                 build: buildTwin, exportState: exportTwinState)
         ]
@@ -56,8 +63,12 @@ extension CrossbarFamily {
         if request.options.flag("ideal") { config = config.idealised() }
         // Sized to the task; with no task (e.g. `pnnlab twin export`), the emulated board's
         // default geometry, which every bundled task's default encoding fits.
-        if table["rows"] == nil { config.rows = request.geometry?.inputs ?? defaultRows }
-        if table["outputs"] == nil { config.outputs = request.geometry?.outputs ?? defaultOutputs }
+        if table["rows"] == nil {
+            config.rows = request.options.integer("rows") ?? request.geometry?.inputs ?? defaultRows
+        }
+        if table["outputs"] == nil {
+            config.outputs = request.options.integer("outputs") ?? request.geometry?.outputs ?? defaultOutputs
+        }
         if table["seed"] == nil { config.seed = request.seed }
         let physics = try CrossbarPhysics(config: config)
         return BuiltTwin(substrate: CrossbarTwin(physics: physics), config: try JSONValue(encoding: config))

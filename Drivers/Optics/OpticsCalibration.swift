@@ -168,13 +168,14 @@ public struct OpticsCalibration: CalibrationProcedure {
     public var settle = OpticsSettleCalibration()
     public var lut = OpticsLUTCalibration()
     public var camera = OpticsCameraCalibration()
-    public var options: [FamilyOption] { settle.options + camera.options }
+    public var options: [FamilyOption] { settle.options + lut.options + camera.options }
 
     public init() {}
 
     public func configured(_ values: FamilyOptionValues) throws -> OpticsCalibration {
         var out = self
         out.settle = try settle.configured(values)
+        out.lut = try lut.configured(values)
         out.camera = try camera.configured(values)
         return out
     }

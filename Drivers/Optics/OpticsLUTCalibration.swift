@@ -18,30 +18,49 @@ public struct OpticsLUTResult: Sendable, Codable, Equatable {
 /// the grey levels. Each camera pixel sees |a + b·e^{iφ(g)}|², so the frames, projected on
 /// their two principal components, trace an ellipse (an affine image of the circle
 /// (cos φ, sin φ)); fitting the ellipse, mapping it back to a circle and unwrapping the
-/// angle gives φ(g) − φ(0). Works on `sim:optics`.
+/// angle gives φ(g) − φ(0). Works on `sim:optics` and on an optics rig over links (there
+/// the whole SLM: its upper half of macro-pixel rows at grey 0, the lower half stepping).
+///
+/// Fringing bends the ellipse: the macro-pixels along the boundary between the regions see
+/// a blend of both phases (on the twin's 12-wide grid the default κ = 0.04 costs ~0.08 rad
+/// RMS), so the fitted phases are corrected for the SLM's known κ (`fringing`): see
+/// ``correctFringing(_:multipliers:pixels:iterations:)``.
 public struct OpticsLUTCalibration: CalibrationProcedure {
     public var name: String { "optics-lut" }
     public var version: Int { 1 }
     public var summary: String { "SLM grey → phase table from two interfering SLM regions" }
-    public var options: [FamilyOption] { [] }
+    public var options: [FamilyOption] {
+        [
+            FamilyOption(
+                "fringing", .number(0...0.2),
+                help: "The SLM's fringing weight κ to correct the LUT for (default 0.04; 0: no correction).")
+        ]
+    }
+    /// Fringing weight κ the fit corrects for (the SLM's documented fringe width / macro-pixel
+    /// width); 0 turns the correction off.
+    public var fringing = 0.04
     /// Grey levels measured (every `stride`-th, and 255).
     public var stride = 4
     public var repeats = 4
 
     public init() {}
 
-    public func configured(_ values: FamilyOptionValues) throws -> OpticsLUTCalibration { self }
+    public func configured(_ values: FamilyOptionValues) throws -> OpticsLUTCalibration {
+        var out = self
+        if let k = values.number("fringing") { out.fringing = k }
+        return out
+    }
 
     public func run(on substrate: any Substrate, progress: @escaping @Sendable (Int, Int, String) -> Void) async throws
         -> CalibrationProfile
     {
+        if let rig = substrate as? OpticsRig { return try await run(on: rig, progress: progress) }
         guard let twin = substrate as? OpticsTwin else {
-            throw CalibrationError.measurementFailed("the LUT calibration needs sim:optics (the rig over links is not built)")
+            throw CalibrationError.measurementFailed("the LUT calibration needs sim:optics or an optics rig")
         }
         let p = twin.descriptor.parameters.count
         guard p >= 2 else { throw CalibrationError.measurementFailed("two SLM regions need ≥ 2 trainable macro-pixels") }
-        var greys = Array(Swift.stride(from: 0, to: 256, by: stride))
-        if greys.last != 255 { greys.append(255) }
+        let greys = greyLevels
         var rows: [Double] = []
         var pixels = 0
         for (k, g) in greys.enumerated() {
@@ -52,12 +71,121 @@ public struct OpticsLUTCalibration: CalibrationProcedure {
             pixels = frame.count
             rows += frame
         }
+        let config = await twin.snapshot().config
+        return try fit(
+            Matrix(rows: greys.count, cols: pixels, storage: rows), greys: greys, identity: twin.descriptor.identity,
+            multipliers: Self.fringingMultipliers(
+                gridWidth: config.resolvedGridWidth, macroPixels: config.macroPixels,
+                stepped: Set((config.inputs + p / 2)..<(config.inputs + p)), kappa: fringing),
+            progress: progress)
+    }
+
+    /// Grey levels measured: every `stride`-th, and 255.
+    var greyLevels: [Int] {
+        var greys = Array(Swift.stride(from: 0, to: 256, by: stride))
+        if greys.last != 255 { greys.append(255) }
+        return greys
+    }
+
+    /// Over links: the whole SLM, its upper half of macro-pixel rows at grey 0 and the lower
+    /// half stepping through the grey levels (one straight boundary), each pattern shown and
+    /// grabbed `repeats` times with the rig's synchronisation.
+    func run(on rig: OpticsRig, progress: @escaping @Sendable (Int, Int, String) -> Void) async throws -> CalibrationProfile {
+        let info = rig.slm.info
+        let (w, h) = (info.width, info.height)
+        guard h >= 2 else { throw CalibrationError.measurementFailed("two SLM regions need ≥ 2 macro-pixel rows") }
+        let n = w * h
+        let stepped = Set((h / 2 * w)..<n)
+        let greys = greyLevels
+        var rows: [Double] = []
+        var pixels = 0
+        for (k, g) in greys.enumerated() {
+            if k % 16 == 0 { progress(k, greys.count, "grey \(g)") }
+            let pattern = (0..<n).map { stepped.contains($0) ? UInt8(g) : 0 }
+            let frames = try await rig.patternFrames(Array(repeating: pattern, count: repeats))
+            pixels = frames[0].count
+            var mean = [Double](repeating: 0, count: pixels)
+            for f in frames { for i in 0..<pixels { mean[i] += f[i] / Double(frames.count) } }
+            rows += mean
+        }
+        return try fit(
+            Matrix(rows: greys.count, cols: pixels, storage: rows), greys: greys, identity: rig.descriptor.identity,
+            multipliers: Self.fringingMultipliers(gridWidth: w, macroPixels: n, stepped: stepped, kappa: fringing),
+            progress: progress)
+    }
+
+    /// The ellipse fit on frames taken at `greys` (one row each), corrected for fringing:
+    /// `multipliers` are the cᵢ each macro-pixel shows in units of the stepped phase.
+    func fit(
+        _ frames: Matrix, greys: [Int], identity: DeviceIdentity, multipliers: [Double],
+        progress: @escaping @Sendable (Int, Int, String) -> Void
+    ) throws -> CalibrationProfile {
         progress(greys.count, greys.count, "fitting the ellipse")
-        let (phases, residual) = try Self.phases(Matrix(rows: greys.count, cols: pixels, storage: rows))
+        let (ellipse, residual) = try Self.phases(frames)
+        var phases = ellipse
+        if fringing > 0 {
+            progress(greys.count, greys.count, "correcting for fringing")
+            phases = try Self.correctFringing(ellipse, multipliers: multipliers, pixels: frames.cols)
+        }
         let result = OpticsLUTResult(greys: greys, phasesRad: phases, ellipseResidual: residual)
         return CalibrationProfile(
-            identity: twin.descriptor.identity, procedure: name, procedureVersion: version,
+            identity: identity, procedure: name, procedureVersion: version,
             summary: ["lut_stroke_rad": phases.last ?? 0], payload: try JSONValue(encoding: result))
+    }
+
+    /// cᵢ: the phase each macro-pixel shows, in units of the stepped region's phase, when the
+    /// macro-pixels in `stepped` show φ and the rest 0, through the 4-neighbour fringing
+    /// kernel of weight `kappa` (`PhaseSLM.fringed`, which is linear in φ).
+    public static func fringingMultipliers(gridWidth: Int, macroPixels: Int, stepped: Set<Int>, kappa: Double) -> [Double] {
+        var config = OpticsConfig()
+        config.crosstalkEnabled = kappa > 0
+        config.crosstalk = kappa
+        config.inputs = macroPixels
+        config.parameters = 0
+        config.gridWidth = gridWidth
+        return PhaseSLM(config: config).fringed((0..<macroPixels).map { stepped.contains($0) ? 1 : 0 })
+    }
+
+    /// The ellipse's bias under fringing, removed by a fixed-point iteration: find φ whose
+    /// simulated calibration (noise-free frames |Σᵢ Tᵢ e^{i cᵢ φ}|² through random complex
+    /// Gaussian media, the same geometry and pixel count) fits to the measured ellipse phases.
+    public static func correctFringing(_ measured: [Double], multipliers: [Double], pixels: Int, iterations: Int = 3)
+        throws -> [Double]
+    {
+        var estimate = measured
+        for _ in 0..<iterations {
+            let bias = try simulatedBias(estimate, multipliers: multipliers, pixels: pixels, media: [101, 202, 303])
+            estimate = zip(measured, bias).map { $0 - $1 }
+            estimate = estimate.map { $0 - estimate[0] }
+        }
+        return estimate
+    }
+
+    /// Mean over `media` of (ellipse fit of the simulated frames) − `phases`.
+    static func simulatedBias(_ truth: [Double], multipliers c: [Double], pixels: Int, media: [UInt64]) throws -> [Double] {
+        let g = truth.count
+        let n = c.count
+        var cosines = Matrix(rows: g, cols: n)
+        var sines = Matrix(rows: g, cols: n)
+        for r in 0..<g {
+            for i in 0..<n {
+                cosines[r, i] = cos(c[i] * truth[r])
+                sines[r, i] = sin(c[i] * truth[r])
+            }
+        }
+        var bias = [Double](repeating: 0, count: g)
+        for seed in media {
+            var rng = SeededRandom(seed: seed)
+            let tr = Matrix(rows: n, cols: pixels, storage: (0..<(n * pixels)).map { _ in rng.normal() })
+            let ti = Matrix(rows: n, cols: pixels, storage: (0..<(n * pixels)).map { _ in rng.normal() })
+            let re = Matrix.product(cosines, tr) - Matrix.product(sines, ti)
+            let im = Matrix.product(cosines, ti) + Matrix.product(sines, tr)
+            var frames = Matrix(rows: g, cols: pixels)
+            for k in frames.storage.indices { frames.storage[k] = re.storage[k] * re.storage[k] + im.storage[k] * im.storage[k] }
+            let (fitted, _) = try Self.phases(frames)
+            for r in 0..<g { bias[r] += (fitted[r] - (truth[r] - truth[0])) / Double(media.count) }
+        }
+        return bias
     }
 
     /// φ(g) − φ(g₀) for frames taken at increasing grey levels (one row each).

@@ -156,28 +156,52 @@ public actor OpticsRig: Substrate {
         for (j, g) in grey.enumerated() { pattern[inputs + j] = g }
         for r in 0..<x.rows {
             for c in 0..<inputs { pattern[c] = OpticsPhysics.grey(x[r, c]) }
-            let slot = nextSlot
-            nextSlot = (nextSlot + 1) % slm.info.slots
-            try await slm.upload(pattern, slot: slot)
-            switch sync {
-            case .hardware:
-                try await slm.show(slot: slot, wait: false)
-            case .software:
-                try await slm.show(slot: slot, wait: true)
-                try await camera.flush()
-                try await camera.triggerSoftware()
-            case .unsynchronised:
-                try await slm.show(slot: slot, wait: false)
-                try await camera.triggerSoftware()
-            }
-            let frame = try await camera.grab()
+            let frame = try await showAndGrab(pattern)
             let scale = pow(2, Double(ci.bits - frame.info.format.bits))  // back to sensor DN
             bin(frame.pixels, width: frame.info.width, scale: scale, into: &out, row: r)
-            pairs += 1
-            shownCRCs.append(CRC32.checksum(pattern))
-            if shownCRCs.count > 100_000 { shownCRCs.removeFirst(shownCRCs.count - 100_000) }
         }
         return out
+    }
+
+    /// Camera frames of whole-SLM patterns (one grey level per macro-pixel, row-major), each
+    /// shown and seen with the rig's synchronisation: the ROI's pixels in sensor DN, unbinned.
+    /// What calibrations take (the LUT from two interfering regions).
+    public func patternFrames(_ patterns: [[UInt8]]) async throws -> [[Double]] {
+        if !prepared { try await prepare() }
+        var out: [[Double]] = []
+        for pattern in patterns {
+            guard pattern.count == slm.info.patternBytes else {
+                throw OpticsRigError.badSetting(
+                    "a pattern of \(pattern.count) grey levels for \(slm.info.patternBytes) macro-pixels")
+            }
+            let frame = try await showAndGrab(pattern)
+            let scale = pow(2, Double(camera.info.bits - frame.info.format.bits))
+            out.append(frame.pixels.map { $0 * scale })
+        }
+        return out
+    }
+
+    /// Uploads `pattern` into the next slot, shows it and grabs the frame that sees it.
+    private func showAndGrab(_ pattern: [UInt8]) async throws -> CameraGrab {
+        let slot = nextSlot
+        nextSlot = (nextSlot + 1) % slm.info.slots
+        try await slm.upload(pattern, slot: slot)
+        switch sync {
+        case .hardware:
+            try await slm.show(slot: slot, wait: false)
+        case .software:
+            try await slm.show(slot: slot, wait: true)
+            try await camera.flush()
+            try await camera.triggerSoftware()
+        case .unsynchronised:
+            try await slm.show(slot: slot, wait: false)
+            try await camera.triggerSoftware()
+        }
+        let frame = try await camera.grab()
+        pairs += 1
+        shownCRCs.append(CRC32.checksum(pattern))
+        if shownCRCs.count > 100_000 { shownCRCs.removeFirst(shownCRCs.count - 100_000) }
+        return frame
     }
 
     private func bin(_ pixels: [Double], width: Int, scale: Double, into out: inout Matrix, row: Int) {

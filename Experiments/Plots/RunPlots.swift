@@ -22,6 +22,10 @@ public enum RunPlotKind: String, Sendable, CaseIterable {
     case errors
     /// Contrastive runs on two edges: the cycle in G-space.
     case cycle
+    /// Regression runs (`--task multiply`): output 0 against the target on the test grid.
+    case regression
+    /// PIB runs: I(X;Z) against I(Y;Z) of every hidden unit over its epochs.
+    case informationPlane = "information-plane"
 
     /// One line for `--help`.
     public var summary: String {
@@ -34,6 +38,8 @@ public enum RunPlotKind: String, Sendable, CaseIterable {
         case .jacobian: "singular values of recorded Jacobians"
         case .errors: "contrastive runs: task errors against learning time"
         case .cycle: "contrastive 2-edge runs: the cycle in G-space"
+        case .regression: "regression runs: output against target on the test grid"
+        case .informationPlane: "pib runs: I(X;Z) against I(Y;Z) of every hidden unit over training"
         }
     }
 }
@@ -68,7 +74,8 @@ public enum RunPlots {
     /// The kind drawn when none is asked for.
     public static func defaultKind(runID: Int64, store: RunStore) throws -> RunPlotKind {
         let record = try store.run(id: runID)
-        return ContrastivePlan.from(json: record.configJSON) != nil ? .errors : .accuracy
+        if ContrastivePlan.from(json: record.configJSON) != nil { return .errors }
+        return (try? RunPlan.from(json: record.configJSON))?.task.isRegression == true ? .regression : .accuracy
     }
 
     /// Plot `kind` of run `runID` as SVG; `step` picks the step of a conductance map (default: the last).
@@ -87,7 +94,11 @@ public enum RunPlots {
             if detail.evaluations.allSatisfy({ $0.trainAccuracy == nil && $0.testAccuracy == nil }) {
                 throw unavailable("it has no evaluated accuracy yet")
             }
-            return accuracyChart(detail, againstMeasurements: kind == .accuracyMeasurements).render()
+            var chart = accuracyChart(detail, againstMeasurements: kind == .accuracyMeasurements)
+            if let retrain = DeepPlan.from(json: record.configJSON)?.retrain {
+                try markRetrain(&chart, retrain, store: store)
+            }
+            return chart.render()
         case .conductance:
             let steps = try store.steps(runID: runID)
             guard let chosen = step.map({ s in steps.first { $0.step == s } }) ?? steps.last else {
@@ -114,6 +125,21 @@ public enum RunPlots {
             let geometry = await RunGeometry.load(record, store: store)
             let unit = geometry.descriptor.map { "\($0.outputs.unit.symbol)/\($0.parameters.unit.symbol)" }
             return try jacobianChart(runID: runID, blocks: blocks, unit: unit).render()
+        case .regression:
+            guard let plan = try? RunPlan.from(json: record.configJSON), plan.task.isRegression else {
+                throw unavailable("it is not a regression run (--task multiply)")
+            }
+            guard let last = try store.measurements(runID: runID, kinds: ["test_outputs"]).last else {
+                throw unavailable("it recorded no test-split outputs (record_outputs = false, or no evaluation yet)")
+            }
+            let task = try PreparedTask(plan.task, config: plan.trainer, amplitude: 1, seed: plan.seed)
+            let detail = try RunDetail.load(runID: runID, store: store)
+            return regressionChart(detail, step: last.step, block: last.block, targets: task.test.targets ?? []).render()
+        case .informationPlane:
+            guard let chart = try informationPlane(runID: runID, store: store) else {
+                throw unavailable("it is not a pib run with a hidden unit, or has no hidden-unit epoch committed yet")
+            }
+            return chart.render()
         case .errors, .cycle:
             guard contrastive else { throw unavailable("it is a \(record.method) run, not a contrastive one") }
             let run = try ContrastiveRun.load(runID: runID, store: store)
@@ -222,6 +248,26 @@ public enum RunPlots {
         } else if stuckSet.isEmpty {
             chart.caption.append("No stuck device (from \(stuckSource ?? "?")).")
         }
+        return chart
+    }
+
+    /// A regression run's output 0 on the test grid against the target (one dot per grid
+    /// point), with the line output = target.
+    public static func regressionChart(_ detail: RunDetail, step: Int, block: MeasurementBlock, targets: [Double])
+        -> ExperimentChart
+    {
+        let r = detail.result
+        var chart = ExperimentChart(
+            title: "Run \(r.run): output against target (\(r.method) on \(r.task), step \(step))",
+            xTitle: "target (x1·x2 for multiply)", yTitle: "measured output 0 (device output unit)")
+        let n = min(block.rows, targets.count)
+        let y = (0..<n).map { block.values[$0 * block.cols] }
+        let lo = min(targets.min() ?? -1, y.min() ?? -1)
+        let hi = max(targets.max() ?? 1, y.max() ?? 1)
+        chart.series.append(.init(name: "output = target", x: [lo, hi], y: [lo, hi], color: grey, markers: false))
+        chart.series.append(.init(name: "test grid (\(n) points)", x: Array(targets.prefix(n)), y: y, color: blue, line: false))
+        if let rms = r.rmsError { chart.caption.append("RMS error on the test grid: \(String(format: "%.4f", rms)).") }
+        chart.caption.append("Outputs as measured at the last evaluation (evaluation repeats averaged, shot noise included).")
         return chart
     }
 

@@ -4,10 +4,14 @@ import Foundation
 public struct TwinGeometry: Sendable, Codable, Equatable {
     public var inputs: Int
     public var outputs: Int
+    /// The task's name (`TaskName`'s raw value), for a twin whose circuit depends on the
+    /// task (`sim:cv-photonic` builds its multiplier for `multiply`); nil when unknown.
+    public var task: String? = nil
 
-    public init(inputs: Int, outputs: Int) {
+    public init(inputs: Int, outputs: Int, task: String? = nil) {
         self.inputs = inputs
         self.outputs = outputs
+        self.task = task
     }
 }
 

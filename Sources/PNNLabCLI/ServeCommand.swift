@@ -19,6 +19,10 @@ struct Serve: AsyncParsableCommand {
             write lease (programming, probes, safe state); others may read and measure. Every \
             value is checked against the device's safe ranges here, on the server.
 
+            Clients may start runs (StartRun: the options of pnnlab train), pause and resume \
+            them; they train in this process, are recorded in this store, and pause at a step \
+            boundary (device safe, run checkpointed) when the server stops.
+
             Loopback (127.0.0.1) is the default. Any other address needs an access token \
             (--token or $\(RemoteDefaults.tokenVariable)), checked on every call; clients set \
             $\(RemoteDefaults.tokenVariable). --cert and --key (PEM) turn on TLS; clients then \
@@ -33,6 +37,9 @@ struct Serve: AsyncParsableCommand {
         help: ArgumentHelp("[NAME=]DEVICE [twin options] to serve (repeatable).", valueName: "spec"))
     var devices: [String] = []
 
+    @Option(help: "Probes a stream may run ahead of what its client has read (sent half a window per message).")
+    var streamWindow: Int = 16
+
     @Option(help: "Seed of served sim: twins.")
     var seed: UInt64 = 1
 
@@ -46,6 +53,10 @@ struct Serve: AsyncParsableCommand {
     var key: String?
 
     @OptionGroup var storeOptions: StoreOptions
+
+    func validate() throws {
+        guard (1...4096).contains(streamWindow) else { throw ValidationError("--stream-window must be between 1 and 4096") }
+    }
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -73,9 +84,10 @@ struct Serve: AsyncParsableCommand {
             let opened = try await DeviceCatalog.open(
                 device, twin: .init(seed: seed, optionWords: words), store: store)
             links.append(opened)
-            served.append(ServedDevice(name: name, source: device, substrate: opened.substrate))
+            served.append(ServedDevice(name: name, source: device, substrate: opened.substrate, streamWindow: streamWindow))
         }
-        let server = try RemoteServer(configuration: configuration, devices: served, store: store)
+        let runs = ServerRunLauncher(store: store)
+        let server = try RemoteServer(configuration: configuration, devices: served, store: store, launcher: runs)
         let names = served.map { "\($0.name) (\($0.substrate.descriptor.identity.summary))" }
         let stop = await StopSignal()
         stop.onSignal { server.shutdown() }
@@ -86,6 +98,7 @@ struct Serve: AsyncParsableCommand {
                     + (configuration.usesTLS ? " with TLS" : "") + (configuration.token != nil ? ", token required" : "")
                     + "; Ctrl-C to stop\n")
         }
+        await runs.pauseAll()  // runs started over the wire pause at a step boundary, resumable
         for device in served { try? await device.substrate.enterSafeState() }
         for opened in links { await opened.connected?.connection.close() }
     }

@@ -96,7 +96,7 @@ struct Train: AsyncParsableCommand {
 
     func run() async throws {
         let store = try storeOptions.open()
-        if try request.isDeep(layers: deep.layers, store: store) {
+        if try deep.retrain != nil || request.isDeep(layers: deep.layers, store: store) {
             try await runDeep(store: store)
             return
         }
@@ -171,11 +171,12 @@ struct Train: AsyncParsableCommand {
         ]
         let ceiling: [(String, String)] =
             r.readoutCeiling.map { [("readout ceiling", formatPercent($0) + " (\(r.readoutCeilingSource ?? ""))")] } ?? []
+        let rms: [(String, String)] = r.rmsError.map { [("rms error (test grid)", String(format: "%.4f", $0))] } ?? []
         let rest: [(String, String)] = [
             ("final loss", r.finalLoss.map { String(format: "%.4f", $0) + " " + r.lossUnit } ?? "–"),
             ("measurements", "\(r.measurements)"), ("wall time", String(format: "%.2f s", r.wallSeconds)),
         ]
-        try Output.print(Table.keyValue(rows + ceiling + rest))
+        try Output.print(Table.keyValue(rows + ceiling + rms + rest))
     }
 }
 

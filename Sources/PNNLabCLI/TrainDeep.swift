@@ -16,12 +16,30 @@ extension Train {
         if !given.isEmpty {
             throw CLIError("\(given.joined(separator: ", ")) apply to the contrastive methods only")
         }
-        var plan = try request.deepPlan(layers: deep.layers, beta: deep.beta, store: store)
+        var plan: DeepPlan
+        if let base = deep.retrain {
+            if resume != nil || deep.layers != nil || deep.beta != nil || deep.parallel || task != nil || config != nil
+                || seed != nil || method.map({ $0 != DeepMethod.pib.rawValue }) == true
+            {
+                throw CLIError(
+                    "--retrain continues run \(base)'s cascade with its recorded settings; drop --resume/--layers/--beta/--parallel/--task/--config/--seed (--epochs sets the epochs per retrained unit)"
+                )
+            }
+            let broken = try deep.breakADC.map { text throws(RunError) in try DeepRetrain.BrokenChannel(parsing: text) }
+            plan = try request.retrainPlan(
+                DeepRetrain(baseRun: base, fromUnit: deep.fromUnit ?? 2, brokenConverters: broken), store: store)
+        } else {
+            if deep.fromUnit != nil || !deep.breakADC.isEmpty {
+                throw CLIError("--from-unit and --break-adc go with --retrain RUN")
+            }
+            plan = try request.deepPlan(layers: deep.layers, beta: deep.beta, parallel: deep.parallel, store: store)
+        }
         let opened = try await plan.open(twinOptionWords: twinOptions, store: store, reconnectGrace: reconnectGrace)
         plan.units = opened.twins
         let trainer = try DeepTrainer(
             units: opened.units, models: opened.models, widths: plan.layers, method: plan.method, config: plan.trainer,
-            task: opened.task, seed: plan.seed, beta: plan.beta ?? DeepTrainer.defaultBeta)
+            task: opened.task, seed: plan.seed, beta: plan.beta ?? DeepTrainer.defaultBeta,
+            parallel: plan.parallel ?? false, startUnit: (plan.retrain?.fromUnit ?? 1) - 1)
         let session: DeepSession
         if let resume {
             session = try await DeepSession.resume(runID: resume, trainer: trainer, store: store)

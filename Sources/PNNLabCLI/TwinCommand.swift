@@ -48,7 +48,7 @@ struct Twin: AsyncParsableCommand {
             if let name = task ?? file.task {
                 guard let t = TaskName(rawValue: name) else { throw TrainingError.unknownTask(name) }
                 let probe = try PreparedTask(t, config: file.trainer, amplitude: 1, seed: seed)
-                geometry = TwinGeometry(inputs: probe.encoder.inputCount, outputs: probe.classCount)
+                geometry = TwinGeometry(inputs: probe.encoder.inputCount, outputs: probe.classCount, task: t.rawValue)
             }
             let data = try await DeviceCatalog.exportTwin(
                 device,

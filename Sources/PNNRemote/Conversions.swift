@@ -121,24 +121,147 @@ extension Pnnlab_V1_Probe {
         repeats = UInt32(probe.repeats)
     }
 
-    func probe() throws(RemoteError) -> Probe {
-        Probe(
-            id: Int(id), changes: changes.map { ParameterChange(index: Int($0.index), value: $0.value) },
-            inputs: try inputs.matrix("probe \(id) inputs"), repeats: Int(repeats))
+    /// The probe; its inputs are its own or, when `sharedInputs` is k ≥ 1, `shared[k − 1]`.
+    func probe(shared: [Matrix] = []) throws(RemoteError) -> Probe {
+        let batch: Matrix
+        if sharedInputs > 0 {
+            guard Int(sharedInputs) <= shared.count else {
+                throw .malformed("probe \(id) refers to shared input batch \(sharedInputs) of \(shared.count)")
+            }
+            batch = shared[Int(sharedInputs) - 1]
+        } else {
+            batch = try inputs.matrix("probe \(id) inputs")
+        }
+        return Probe(
+            id: Int(id), changes: changes.map { ParameterChange(index: Int($0.index), value: $0.value) }, inputs: batch,
+            repeats: Int(repeats))
     }
 }
 
-extension Pnnlab_V1_ProbeResult {
-    init(_ result: ProbeResult) {
-        self.init()
-        id = Int64(result.id)
-        outputs = .init(result.outputs)
-        measurementCount = UInt32(result.measurementCount)
+extension Pnnlab_V1_StreamProbesRequest {
+    /// Puts `probes` in the request, each run of consecutive probes measuring the same batch
+    /// (a finite-difference Jacobian) sending that batch once, in `sharedInputs`.
+    mutating func setProbes(_ probes: [Probe]) {
+        var last: Matrix?
+        var shared: [Pnnlab_V1_Matrix] = []
+        self.probes = probes.map { probe in
+            var p = Pnnlab_V1_Probe()
+            p.id = Int64(probe.id)
+            p.changes = probe.changes.map { change in
+                var c = Pnnlab_V1_ParameterChange()
+                c.index = UInt32(change.index)
+                c.value = change.value
+                return c
+            }
+            p.repeats = UInt32(probe.repeats)
+            if last != probe.inputs {
+                shared.append(.init(probe.inputs))
+                last = probe.inputs
+            }
+            p.sharedInputs = UInt32(shared.count)
+            return p
+        }
+        sharedInputs = shared
     }
 
-    func result() throws(RemoteError) -> ProbeResult {
-        ProbeResult(id: Int(id), outputs: try outputs.matrix("probe \(id) outputs"), measurementCount: Int(measurementCount))
+    /// The probes, their shared input batches decoded once.
+    func decodedProbes() throws(RemoteError) -> [Probe] {
+        var shared: [Matrix] = []
+        shared.reserveCapacity(sharedInputs.count)
+        for (k, m) in sharedInputs.enumerated() { shared.append(try m.matrix("shared input batch \(k + 1)")) }
+        var out: [Probe] = []
+        out.reserveCapacity(probes.count)
+        for probe in probes { out.append(try probe.probe(shared: shared)) }
+        return out
     }
+}
+
+extension Pnnlab_V1_ProbeResults {
+    /// Consecutive results packed into one message: ids, row counts and measurement counts
+    /// side by side, every output row in one float64 little-endian byte block.
+    init(_ results: [ProbeResult]) {
+        self.init()
+        ids.reserveCapacity(results.count)
+        rows.reserveCapacity(results.count)
+        measurementCounts.reserveCapacity(results.count)
+        cols = UInt32(results.first?.outputs.cols ?? 0)
+        var bytes = 0
+        for r in results { bytes += r.outputs.storage.count * MemoryLayout<Double>.size }
+        var data = Data(count: bytes)
+        data.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) in
+            var offset = 0
+            for r in results {
+                r.outputs.storage.withUnsafeBytes { source in
+                    raw.baseAddress!.advanced(by: offset).copyMemory(from: source.baseAddress!, byteCount: source.count)
+                    offset += source.count
+                }
+            }
+        }
+        for r in results {
+            ids.append(Int64(r.id))
+            rows.append(UInt32(r.outputs.rows))
+            measurementCounts.append(UInt32(r.measurementCount))
+        }
+        self.data = data
+    }
+
+    /// The results, after checking that the counts agree with the bytes.
+    func results() throws(RemoteError) -> [ProbeResult] {
+        guard ids.count == rows.count, ids.count == measurementCounts.count else {
+            throw .malformed(
+                "a probe batch lists \(ids.count) ids, \(rows.count) row counts, \(measurementCounts.count) measurement counts")
+        }
+        let c = Int(cols)
+        let total = rows.reduce(0) { $0 + Int($1) } * c
+        guard data.count == total * MemoryLayout<Double>.size else {
+            throw .malformed("a probe batch of \(total) values came in \(data.count) bytes")
+        }
+        var out: [ProbeResult] = []
+        out.reserveCapacity(ids.count)
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            var offset = 0
+            for k in ids.indices {
+                let count = Int(rows[k]) * c
+                let storage = [Double](unsafeUninitializedCapacity: count) { buffer, initialised in
+                    if count > 0 {
+                        UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(
+                            from: raw.baseAddress!.advanced(by: offset), byteCount: count * MemoryLayout<Double>.size)
+                    }
+                    initialised = count
+                }
+                offset += count * MemoryLayout<Double>.size
+                out.append(
+                    ProbeResult(
+                        id: Int(ids[k]), outputs: Matrix(rows: Int(rows[k]), cols: c, storage: storage),
+                        measurementCount: Int(measurementCounts[k])))
+            }
+        }
+        return out
+    }
+}
+
+extension Pnnlab_V1_ClampMode {
+    init(_ mode: ClampMode) {
+        switch mode {
+        case .free: self = .free
+        case .clamped: self = .clamped
+        case .both: self = .both
+        }
+    }
+
+    func mode() throws(RemoteError) -> ClampMode {
+        switch self {
+        case .free: .free
+        case .clamped: .clamped
+        case .both: .both
+        case .UNRECOGNIZED(let v): throw .malformed("clamp mode \(v) is unknown")
+        }
+    }
+}
+
+extension Pnnlab_V1_NetworkSide {
+    init(_ side: NetworkSide) { self = side == .free ? .free : .clamped }
+    var side: NetworkSide { self == .clamped ? .clamped : .free }
 }
 
 extension Pnnlab_V1_RunSummary {

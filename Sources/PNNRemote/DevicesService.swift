@@ -35,6 +35,16 @@ struct DevicesService: Pnnlab_V1_Devices.SimpleServiceProtocol {
         var response = Pnnlab_V1_DescribeResponse()
         response.summary = await summary(device)
         response.descriptor = .init(device.substrate.descriptor)
+        let substrate = device.substrate
+        if substrate.descriptor.capabilities.contains(.nodeReadout), let nodes = substrate as? any NodeReadout {
+            response.topologyJson = try await served {
+                String(decoding: try JSONEncoder().encode(nodes.topology), as: UTF8.self)
+            }
+        }
+        if substrate.descriptor.capabilities.contains(.selfLearning), let learner = substrate as? any SelfLearning {
+            response.maxLearnSeconds = learner.maxLearnSeconds
+        }
+        response.elementStrains = substrate is any ElementStrainReadout
         return response
     }
 
@@ -102,17 +112,54 @@ struct DevicesService: Pnnlab_V1_Devices.SimpleServiceProtocol {
     }
 
     func streamProbes(
-        request: Pnnlab_V1_StreamProbesRequest, response: RPCWriter<Pnnlab_V1_ProbeResult>, context: ServerContext
+        request: Pnnlab_V1_StreamProbesRequest, response: RPCWriter<Pnnlab_V1_ProbeResults>, context: ServerContext
     ) async throws {
         let device = try device(request.device)
-        let probes = try await served { try request.probes.map { probe throws(RemoteError) in try probe.probe() } }
+        let probes = try await served { try request.decodedProbes() }
         try await served {
             let cancellation = context.cancellation
-            try await device.stream(probes, policy: request.policy.policy, lease: request.leaseID) { result in
+            try await device.stream(probes, policy: request.policy.policy, lease: request.leaseID) { results in
                 if cancellation.isCancelled { throw CancellationError() }  // the client went away
-                try await response.write(.init(result))
+                try await response.write(.init(results))
             }
         }
+    }
+
+    func applyInputs(request: Pnnlab_V1_ApplyInputsRequest, context: ServerContext) async throws -> Pnnlab_V1_Done {
+        let device = try device(request.device)
+        try await served { try await device.applyInputs(request.inputs, lease: request.leaseID) }
+        return .init()
+    }
+
+    func setClamp(request: Pnnlab_V1_SetClampRequest, context: ServerContext) async throws -> Pnnlab_V1_Done {
+        let device = try device(request.device)
+        try await served {
+            let setting = ClampSetting(mode: try request.mode.mode(), targets: request.targets, eta: request.eta)
+            try await device.setClamp(setting, lease: request.leaseID)
+        }
+        return .init()
+    }
+
+    func learn(request: Pnnlab_V1_LearnRequest, context: ServerContext) async throws -> Pnnlab_V1_Done {
+        let device = try device(request.device)
+        try await served { try await device.learn(seconds: request.seconds, lease: request.leaseID) }
+        return .init()
+    }
+
+    func readNodes(request: Pnnlab_V1_ReadNodesRequest, context: ServerContext) async throws -> Pnnlab_V1_ParameterValues {
+        let device = try device(request.device)
+        var response = Pnnlab_V1_ParameterValues()
+        response.values = try await served { try await device.readNodes(request.side.side) }
+        return response
+    }
+
+    func elementStrains(request: Pnnlab_V1_ReadNodesRequest, context: ServerContext) async throws
+        -> Pnnlab_V1_ParameterValues
+    {
+        let device = try device(request.device)
+        var response = Pnnlab_V1_ParameterValues()
+        response.values = try await served { try await device.elementStrains(request.side.side) }
+        return response
     }
 
     func enterSafeState(request: Pnnlab_V1_SafeStateRequest, context: ServerContext) async throws
@@ -140,6 +187,12 @@ func rpcError(_ error: any Error) -> RPCError {
     case let error as RPCError: error
     case let error as RemoteError: error.rpc
     case let error as SafetyViolation: RPCError(code: .invalidArgument, message: "refused by the server: \(error)")
+    case let error as ContrastiveRequestError: RPCError(code: .invalidArgument, message: "refused by the server: \(error)")
+    case let error as SubstrateError:
+        switch error {
+        case .missingCapability, .missingCapabilityFor: RPCError(code: .unimplemented, message: "\(error)")
+        default: RPCError(code: .aborted, message: "\(error)")
+        }
     case is CancellationError: RPCError(code: .cancelled, message: "cancelled")
     default: RPCError(code: .aborted, message: "\(error)")
     }

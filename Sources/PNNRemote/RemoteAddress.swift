@@ -8,6 +8,10 @@ public enum RemoteDefaults {
     public static let tokenVariable = "PNNLAB_TOKEN"
     /// Environment variable naming a PEM file of trust roots for TLS servers (clients).
     public static let trustRootsVariable = "PNNLAB_TLS_CA"
+    /// HTTP/2 frame size both ends offer (large batches travel in few frames).
+    public static let maxFrameSize = 1 << 20
+    /// HTTP/2 flow-control window both ends keep: how far a writer may run ahead of its reader.
+    public static let windowSize = 8 << 20
 }
 
 /// A host and a port, as `pnnlab serve --listen` and `remote://` take them: `HOST:PORT`,

@@ -1,4 +1,5 @@
 import GRPCCore
+import PNNTraining
 
 /// Why a remote device or `pnnlab serve` could not do what was asked, phrased for the
 /// person at the bench (and, on the server, sent to the client as the call's message).
@@ -29,6 +30,14 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
     case unknownFamily(device: String, family: String, known: [String])
     /// `--record` given for a remote device (the link is on the server).
     case recordingRemote(String)
+    /// This server was built without a run launcher: runs can be read, not started.
+    case runsReadOnly
+    /// Pause asked of a run this server is not training.
+    case notTraining(run: Int64, status: String)
+    /// StartRun or ResumeRun with a contrastive method (they train from the client).
+    case contrastiveOverTheWire(device: String)
+    /// Resume asked of a run whose device this server does not serve.
+    case runDeviceNotServed(run: Int64, device: String, served: [String])
 
     public var description: String {
         switch self {
@@ -56,6 +65,16 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
                 + known.joined(separator: ", ") + ")"
         case .recordingRemote(let device):
             "--record writes the frames of a local link; \(device) is on another machine (record on the server)"
+        case .contrastiveOverTheWire(let device):
+            "runs started over the wire train with the Jacobian methods ("
+                + TrainingMethod.allCases.map(\.rawValue).joined(separator: ", ")
+                + "); train a contrastive method from the client: pnnlab train remote://HOST:PORT/\(device) --method …"
+        case .runsReadOnly: "this server reads runs but does not start, pause or resume them"
+        case .notTraining(let run, let status):
+            "run \(run) is not training in this server (its status is \(status)); only a running run can be paused"
+        case .runDeviceNotServed(let run, let device, let served):
+            "run \(run) was trained on \(device), which this server does not serve (it serves "
+                + (served.isEmpty ? "none" : served.joined(separator: ", ")) + ")"
         }
     }
 
@@ -64,6 +83,8 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .unknownDevice, .unknownRun: .notFound
         case .leased: .failedPrecondition
+        case .notTraining, .runDeviceNotServed: .failedPrecondition
+        case .runsReadOnly, .contrastiveOverTheWire: .unimplemented
         case .needsLease: .permissionDenied
         case .unauthenticated: .unauthenticated
         case .badAddress, .malformed: .invalidArgument

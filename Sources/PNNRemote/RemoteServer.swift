@@ -57,7 +57,11 @@ public final class RemoteServer: Sendable {
     let server: GRPCServer<HTTP2ServerTransport.Posix>
 
     /// Builds the server after validating the configuration; nothing listens until `run`.
-    public init(configuration: RemoteServerConfiguration, devices: [ServedDevice], store: RunStore?) throws(RemoteError) {
+    /// With a `launcher`, clients may also start, pause and resume runs (trained here).
+    public init(
+        configuration: RemoteServerConfiguration, devices: [ServedDevice], store: RunStore?,
+        launcher: (any RunLauncher)? = nil
+    ) throws(RemoteError) {
         try configuration.validate()
         self.configuration = configuration
         self.devices = devices
@@ -73,9 +77,14 @@ public final class RemoteServer: Sendable {
         }
         var config = HTTP2ServerTransport.Posix.Config.defaults
         config.rpc.maxRequestPayloadSize = configuration.maxMessageBytes
+        config.http2.maxFrameSize = RemoteDefaults.maxFrameSize
+        config.http2.targetWindowSize = RemoteDefaults.windowSize
         transport = HTTP2ServerTransport.Posix(address: address, transportSecurity: security, config: config)
         var services: [any RegistrableRPCService] = [DevicesService(devices: devices)]
-        if let store { services.append(RunsService(store: store, pollInterval: configuration.pollInterval)) }
+        if let store {
+            services.append(
+                RunsService(store: store, pollInterval: configuration.pollInterval, devices: devices, launcher: launcher))
+        }
         let interceptors: [any ServerInterceptor] = configuration.token.map { [TokenCheck(token: $0)] } ?? []
         server = GRPCServer(transport: transport, services: services, interceptors: interceptors)
     }

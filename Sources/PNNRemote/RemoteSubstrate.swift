@@ -31,7 +31,12 @@ final class RemoteConnection: Sendable {
         if let trustRoots {
             security = .tls { $0.trustRoots = .certificates([.file(path: trustRoots, format: .pem)]) }
         }
-        let transport = try Transport(target: target, transportSecurity: security)
+        var config = Transport.Config.defaults
+        // Large frames and an 8 MiB window: a probe stream's batches flow without a window
+        // update per 64 KiB, and flow control still holds the server when the client stops reading.
+        config.http2.maxFrameSize = RemoteDefaults.maxFrameSize
+        config.http2.targetWindowSize = RemoteDefaults.windowSize
+        let transport = try Transport(target: target, transportSecurity: security, config: config)
         let interceptors: [any ClientInterceptor] = token.map { [TokenSender(token: $0)] } ?? []
         let client = GRPCClient(transport: transport, interceptors: interceptors)
         self.client = client
@@ -75,10 +80,19 @@ public final class RemoteSubstrate: Substrate, Sendable {
     let connection: RemoteConnection
     private let lease = Mutex<(id: String, holding: Task<Void, Never>)?>(nil)
 
-    init(address: RemoteDeviceAddress, descriptor: SubstrateDescriptor, connection: RemoteConnection) {
+    /// What Describe reports beside the descriptor (for the optional capabilities).
+    struct Extras: Sendable {
+        var topologyJSON = ""
+        var maxLearnSeconds = 0.0
+        var elementStrains = false
+    }
+    let extras: Extras
+
+    init(address: RemoteDeviceAddress, descriptor: SubstrateDescriptor, connection: RemoteConnection, extras: Extras = .init()) {
         self.address = address
         self.descriptor = descriptor
         self.connection = connection
+        self.extras = extras
     }
 
     deinit {
@@ -103,9 +117,31 @@ public final class RemoteSubstrate: Substrate, Sendable {
             throw connection.failure(error, device: address.description)
         }
         let substrate = RemoteSubstrate(
-            address: address, descriptor: try reply.descriptor.descriptor(), connection: connection)
+            address: address, descriptor: try reply.descriptor.descriptor(), connection: connection,
+            extras: Extras(
+                topologyJSON: reply.topologyJson, maxLearnSeconds: reply.maxLearnSeconds, elementStrains: reply.elementStrains))
         if lease { try await substrate.acquireLease(holder: holder) }
         return substrate
+    }
+
+    /// This device as a substrate that also forwards its optional capabilities (clampable,
+    /// node readout, self-learning, element strains: what the contrastive methods and CLLN
+    /// calibration need) when the server declares them; itself when it has none.
+    public func withCapabilities() throws(RemoteError) -> any Substrate {
+        guard descriptor.capabilities.contains(.clampable) || extras.elementStrains else { return self }
+        var topology: NetworkTopology?
+        if !extras.topologyJSON.isEmpty {
+            do {
+                topology = try JSONDecoder().decode(NetworkTopology.self, from: Data(extras.topologyJSON.utf8))
+            } catch {
+                throw .malformed("the device's wiring (topology JSON) does not decode: \(error)")
+            }
+        }
+        if extras.elementStrains { return RemoteStrainSubstrate(self) }
+        if descriptor.capabilities.contains(.selfLearning) {
+            return RemoteSelfLearningSubstrate(self, topology: topology, maxLearnSeconds: extras.maxLearnSeconds)
+        }
+        return RemoteClampableSubstrate(self, topology: topology)
     }
 
     /// `user@host pid N`, shown to a second writer who is refused.
@@ -208,14 +244,16 @@ public final class RemoteSubstrate: Substrate, Sendable {
         var request = Pnnlab_V1_StreamProbesRequest()
         request.device = address.name
         request.leaseID = leaseID
-        request.probes = probes.map(Pnnlab_V1_Probe.init)
+        request.setProbes(probes)
         let (stream, sink) = AsyncThrowingStream<ProbeResult, any Error>.makeStream()
         let connection = self.connection
         let device = self.device
         let task = Task {
             do {
                 try await connection.devices.streamProbes(request, options: connection.options) { response in
-                    for try await message in response.messages { sink.yield(try message.result()) }
+                    for try await message in response.messages {
+                        for result in try message.results() { sink.yield(result) }
+                    }
                 }
                 sink.finish()
             } catch {

@@ -2,11 +2,57 @@ import Foundation
 import GRPCCore
 import PNNStore
 
-/// The `pnnlab.v1.Runs` service: the server's run store, read-only.
+/// The `pnnlab.v1.Runs` service: the server's run store, and runs started, paused and
+/// resumed over the wire (trained in the server process by `launcher`).
 struct RunsService: Pnnlab_V1_Runs.SimpleServiceProtocol {
     let store: RunStore
     /// How often `WatchRun` looks for newly committed steps.
     let pollInterval: Duration
+    let devices: [ServedDevice]
+    let launcher: (any RunLauncher)?
+
+    func requireLauncher() throws(RemoteError) -> any RunLauncher {
+        guard let launcher else { throw .runsReadOnly }
+        return launcher
+    }
+
+    func reply(_ id: Int64) throws -> Pnnlab_V1_RunReply {
+        var reply = Pnnlab_V1_RunReply()
+        reply.run = .init(try summary(id))
+        return reply
+    }
+
+    func startRun(request: Pnnlab_V1_StartRunRequest, context: ServerContext) async throws -> Pnnlab_V1_RunReply {
+        try await served {
+            let launcher = try requireLauncher()
+            guard let device = devices.first(where: { $0.name == request.device }) else {
+                throw RemoteError.unknownDevice(name: request.device, served: devices.map(\.name))
+            }
+            let start = RunStartRequest(
+                device: request.device, task: request.task, method: request.method.isEmpty ? nil : request.method,
+                epochs: request.hasEpochs ? Int(request.epochs) : nil, seed: request.hasSeed ? request.seed : nil,
+                configTOML: request.configToml.isEmpty ? nil : request.configToml,
+                jacobianRefresh: request.hasJacobianRefresh ? Int(request.jacobianRefresh) : nil,
+                holder: request.holder.isEmpty ? context.remotePeer : "\(request.holder) (\(context.remotePeer))")
+            let id = try await launcher.start(start, on: device)
+            return try reply(id)
+        }
+    }
+
+    func pauseRun(request: Pnnlab_V1_PauseRunRequest, context: ServerContext) async throws -> Pnnlab_V1_RunReply {
+        try await served {
+            try await requireLauncher().pause(run: request.run)
+            return try reply(request.run)
+        }
+    }
+
+    func resumeRun(request: Pnnlab_V1_ResumeRunRequest, context: ServerContext) async throws -> Pnnlab_V1_RunReply {
+        try await served {
+            try await requireLauncher().resume(
+                run: request.run, epochs: request.hasEpochs ? Int(request.epochs) : nil, devices: devices)
+            return try reply(request.run)
+        }
+    }
 
     func summary(_ id: Int64) throws -> RunSummary {
         _ = try store.run(id: id)  // runNotFound when there is no such run

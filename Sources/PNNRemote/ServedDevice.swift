@@ -106,45 +106,90 @@ public actor ServedDevice {
         try await exclusive { try await $0.enterSafeState() }
     }
 
-    /// Runs probes (every one checked before any is sent) and hands each result to `deliver`
-    /// as soon as it is measured. The device runs at most `streamWindow` probes ahead of
-    /// `deliver`; when `deliver` throws (the client went away), the probes already started
-    /// finish — each restores its parameters — and nothing more is sent.
+    /// Runs probes (every one checked before any is sent) and hands their results to
+    /// `deliver` in batches, in order. The device runs the probes in chunks of half the
+    /// stream window, one chunk measuring while the previous one is delivered, so it is never
+    /// more than `streamWindow` probes ahead of `deliver` (backpressure), and other callers'
+    /// operations can run between chunks. When `deliver` throws (the client went away), the
+    /// chunk already started finishes — each probe restores its parameters — and nothing
+    /// more is run.
     public func stream(
         _ probes: [Probe], policy: SafetyPolicy, lease id: String,
-        deliver: @escaping @Sendable (ProbeResult) async throws -> Void
+        deliver: @escaping @Sendable ([ProbeResult]) async throws -> Void
     ) async throws {
         try requireLease(id, for: "streaming probes")
         let guardian = SafetyGuard(substrate.descriptor)
         var safe: [Probe] = []
         safe.reserveCapacity(probes.count)
         for probe in probes { safe.append(try guardian.checkProbe(probe, policy: policy)) }
-        let window = streamWindow
-        var start = 0
-        while start < safe.count {
-            try Task.checkCancellation()
-            let chunk = Array(safe[start..<min(start + window, safe.count)])
-            start += chunk.count
-            let (results, sink) = AsyncThrowingStream<ProbeResult, any Error>.makeStream()
-            let device = Task {
+        let chunkSize = max(1, streamWindow / 2)
+        func measure(_ range: Range<Int>) -> Task<[ProbeResult], any Error> {
+            let chunk = Array(safe[range])
+            return Task {
                 try await self.exclusive { substrate in
-                    do {
-                        for try await result in substrate.uncheckedStream(chunk) { sink.yield(result) }
-                        sink.finish()
-                    } catch {
-                        sink.finish(throwing: error)
-                        throw error
-                    }
+                    var results: [ProbeResult] = []
+                    results.reserveCapacity(chunk.count)
+                    for try await result in substrate.uncheckedStream(chunk) { results.append(result) }
+                    return results
                 }
             }
+        }
+        var start = min(chunkSize, safe.count)
+        var running = measure(0..<start)
+        while true {
+            let results = try await running.value
+            try Task.checkCancellation()
+            let next = start < safe.count ? measure(start..<min(start + chunkSize, safe.count)) : nil
+            start = min(start + chunkSize, safe.count)
             do {
-                for try await result in results { try await deliver(result) }
-                try Task.checkCancellation()
+                if !results.isEmpty { try await deliver(results) }
             } catch {
-                _ = try? await device.value
+                _ = try? await next?.value
                 throw error
             }
-            try await device.value
+            guard let next else { return }
+            running = next
         }
+    }
+
+    // MARK: Optional capabilities (checked here, as a local caller's would be)
+
+    /// Holds inputs on a clampable device (checked against the input range).
+    public func applyInputs(_ inputs: [Double], lease id: String) async throws {
+        try requireLease(id, for: "holding inputs")
+        let device = try capability(.clampable, as: (any Clampable).self, "holding inputs")
+        try await exclusive { _ in try await device.applyInputs(inputs) }
+    }
+
+    /// Imposes an output boundary condition (shape, η and targets checked).
+    public func setClamp(_ setting: ClampSetting, lease id: String) async throws {
+        try requireLease(id, for: "clamping outputs")
+        let device = try capability(.clampable, as: (any Clampable).self, "clamping outputs")
+        try await exclusive { _ in try await device.setClamp(setting) }
+    }
+
+    /// Runs the device's own learning rule (duration checked).
+    public func learn(seconds: Double, lease id: String) async throws {
+        try requireLease(id, for: "learning")
+        let device = try capability(.selfLearning, as: (any SelfLearning).self, "learning")
+        try await exclusive { _ in try await device.learn(seconds: seconds) }
+    }
+
+    /// Every node voltage of one side (a read: no lease).
+    public func readNodes(_ side: NetworkSide) async throws -> [Double] {
+        let device = try capability(.nodeReadout, as: (any NodeReadout).self, "reading node voltages")
+        return try await exclusive { _ in try await device.readNodes(side) }
+    }
+
+    /// Per-parameter element strains of one side (a read: no lease).
+    public func elementStrains(_ side: NetworkSide) async throws -> [Double] {
+        guard let device = substrate as? any ElementStrainReadout else {
+            throw SubstrateError.missingCapability("element strains", device: substrate.descriptor.identity.summary)
+        }
+        return try await exclusive { _ in try await device.elementStrains(side) }
+    }
+
+    private func capability<T>(_ flag: Capabilities, as type: T.Type, _ purpose: String) throws -> T {
+        try substrate.require(flag, as: type, for: purpose)
     }
 }

@@ -51,24 +51,78 @@ public struct CalibrationReport: Sendable, Encodable {
 /// Runs a family's calibration procedure on a device and stores the profile: the one path
 /// `pnnlab calibrate` takes, for every family that registers a procedure.
 public enum CalibrationRun {
-    /// Opens `device` (a `sim:` twin, a registered name or a port), runs its family's
-    /// procedure with `optionWords` (`--trials 24`), leaves the device safe, stores the
+    /// Opens `device` (a `sim:` twin, a registered name, a port or a `remote://` device), runs its family's
+    /// procedure (where the device is, for a device that calibrates in place) with `optionWords` (`--trials 24`), leaves the device safe, stores the
     /// profile and compares with the hidden truth when the device has one.
     public static func run(
         device: String, seed: UInt64, optionWords: [String], baud: Int, store: RunStore,
         registry: FamilyRegistry = .standard, recordTo record: String? = nil,
         progress: @escaping @Sendable (Int, Int, String) -> Void
     ) async throws -> CalibrationReport {
+        // A twin's family is known by name; any other device (a registered name, a port, a
+        // `remote://` device) says what it is once opened.
+        let opened: DeviceCatalog.Opened
         let family: any DeviceFamilyDriver.Type
+        let procedure: any CalibrationProcedure
+        let open = {
+            try await DeviceCatalog.open(
+                device, twin: .init(seed: seed), baud: baud, store: store, registry: registry, recordTo: record)
+        }
         if device.hasPrefix("sim:") {
             guard let twin = registry.twin(named: device) else {
                 throw DeviceError.unknownTwin(name: device, known: registry.twinNames)
             }
             family = twin.family
+            procedure = try configuredProcedure(of: family, optionWords: optionWords, registry: registry)
+            opened = try await open()
         } else {
-            family = try await familyAnswering(device, baud: baud, store: store, registry: registry)
+            opened = try await open()
+            family = opened.family
+            do {
+                procedure = try configuredProcedure(of: family, optionWords: optionWords, registry: registry)
+            } catch {
+                if let c = opened.connected { await c.connection.close() }
+                throw error
+            }
         }
-        guard var procedure = family.calibration else {
+        defer { if let c = opened.connected { Task { await c.connection.close() } } }
+        let substrate = opened.substrate
+        let profile: CalibrationProfile
+        var truth: [CalibrationFigure]?
+        if let served = substrate as? any CalibratesInPlace {
+            // The far end runs the procedure next to the device and compares with its truth.
+            let result = try await served.calibrateInPlace(optionWords: optionWords, progress: progress)
+            profile = result.profile
+            truth = result.truth
+        } else {
+            try await substrate.enterSafeState()
+            do {
+                profile = try await procedure.run(on: substrate, progress: progress)
+            } catch {
+                try? await substrate.enterSafeState()
+                throw error
+            }
+            try await substrate.enterSafeState()
+            if let state = try await family.hiddenTruth(of: substrate) {
+                truth = try procedure.compare(profile, truth: state)
+            }
+        }
+        let id = try store.saveCalibration(
+            CalibrationRecord(
+                family: profile.family, serial: profile.serial, procedure: profile.procedure,
+                version: profile.procedureVersion, createdAt: profile.createdAt, profileJSON: profile.json()))
+        return CalibrationReport(
+            calibrationId: id, device: device, family: profile.family, serial: profile.serial,
+            procedure: profile.procedure, procedureVersion: profile.procedureVersion, createdAt: profile.createdAt,
+            headline: try procedure.headline(profile), truthFigures: truth, profile: profile)
+    }
+
+    /// The family's procedure, configured with `optionWords` (`--trials 24`); refuses a
+    /// family with none, or options the procedure does not declare.
+    public static func configuredProcedure(
+        of family: any DeviceFamilyDriver.Type, optionWords: [String], registry: FamilyRegistry
+    ) throws -> any CalibrationProcedure {
+        guard let procedure = family.calibration else {
             let with = registry.families.filter { $0.calibration != nil }.map { $0.family }
             throw RunError.invalid(
                 "family '\(family.family)' has no calibration procedure yet"
@@ -76,44 +130,6 @@ public enum CalibrationRun {
         }
         let values = try FamilyOptionValues(
             parsing: optionWords, declared: procedure.options, context: "the \(family.family) calibration")
-        procedure = try procedure.configured(values)
-        let opened = try await DeviceCatalog.open(
-            device, twin: .init(seed: seed), baud: baud, store: store, registry: registry, recordTo: record)
-        defer { if let c = opened.connected { Task { await c.connection.close() } } }
-        let substrate = opened.substrate
-        try await substrate.enterSafeState()
-        let profile: CalibrationProfile
-        do {
-            profile = try await procedure.run(on: substrate, progress: progress)
-        } catch {
-            try? await substrate.enterSafeState()
-            throw error
-        }
-        try await substrate.enterSafeState()
-        let id = try store.saveCalibration(
-            CalibrationRecord(
-                family: profile.family, serial: profile.serial, procedure: profile.procedure,
-                version: profile.procedureVersion, createdAt: profile.createdAt, profileJSON: profile.json()))
-        var truth: [CalibrationFigure]?
-        if let state = try await family.hiddenTruth(of: substrate) {
-            truth = try procedure.compare(profile, truth: state)
-        }
-        return CalibrationReport(
-            calibrationId: id, device: device, family: profile.family, serial: profile.serial,
-            procedure: profile.procedure, procedureVersion: profile.procedureVersion, createdAt: profile.createdAt,
-            headline: try procedure.headline(profile), truthFigures: truth, profile: profile)
-    }
-
-    /// The family of the board at a registered name or port (from the store, or a hello).
-    static func familyAnswering(_ device: String, baud: Int, store: RunStore, registry: FamilyRegistry) async throws
-        -> any DeviceFamilyDriver.Type
-    {
-        if let record = try store.device(named: device), let f = registry.family(named: record.identity.family) {
-            return f
-        }
-        let (address, _) = try DeviceCatalog.resolve(device, baud: baud, store: store, registry: registry)
-        let connected = try await DeviceCatalog.connect(address, registry: registry)
-        await connected.connection.close()
-        return connected.driver
+        return try procedure.configured(values)
     }
 }

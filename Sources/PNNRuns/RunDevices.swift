@@ -57,7 +57,7 @@ extension RunPlan {
         let probe = try PreparedTask(task, config: trainer, amplitude: 1, seed: seed)
         let inputs = DeviceCatalog.TwinInputs(
             seed: seed, config: configTwin, stored: twin, optionWords: twinArguments.optionWords, state: twinArguments.state,
-            geometry: TwinGeometry(inputs: probe.encoder.inputCount, outputs: probe.classCount))
+            geometry: TwinGeometry(inputs: probe.encoder.inputCount, outputs: probe.classCount, task: task.rawValue))
         let opened = try await DeviceCatalog.open(
             device, twin: inputs, baud: baud ?? 115_200, store: store, reconnectGrace: reconnectGrace, registry: registry,
             recordTo: record)

@@ -42,7 +42,8 @@ public struct RunResult: Sendable, Equatable, Encodable {
     public var testAccuracy: Double?
     /// The last evaluation loss (`eval_loss` of the last evaluated step), in `loss_unit`.
     public var finalLoss: Double?
-    /// Unit of `final_loss`/`eval_loss`: `nats` (softmax cross-entropy), `uA^2` (least squares), `V^2` (task error).
+    /// Unit of `final_loss`/`eval_loss`: `nats` (softmax cross-entropy), `uA^2` (least squares), `V^2` (task error),
+    /// `output^2` (a regression, ½·MSE in the device's output unit).
     public var lossUnit: String
     /// Input vectors applied to the device over the run (contrastive runs: learning steps).
     public var measurements: Int
@@ -62,15 +63,21 @@ public struct RunResult: Sendable, Equatable, Encodable {
     /// The calibration profile the device had when the run was created (`pnnlab profiles
     /// show ID`); nil when it had none.
     public var calibrationId: Int64? = nil
+    /// Regression tasks (`multiply`): RMS error of output 0 on the test grid at the last
+    /// evaluation, in the output unit (accuracies are then null).
+    public var rmsError: Double? = nil
+    /// Regression tasks: RMS error on the training points.
+    public var trainRmsError: Double? = nil
 
     enum CodingKeys: String, CodingKey {
         case run, kind, status, device, family, model, serial, firmware, task, method, seed, createdAt, updatedAt, steps
         case epochs, trainAccuracy, testAccuracy, finalLoss, lossUnit, measurements, wallSeconds, mode, digitalCeiling
-        case readoutCeiling, readoutCeilingSource, calibrationId
+        case readoutCeiling, readoutCeilingSource, calibrationId, rmsError, trainRmsError
     }
 
     /// Encodes every key, absent values as `null` (so every run kind has the same keys);
-    /// `readout` runs add `readout_ceiling` and `readout_ceiling_source`.
+    /// `readout` runs add `readout_ceiling` and `readout_ceiling_source`, regression runs
+    /// `rms_error` and `train_rms_error`.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(run, forKey: .run)
@@ -100,6 +107,10 @@ public struct RunResult: Sendable, Equatable, Encodable {
         if readoutCeiling != nil {
             try c.encode(readoutCeiling, forKey: .readoutCeiling)
             try c.encode(readoutCeilingSource, forKey: .readoutCeilingSource)
+        }
+        if rmsError != nil {
+            try c.encode(rmsError, forKey: .rmsError)
+            try c.encode(trainRmsError, forKey: .trainRmsError)
         }
     }
 }
@@ -251,7 +262,8 @@ extension RunDetail {
 
     static func jacobian(_ record: RunRecord, steps: [StepRecord]) throws -> RunDetail {
         let plan = try? RunPlan.from(json: record.configJSON)
-        let unit = plan?.trainer.readout == .leastSquares ? "uA^2" : "nats"
+        let regression = plan?.task.isRegression ?? false
+        let unit = regression ? "output^2" : plan?.trainer.readout == .leastSquares ? "uA^2" : "nats"
         var result = base(record, kind: .jacobian, steps: steps, lossUnit: unit)
         let decoder = JSONDecoder()
         let (rows, losses) = evaluationTable(steps) { (try? decoder.decode(TrainerState.self, from: $0))?.lastLoss }
@@ -262,6 +274,11 @@ extension RunDetail {
             result.readoutCeilingSource = state.readoutCeiling?.source
             // A readout run's digital ceiling is its readout ceiling (the same readout on ideal outputs).
             if let ceiling = state.readoutCeiling { result.digitalCeiling = ceiling.testAccuracy }
+            if let rms = state.lastTestRMSError {
+                result.rmsError = rms
+                result.trainRmsError = state.lastTrainRMSError
+                result.finalLoss = state.lastLoss
+            }
         }
         return RunDetail(result: result, settings: settings(record.configJSON), evaluations: rows, stepLosses: losses)
     }

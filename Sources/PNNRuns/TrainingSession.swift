@@ -34,7 +34,8 @@ public struct TrainingSession: Sendable {
         let record = RunRecord(
             deviceName: plan.device, identity: trainer.substrate.descriptor.identity, task: plan.task.rawValue,
             method: plan.method.rawValue, seed: plan.seed, configJSON: try plan.json(),
-            digitalCeiling: trainer.method == .readout ? nil : try trainer.digitalCeiling().testAccuracy)
+            digitalCeiling: trainer.method == .readout || trainer.task.name.isRegression
+                ? nil : try trainer.digitalCeiling().testAccuracy)
         let id = try store.createRun(record)
         let state = try await trainer.initialState(seed: plan.seed)
         return TrainingSession(runID: id, trainer: trainer, store: store, state: state)
@@ -66,7 +67,7 @@ public struct TrainingSession: Sendable {
                 let plan = try RunPlan.from(json: record.configJSON)
                 state = try await trainer.initialState(seed: plan.seed)
             }
-            if record.digitalCeiling == nil && trainer.method != .readout {
+            if record.digitalCeiling == nil && trainer.method != .readout && !trainer.task.name.isRegression {
                 // Recorded before stores kept the ceiling: the run's plan fixes it, so compute it now.
                 try store.setDigitalCeiling(runID: runID, try trainer.digitalCeiling().testAccuracy)
             }

@@ -1,16 +1,22 @@
 import PNNCore
 
-/// The classification tasks `pnnlab train --task` knows.
+/// The tasks `pnnlab train --task` knows: classification, and one regression (`multiply`).
 public enum TaskName: String, Sendable, Codable, CaseIterable {
     case iris, digits, xor, moons
     /// Fashion-MNIST from Debian's `dataset-fashion-mnist` (official 60 000/10 000 split).
     case fashionMNIST = "fashion-mnist"
+    /// Regression, seed 000's analog multiplier: output 0 should read x₁·x₂ for x₁, x₂ in
+    /// [−1, 1] (100 seeded random training points; the test split is an 11 × 11 grid).
+    case multiply
+
+    /// Whether the task is a regression (targets per sample, MSE loss, RMS error reported).
+    public var isRegression: Bool { self == .multiply }
 
     /// Encoding used when the config names none.
     public var defaultEncoding: FeatureEncoding {
         switch self {
         case .iris, .xor: return .quadratic
-        case .digits, .fashionMNIST: return .linear
+        case .digits, .fashionMNIST, .multiply: return .linear
         case .moons: return .fourier
         }
     }
@@ -22,6 +28,13 @@ public enum TaskName: String, Sendable, Codable, CaseIterable {
         case .digits: return try BundledData.digits()
         case .xor: return SyntheticData.xor(seed: seed)
         case .moons: return SyntheticData.moons(seed: seed)
+        case .multiply:
+            let (train, test) = (SyntheticData.multiply(seed: seed), SyntheticData.multiplyGrid())
+            var all = Dataset(
+                name: train.name, features: Matrix.vstack([train.features, test.features]),
+                labels: train.labels + test.labels, classCount: 1, classNames: train.classNames)
+            all.targets = (train.targets ?? []) + (test.targets ?? [])
+            return all
         case .fashionMNIST:
             let (train, test) = try FashionMNIST.load()
             return Dataset(
@@ -39,6 +52,8 @@ public enum TaskName: String, Sendable, Codable, CaseIterable {
         var (train, test): (Dataset, Dataset)
         if self == .fashionMNIST {
             (train, test) = try FashionMNIST.load()
+        } else if self == .multiply {
+            (train, test) = (SyntheticData.multiply(seed: seed), SyntheticData.multiplyGrid())
         } else {
             (train, test) = try load(seed: seed).stratifiedSplit(testFraction: testFraction, seed: seed)
         }

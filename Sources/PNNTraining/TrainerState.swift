@@ -33,10 +33,15 @@ public struct TrainerState: Sendable, Codable, Equatable {
     /// Output readings the device flagged saturated since the run started (nil: the device
     /// does not report saturation, or the checkpoint predates the count).
     public var saturatedReadings: Int? = nil
+    /// Regression tasks, latest evaluation: RMS error of output 0 on the training split.
+    public var lastTrainRMSError: Double? = nil
+    /// Regression tasks, latest evaluation: RMS error of output 0 on the test split (grid).
+    public var lastTestRMSError: Double? = nil
 
     enum CodingKeys: String, CodingKey {
         case epoch, batchIndex, globalStep, theta, order, rng, cumulativeMeasurements, wallSeconds
         case lastTrainAccuracy, lastTestAccuracy, lastLoss, readoutCeiling, saturatedReadings
+        case lastTrainRMSError, lastTestRMSError
     }
 }
 

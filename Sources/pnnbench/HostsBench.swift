@@ -114,8 +114,12 @@ final class EmulatorProcess: Sendable {
     }
 }
 
-/// Runs `python3 scripts/NAME args…` and parses its one JSON line.
-func runPythonScript(_ name: String, _ arguments: [String], environment: [String: String]? = nil) throws -> [String: Any] {
+/// Runs `python3 scripts/NAME args…` (or the given interpreter) and parses its one JSON line;
+/// `hint` says what the script needs when it fails.
+func runPythonScript(
+    _ name: String, _ arguments: [String], environment: [String: String]? = nil, python interpreter: String? = nil,
+    hint: String = "make bench installs numpy and pyserial with scripts/install-deps.sh --with-bench"
+) throws -> [String: Any] {
     let candidates = [
         URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("scripts/\(name)"),
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -124,7 +128,7 @@ func runPythonScript(_ name: String, _ arguments: [String], environment: [String
     guard let script = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
         throw BenchFailure("scripts/\(name) not found; run pnnbench from the repository root")
     }
-    let python = ProcessInfo.processInfo.environment["PYTHON"] ?? "python3"
+    let python = interpreter ?? ProcessInfo.processInfo.environment["PYTHON"] ?? "python3"
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = [python, script.path] + arguments
@@ -143,7 +147,7 @@ func runPythonScript(_ name: String, _ arguments: [String], environment: [String
         throw BenchFailure(
             "\(python) scripts/\(name) failed (exit \(process.terminationStatus)): "
                 + String(decoding: errors.suffix(600), as: UTF8.self)
-                + " — make bench installs numpy and pyserial with scripts/install-deps.sh --with-bench")
+                + " — " + hint)
     }
     return json
 }

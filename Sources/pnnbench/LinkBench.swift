@@ -148,23 +148,7 @@ func linkThroughputBenchmarks(into report: inout BenchReport, notes: inout LinkB
     let rawBytes = quick ? 16 << 20 : 64 << 20
     var rawRate = 0.0
     for _ in 0..<(quick ? 1 : 2) {
-        let pty = try PtyPair.open()
-        let slave = try SerialLink.open(path: pty.slavePath, baud: 115_200)
-        let block = (0..<(1 << 16)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        let master = pty.master
-        let t0 = linkNow()
-        let writer = Task { () -> String? in
-            for _ in 0..<(rawBytes / block.count) {
-                do { try await master.write(block) } catch { return "\(error)" }
-            }
-            return nil
-        }
-        var got = 0
-        while got < rawBytes { got += try await slave.read(maxCount: 1 << 16, timeout: .seconds(5)).count }
-        if let failed = await writer.value { throw BenchFailure("raw pty write failed: \(failed)") }
-        rawRate = max(rawRate, Double(got) / (linkNow() - t0))
-        await slave.close()
-        await pty.close()
+        rawRate = max(rawRate, try await rawPtyRate(bytes: rawBytes))
     }
 
     // Diagnostic: the same pty fed in frame-sized writes (one write per ~4 kB frame).
@@ -357,4 +341,26 @@ func linkPipeliningBenchmarks(into report: inout BenchReport, notes: inout LinkB
             format: "%.0f ms pipelined; stop-and-wait %.0f ms (pipelining ×%.1f)", pipedL.seconds * 1e3,
             stopWaitL.seconds * 1e3, stopWaitL.seconds / pipedL.seconds),
         pipedL.seconds <= target)
+}
+
+/// Raw bytes master → slave through a pty, read with the `SerialLink` the drivers use.
+func rawPtyRate(bytes: Int) async throws -> Double {
+    let pty = try PtyPair.open()
+    let slave = try SerialLink.open(path: pty.slavePath, baud: 115_200)
+    let block = (0..<(1 << 16)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+    let master = pty.master
+    let t0 = linkNow()
+    let writer = Task { () -> String? in
+        for _ in 0..<(bytes / block.count) {
+            do { try await master.write(block) } catch { return "\(error)" }
+        }
+        return nil
+    }
+    var got = 0
+    while got < bytes / block.count * block.count { got += try await slave.read(maxCount: 1 << 16, timeout: .seconds(5)).count }
+    if let failed = await writer.value { throw BenchFailure("raw pty write failed: \(failed)") }
+    let rate = Double(got) / (linkNow() - t0)
+    await slave.close()
+    await pty.close()
+    return rate
 }

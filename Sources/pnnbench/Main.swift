@@ -59,7 +59,8 @@ enum PNNBench {
                 if wanted("link") { try await linkBenchmarks(into: &report, quick: quick) }
                 if wanted("hosts") { try await hostsBenchmarks(into: &report, quick: quick) }
                 if wanted("clln") { try await cllnBenchmarks(into: &report, quick: quick) }
-                if wanted("optics") { try opticsBenchmarks(into: &report, quick: quick) }
+                if wanted("optics") { try await opticsBenchmarks(into: &report, quick: quick) }
+                if wanted("remote") { try await remoteBenchmarks(into: &report, quick: quick) }
                 markdown = BenchDocument.render(report)
             }
             if let output {

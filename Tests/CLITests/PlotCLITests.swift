@@ -89,3 +89,37 @@ struct PlotCLITests {
         #expect(conductance.status != 0 && conductance.stderr.contains("not a differential crossbar"))
     }
 }
+
+/// The information plane of PIB runs (seed 003): one point per hidden-unit epoch.
+@Suite("pnnlab plot --kind information-plane")
+struct InformationPlanePlotTests {
+    @Test func cascadeAndParallelPIBRunsDrawEveryHiddenUnitsEpochs() async throws {
+        let dir = try PlotCLITests.folder()
+        let store = dir.appendingPathComponent("s.sqlite").path
+        let config = dir.appendingPathComponent("small.toml")
+        try "[trainer]\nsubset = 240\n".write(to: config, atomically: true, encoding: .utf8)
+        for extra in [[], ["--parallel"]] {
+            let train = try await CLI.run(
+                [
+                    "train", "sim:crossbar", "--task", "digits", "--layers", "8,6,10", "--method", "pib", "--epochs", "2",
+                    "--config", config.path, "--store", store,
+                ] + extra)
+            #expect(train.status == 0, "\(train.stderr)")
+        }
+        for run in ["1", "2"] {
+            let file = dir.appendingPathComponent("ip\(run).svg").path
+            let r = try await CLI.run(["plot", run, "--kind", "information-plane", "-o", file, "--store", store])
+            #expect(r.status == 0, "\(r.stderr)")
+            let svg = try String(contentsOfFile: file, encoding: .utf8)
+            #expect(svg.contains("I(X;Z) (bits)") && svg.contains("I(Y;Z) (bits)"))
+            // Two hidden units, two epochs each (in parallel or in cascade); the output unit has none.
+            #expect(svg.contains("unit 1 (2 epochs)") && svg.contains("unit 2 (2 epochs)"), "run \(run)")
+            #expect(!svg.contains("unit 3"))
+        }
+        let xor = try await CLI.run(["train", "sim:crossbar", "--task", "xor", "--epochs", "1", "--store", store])
+        #expect(xor.status == 0)
+        let refused = try await CLI.run(["plot", "3", "--kind", "information-plane", "--store", store])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("no information-plane plot for run 3"), "\(refused.stderr)")
+    }
+}

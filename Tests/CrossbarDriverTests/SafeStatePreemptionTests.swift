@@ -121,7 +121,9 @@ import Testing
         config.outputs = 2
         let emulator = CrossbarEmulator(physics: try CrossbarPhysics(config: config), serial: "SAFE-2")
         let (host, device) = MemoryLink.pair(seed: 2)
-        let server = WireServer(endpoint: emulator, transport: device, options: .init(serviceTime: .milliseconds(40)))
+        // 250 ms per request: the safe state sent 10 ms after the identifies overtakes all but
+        // the first even on a loaded machine (40 ms let a second one through under load).
+        let server = WireServer(endpoint: emulator, transport: device, options: .init(serviceTime: .milliseconds(250)))
         let serving = Task { await server.run() }
         defer { serving.cancel() }
         let client = WireClient(transport: host)
@@ -133,7 +135,7 @@ import Testing
         load.u16(1)
         load.f64s([0.1, 0.1, 0.1, 0.1])
         _ = try await client.request(CrossbarCommand.loadInputs, payload: load.bytes, retry: .idempotent)
-        // Six identifies each taking 40 ms: the last would be answered after 240 ms.
+        // Six identifies each taking 250 ms: the last would be answered after 1.5 s.
         var tickets: [WireClient.Ticket] = []
         for _ in 0..<6 { tickets.append(try await client.submit(CrossbarCommand.identify, retry: .never, timeout: 5)) }
         try await Task.sleep(for: .milliseconds(10))

@@ -1,18 +1,8 @@
-// UsbBulkLink's transfer queue against an in-memory backend.
-//
-// umockdev bulk replay (`-i /dev/bus/usb/B/D=FILE.ioctl`), time-boxed attempt, how far it got:
-// - under Tests/TestBeds/serial-bed the USB device 001/002 (0403:6001, vendor interface 0 with
-//   bulk 0x81/0x01) is enumerated by libusb (descriptors from the sysfs `descriptors`
-//   attribute, strings from sysfs): `pnnlab devices --json` shows bulk_in/bulk_out
-//   (Tests/CLITests/UmockdevTests.swift);
-// - a C probe under the bed: libusb_open OK, libusb_claim_interface(0) OK, but every bulk
-//   transfer fails with LIBUSB_ERROR_IO: the bed loads no `.ioctl` recording, so umockdev's
-//   default ioctl tree has no USBDEVFS_SUBMITURB/REAPURB entries to answer.
-// - next step (not done): record a session with `umockdev-record -i /dev/bus/usb/B/D=bulk.ioctl`
-//   on a real board (or hand-write the URB records) and load it in the bed with
-//   umockdev_testbed_load_ioctl; the asynchronous path also depends on umockdev waking
-//   libusb's poll on the usbfs fd, which is unverified.
-// The in-memory backend below exercises the same transfer-queue logic deterministically.
+// UsbBulkLink's transfer queue against an in-memory backend: the queue logic (ordering,
+// cancellation, short and zero-length transfers) driven deterministically, one layer alone.
+// The libusb bulk path end to end runs under umockdev in Tests/CameraTests/UsbBedTests.swift:
+// Tests/TestBeds/usb-urb-bed.c answers USBDEVFS_SUBMITURB / REAPURB / DISCARDURB from the
+// camera emulator, so a real libusb session grabs frames with no hardware.
 import Dispatch
 import Synchronization
 import Testing

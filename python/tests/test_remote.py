@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 
@@ -104,6 +105,141 @@ def test_runs(server: str) -> None:
     assert len(run["steps"]) == runs[0]["steps"] > 0
     watched = list(remote.watch(runs[0]["id"]))
     assert [s["step"] for s in watched] == list(run["steps"]["step"])
+
+
+def test_stream_batches_match_measure(server: str) -> None:
+    """Many probes arrive packed several to a message; each one's outputs equal a measure at its parameters."""
+    a = pnnlab.connect(server).device("a")
+    p = a.descriptor.parameters
+    with a.lease():
+        base = a.set_parameters(p.lower + 0.5 * (p.upper - p.lower))
+        x = inputs(a, 16, seed=6)
+        probes = [{"id": 100 + i, "inputs": x} for i in range(200)]
+        results = list(a.stream(probes))
+        assert [r["id"] for r in results] == [100 + i for i in range(200)]
+        y = a.measure(x)
+        for r in results:
+            np.testing.assert_allclose(r["outputs"], y, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(a.read_parameters(), base, rtol=0, atol=1e-9)
+
+
+def test_run_steps_table_has_units(server: str) -> None:
+    remote = pnnlab.connect(server)
+    rid = remote.runs()[-1]["id"]
+    run = remote.run(rid)
+    steps = run["steps"]
+    assert run["loss_unit"] == "nats"
+    columns = list(steps.columns) if hasattr(steps, "columns") else list(steps.dtype.names)
+    assert columns == [
+        "step", "epoch", "batch_loss_nats", "train_accuracy", "test_accuracy",
+        "measurements", "cumulative_measurements", "wall_seconds",
+    ]
+    plain = pnnlab.connect(server, pandas=False).run(rid)["steps"]
+    assert isinstance(plain, np.ndarray) and plain.dtype.names == tuple(columns)
+    np.testing.assert_array_equal(np.asarray(steps["step"]), plain["step"])
+    assert run["parameters"].shape[0] == len(plain) and run["parameters"].shape[1] > 0
+    try:
+        import pandas as pd
+    except ImportError:
+        return
+    assert isinstance(steps, pd.DataFrame)
+
+
+def test_start_pause_resume(server: str) -> None:
+    """A run started over the wire trains in the server; pause leaves it paused and the
+    device writable; resume finishes it, watched step by step."""
+    remote = pnnlab.connect(server)
+    before = {r["id"] for r in remote.runs()}
+    started = remote.start_run("a", task="xor", method="gauss-newton", epochs=4, seed=2)
+    assert started["id"] not in before and started["status"] == "running"
+    assert started["device"] == "sim:crossbar" and started["task"] == "xor"
+    with pytest.raises(pnnlab.LeaseHeldError, match="run started over the wire"):
+        pnnlab.connect(server).device("a").set_parameters(remote.device("a").descriptor.parameters.lower)
+    paused = remote.pause(started["id"])
+    assert paused["status"] == "paused"
+    with pytest.raises(pnnlab.RemoteError, match="not training"):
+        remote.pause(started["id"])
+    resumed = remote.resume(started["id"])
+    assert resumed["status"] == "running"
+    watched = [s["step"] for s in remote.watch(started["id"])]
+    done = remote.run(started["id"])
+    assert done["status"] == "completed"
+    assert watched == list(done["steps"]["step"]) and len(watched) > paused["steps"]
+
+
+def test_start_run_refusals(server: str) -> None:
+    remote = pnnlab.connect(server)
+    with pytest.raises(pnnlab.RemoteError, match="no device 'nope'"):
+        remote.start_run("nope", task="xor")
+    with pytest.raises(pnnlab.RemoteError, match="remote://"):
+        remote.start_run("b", task="two-task", method="coupled")
+
+
+def test_remote_clln_trains_contrastive(bin_path: str, tmp_path) -> None:
+    """A served CLLN twin: its capabilities from Python, and `pnnlab train remote://…/clln
+    --method coupled` (host steps over the wire) completes."""
+    child = subprocess.Popen(
+        [bin_path, "serve", "--listen", "127.0.0.1:0", "--seed", "5", "--store", str(tmp_path / "serve.sqlite"),
+         "--device", "clln=sim:clln"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+    )
+    try:
+        address = child.stdout.readline().strip()
+        assert address, child.stderr.read()
+        clln = pnnlab.connect(address).device("clln")
+        d = clln.descriptor
+        assert {"clampable", "self-learning", "node-readout"} <= set(d.capabilities)
+        with clln.lease():
+            clln.apply_inputs(np.full(d.inputs.count, 0.5 * (d.inputs.lower + d.inputs.upper)))
+            clln.set_clamp("clamped", np.full(d.outputs.count, d.outputs.lower + 0.6 * (d.outputs.upper - d.outputs.lower)), 0.5)
+            clln.learn(0.001)
+            free, clamped = clln.read_nodes("free"), clln.read_nodes("clamped")
+            assert free.shape == clamped.shape and free.size > 0 and np.all(np.isfinite(free))
+            with pytest.raises(pnnlab.RemoteError, match="refused by the server"):
+                clln.set_clamp("clamped", np.zeros(d.outputs.count), 3.0)
+        trained = subprocess.run(
+            [bin_path, "train", f"remote://{address}/clln", "--task", "two-task", "--method", "coupled",
+             "--periods", "2", "--tau", "0.005", "--store", str(tmp_path / "client.sqlite"), "--json"],
+            capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
+        )
+        assert trained.returncode == 0, trained.stderr
+        result = json.loads(trained.stdout)
+        assert result["status"] == "completed" and result["device"] == f"remote://{address}/clln"
+        assert result["steps"] > 0
+    finally:
+        child.terminate()
+        child.wait(timeout=30)
+
+
+def test_calibrate_on_the_server(bin_path: str, tmp_path) -> None:
+    """`device.calibrate()` runs the crossbar procedure on the server; the profile equals the
+    one `pnnlab calibrate` measures on the same twin in process, and the errors against the
+    server's hidden truth come back."""
+    child = subprocess.Popen(
+        [bin_path, "serve", "--listen", "127.0.0.1:0", "--seed", "5", "--store", str(tmp_path / "serve.sqlite"),
+         "--device", "xb=sim:crossbar"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+    )
+    try:
+        address = child.stdout.readline().strip()
+        assert address, child.stderr.read()
+        seen = []
+        result = pnnlab.connect(address).device("xb").calibrate(progress=lambda d, t, w: seen.append((d, t)))
+        assert seen and all(0 <= d <= t for d, t in seen)
+        local = subprocess.run(
+            [bin_path, "calibrate", "sim:crossbar", "--seed", "5", "--store", str(tmp_path / "local.sqlite"), "--json"],
+            capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
+        )
+        assert local.returncode == 0, local.stderr
+        expected = json.loads(local.stdout)
+        assert result["profile"]["family"] == "crossbar"
+        assert result["profile"]["payload"] == expected["result"]
+        assert result["truth"] == expected["truth"]
+        with pytest.raises(pnnlab.RemoteError, match="no-such-option"):
+            pnnlab.connect(address).device("xb").calibrate(["--no-such-option", "1"])
+    finally:
+        child.terminate()
+        child.wait(timeout=30)
 
 
 def test_measure_throughput(server: str) -> None:

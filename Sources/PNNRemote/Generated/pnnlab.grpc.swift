@@ -1,7 +1,7 @@
 // swift-format-ignore-file
 /// pnnlab remote API: the contract between `pnnlab serve` and its clients (the Swift
 /// `remote://` device and the Python package). Generated code is committed:
-/// Sources/PNNRemote/Generated (Swift) and python/src/pnnlab/_proto (Python);
+/// Sources/PNNRemote/Generated (Swift) and python/src/pnnlab/v1 (Python);
 /// `make proto` regenerates both (see docs/remote.md).
 ///
 /// Units: every number is in the unit the device's descriptor names (parameters, inputs and
@@ -128,7 +128,7 @@ internal enum Pnnlab_V1_Devices: Sendable {
             /// Request type for "StreamProbes".
             internal typealias Input = Pnnlab_V1_StreamProbesRequest
             /// Response type for "StreamProbes".
-            internal typealias Output = Pnnlab_V1_ProbeResult
+            internal typealias Output = Pnnlab_V1_ProbeResults
             /// Descriptor for "StreamProbes".
             internal static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "pnnlab.v1.Devices"),
@@ -149,6 +149,84 @@ internal enum Pnnlab_V1_Devices: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ApplyInputs" metadata.
+        internal enum ApplyInputs: Sendable {
+            /// Request type for "ApplyInputs".
+            internal typealias Input = Pnnlab_V1_ApplyInputsRequest
+            /// Response type for "ApplyInputs".
+            internal typealias Output = Pnnlab_V1_Done
+            /// Descriptor for "ApplyInputs".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "pnnlab.v1.Devices"),
+                method: "ApplyInputs",
+                type: .unary
+            )
+        }
+        /// Namespace for "SetClamp" metadata.
+        internal enum SetClamp: Sendable {
+            /// Request type for "SetClamp".
+            internal typealias Input = Pnnlab_V1_SetClampRequest
+            /// Response type for "SetClamp".
+            internal typealias Output = Pnnlab_V1_Done
+            /// Descriptor for "SetClamp".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "pnnlab.v1.Devices"),
+                method: "SetClamp",
+                type: .unary
+            )
+        }
+        /// Namespace for "Learn" metadata.
+        internal enum Learn: Sendable {
+            /// Request type for "Learn".
+            internal typealias Input = Pnnlab_V1_LearnRequest
+            /// Response type for "Learn".
+            internal typealias Output = Pnnlab_V1_Done
+            /// Descriptor for "Learn".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "pnnlab.v1.Devices"),
+                method: "Learn",
+                type: .unary
+            )
+        }
+        /// Namespace for "ReadNodes" metadata.
+        internal enum ReadNodes: Sendable {
+            /// Request type for "ReadNodes".
+            internal typealias Input = Pnnlab_V1_ReadNodesRequest
+            /// Response type for "ReadNodes".
+            internal typealias Output = Pnnlab_V1_ParameterValues
+            /// Descriptor for "ReadNodes".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "pnnlab.v1.Devices"),
+                method: "ReadNodes",
+                type: .unary
+            )
+        }
+        /// Namespace for "ElementStrains" metadata.
+        internal enum ElementStrains: Sendable {
+            /// Request type for "ElementStrains".
+            internal typealias Input = Pnnlab_V1_ReadNodesRequest
+            /// Response type for "ElementStrains".
+            internal typealias Output = Pnnlab_V1_ParameterValues
+            /// Descriptor for "ElementStrains".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "pnnlab.v1.Devices"),
+                method: "ElementStrains",
+                type: .unary
+            )
+        }
+        /// Namespace for "Calibrate" metadata.
+        internal enum Calibrate: Sendable {
+            /// Request type for "Calibrate".
+            internal typealias Input = Pnnlab_V1_CalibrateRequest
+            /// Response type for "Calibrate".
+            internal typealias Output = Pnnlab_V1_CalibrateUpdate
+            /// Descriptor for "Calibrate".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "pnnlab.v1.Devices"),
+                method: "Calibrate",
+                type: .serverStreaming
+            )
+        }
         /// Descriptors for all methods in the "pnnlab.v1.Devices" service.
         internal static let descriptors: [GRPCCore.MethodDescriptor] = [
             ListDevices.descriptor,
@@ -159,7 +237,13 @@ internal enum Pnnlab_V1_Devices: Sendable {
             ReadParameters.descriptor,
             Measure.descriptor,
             StreamProbes.descriptor,
-            EnterSafeState.descriptor
+            EnterSafeState.descriptor,
+            ApplyInputs.descriptor,
+            SetClamp.descriptor,
+            Learn.descriptor,
+            ReadNodes.descriptor,
+            ElementStrains.descriptor,
+            Calibrate.descriptor
         ]
     }
 }
@@ -296,11 +380,11 @@ extension Pnnlab_V1_Devices {
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Pnnlab_V1_ProbeResult` messages.
+        /// - Returns: A streaming response of `Pnnlab_V1_ProbeResults` messages.
         func streamProbes(
             request: GRPCCore.StreamingServerRequest<Pnnlab_V1_StreamProbesRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_ProbeResult>
+        ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_ProbeResults>
 
         /// Handle the "EnterSafeState" method.
         ///
@@ -315,6 +399,94 @@ extension Pnnlab_V1_Devices {
             request: GRPCCore.StreamingServerRequest<Pnnlab_V1_SafeStateRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_SafeStateResponse>
+
+        /// Handle the "ApplyInputs" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Optional capabilities (the descriptor's capability bits say which a device has).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Pnnlab_V1_ApplyInputsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Pnnlab_V1_Done` messages.
+        func applyInputs(
+            request: GRPCCore.StreamingServerRequest<Pnnlab_V1_ApplyInputsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_Done>
+
+        /// Handle the "SetClamp" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Pnnlab_V1_SetClampRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Pnnlab_V1_Done` messages.
+        func setClamp(
+            request: GRPCCore.StreamingServerRequest<Pnnlab_V1_SetClampRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_Done>
+
+        /// Handle the "Learn" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Pnnlab_V1_LearnRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Pnnlab_V1_Done` messages.
+        func learn(
+            request: GRPCCore.StreamingServerRequest<Pnnlab_V1_LearnRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_Done>
+
+        /// Handle the "ReadNodes" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Pnnlab_V1_ReadNodesRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Pnnlab_V1_ParameterValues` messages.
+        func readNodes(
+            request: GRPCCore.StreamingServerRequest<Pnnlab_V1_ReadNodesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_ParameterValues>
+
+        /// Handle the "ElementStrains" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Pnnlab_V1_ReadNodesRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Pnnlab_V1_ParameterValues` messages.
+        func elementStrains(
+            request: GRPCCore.StreamingServerRequest<Pnnlab_V1_ReadNodesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_ParameterValues>
+
+        /// Handle the "Calibrate" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Pnnlab_V1_CalibrateRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Pnnlab_V1_CalibrateUpdate` messages.
+        func calibrate(
+            request: GRPCCore.StreamingServerRequest<Pnnlab_V1_CalibrateRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_CalibrateUpdate>
     }
 
     /// Service protocol for the "pnnlab.v1.Devices" service.
@@ -435,11 +607,11 @@ extension Pnnlab_V1_Devices {
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Pnnlab_V1_ProbeResult` messages.
+        /// - Returns: A streaming response of `Pnnlab_V1_ProbeResults` messages.
         func streamProbes(
             request: GRPCCore.ServerRequest<Pnnlab_V1_StreamProbesRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_ProbeResult>
+        ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_ProbeResults>
 
         /// Handle the "EnterSafeState" method.
         ///
@@ -454,6 +626,94 @@ extension Pnnlab_V1_Devices {
             request: GRPCCore.ServerRequest<Pnnlab_V1_SafeStateRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Pnnlab_V1_SafeStateResponse>
+
+        /// Handle the "ApplyInputs" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Optional capabilities (the descriptor's capability bits say which a device has).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_ApplyInputsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Pnnlab_V1_Done` message.
+        func applyInputs(
+            request: GRPCCore.ServerRequest<Pnnlab_V1_ApplyInputsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Pnnlab_V1_Done>
+
+        /// Handle the "SetClamp" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_SetClampRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Pnnlab_V1_Done` message.
+        func setClamp(
+            request: GRPCCore.ServerRequest<Pnnlab_V1_SetClampRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Pnnlab_V1_Done>
+
+        /// Handle the "Learn" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_LearnRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Pnnlab_V1_Done` message.
+        func learn(
+            request: GRPCCore.ServerRequest<Pnnlab_V1_LearnRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Pnnlab_V1_Done>
+
+        /// Handle the "ReadNodes" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_ReadNodesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Pnnlab_V1_ParameterValues` message.
+        func readNodes(
+            request: GRPCCore.ServerRequest<Pnnlab_V1_ReadNodesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Pnnlab_V1_ParameterValues>
+
+        /// Handle the "ElementStrains" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_ReadNodesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Pnnlab_V1_ParameterValues` message.
+        func elementStrains(
+            request: GRPCCore.ServerRequest<Pnnlab_V1_ReadNodesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Pnnlab_V1_ParameterValues>
+
+        /// Handle the "Calibrate" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_CalibrateRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Pnnlab_V1_CalibrateUpdate` messages.
+        func calibrate(
+            request: GRPCCore.ServerRequest<Pnnlab_V1_CalibrateRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_CalibrateUpdate>
     }
 
     /// Simple service protocol for the "pnnlab.v1.Devices" service.
@@ -569,14 +829,14 @@ extension Pnnlab_V1_Devices {
         ///
         /// - Parameters:
         ///   - request: A `Pnnlab_V1_StreamProbesRequest` message.
-        ///   - response: A response stream of `Pnnlab_V1_ProbeResult` messages.
+        ///   - response: A response stream of `Pnnlab_V1_ProbeResults` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
         func streamProbes(
             request: Pnnlab_V1_StreamProbesRequest,
-            response: GRPCCore.RPCWriter<Pnnlab_V1_ProbeResult>,
+            response: GRPCCore.RPCWriter<Pnnlab_V1_ProbeResults>,
             context: GRPCCore.ServerContext
         ) async throws
 
@@ -593,6 +853,95 @@ extension Pnnlab_V1_Devices {
             request: Pnnlab_V1_SafeStateRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Pnnlab_V1_SafeStateResponse
+
+        /// Handle the "ApplyInputs" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Optional capabilities (the descriptor's capability bits say which a device has).
+        ///
+        /// - Parameters:
+        ///   - request: A `Pnnlab_V1_ApplyInputsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Pnnlab_V1_Done` to respond with.
+        func applyInputs(
+            request: Pnnlab_V1_ApplyInputsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Pnnlab_V1_Done
+
+        /// Handle the "SetClamp" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Pnnlab_V1_SetClampRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Pnnlab_V1_Done` to respond with.
+        func setClamp(
+            request: Pnnlab_V1_SetClampRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Pnnlab_V1_Done
+
+        /// Handle the "Learn" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Pnnlab_V1_LearnRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Pnnlab_V1_Done` to respond with.
+        func learn(
+            request: Pnnlab_V1_LearnRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Pnnlab_V1_Done
+
+        /// Handle the "ReadNodes" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Pnnlab_V1_ReadNodesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Pnnlab_V1_ParameterValues` to respond with.
+        func readNodes(
+            request: Pnnlab_V1_ReadNodesRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Pnnlab_V1_ParameterValues
+
+        /// Handle the "ElementStrains" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Pnnlab_V1_ReadNodesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Pnnlab_V1_ParameterValues` to respond with.
+        func elementStrains(
+            request: Pnnlab_V1_ReadNodesRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Pnnlab_V1_ParameterValues
+
+        /// Handle the "Calibrate" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Pnnlab_V1_CalibrateRequest` message.
+        ///   - response: A response stream of `Pnnlab_V1_CalibrateUpdate` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func calibrate(
+            request: Pnnlab_V1_CalibrateRequest,
+            response: GRPCCore.RPCWriter<Pnnlab_V1_CalibrateUpdate>,
+            context: GRPCCore.ServerContext
+        ) async throws
     }
 }
 
@@ -680,7 +1029,7 @@ extension Pnnlab_V1_Devices.StreamingServiceProtocol {
         router.registerHandler(
             forMethod: Pnnlab_V1_Devices.Method.StreamProbes.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_StreamProbesRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_ProbeResult>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_ProbeResults>(),
             handler: { request, context in
                 try await self.streamProbes(
                     request: request,
@@ -694,6 +1043,72 @@ extension Pnnlab_V1_Devices.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_SafeStateResponse>(),
             handler: { request, context in
                 try await self.enterSafeState(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Pnnlab_V1_Devices.Method.ApplyInputs.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_ApplyInputsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_Done>(),
+            handler: { request, context in
+                try await self.applyInputs(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Pnnlab_V1_Devices.Method.SetClamp.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_SetClampRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_Done>(),
+            handler: { request, context in
+                try await self.setClamp(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Pnnlab_V1_Devices.Method.Learn.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_LearnRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_Done>(),
+            handler: { request, context in
+                try await self.learn(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Pnnlab_V1_Devices.Method.ReadNodes.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_ReadNodesRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_ParameterValues>(),
+            handler: { request, context in
+                try await self.readNodes(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Pnnlab_V1_Devices.Method.ElementStrains.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_ReadNodesRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_ParameterValues>(),
+            handler: { request, context in
+                try await self.elementStrains(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Pnnlab_V1_Devices.Method.Calibrate.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_CalibrateRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_CalibrateUpdate>(),
+            handler: { request, context in
+                try await self.calibrate(
                     request: request,
                     context: context
                 )
@@ -785,7 +1200,7 @@ extension Pnnlab_V1_Devices.ServiceProtocol {
     internal func streamProbes(
         request: GRPCCore.StreamingServerRequest<Pnnlab_V1_StreamProbesRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_ProbeResult> {
+    ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_ProbeResults> {
         let response = try await self.streamProbes(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
@@ -802,6 +1217,72 @@ extension Pnnlab_V1_Devices.ServiceProtocol {
             context: context
         )
         return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    internal func applyInputs(
+        request: GRPCCore.StreamingServerRequest<Pnnlab_V1_ApplyInputsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_Done> {
+        let response = try await self.applyInputs(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    internal func setClamp(
+        request: GRPCCore.StreamingServerRequest<Pnnlab_V1_SetClampRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_Done> {
+        let response = try await self.setClamp(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    internal func learn(
+        request: GRPCCore.StreamingServerRequest<Pnnlab_V1_LearnRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_Done> {
+        let response = try await self.learn(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    internal func readNodes(
+        request: GRPCCore.StreamingServerRequest<Pnnlab_V1_ReadNodesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_ParameterValues> {
+        let response = try await self.readNodes(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    internal func elementStrains(
+        request: GRPCCore.StreamingServerRequest<Pnnlab_V1_ReadNodesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_ParameterValues> {
+        let response = try await self.elementStrains(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    internal func calibrate(
+        request: GRPCCore.StreamingServerRequest<Pnnlab_V1_CalibrateRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_CalibrateUpdate> {
+        let response = try await self.calibrate(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return response
     }
 }
 
@@ -906,8 +1387,8 @@ extension Pnnlab_V1_Devices.SimpleServiceProtocol {
     internal func streamProbes(
         request: GRPCCore.ServerRequest<Pnnlab_V1_StreamProbesRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_ProbeResult> {
-        return GRPCCore.StreamingServerResponse<Pnnlab_V1_ProbeResult>(
+    ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_ProbeResults> {
+        return GRPCCore.StreamingServerResponse<Pnnlab_V1_ProbeResults>(
             metadata: [:],
             producer: { writer in
                 try await self.streamProbes(
@@ -930,6 +1411,88 @@ extension Pnnlab_V1_Devices.SimpleServiceProtocol {
                 context: context
             ),
             metadata: [:]
+        )
+    }
+
+    internal func applyInputs(
+        request: GRPCCore.ServerRequest<Pnnlab_V1_ApplyInputsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Pnnlab_V1_Done> {
+        return GRPCCore.ServerResponse<Pnnlab_V1_Done>(
+            message: try await self.applyInputs(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    internal func setClamp(
+        request: GRPCCore.ServerRequest<Pnnlab_V1_SetClampRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Pnnlab_V1_Done> {
+        return GRPCCore.ServerResponse<Pnnlab_V1_Done>(
+            message: try await self.setClamp(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    internal func learn(
+        request: GRPCCore.ServerRequest<Pnnlab_V1_LearnRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Pnnlab_V1_Done> {
+        return GRPCCore.ServerResponse<Pnnlab_V1_Done>(
+            message: try await self.learn(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    internal func readNodes(
+        request: GRPCCore.ServerRequest<Pnnlab_V1_ReadNodesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Pnnlab_V1_ParameterValues> {
+        return GRPCCore.ServerResponse<Pnnlab_V1_ParameterValues>(
+            message: try await self.readNodes(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    internal func elementStrains(
+        request: GRPCCore.ServerRequest<Pnnlab_V1_ReadNodesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Pnnlab_V1_ParameterValues> {
+        return GRPCCore.ServerResponse<Pnnlab_V1_ParameterValues>(
+            message: try await self.elementStrains(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    internal func calibrate(
+        request: GRPCCore.ServerRequest<Pnnlab_V1_CalibrateRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_CalibrateUpdate> {
+        return GRPCCore.StreamingServerResponse<Pnnlab_V1_CalibrateUpdate>(
+            metadata: [:],
+            producer: { writer in
+                try await self.calibrate(
+                    request: request.message,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
         )
     }
 }
@@ -1085,7 +1648,7 @@ extension Pnnlab_V1_Devices {
         /// - Parameters:
         ///   - request: A request containing a single `Pnnlab_V1_StreamProbesRequest` message.
         ///   - serializer: A serializer for `Pnnlab_V1_StreamProbesRequest` messages.
-        ///   - deserializer: A deserializer for `Pnnlab_V1_ProbeResult` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_ProbeResults` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
@@ -1094,9 +1657,9 @@ extension Pnnlab_V1_Devices {
         func streamProbes<Result>(
             request: GRPCCore.ClientRequest<Pnnlab_V1_StreamProbesRequest>,
             serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_StreamProbesRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_ProbeResult>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_ProbeResults>,
             options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Pnnlab_V1_ProbeResult>) async throws -> Result
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Pnnlab_V1_ProbeResults>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "EnterSafeState" method.
@@ -1116,6 +1679,124 @@ extension Pnnlab_V1_Devices {
             deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_SafeStateResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_SafeStateResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ApplyInputs" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Optional capabilities (the descriptor's capability bits say which a device has).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_ApplyInputsRequest` message.
+        ///   - serializer: A serializer for `Pnnlab_V1_ApplyInputsRequest` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_Done` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func applyInputs<Result>(
+            request: GRPCCore.ClientRequest<Pnnlab_V1_ApplyInputsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_ApplyInputsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_Done>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_Done>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SetClamp" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_SetClampRequest` message.
+        ///   - serializer: A serializer for `Pnnlab_V1_SetClampRequest` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_Done` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func setClamp<Result>(
+            request: GRPCCore.ClientRequest<Pnnlab_V1_SetClampRequest>,
+            serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_SetClampRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_Done>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_Done>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Learn" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_LearnRequest` message.
+        ///   - serializer: A serializer for `Pnnlab_V1_LearnRequest` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_Done` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func learn<Result>(
+            request: GRPCCore.ClientRequest<Pnnlab_V1_LearnRequest>,
+            serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_LearnRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_Done>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_Done>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ReadNodes" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_ReadNodesRequest` message.
+        ///   - serializer: A serializer for `Pnnlab_V1_ReadNodesRequest` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_ParameterValues` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func readNodes<Result>(
+            request: GRPCCore.ClientRequest<Pnnlab_V1_ReadNodesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_ReadNodesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_ParameterValues>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_ParameterValues>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ElementStrains" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_ReadNodesRequest` message.
+        ///   - serializer: A serializer for `Pnnlab_V1_ReadNodesRequest` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_ParameterValues` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func elementStrains<Result>(
+            request: GRPCCore.ClientRequest<Pnnlab_V1_ReadNodesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_ReadNodesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_ParameterValues>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_ParameterValues>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Calibrate" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_CalibrateRequest` message.
+        ///   - serializer: A serializer for `Pnnlab_V1_CalibrateRequest` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_CalibrateUpdate` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func calibrate<Result>(
+            request: GRPCCore.ClientRequest<Pnnlab_V1_CalibrateRequest>,
+            serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_CalibrateRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_CalibrateUpdate>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Pnnlab_V1_CalibrateUpdate>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1352,7 +2033,7 @@ extension Pnnlab_V1_Devices {
         /// - Parameters:
         ///   - request: A request containing a single `Pnnlab_V1_StreamProbesRequest` message.
         ///   - serializer: A serializer for `Pnnlab_V1_StreamProbesRequest` messages.
-        ///   - deserializer: A deserializer for `Pnnlab_V1_ProbeResult` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_ProbeResults` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
@@ -1361,9 +2042,9 @@ extension Pnnlab_V1_Devices {
         internal func streamProbes<Result>(
             request: GRPCCore.ClientRequest<Pnnlab_V1_StreamProbesRequest>,
             serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_StreamProbesRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_ProbeResult>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_ProbeResults>,
             options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Pnnlab_V1_ProbeResult>) async throws -> Result
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Pnnlab_V1_ProbeResults>) async throws -> Result
         ) async throws -> Result where Result: Sendable {
             try await self.client.serverStreaming(
                 request: request,
@@ -1398,6 +2079,188 @@ extension Pnnlab_V1_Devices {
             try await self.client.unary(
                 request: request,
                 descriptor: Pnnlab_V1_Devices.Method.EnterSafeState.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ApplyInputs" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Optional capabilities (the descriptor's capability bits say which a device has).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_ApplyInputsRequest` message.
+        ///   - serializer: A serializer for `Pnnlab_V1_ApplyInputsRequest` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_Done` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        internal func applyInputs<Result>(
+            request: GRPCCore.ClientRequest<Pnnlab_V1_ApplyInputsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_ApplyInputsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_Done>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_Done>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Pnnlab_V1_Devices.Method.ApplyInputs.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "SetClamp" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_SetClampRequest` message.
+        ///   - serializer: A serializer for `Pnnlab_V1_SetClampRequest` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_Done` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        internal func setClamp<Result>(
+            request: GRPCCore.ClientRequest<Pnnlab_V1_SetClampRequest>,
+            serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_SetClampRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_Done>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_Done>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Pnnlab_V1_Devices.Method.SetClamp.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "Learn" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_LearnRequest` message.
+        ///   - serializer: A serializer for `Pnnlab_V1_LearnRequest` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_Done` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        internal func learn<Result>(
+            request: GRPCCore.ClientRequest<Pnnlab_V1_LearnRequest>,
+            serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_LearnRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_Done>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_Done>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Pnnlab_V1_Devices.Method.Learn.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ReadNodes" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_ReadNodesRequest` message.
+        ///   - serializer: A serializer for `Pnnlab_V1_ReadNodesRequest` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_ParameterValues` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        internal func readNodes<Result>(
+            request: GRPCCore.ClientRequest<Pnnlab_V1_ReadNodesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_ReadNodesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_ParameterValues>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_ParameterValues>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Pnnlab_V1_Devices.Method.ReadNodes.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ElementStrains" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_ReadNodesRequest` message.
+        ///   - serializer: A serializer for `Pnnlab_V1_ReadNodesRequest` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_ParameterValues` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        internal func elementStrains<Result>(
+            request: GRPCCore.ClientRequest<Pnnlab_V1_ReadNodesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_ReadNodesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_ParameterValues>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_ParameterValues>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Pnnlab_V1_Devices.Method.ElementStrains.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "Calibrate" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_CalibrateRequest` message.
+        ///   - serializer: A serializer for `Pnnlab_V1_CalibrateRequest` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_CalibrateUpdate` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        internal func calibrate<Result>(
+            request: GRPCCore.ClientRequest<Pnnlab_V1_CalibrateRequest>,
+            serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_CalibrateRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_CalibrateUpdate>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Pnnlab_V1_CalibrateUpdate>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.serverStreaming(
+                request: request,
+                descriptor: Pnnlab_V1_Devices.Method.Calibrate.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -1595,12 +2458,12 @@ extension Pnnlab_V1_Devices.ClientProtocol {
     internal func streamProbes<Result>(
         request: GRPCCore.ClientRequest<Pnnlab_V1_StreamProbesRequest>,
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Pnnlab_V1_ProbeResult>) async throws -> Result
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Pnnlab_V1_ProbeResults>) async throws -> Result
     ) async throws -> Result where Result: Sendable {
         try await self.streamProbes(
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_StreamProbesRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_ProbeResult>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_ProbeResults>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1626,6 +2489,158 @@ extension Pnnlab_V1_Devices.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_SafeStateRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_SafeStateResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ApplyInputs" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Optional capabilities (the descriptor's capability bits say which a device has).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Pnnlab_V1_ApplyInputsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func applyInputs<Result>(
+        request: GRPCCore.ClientRequest<Pnnlab_V1_ApplyInputsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_Done>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.applyInputs(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_ApplyInputsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_Done>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SetClamp" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Pnnlab_V1_SetClampRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func setClamp<Result>(
+        request: GRPCCore.ClientRequest<Pnnlab_V1_SetClampRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_Done>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.setClamp(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_SetClampRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_Done>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Learn" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Pnnlab_V1_LearnRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func learn<Result>(
+        request: GRPCCore.ClientRequest<Pnnlab_V1_LearnRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_Done>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.learn(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_LearnRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_Done>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ReadNodes" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Pnnlab_V1_ReadNodesRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func readNodes<Result>(
+        request: GRPCCore.ClientRequest<Pnnlab_V1_ReadNodesRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_ParameterValues>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.readNodes(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_ReadNodesRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_ParameterValues>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ElementStrains" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Pnnlab_V1_ReadNodesRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func elementStrains<Result>(
+        request: GRPCCore.ClientRequest<Pnnlab_V1_ReadNodesRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_ParameterValues>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.elementStrains(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_ReadNodesRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_ParameterValues>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Calibrate" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Pnnlab_V1_CalibrateRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func calibrate<Result>(
+        request: GRPCCore.ClientRequest<Pnnlab_V1_CalibrateRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Pnnlab_V1_CalibrateUpdate>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.calibrate(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_CalibrateRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_CalibrateUpdate>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1850,7 +2865,7 @@ extension Pnnlab_V1_Devices.ClientProtocol {
         _ message: Pnnlab_V1_StreamProbesRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Pnnlab_V1_ProbeResult>) async throws -> Result
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Pnnlab_V1_ProbeResults>) async throws -> Result
     ) async throws -> Result where Result: Sendable {
         let request = GRPCCore.ClientRequest<Pnnlab_V1_StreamProbesRequest>(
             message: message,
@@ -1886,6 +2901,182 @@ extension Pnnlab_V1_Devices.ClientProtocol {
             metadata: metadata
         )
         return try await self.enterSafeState(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ApplyInputs" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Optional capabilities (the descriptor's capability bits say which a device has).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func applyInputs<Result>(
+        _ message: Pnnlab_V1_ApplyInputsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_Done>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Pnnlab_V1_ApplyInputsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.applyInputs(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SetClamp" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func setClamp<Result>(
+        _ message: Pnnlab_V1_SetClampRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_Done>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Pnnlab_V1_SetClampRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.setClamp(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Learn" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func learn<Result>(
+        _ message: Pnnlab_V1_LearnRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_Done>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Pnnlab_V1_LearnRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.learn(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ReadNodes" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func readNodes<Result>(
+        _ message: Pnnlab_V1_ReadNodesRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_ParameterValues>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Pnnlab_V1_ReadNodesRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.readNodes(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ElementStrains" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func elementStrains<Result>(
+        _ message: Pnnlab_V1_ReadNodesRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_ParameterValues>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Pnnlab_V1_ReadNodesRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.elementStrains(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Calibrate" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func calibrate<Result>(
+        _ message: Pnnlab_V1_CalibrateRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Pnnlab_V1_CalibrateUpdate>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Pnnlab_V1_CalibrateRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.calibrate(
             request: request,
             options: options,
             onResponse: handleResponse
@@ -1941,11 +3132,53 @@ internal enum Pnnlab_V1_Runs: Sendable {
                 type: .serverStreaming
             )
         }
+        /// Namespace for "StartRun" metadata.
+        internal enum StartRun: Sendable {
+            /// Request type for "StartRun".
+            internal typealias Input = Pnnlab_V1_StartRunRequest
+            /// Response type for "StartRun".
+            internal typealias Output = Pnnlab_V1_RunReply
+            /// Descriptor for "StartRun".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "pnnlab.v1.Runs"),
+                method: "StartRun",
+                type: .unary
+            )
+        }
+        /// Namespace for "PauseRun" metadata.
+        internal enum PauseRun: Sendable {
+            /// Request type for "PauseRun".
+            internal typealias Input = Pnnlab_V1_PauseRunRequest
+            /// Response type for "PauseRun".
+            internal typealias Output = Pnnlab_V1_RunReply
+            /// Descriptor for "PauseRun".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "pnnlab.v1.Runs"),
+                method: "PauseRun",
+                type: .unary
+            )
+        }
+        /// Namespace for "ResumeRun" metadata.
+        internal enum ResumeRun: Sendable {
+            /// Request type for "ResumeRun".
+            internal typealias Input = Pnnlab_V1_ResumeRunRequest
+            /// Response type for "ResumeRun".
+            internal typealias Output = Pnnlab_V1_RunReply
+            /// Descriptor for "ResumeRun".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "pnnlab.v1.Runs"),
+                method: "ResumeRun",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "pnnlab.v1.Runs" service.
         internal static let descriptors: [GRPCCore.MethodDescriptor] = [
             ListRuns.descriptor,
             ShowRun.descriptor,
-            WatchRun.descriptor
+            WatchRun.descriptor,
+            StartRun.descriptor,
+            PauseRun.descriptor,
+            ResumeRun.descriptor
         ]
     }
 }
@@ -2017,6 +3250,48 @@ extension Pnnlab_V1_Runs {
             request: GRPCCore.StreamingServerRequest<Pnnlab_V1_WatchRunRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_Step>
+
+        /// Handle the "StartRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Pnnlab_V1_StartRunRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Pnnlab_V1_RunReply` messages.
+        func startRun(
+            request: GRPCCore.StreamingServerRequest<Pnnlab_V1_StartRunRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_RunReply>
+
+        /// Handle the "PauseRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Pnnlab_V1_PauseRunRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Pnnlab_V1_RunReply` messages.
+        func pauseRun(
+            request: GRPCCore.StreamingServerRequest<Pnnlab_V1_PauseRunRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_RunReply>
+
+        /// Handle the "ResumeRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Pnnlab_V1_ResumeRunRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Pnnlab_V1_RunReply` messages.
+        func resumeRun(
+            request: GRPCCore.StreamingServerRequest<Pnnlab_V1_ResumeRunRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_RunReply>
     }
 
     /// Service protocol for the "pnnlab.v1.Runs" service.
@@ -2072,6 +3347,48 @@ extension Pnnlab_V1_Runs {
             request: GRPCCore.ServerRequest<Pnnlab_V1_WatchRunRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_Step>
+
+        /// Handle the "StartRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_StartRunRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Pnnlab_V1_RunReply` message.
+        func startRun(
+            request: GRPCCore.ServerRequest<Pnnlab_V1_StartRunRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Pnnlab_V1_RunReply>
+
+        /// Handle the "PauseRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_PauseRunRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Pnnlab_V1_RunReply` message.
+        func pauseRun(
+            request: GRPCCore.ServerRequest<Pnnlab_V1_PauseRunRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Pnnlab_V1_RunReply>
+
+        /// Handle the "ResumeRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_ResumeRunRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Pnnlab_V1_RunReply` message.
+        func resumeRun(
+            request: GRPCCore.ServerRequest<Pnnlab_V1_ResumeRunRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Pnnlab_V1_RunReply>
     }
 
     /// Simple service protocol for the "pnnlab.v1.Runs" service.
@@ -2126,6 +3443,48 @@ extension Pnnlab_V1_Runs {
             response: GRPCCore.RPCWriter<Pnnlab_V1_Step>,
             context: GRPCCore.ServerContext
         ) async throws
+
+        /// Handle the "StartRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Pnnlab_V1_StartRunRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Pnnlab_V1_RunReply` to respond with.
+        func startRun(
+            request: Pnnlab_V1_StartRunRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Pnnlab_V1_RunReply
+
+        /// Handle the "PauseRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Pnnlab_V1_PauseRunRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Pnnlab_V1_RunReply` to respond with.
+        func pauseRun(
+            request: Pnnlab_V1_PauseRunRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Pnnlab_V1_RunReply
+
+        /// Handle the "ResumeRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Pnnlab_V1_ResumeRunRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Pnnlab_V1_RunReply` to respond with.
+        func resumeRun(
+            request: Pnnlab_V1_ResumeRunRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Pnnlab_V1_RunReply
     }
 }
 
@@ -2161,6 +3520,39 @@ extension Pnnlab_V1_Runs.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_Step>(),
             handler: { request, context in
                 try await self.watchRun(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Pnnlab_V1_Runs.Method.StartRun.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_StartRunRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_RunReply>(),
+            handler: { request, context in
+                try await self.startRun(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Pnnlab_V1_Runs.Method.PauseRun.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_PauseRunRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_RunReply>(),
+            handler: { request, context in
+                try await self.pauseRun(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Pnnlab_V1_Runs.Method.ResumeRun.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_ResumeRunRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_RunReply>(),
+            handler: { request, context in
+                try await self.resumeRun(
                     request: request,
                     context: context
                 )
@@ -2203,6 +3595,39 @@ extension Pnnlab_V1_Runs.ServiceProtocol {
             context: context
         )
         return response
+    }
+
+    internal func startRun(
+        request: GRPCCore.StreamingServerRequest<Pnnlab_V1_StartRunRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_RunReply> {
+        let response = try await self.startRun(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    internal func pauseRun(
+        request: GRPCCore.StreamingServerRequest<Pnnlab_V1_PauseRunRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_RunReply> {
+        let response = try await self.pauseRun(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    internal func resumeRun(
+        request: GRPCCore.StreamingServerRequest<Pnnlab_V1_ResumeRunRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Pnnlab_V1_RunReply> {
+        let response = try await self.resumeRun(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
     }
 }
 
@@ -2249,6 +3674,45 @@ extension Pnnlab_V1_Runs.SimpleServiceProtocol {
                 )
                 return [:]
             }
+        )
+    }
+
+    internal func startRun(
+        request: GRPCCore.ServerRequest<Pnnlab_V1_StartRunRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Pnnlab_V1_RunReply> {
+        return GRPCCore.ServerResponse<Pnnlab_V1_RunReply>(
+            message: try await self.startRun(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    internal func pauseRun(
+        request: GRPCCore.ServerRequest<Pnnlab_V1_PauseRunRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Pnnlab_V1_RunReply> {
+        return GRPCCore.ServerResponse<Pnnlab_V1_RunReply>(
+            message: try await self.pauseRun(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    internal func resumeRun(
+        request: GRPCCore.ServerRequest<Pnnlab_V1_ResumeRunRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Pnnlab_V1_RunReply> {
+        return GRPCCore.ServerResponse<Pnnlab_V1_RunReply>(
+            message: try await self.resumeRun(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
         )
     }
 }
@@ -2321,6 +3785,63 @@ extension Pnnlab_V1_Runs {
             deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_Step>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Pnnlab_V1_Step>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "StartRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_StartRunRequest` message.
+        ///   - serializer: A serializer for `Pnnlab_V1_StartRunRequest` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_RunReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func startRun<Result>(
+            request: GRPCCore.ClientRequest<Pnnlab_V1_StartRunRequest>,
+            serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_StartRunRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_RunReply>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_RunReply>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "PauseRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_PauseRunRequest` message.
+        ///   - serializer: A serializer for `Pnnlab_V1_PauseRunRequest` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_RunReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func pauseRun<Result>(
+            request: GRPCCore.ClientRequest<Pnnlab_V1_PauseRunRequest>,
+            serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_PauseRunRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_RunReply>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_RunReply>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ResumeRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_ResumeRunRequest` message.
+        ///   - serializer: A serializer for `Pnnlab_V1_ResumeRunRequest` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_RunReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func resumeRun<Result>(
+            request: GRPCCore.ClientRequest<Pnnlab_V1_ResumeRunRequest>,
+            serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_ResumeRunRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_RunReply>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_RunReply>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -2431,6 +3952,96 @@ extension Pnnlab_V1_Runs {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "StartRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_StartRunRequest` message.
+        ///   - serializer: A serializer for `Pnnlab_V1_StartRunRequest` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_RunReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        internal func startRun<Result>(
+            request: GRPCCore.ClientRequest<Pnnlab_V1_StartRunRequest>,
+            serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_StartRunRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_RunReply>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_RunReply>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Pnnlab_V1_Runs.Method.StartRun.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "PauseRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_PauseRunRequest` message.
+        ///   - serializer: A serializer for `Pnnlab_V1_PauseRunRequest` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_RunReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        internal func pauseRun<Result>(
+            request: GRPCCore.ClientRequest<Pnnlab_V1_PauseRunRequest>,
+            serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_PauseRunRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_RunReply>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_RunReply>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Pnnlab_V1_Runs.Method.PauseRun.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ResumeRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Pnnlab_V1_ResumeRunRequest` message.
+        ///   - serializer: A serializer for `Pnnlab_V1_ResumeRunRequest` messages.
+        ///   - deserializer: A deserializer for `Pnnlab_V1_RunReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        internal func resumeRun<Result>(
+            request: GRPCCore.ClientRequest<Pnnlab_V1_ResumeRunRequest>,
+            serializer: some GRPCCore.MessageSerializer<Pnnlab_V1_ResumeRunRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Pnnlab_V1_RunReply>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_RunReply>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Pnnlab_V1_Runs.Method.ResumeRun.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -2505,6 +4116,81 @@ extension Pnnlab_V1_Runs.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_WatchRunRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_Step>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "StartRun" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Pnnlab_V1_StartRunRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func startRun<Result>(
+        request: GRPCCore.ClientRequest<Pnnlab_V1_StartRunRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_RunReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.startRun(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_StartRunRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_RunReply>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "PauseRun" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Pnnlab_V1_PauseRunRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func pauseRun<Result>(
+        request: GRPCCore.ClientRequest<Pnnlab_V1_PauseRunRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_RunReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.pauseRun(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_PauseRunRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_RunReply>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ResumeRun" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Pnnlab_V1_ResumeRunRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func resumeRun<Result>(
+        request: GRPCCore.ClientRequest<Pnnlab_V1_ResumeRunRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_RunReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.resumeRun(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Pnnlab_V1_ResumeRunRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Pnnlab_V1_RunReply>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2593,6 +4279,93 @@ extension Pnnlab_V1_Runs.ClientProtocol {
             metadata: metadata
         )
         return try await self.watchRun(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "StartRun" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func startRun<Result>(
+        _ message: Pnnlab_V1_StartRunRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_RunReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Pnnlab_V1_StartRunRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.startRun(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "PauseRun" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func pauseRun<Result>(
+        _ message: Pnnlab_V1_PauseRunRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_RunReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Pnnlab_V1_PauseRunRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.pauseRun(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ResumeRun" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func resumeRun<Result>(
+        _ message: Pnnlab_V1_ResumeRunRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Pnnlab_V1_RunReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Pnnlab_V1_ResumeRunRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.resumeRun(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -11,7 +11,7 @@
 
 /// pnnlab remote API: the contract between `pnnlab serve` and its clients (the Swift
 /// `remote://` device and the Python package). Generated code is committed:
-/// Sources/PNNRemote/Generated (Swift) and python/src/pnnlab/_proto (Python);
+/// Sources/PNNRemote/Generated (Swift) and python/src/pnnlab/v1 (Python);
 /// `make proto` regenerates both (see docs/remote.md).
 ///
 /// Units: every number is in the unit the device's descriptor names (parameters, inputs and
@@ -68,6 +68,80 @@ nonisolated enum Pnnlab_V1_SafetyPolicy: SwiftProtobuf.Enum, Swift.CaseIterable 
   static let allCases: [Pnnlab_V1_SafetyPolicy] = [
     .reject,
     .clamp,
+  ]
+
+}
+
+/// How a twin-network device's outputs are held (pnnlab's ClampMode).
+nonisolated enum Pnnlab_V1_ClampMode: SwiftProtobuf.Enum, Swift.CaseIterable {
+  typealias RawValue = Int
+  case free // = 0
+  case clamped // = 1
+  case both // = 2
+  case UNRECOGNIZED(Int)
+
+  init() {
+    self = .free
+  }
+
+  init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .free
+    case 1: self = .clamped
+    case 2: self = .both
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  var rawValue: Int {
+    switch self {
+    case .free: return 0
+    case .clamped: return 1
+    case .both: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  static let allCases: [Pnnlab_V1_ClampMode] = [
+    .free,
+    .clamped,
+    .both,
+  ]
+
+}
+
+/// Which copy of a twin-network device (pnnlab's NetworkSide).
+nonisolated enum Pnnlab_V1_NetworkSide: SwiftProtobuf.Enum, Swift.CaseIterable {
+  typealias RawValue = Int
+  case free // = 0
+  case clamped // = 1
+  case UNRECOGNIZED(Int)
+
+  init() {
+    self = .free
+  }
+
+  init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .free
+    case 1: self = .clamped
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  var rawValue: Int {
+    switch self {
+    case .free: return 0
+    case .clamped: return 1
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  static let allCases: [Pnnlab_V1_NetworkSide] = [
+    .free,
+    .clamped,
   ]
 
 }
@@ -348,6 +422,15 @@ nonisolated struct Pnnlab_V1_DescribeResponse: Sendable {
   /// Clears the value of `descriptor`. Subsequent reads from it will return its default value.
   mutating func clearDescriptor() {self._descriptor = nil}
 
+  /// Devices with node readout: their wiring (pnnlab's NetworkTopology as JSON), else empty.
+  var topologyJson: String = String()
+
+  /// Self-learning devices: the longest single learning interval accepted, seconds (else 0).
+  var maxLearnSeconds: Double = 0
+
+  /// Whether the device reports per-parameter element strains (ElementStrains).
+  var elementStrains: Bool = false
+
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   init() {}
@@ -540,6 +623,10 @@ nonisolated struct Pnnlab_V1_Probe: Sendable {
 
   var repeats: UInt32 = 0
 
+  /// k ≥ 1: the inputs are StreamProbesRequest.shared_inputs[k − 1] (and `inputs` is unset), so
+  /// probes measuring the same batch (a finite-difference Jacobian) send it once.
+  var sharedInputs: UInt32 = 0
+
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   init() {}
@@ -548,9 +635,10 @@ nonisolated struct Pnnlab_V1_Probe: Sendable {
 }
 
 /// Run probes in order (needs the lease; they change parameters while they run). Every
-/// probe is checked before any is sent. Results are streamed as they are measured; the
-/// server measures no faster than the client reads (HTTP/2 flow control), and a client that
-/// goes away stops the stream with the device's parameters restored.
+/// probe is checked before any is sent. Results are streamed in batches as they are
+/// measured; the server measures at most its stream window of probes ahead of what the
+/// client has read (HTTP/2 flow control holds the writer), and a client that goes away stops
+/// the stream with the device's parameters restored.
 nonisolated struct Pnnlab_V1_StreamProbesRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -564,34 +652,36 @@ nonisolated struct Pnnlab_V1_StreamProbesRequest: Sendable {
 
   var policy: Pnnlab_V1_SafetyPolicy = .reject
 
+  /// Input batches referred to by Probe.shared_inputs.
+  var sharedInputs: [Pnnlab_V1_Matrix] = []
+
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   init() {}
 }
 
-nonisolated struct Pnnlab_V1_ProbeResult: Sendable {
+/// Results of consecutive probes in one message (a stream sends many per message, so the
+/// per-message cost is paid once per batch, not once per probe). Probe k's outputs are
+/// `rows[k]` × `cols` values, row-major float64 little-endian, following those of the probes
+/// before it in `data`.
+nonisolated struct Pnnlab_V1_ProbeResults: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var id: Int64 = 0
+  var ids: [Int64] = []
 
-  var outputs: Pnnlab_V1_Matrix {
-    get {_outputs ?? Pnnlab_V1_Matrix()}
-    set {_outputs = newValue}
-  }
-  /// Returns true if `outputs` has been explicitly set.
-  var hasOutputs: Bool {self._outputs != nil}
-  /// Clears the value of `outputs`. Subsequent reads from it will return its default value.
-  mutating func clearOutputs() {self._outputs = nil}
+  var rows: [UInt32] = []
 
-  var measurementCount: UInt32 = 0
+  var measurementCounts: [UInt32] = []
+
+  var cols: UInt32 = 0
+
+  var data: Data = Data()
 
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   init() {}
-
-  fileprivate var _outputs: Pnnlab_V1_Matrix? = nil
 }
 
 /// Put the device in its safe state (needs the lease).
@@ -613,6 +703,152 @@ nonisolated struct Pnnlab_V1_SafeStateResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+nonisolated struct Pnnlab_V1_Done: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+/// Hold `inputs` (one value per input channel) on a clampable device's input nodes (needs the lease).
+nonisolated struct Pnnlab_V1_ApplyInputsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var device: String = String()
+
+  var leaseID: String = String()
+
+  var inputs: [Double] = []
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+/// Impose an output boundary condition (needs the lease): one target per output (volts of
+/// the output), nudge amplitude |eta| <= 1.
+nonisolated struct Pnnlab_V1_SetClampRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var device: String = String()
+
+  var leaseID: String = String()
+
+  var mode: Pnnlab_V1_ClampMode = .free
+
+  var targets: [Double] = []
+
+  var eta: Double = 0
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+/// Switch the device's own learning rule on for `seconds` (needs the lease).
+nonisolated struct Pnnlab_V1_LearnRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var device: String = String()
+
+  var leaseID: String = String()
+
+  var seconds: Double = 0
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+/// Read every node voltage (ReadNodes, volts) or element strain (ElementStrains) of one side.
+nonisolated struct Pnnlab_V1_ReadNodesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var device: String = String()
+
+  var side: Pnnlab_V1_NetworkSide = .free
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+/// Run the device's family calibration procedure on the server, next to the device (needs
+/// the lease; the server checks every value against the device's safe ranges and leaves it in
+/// its safe state). Progress messages, then one last message carrying the profile.
+nonisolated struct Pnnlab_V1_CalibrateRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var device: String = String()
+
+  var leaseID: String = String()
+
+  /// The procedure's own options, as `pnnlab calibrate` takes them (`--trials`, `24`).
+  var optionWords: [String] = []
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+/// One named calibration figure: key with units (`a0_relative_rms`), table label, value, and
+/// the value formatted with its unit.
+nonisolated struct Pnnlab_V1_CalibrationFigure: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var key: String = String()
+
+  var label: String = String()
+
+  var value: Double = 0
+
+  var display: String = String()
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+nonisolated struct Pnnlab_V1_CalibrateUpdate: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Progress: `done` of `total` steps, `what` is being measured.
+  var done: UInt32 = 0
+
+  var total: UInt32 = 0
+
+  var what: String = String()
+
+  /// Last message only: the profile (JSON, as `pnnlab calibrate --out` writes it) and, when
+  /// the server knows the device's hidden truth (a twin, an emulated board), its errors.
+  var profileJson: String = String()
+
+  var truthKnown: Bool = false
+
+  var truth: [Pnnlab_V1_CalibrationFigure] = []
 
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -856,12 +1092,140 @@ nonisolated struct Pnnlab_V1_WatchRunRequest: Sendable {
   init() {}
 }
 
+/// Start a training run in the server process on one of its served devices, as
+/// `pnnlab train` would (same options; the run is recorded in the server's store). The
+/// server holds the device's write lease while the run trains. Answers once the run is
+/// recorded and training has begun.
+nonisolated struct Pnnlab_V1_StartRunRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// A served device's NAME.
+  var device: String = String()
+
+  var task: String = String()
+
+  /// Empty: the config file's method, else gauss-newton.
+  var method: String = String()
+
+  var epochs: UInt32 {
+    get {_epochs ?? 0}
+    set {_epochs = newValue}
+  }
+  /// Returns true if `epochs` has been explicitly set.
+  var hasEpochs: Bool {self._epochs != nil}
+  /// Clears the value of `epochs`. Subsequent reads from it will return its default value.
+  mutating func clearEpochs() {self._epochs = nil}
+
+  var seed: UInt64 {
+    get {_seed ?? 0}
+    set {_seed = newValue}
+  }
+  /// Returns true if `seed` has been explicitly set.
+  var hasSeed: Bool {self._seed != nil}
+  /// Clears the value of `seed`. Subsequent reads from it will return its default value.
+  mutating func clearSeed() {self._seed = nil}
+
+  /// A `pnnlab train --config` file's text ([trainer] and [twin] tables), or empty.
+  var configToml: String = String()
+
+  var jacobianRefresh: UInt32 {
+    get {_jacobianRefresh ?? 0}
+    set {_jacobianRefresh = newValue}
+  }
+  /// Returns true if `jacobianRefresh` has been explicitly set.
+  var hasJacobianRefresh: Bool {self._jacobianRefresh != nil}
+  /// Clears the value of `jacobianRefresh`. Subsequent reads from it will return its default value.
+  mutating func clearJacobianRefresh() {self._jacobianRefresh = nil}
+
+  /// Free text recorded as the lease holder while the run trains.
+  var holder: String = String()
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+
+  fileprivate var _epochs: UInt32? = nil
+  fileprivate var _seed: UInt64? = nil
+  fileprivate var _jacobianRefresh: UInt32? = nil
+}
+
+nonisolated struct Pnnlab_V1_RunReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var run: Pnnlab_V1_RunSummary {
+    get {_run ?? Pnnlab_V1_RunSummary()}
+    set {_run = newValue}
+  }
+  /// Returns true if `run` has been explicitly set.
+  var hasRun: Bool {self._run != nil}
+  /// Clears the value of `run`. Subsequent reads from it will return its default value.
+  mutating func clearRun() {self._run = nil}
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+
+  fileprivate var _run: Pnnlab_V1_RunSummary? = nil
+}
+
+/// Pause a run this server is training at its next step boundary, as Ctrl-C does: the device
+/// is left in its safe state and the run checkpointed (status paused). Answers once paused.
+nonisolated struct Pnnlab_V1_PauseRunRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var run: Int64 = 0
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+/// Continue a paused (or interrupted) run of this server's store from its last committed step,
+/// on the served device it was started on. Answers once training has resumed.
+nonisolated struct Pnnlab_V1_ResumeRunRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var run: Int64 = 0
+
+  /// More passes than recorded (optional, as `pnnlab train --resume --epochs`).
+  var epochs: UInt32 {
+    get {_epochs ?? 0}
+    set {_epochs = newValue}
+  }
+  /// Returns true if `epochs` has been explicitly set.
+  var hasEpochs: Bool {self._epochs != nil}
+  /// Clears the value of `epochs`. Subsequent reads from it will return its default value.
+  mutating func clearEpochs() {self._epochs = nil}
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+
+  fileprivate var _epochs: UInt32? = nil
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "pnnlab.v1"
 
 nonisolated extension Pnnlab_V1_SafetyPolicy: SwiftProtobuf._ProtoNameProviding {
   static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SAFETY_POLICY_REJECT\0\u{1}SAFETY_POLICY_CLAMP\0")
+}
+
+nonisolated extension Pnnlab_V1_ClampMode: SwiftProtobuf._ProtoNameProviding {
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CLAMP_MODE_FREE\0\u{1}CLAMP_MODE_CLAMPED\0\u{1}CLAMP_MODE_BOTH\0")
+}
+
+nonisolated extension Pnnlab_V1_NetworkSide: SwiftProtobuf._ProtoNameProviding {
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0NETWORK_SIDE_FREE\0\u{1}NETWORK_SIDE_CLAMPED\0")
 }
 
 nonisolated extension Pnnlab_V1_Matrix: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1358,7 +1722,7 @@ nonisolated extension Pnnlab_V1_DescribeRequest: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Pnnlab_V1_DescribeResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".DescribeResponse"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}summary\0\u{1}descriptor\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}summary\0\u{1}descriptor\0\u{3}topology_json\0\u{3}max_learn_seconds\0\u{3}element_strains\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1368,6 +1732,9 @@ nonisolated extension Pnnlab_V1_DescribeResponse: SwiftProtobuf.Message, SwiftPr
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._summary) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._descriptor) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.topologyJson) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.maxLearnSeconds) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.elementStrains) }()
       default: break
       }
     }
@@ -1384,12 +1751,24 @@ nonisolated extension Pnnlab_V1_DescribeResponse: SwiftProtobuf.Message, SwiftPr
     try { if let v = self._descriptor {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
     } }()
+    if !self.topologyJson.isEmpty {
+      try visitor.visitSingularStringField(value: self.topologyJson, fieldNumber: 3)
+    }
+    if self.maxLearnSeconds.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.maxLearnSeconds, fieldNumber: 4)
+    }
+    if self.elementStrains != false {
+      try visitor.visitSingularBoolField(value: self.elementStrains, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   static func ==(lhs: Pnnlab_V1_DescribeResponse, rhs: Pnnlab_V1_DescribeResponse) -> Bool {
     if lhs._summary != rhs._summary {return false}
     if lhs._descriptor != rhs._descriptor {return false}
+    if lhs.topologyJson != rhs.topologyJson {return false}
+    if lhs.maxLearnSeconds != rhs.maxLearnSeconds {return false}
+    if lhs.elementStrains != rhs.elementStrains {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1739,7 +2118,7 @@ nonisolated extension Pnnlab_V1_ParameterChange: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Pnnlab_V1_Probe: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".Probe"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}changes\0\u{1}inputs\0\u{1}repeats\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}changes\0\u{1}inputs\0\u{1}repeats\0\u{3}shared_inputs\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1751,6 +2130,7 @@ nonisolated extension Pnnlab_V1_Probe: SwiftProtobuf.Message, SwiftProtobuf._Mes
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.changes) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._inputs) }()
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.repeats) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.sharedInputs) }()
       default: break
       }
     }
@@ -1773,6 +2153,9 @@ nonisolated extension Pnnlab_V1_Probe: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if self.repeats != 0 {
       try visitor.visitSingularUInt32Field(value: self.repeats, fieldNumber: 4)
     }
+    if self.sharedInputs != 0 {
+      try visitor.visitSingularUInt32Field(value: self.sharedInputs, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1781,6 +2164,7 @@ nonisolated extension Pnnlab_V1_Probe: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if lhs.changes != rhs.changes {return false}
     if lhs._inputs != rhs._inputs {return false}
     if lhs.repeats != rhs.repeats {return false}
+    if lhs.sharedInputs != rhs.sharedInputs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1788,7 +2172,7 @@ nonisolated extension Pnnlab_V1_Probe: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension Pnnlab_V1_StreamProbesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".StreamProbesRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}device\0\u{3}lease_id\0\u{1}probes\0\u{1}policy\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}device\0\u{3}lease_id\0\u{1}probes\0\u{1}policy\0\u{3}shared_inputs\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1800,6 +2184,7 @@ nonisolated extension Pnnlab_V1_StreamProbesRequest: SwiftProtobuf.Message, Swif
       case 2: try { try decoder.decodeSingularStringField(value: &self.leaseID) }()
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.probes) }()
       case 4: try { try decoder.decodeSingularEnumField(value: &self.policy) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.sharedInputs) }()
       default: break
       }
     }
@@ -1818,6 +2203,9 @@ nonisolated extension Pnnlab_V1_StreamProbesRequest: SwiftProtobuf.Message, Swif
     if self.policy != .reject {
       try visitor.visitSingularEnumField(value: self.policy, fieldNumber: 4)
     }
+    if !self.sharedInputs.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.sharedInputs, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1826,14 +2214,15 @@ nonisolated extension Pnnlab_V1_StreamProbesRequest: SwiftProtobuf.Message, Swif
     if lhs.leaseID != rhs.leaseID {return false}
     if lhs.probes != rhs.probes {return false}
     if lhs.policy != rhs.policy {return false}
+    if lhs.sharedInputs != rhs.sharedInputs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Pnnlab_V1_ProbeResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".ProbeResult"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}outputs\0\u{3}measurement_count\0")
+nonisolated extension Pnnlab_V1_ProbeResults: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".ProbeResults"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ids\0\u{1}rows\0\u{3}measurement_counts\0\u{1}cols\0\u{1}data\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1841,35 +2230,41 @@ nonisolated extension Pnnlab_V1_ProbeResult: SwiftProtobuf.Message, SwiftProtobu
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularInt64Field(value: &self.id) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._outputs) }()
-      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.measurementCount) }()
+      case 1: try { try decoder.decodeRepeatedInt64Field(value: &self.ids) }()
+      case 2: try { try decoder.decodeRepeatedUInt32Field(value: &self.rows) }()
+      case 3: try { try decoder.decodeRepeatedUInt32Field(value: &self.measurementCounts) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.cols) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.data) }()
       default: break
       }
     }
   }
 
   func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.id != 0 {
-      try visitor.visitSingularInt64Field(value: self.id, fieldNumber: 1)
+    if !self.ids.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.ids, fieldNumber: 1)
     }
-    try { if let v = self._outputs {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    } }()
-    if self.measurementCount != 0 {
-      try visitor.visitSingularUInt32Field(value: self.measurementCount, fieldNumber: 3)
+    if !self.rows.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.rows, fieldNumber: 2)
+    }
+    if !self.measurementCounts.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.measurementCounts, fieldNumber: 3)
+    }
+    if self.cols != 0 {
+      try visitor.visitSingularUInt32Field(value: self.cols, fieldNumber: 4)
+    }
+    if !self.data.isEmpty {
+      try visitor.visitSingularBytesField(value: self.data, fieldNumber: 5)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Pnnlab_V1_ProbeResult, rhs: Pnnlab_V1_ProbeResult) -> Bool {
-    if lhs.id != rhs.id {return false}
-    if lhs._outputs != rhs._outputs {return false}
-    if lhs.measurementCount != rhs.measurementCount {return false}
+  static func ==(lhs: Pnnlab_V1_ProbeResults, rhs: Pnnlab_V1_ProbeResults) -> Bool {
+    if lhs.ids != rhs.ids {return false}
+    if lhs.rows != rhs.rows {return false}
+    if lhs.measurementCounts != rhs.measurementCounts {return false}
+    if lhs.cols != rhs.cols {return false}
+    if lhs.data != rhs.data {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1924,6 +2319,330 @@ nonisolated extension Pnnlab_V1_SafeStateResponse: SwiftProtobuf.Message, SwiftP
   }
 
   static func ==(lhs: Pnnlab_V1_SafeStateResponse, rhs: Pnnlab_V1_SafeStateResponse) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pnnlab_V1_Done: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".Done"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Pnnlab_V1_Done, rhs: Pnnlab_V1_Done) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pnnlab_V1_ApplyInputsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".ApplyInputsRequest"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}device\0\u{3}lease_id\0\u{1}inputs\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.device) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.leaseID) }()
+      case 3: try { try decoder.decodeRepeatedDoubleField(value: &self.inputs) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.device.isEmpty {
+      try visitor.visitSingularStringField(value: self.device, fieldNumber: 1)
+    }
+    if !self.leaseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.leaseID, fieldNumber: 2)
+    }
+    if !self.inputs.isEmpty {
+      try visitor.visitPackedDoubleField(value: self.inputs, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Pnnlab_V1_ApplyInputsRequest, rhs: Pnnlab_V1_ApplyInputsRequest) -> Bool {
+    if lhs.device != rhs.device {return false}
+    if lhs.leaseID != rhs.leaseID {return false}
+    if lhs.inputs != rhs.inputs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pnnlab_V1_SetClampRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".SetClampRequest"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}device\0\u{3}lease_id\0\u{1}mode\0\u{1}targets\0\u{1}eta\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.device) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.leaseID) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.mode) }()
+      case 4: try { try decoder.decodeRepeatedDoubleField(value: &self.targets) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.eta) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.device.isEmpty {
+      try visitor.visitSingularStringField(value: self.device, fieldNumber: 1)
+    }
+    if !self.leaseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.leaseID, fieldNumber: 2)
+    }
+    if self.mode != .free {
+      try visitor.visitSingularEnumField(value: self.mode, fieldNumber: 3)
+    }
+    if !self.targets.isEmpty {
+      try visitor.visitPackedDoubleField(value: self.targets, fieldNumber: 4)
+    }
+    if self.eta.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.eta, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Pnnlab_V1_SetClampRequest, rhs: Pnnlab_V1_SetClampRequest) -> Bool {
+    if lhs.device != rhs.device {return false}
+    if lhs.leaseID != rhs.leaseID {return false}
+    if lhs.mode != rhs.mode {return false}
+    if lhs.targets != rhs.targets {return false}
+    if lhs.eta != rhs.eta {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pnnlab_V1_LearnRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".LearnRequest"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}device\0\u{3}lease_id\0\u{1}seconds\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.device) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.leaseID) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.seconds) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.device.isEmpty {
+      try visitor.visitSingularStringField(value: self.device, fieldNumber: 1)
+    }
+    if !self.leaseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.leaseID, fieldNumber: 2)
+    }
+    if self.seconds.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.seconds, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Pnnlab_V1_LearnRequest, rhs: Pnnlab_V1_LearnRequest) -> Bool {
+    if lhs.device != rhs.device {return false}
+    if lhs.leaseID != rhs.leaseID {return false}
+    if lhs.seconds != rhs.seconds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pnnlab_V1_ReadNodesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".ReadNodesRequest"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}device\0\u{1}side\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.device) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.side) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.device.isEmpty {
+      try visitor.visitSingularStringField(value: self.device, fieldNumber: 1)
+    }
+    if self.side != .free {
+      try visitor.visitSingularEnumField(value: self.side, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Pnnlab_V1_ReadNodesRequest, rhs: Pnnlab_V1_ReadNodesRequest) -> Bool {
+    if lhs.device != rhs.device {return false}
+    if lhs.side != rhs.side {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pnnlab_V1_CalibrateRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".CalibrateRequest"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}device\0\u{3}lease_id\0\u{3}option_words\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.device) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.leaseID) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.optionWords) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.device.isEmpty {
+      try visitor.visitSingularStringField(value: self.device, fieldNumber: 1)
+    }
+    if !self.leaseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.leaseID, fieldNumber: 2)
+    }
+    if !self.optionWords.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.optionWords, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Pnnlab_V1_CalibrateRequest, rhs: Pnnlab_V1_CalibrateRequest) -> Bool {
+    if lhs.device != rhs.device {return false}
+    if lhs.leaseID != rhs.leaseID {return false}
+    if lhs.optionWords != rhs.optionWords {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pnnlab_V1_CalibrationFigure: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".CalibrationFigure"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}label\0\u{1}value\0\u{1}display\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.key) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.label) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.value) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.display) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.key.isEmpty {
+      try visitor.visitSingularStringField(value: self.key, fieldNumber: 1)
+    }
+    if !self.label.isEmpty {
+      try visitor.visitSingularStringField(value: self.label, fieldNumber: 2)
+    }
+    if self.value.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.value, fieldNumber: 3)
+    }
+    if !self.display.isEmpty {
+      try visitor.visitSingularStringField(value: self.display, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Pnnlab_V1_CalibrationFigure, rhs: Pnnlab_V1_CalibrationFigure) -> Bool {
+    if lhs.key != rhs.key {return false}
+    if lhs.label != rhs.label {return false}
+    if lhs.value != rhs.value {return false}
+    if lhs.display != rhs.display {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pnnlab_V1_CalibrateUpdate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".CalibrateUpdate"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}done\0\u{1}total\0\u{1}what\0\u{3}profile_json\0\u{3}truth_known\0\u{1}truth\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.done) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.total) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.what) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.profileJson) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.truthKnown) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.truth) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.done != 0 {
+      try visitor.visitSingularUInt32Field(value: self.done, fieldNumber: 1)
+    }
+    if self.total != 0 {
+      try visitor.visitSingularUInt32Field(value: self.total, fieldNumber: 2)
+    }
+    if !self.what.isEmpty {
+      try visitor.visitSingularStringField(value: self.what, fieldNumber: 3)
+    }
+    if !self.profileJson.isEmpty {
+      try visitor.visitSingularStringField(value: self.profileJson, fieldNumber: 4)
+    }
+    if self.truthKnown != false {
+      try visitor.visitSingularBoolField(value: self.truthKnown, fieldNumber: 5)
+    }
+    if !self.truth.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.truth, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Pnnlab_V1_CalibrateUpdate, rhs: Pnnlab_V1_CalibrateUpdate) -> Bool {
+    if lhs.done != rhs.done {return false}
+    if lhs.total != rhs.total {return false}
+    if lhs.what != rhs.what {return false}
+    if lhs.profileJson != rhs.profileJson {return false}
+    if lhs.truthKnown != rhs.truthKnown {return false}
+    if lhs.truth != rhs.truth {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2329,6 +3048,178 @@ nonisolated extension Pnnlab_V1_WatchRunRequest: SwiftProtobuf.Message, SwiftPro
   static func ==(lhs: Pnnlab_V1_WatchRunRequest, rhs: Pnnlab_V1_WatchRunRequest) -> Bool {
     if lhs.run != rhs.run {return false}
     if lhs.fromStep != rhs.fromStep {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pnnlab_V1_StartRunRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".StartRunRequest"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}device\0\u{1}task\0\u{1}method\0\u{1}epochs\0\u{1}seed\0\u{3}config_toml\0\u{3}jacobian_refresh\0\u{1}holder\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.device) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.task) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.method) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self._epochs) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self._seed) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.configToml) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self._jacobianRefresh) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.holder) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.device.isEmpty {
+      try visitor.visitSingularStringField(value: self.device, fieldNumber: 1)
+    }
+    if !self.task.isEmpty {
+      try visitor.visitSingularStringField(value: self.task, fieldNumber: 2)
+    }
+    if !self.method.isEmpty {
+      try visitor.visitSingularStringField(value: self.method, fieldNumber: 3)
+    }
+    try { if let v = self._epochs {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._seed {
+      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 5)
+    } }()
+    if !self.configToml.isEmpty {
+      try visitor.visitSingularStringField(value: self.configToml, fieldNumber: 6)
+    }
+    try { if let v = self._jacobianRefresh {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 7)
+    } }()
+    if !self.holder.isEmpty {
+      try visitor.visitSingularStringField(value: self.holder, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Pnnlab_V1_StartRunRequest, rhs: Pnnlab_V1_StartRunRequest) -> Bool {
+    if lhs.device != rhs.device {return false}
+    if lhs.task != rhs.task {return false}
+    if lhs.method != rhs.method {return false}
+    if lhs._epochs != rhs._epochs {return false}
+    if lhs._seed != rhs._seed {return false}
+    if lhs.configToml != rhs.configToml {return false}
+    if lhs._jacobianRefresh != rhs._jacobianRefresh {return false}
+    if lhs.holder != rhs.holder {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pnnlab_V1_RunReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".RunReply"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}run\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._run) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._run {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Pnnlab_V1_RunReply, rhs: Pnnlab_V1_RunReply) -> Bool {
+    if lhs._run != rhs._run {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pnnlab_V1_PauseRunRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".PauseRunRequest"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}run\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.run) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.run != 0 {
+      try visitor.visitSingularInt64Field(value: self.run, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Pnnlab_V1_PauseRunRequest, rhs: Pnnlab_V1_PauseRunRequest) -> Bool {
+    if lhs.run != rhs.run {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pnnlab_V1_ResumeRunRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".ResumeRunRequest"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}run\0\u{1}epochs\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.run) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self._epochs) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.run != 0 {
+      try visitor.visitSingularInt64Field(value: self.run, fieldNumber: 1)
+    }
+    try { if let v = self._epochs {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Pnnlab_V1_ResumeRunRequest, rhs: Pnnlab_V1_ResumeRunRequest) -> Bool {
+    if lhs.run != rhs.run {return false}
+    if lhs._epochs != rhs._epochs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -9,7 +9,9 @@ import PNNTraining
 public struct DeepPlan: Sendable, Codable, Equatable {
     /// Tells deep plans apart from the other plans in the store.
     public var kind = "deep"
-    /// The DEVICE argument (`sim:crossbar`, or one board for a one-unit cascade).
+    /// The DEVICE argument: `sim:crossbar` (one twin per unit), one board for a one-unit
+    /// cascade, or one DEVICE per unit separated by commas
+    /// (`remote://lab-a:50515/xb,remote://lab-b:50515/xb`).
     public var device: String
     public var task: TaskName
     public var method: DeepMethod
@@ -25,6 +27,16 @@ public struct DeepPlan: Sendable, Codable, Equatable {
     public var baud: Int?
     /// PIB: β of −I(Y;Z) + β·I(X;Z) (nil: `DeepTrainer.defaultBeta`).
     public var beta: Double?
+    /// PIB: hidden units trained all at once after one initialisation pass (`--parallel`).
+    public var parallel: Bool?
+    /// PIB: retrain the units after one of an earlier run (`--retrain RUN --from-unit U`).
+    public var retrain: DeepRetrain?
+
+    /// The DEVICE of each unit: the comma-separated list, or the one DEVICE for every unit.
+    public var unitDevices: [String] {
+        let parts = device.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        return parts.count > 1 ? parts : [String](repeating: device, count: layers.count)
+    }
 
     public init(
         device: String, task: TaskName, method: DeepMethod, seed: UInt64, layers: [Int], trainer: TrainerConfig = .init()
@@ -91,9 +103,10 @@ extension TrainRequest {
     }
 
     /// The deep plan: the stored one for `--resume`, else built from the flags over the config file.
-    public func deepPlan(layers: String?, beta: Double? = nil, store: RunStore) throws -> DeepPlan {
+    public func deepPlan(layers: String?, beta: Double? = nil, parallel: Bool = false, store: RunStore) throws -> DeepPlan {
         if let resume {
             if beta != nil { throw RunError.invalid("--resume continues a run with its recorded --beta; drop --beta") }
+            if parallel { throw RunError.invalid("--resume continues a run as it was recorded; drop --parallel") }
             if layers != nil { throw RunError.invalid("--resume continues a run with its recorded --layers; drop --layers") }
             guard var stored = DeepPlan.from(json: try storedRecord(resume, store: store).configJSON) else {
                 throw RunError.invalid("run \(resume) is not a deep run")
@@ -120,6 +133,9 @@ extension TrainRequest {
             throw RunError.invalid("missing --task (\(TaskName.allCases.map(\.rawValue).joined(separator: "|")))")
         }
         guard let t = TaskName(rawValue: taskName) else { throw TrainingError.unknownTask(taskName) }
+        if t.isRegression {
+            throw RunError.invalid("task \(taskName) is a regression; deep cascades (--layers) train classifiers only")
+        }
         let methodName = method ?? file.method ?? DeepMethod.pat.rawValue
         guard let m = DeepMethod(rawValue: methodName) else {
             throw RunError.invalid(
@@ -143,6 +159,24 @@ extension TrainRequest {
                 throw RunError.invalid("--beta must be a number between 0 and 10 (typically 0.001…0.1)")
             }
             plan.beta = beta
+        }
+        if parallel {
+            guard m == .pib else { throw RunError.invalid("--parallel applies to --method pib only") }
+            guard widths.count >= 2 else {
+                throw RunError.invalid("--parallel trains hidden units at once; give at least one (--layers 32,\(widths[0]))")
+            }
+            plan.parallel = true
+        }
+        let listed = device.split(separator: ",", omittingEmptySubsequences: false)
+        if listed.count > 1 {
+            guard listed.allSatisfy({ !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
+                throw RunError.invalid("DEVICE lists one device per unit separated by commas, with none empty: '\(device)'")
+            }
+            guard listed.count == widths.count else {
+                throw RunError.invalid(
+                    "DEVICE lists \(listed.count) devices for \(widths.count) unit\(widths.count == 1 ? "" : "s") (--layers \(widths.map(String.init).joined(separator: ","))): give one per unit"
+                )
+            }
         }
         return plan
     }

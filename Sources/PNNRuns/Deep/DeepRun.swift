@@ -22,18 +22,24 @@ extension DeepPlan {
     /// Opens one device per unit: for a `sim:` DEVICE one twin per unit, sized to the unit
     /// (input lines = previous width + bias line) and seeded with `unitSeed(ℓ)`, or rebuilt
     /// from the twins a resumed run recorded; a board only for a one-unit cascade (several
-    /// units on one array would need tiling, which is not built). Every unit's family must
+    /// units on one array would need tiling, which is not built); with a comma-separated
+    /// DEVICE list, unit ℓ on the ℓ-th (twins, boards and `remote://` devices mixed). Every unit's family must
     /// provide a differentiable model (`DeviceFamilyDriver.model(for:)`).
     public func open(
         twinOptionWords: [String] = [], store: RunStore? = nil, reconnectGrace: Double = 15,
         registry: FamilyRegistry = .standard
     ) async throws -> OpenedDeepRun {
         let probe = try PreparedTask(task, config: trainer, amplitude: 1, seed: seed)
-        if !device.hasPrefix("sim:") && layers.count > 1 {
+        let devicePerUnit = unitDevices
+        let shared = devicePerUnit.enumerated().first { l, d in
+            !d.hasPrefix("sim:") && devicePerUnit[..<l].contains(d)
+        }?.element
+        if let shared {
             throw RunError.invalid(
-                "\(device) is one device and --layers \(layers.map(String.init).joined(separator: ",")) asks for \(layers.count) units: "
+                "\(shared) is one device and --layers \(layers.map(String.init).joined(separator: ",")) asks for \(layers.count) units: "
                     + "each unit needs its own device (tiling several units onto one array is not built); train one unit on it "
-                    + "(--layers \(layers.last ?? 1)) or use a twin (sim:…), which gets one twin per unit")
+                    + "(--layers \(layers.last ?? 1)), list one device per unit (DEVICE1,DEVICE2,…) or use a twin (sim:…), "
+                    + "which gets one twin per unit")
         }
         if let units, units.count != layers.count {
             throw RunError.invalid("the run recorded \(units.count) twins for \(layers.count) units")
@@ -47,7 +53,7 @@ extension DeepPlan {
                     seed: unitSeed(l), stored: units?[l], optionWords: twinOptionWords,
                     geometry: TwinGeometry(inputs: lines, outputs: layers[l]))
                 let opened = try await DeviceCatalog.open(
-                    device, twin: inputs, baud: baud ?? 115_200, store: store, reconnectGrace: reconnectGrace,
+                    devicePerUnit[l], twin: inputs, baud: baud ?? 115_200, store: store, reconnectGrace: reconnectGrace,
                     registry: registry)
                 devices.append(opened)
                 guard let model = opened.family.model(for: opened.substrate.descriptor) else {
@@ -57,6 +63,12 @@ extension DeepPlan {
                 }
                 models.append(model)
             }
+        } catch {
+            for d in devices { await d.connected?.connection.close() }
+            throw error
+        }
+        do {
+            try await applyFaults(to: devices.map(\.substrate))
         } catch {
             for d in devices { await d.connected?.connection.close() }
             throw error

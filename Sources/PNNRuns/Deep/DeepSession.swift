@@ -14,13 +14,21 @@ public struct DeepSession: Sendable {
     public private(set) var state: DeepState
 
     /// Start a new run: compute its digital ceiling, record it, program the initial parameters.
+    /// A retraining run (`plan.retrain`) starts from the earlier run's last parameters,
+    /// programmed onto every unit.
     public static func start(plan: DeepPlan, trainer: DeepTrainer, store: RunStore) async throws -> DeepSession {
         let record = RunRecord(
             deviceName: plan.device, identity: trainer.units[0].descriptor.identity, task: plan.task.rawValue,
             method: plan.method.rawValue, seed: plan.seed, configJSON: try plan.json(),
             digitalCeiling: trainer.digitalCeiling())
+        let state: DeepState
+        if let retrained = try plan.retrainState(trainer: trainer, store: store) {
+            try await trainer.restore(retrained)
+            state = retrained
+        } else {
+            state = try await trainer.initialState()
+        }
         let id = try store.createRun(record)
-        let state = try await trainer.initialState()
         return DeepSession(runID: id, trainer: trainer, store: store, state: state)
     }
 

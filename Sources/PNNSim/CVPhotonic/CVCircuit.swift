@@ -6,7 +6,8 @@ import PNNCore
 ///
 /// Parameter order (the `Substrate`'s θ): for each beam splitter of the rectangular mesh
 /// (layer by layer; in layer l the pairs (i, i+1) with i = l mod 2, l mod 2 + 2, …), its θ
-/// then its φ; then the final phase of mode 0 … N−1. All in radians.
+/// then its φ; then the final phase of mode 0 … N−1. All in radians. The multiplier layout
+/// has two such meshes, A (before the squeezers) then B (after them), in that order.
 public struct CVCircuit: Sendable, Equatable {
     public let config: CVPhotonicConfig
     /// The mesh's beam splitters as mode pairs, in the order they act.
@@ -30,15 +31,29 @@ public struct CVCircuit: Sendable, Equatable {
 
     /// Number of modes N.
     public var modes: Int { config.modeCount }
-    /// Number of trainable angles: 2 per beam splitter plus one phase per mode.
-    public var parameterCount: Int { 2 * beamSplitters.count + modes }
+    /// Trainable angles of one mesh: 2 per beam splitter plus one phase per mode.
+    public var meshParameterCount: Int { 2 * beamSplitters.count + modes }
+    /// Number of trainable angles: one mesh, or two for the multiplier.
+    public var parameterCount: Int { config.layout == .multiplier ? 2 * meshParameterCount : meshParameterCount }
+
+    /// The multiplier's two meshes' angles (A, before the squeezers; B, after them).
+    public func meshAngles(_ angles: [Double]) -> (a: [Double], b: [Double]) {
+        precondition(angles.count == 2 * meshParameterCount)
+        return (Array(angles[0..<meshParameterCount]), Array(angles[meshParameterCount...]))
+    }
+
+    /// Squeezing parameter of mode k in the multiplier for control value u₀: r ± κ·u₀, + on
+    /// even modes, − on odd ones.
+    public func multiplierSqueezing(mode k: Int, control u0: Double) -> Double {
+        config.squeezing + (k % 2 == 0 ? 1 : -1) * config.squeezeGain * u0
+    }
 
     /// Safe range of every angle, radians.
     public static let angleRange: ClosedRange<Double> = -Double.pi...Double.pi
 
-    /// The mesh's unitary U (real and imaginary parts, N × N) for `angles`.
+    /// One mesh's unitary U (real and imaginary parts, N × N) for its `angles`.
     public func unitary(_ angles: [Double]) -> (re: Matrix, im: Matrix) {
-        precondition(angles.count == parameterCount)
+        precondition(angles.count == meshParameterCount)
         let n = modes
         var re = Matrix.identity(n)
         var im = Matrix(rows: n, cols: n)
@@ -65,7 +80,7 @@ public struct CVCircuit: Sendable, Equatable {
         return (re, im)
     }
 
-    /// The mesh's symplectic matrix (beam splitters and final phases; 2N × 2N, xxpp).
+    /// One mesh's symplectic matrix (beam splitters and final phases; 2N × 2N, xxpp).
     public func meshSymplectic(_ angles: [Double]) -> Matrix {
         let u = unitary(angles)
         return Symplectic.passive(real: u.re, imaginary: u.im)
@@ -96,9 +111,22 @@ public struct CVCircuit: Sendable, Equatable {
     }
 
     /// The state reaching the detectors for input amplitudes α (one per input line), built
-    /// element by element: vacuum, squeezers, displacement, mesh, loss.
+    /// element by element: vacuum, squeezers, displacement, mesh, loss (the multiplier:
+    /// vacuum, displacements, mesh A, input-set squeezers, mesh B, loss).
     public func outputState(angles: [Double], inputs alpha: [Double]) -> GaussianState {
         precondition(alpha.count == config.inputs)
+        if config.layout == .multiplier {
+            let (a, b) = meshAngles(angles)
+            var state = GaussianState.vacuum(modes: modes)
+            for j in 1..<alpha.count { state.displace(mode: j - 1, real: alpha[j]) }
+            for s in elementSymplectics(a) { state.apply(s) }
+            for k in 0..<modes {
+                state.apply(Symplectic.squeezer(multiplierSqueezing(mode: k, control: alpha[0]), mode: k, of: modes))
+            }
+            for s in elementSymplectics(b) { state.apply(s) }
+            state.loss(transmission: config.transmission)
+            return state
+        }
         var state = GaussianState.vacuum(modes: modes)
         state.apply(squeezerSymplectic)
         for (j, a) in alpha.enumerated() { state.displace(mode: j, real: a) }
@@ -115,6 +143,48 @@ public struct CVCircuit: Sendable, Equatable {
         state.apply(s)
         state.loss(transmission: config.transmission)
         return state.covariance
+    }
+
+    /// Multiplier: the readout modes' exact ⟨x⟩ and their x-x covariance for one input
+    /// vector, given mesh A's and mesh B's symplectics (the fast path `outputState` is
+    /// tested against). Means: √T·S_B·Sq(u₀)·S_A·μ_in; covariance T·S_B Sq² S_Bᵀ + (1 − T)·I
+    /// (mesh A is passive, so it leaves the vacuum alone).
+    public func multiplierReadout(meshA sa: Matrix, meshB sb: Matrix, inputs alpha: [Double]) -> (
+        means: [Double], covariance: Matrix
+    ) {
+        let n = modes
+        var mu = [Double](repeating: 0, count: 2 * n)
+        let scale = (2 * GaussianState.hbar).squareRoot()  // ⟨x⟩ = 2α with ħ = 2
+        for j in 1..<alpha.count {
+            let m = j - 1
+            for r in 0..<(2 * n) { mu[r] += sa[r, m] * scale * alpha[j] }
+        }
+        var down = [Double](repeating: 0, count: n)
+        for k in 0..<n {
+            let e = exp(-multiplierSqueezing(mode: k, control: alpha[0]))
+            down[k] = e
+            mu[k] *= e
+            mu[n + k] /= e
+        }
+        let t = config.transmission
+        let k = config.readouts
+        var means = [Double](repeating: 0, count: k)
+        var cov = Matrix(rows: k, cols: k)
+        for i in 0..<k {
+            var x = 0.0
+            for r in 0..<(2 * n) { x += sb[i, r] * mu[r] }
+            means[i] = t.squareRoot() * x
+            for j in 0...i {
+                var v = 0.0
+                for m in 0..<n {
+                    v += sb[i, m] * sb[j, m] * down[m] * down[m] + sb[i, n + m] * sb[j, n + m] / (down[m] * down[m])
+                }
+                v = t * v + (i == j ? 1 - t : 0)
+                cov[i, j] = v
+                cov[j, i] = v
+            }
+        }
+        return (means, cov)
     }
 
     /// Readout modes 0 ..< readouts.

@@ -10,7 +10,15 @@ import PNNCore
 /// modes, then a phase shifter on every mode, acts on all modes; a uniform pure loss of
 /// transmission T follows; modes 0 ..< `readouts` are measured by x homodyne, each read
 /// being the mean of `shots` shots. Trainable: every θ, φ and final phase.
+///
+/// The `multiplier` layout (seed 000's squeezing multiplier, `CVCircuitLayout.multiplier`)
+/// instead puts input line 0 on the squeezers and lines 1 … on displacements.
 public struct CVPhotonicConfig: Sendable, Codable, Equatable {
+    /// Which circuit the twin is (see `CVCircuitLayout`).
+    public var layout: CVCircuitLayout = .interferometer
+    /// Multiplier layout: squeezing per unit of input line 0 (r_k = r ± κ·u₀, the sign
+    /// alternating from mode to mode).
+    public var squeezeGain: Double = 0.5
     /// Input lines (displaced modes 0 ..< inputs).
     public var inputs: Int = 4
     /// Output channels (x homodyne on modes 0 ..< readouts).
@@ -38,12 +46,15 @@ public struct CVPhotonicConfig: Sendable, Codable, Equatable {
 
     /// Every key a `[twin]` table of `sim:cv-photonic` may contain.
     public static let knownKeys: Set<String> = [
-        "inputs", "readouts", "modes", "layers", "squeezing", "transmission", "shots", "exact_means", "amplitude_limit",
+        "layout", "squeeze_gain", "inputs", "readouts", "modes", "layers", "squeezing", "transmission", "shots", "exact_means",
+        "amplitude_limit",
         "angle_resolution", "seed",
     ]
 
-    /// Modes actually simulated.
-    public var modeCount: Int { max(modes, inputs, readouts) }
+    /// Modes actually simulated (the multiplier's line 0 drives squeezers, not a mode).
+    public var modeCount: Int {
+        layout == .multiplier ? max(modes, inputs - 1, readouts, 1) : max(modes, inputs, readouts)
+    }
     /// Mesh layers actually used.
     public var layerCount: Int { layers > 0 ? layers : modeCount }
 
@@ -55,6 +66,17 @@ public struct CVPhotonicConfig: Sendable, Codable, Equatable {
         guard layers >= 0, layers <= 1024 else { throw .invalidSetting("layers must be 0…1024 (got \(layers))") }
         guard squeezing.isFinite, abs(squeezing) <= 3 else {
             throw .invalidSetting("squeezing r must be within ±3 (about 26 dB; got \(squeezing))")
+        }
+        if layout == .multiplier {
+            guard inputs >= 2 else {
+                throw .invalidSetting(
+                    "the multiplier needs at least 2 input lines (squeeze control, displacement; got \(inputs))")
+            }
+            guard squeezeGain.isFinite, squeezeGain > 0, abs(squeezing) + squeezeGain * amplitudeLimit <= 3 else {
+                throw .invalidSetting(
+                    "the multiplier's squeezing |r| + κ·amplitude_limit must stay within 3 (about 26 dB; κ = \(squeezeGain), "
+                        + "r = \(squeezing), amplitude limit \(amplitudeLimit))")
+            }
         }
         guard transmission.isFinite, transmission > 0, transmission <= 1 else {
             throw .invalidSetting("transmission T must lie in (0, 1] (got \(transmission))")
@@ -70,7 +92,8 @@ public struct CVPhotonicConfig: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case inputs, readouts, modes, layers, squeezing, transmission, shots, seed
+        case layout, inputs, readouts, modes, layers, squeezing, transmission, shots, seed
+        case squeezeGain = "squeeze_gain"
         case exactMeans = "exact_means"
         case amplitudeLimit = "amplitude_limit"
         case angleResolution = "angle_resolution"
@@ -80,6 +103,8 @@ public struct CVPhotonicConfig: Sendable, Codable, Equatable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
+        layout = try c.decodeIfPresent(CVCircuitLayout.self, forKey: .layout) ?? layout
+        squeezeGain = try c.decodeIfPresent(Double.self, forKey: .squeezeGain) ?? squeezeGain
         inputs = try c.decodeIfPresent(Int.self, forKey: .inputs) ?? inputs
         readouts = try c.decodeIfPresent(Int.self, forKey: .readouts) ?? readouts
         modes = try c.decodeIfPresent(Int.self, forKey: .modes) ?? modes
@@ -92,6 +117,22 @@ public struct CVPhotonicConfig: Sendable, Codable, Equatable {
         angleResolution = try c.decodeIfPresent(Double.self, forKey: .angleResolution) ?? angleResolution
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
     }
+}
+
+/// The two circuits `sim:cv-photonic` can be.
+public enum CVCircuitLayout: String, Sendable, Codable, Equatable, CaseIterable {
+    /// Displacement-encoded inputs through one trainable mesh: ⟨x⟩ is affine in the inputs
+    /// (a linear classifier).
+    case interferometer
+    /// Seed 000's squeezing multiplier: input line 0 (u₀) sets the squeezing of every mode,
+    /// r_k = r ± κ·u₀ (sign alternating with k), lines j ≥ 1 displace mode j − 1 along x;
+    /// the circuit is mesh A → squeezers → mesh B (both trainable) → loss → x homodyne.
+    /// A squeezer multiplies a displacement's x by e^{−r} and its p by e^{+r}, so
+    /// ⟨x_out⟩ = Σ_k (a_k·u + b_k) e^{−κ_k u₀} + (c_k·u + d_k) e^{+κ_k u₀}, with a … d set
+    /// by the meshes: mesh angles of π/4 on one mode give −2√T·u·sinh(κ u₀) ≈ −2√T κ·u₀·u.
+    /// The product comes from the encoding (u₀ enters through the squeezing); for fixed
+    /// u₀ the circuit is still affine in the displacements.
+    case multiplier
 }
 
 /// Why the CV photonic twin refused a setting, a value or a state file.

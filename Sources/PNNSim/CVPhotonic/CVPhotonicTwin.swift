@@ -9,6 +9,9 @@ import PNNCore
 ///
 /// With displacement encoding and mean-x readout the map α → ⟨x⟩ is linear
 /// (⟨x⟩ = 2√T · Re-block of S · α); a bias line makes it affine — a linear classifier.
+/// The multiplier layout (`CVCircuitLayout.multiplier`) feeds input line 0 to the
+/// squeezers instead, so ⟨x⟩ can be a product of two inputs; its shot noise depends on
+/// the squeezing, hence on the input.
 public actor CVPhotonicTwin: Substrate {
     public nonisolated let descriptor: SubstrateDescriptor
     public nonisolated let circuit: CVCircuit
@@ -17,6 +20,7 @@ public actor CVPhotonicTwin: Substrate {
     /// Reads taken so far (one per input vector per repeat).
     public private(set) var reads = 0
     private var cache: (angles: [Double], mesh: Matrix, detector: HomodyneX)?
+    private var multiplierCache: (angles: [Double], a: Matrix, b: Matrix)?
 
     /// A circuit with angles drawn uniformly from the safe range (seeded).
     public init(config: CVPhotonicConfig) throws(CVPhotonicError) {
@@ -35,7 +39,9 @@ public actor CVPhotonicTwin: Substrate {
         self.reads = reads
         self.angles = angles
         let c = circuit.config
-        let outputBound = 2 * c.amplitudeLimit * Double(c.inputs).squareRoot() + 10
+        // The multiplier's anti-squeezed quadratures grow by up to e^{|r| + κ·limit}.
+        let growth = c.layout == .multiplier ? exp(abs(c.squeezing) + c.squeezeGain * c.amplitudeLimit) : 1
+        let outputBound = 2 * c.amplitudeLimit * Double(c.inputs).squareRoot() * growth + 10
         descriptor = SubstrateDescriptor(
             identity: DeviceIdentity(
                 family: "cv-photonic", model: "gaussian-twin-\(circuit.modes)m", serial: "sim-\(c.seed)", firmware: "twin-1"),
@@ -73,11 +79,22 @@ public actor CVPhotonicTwin: Substrate {
     /// The current angles, the noise generator's state and, for checking outside pnnlab,
     /// the mesh's symplectic matrix and the detected covariance — as JSON.
     public func exportState() throws(CVPhotonicError) -> Data {
-        let s = mesh().mesh
-        let doc = CVPhotonicStateDocument(
-            config: circuit.config, angles: angles, rng: rng, reads: reads,
-            beamSplitters: circuit.beamSplitters.map { [$0.0, $0.1] }, meshSymplectic: s.row(major: ()),
-            detectedCovariance: circuit.detectedCovariance(mesh: s).row(major: ()))
+        var doc: CVPhotonicStateDocument
+        if circuit.config.layout == .multiplier {
+            let (a, b) = meshes()
+            let state = circuit.outputState(angles: angles, inputs: Array(repeating: 0, count: circuit.config.inputs))
+            doc = CVPhotonicStateDocument(
+                config: circuit.config, angles: angles, rng: rng, reads: reads,
+                beamSplitters: circuit.beamSplitters.map { [$0.0, $0.1] }, meshSymplectic: a.row(major: ()),
+                detectedCovariance: state.covariance.row(major: ()))
+            doc.meshBSymplectic = b.row(major: ())
+        } else {
+            let s = mesh().mesh
+            doc = CVPhotonicStateDocument(
+                config: circuit.config, angles: angles, rng: rng, reads: reads,
+                beamSplitters: circuit.beamSplitters.map { [$0.0, $0.1] }, meshSymplectic: s.row(major: ()),
+                detectedCovariance: circuit.detectedCovariance(mesh: s).row(major: ()))
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {
@@ -123,8 +140,16 @@ public actor CVPhotonicTwin: Substrate {
     /// The exact (noise-free) ⟨x⟩ of the readout modes for each input row.
     public func exactMeans(_ inputs: Matrix) throws(CVPhotonicError) -> Matrix {
         try checkInputs(inputs)
-        let s = mesh().mesh
         var out = Matrix(rows: inputs.rows, cols: circuit.config.readouts)
+        if circuit.config.layout == .multiplier {
+            let (a, b) = meshes()
+            for r in 0..<inputs.rows {
+                let m = circuit.multiplierReadout(meshA: a, meshB: b, inputs: inputs.row(r)).means
+                for c in 0..<m.count { out[r, c] = m[c] }
+            }
+            return out
+        }
+        let s = mesh().mesh
         fillMeans(inputs, mesh: s, into: &out)
         return out
     }
@@ -151,6 +176,7 @@ public actor CVPhotonicTwin: Substrate {
 
     private func read(_ inputs: Matrix, repeats: Int) throws(CVPhotonicError) -> Matrix {
         try checkInputs(inputs)
+        if circuit.config.layout == .multiplier { return try readMultiplier(inputs, repeats: repeats) }
         let (s, detector) = mesh()
         var out = Matrix(rows: inputs.rows, cols: circuit.config.readouts)
         fillMeans(inputs, mesh: s, into: &out)
@@ -167,6 +193,37 @@ public actor CVPhotonicTwin: Substrate {
             for c in 0..<k { out[r, c] += sum[c] / Double(repeats) }
         }
         return out
+    }
+
+    /// The multiplier: every input row has its own squeezing, so its own means and noise.
+    private func readMultiplier(_ inputs: Matrix, repeats: Int) throws(CVPhotonicError) -> Matrix {
+        let (a, b) = meshes()
+        let k = circuit.config.readouts
+        var out = Matrix(rows: inputs.rows, cols: k)
+        for r in 0..<inputs.rows {
+            let (means, cov) = circuit.multiplierReadout(meshA: a, meshB: b, inputs: inputs.row(r))
+            for c in 0..<k { out[r, c] = means[c] }
+            guard !circuit.config.exactMeans else { continue }
+            let detector = try HomodyneX(covariance: cov, shots: circuit.config.shots)
+            let zero = Array(repeating: 0.0, count: k)
+            var sum = zero
+            for _ in 0..<repeats {
+                let noise = detector.read(means: zero, rng: &rng)
+                for c in 0..<k { sum[c] += noise[c] }
+            }
+            for c in 0..<k { out[r, c] += sum[c] / Double(repeats) }
+        }
+        reads += inputs.rows * repeats
+        return out
+    }
+
+    private func meshes() -> (a: Matrix, b: Matrix) {
+        if let multiplierCache, multiplierCache.angles == angles { return (multiplierCache.a, multiplierCache.b) }
+        let (aa, ba) = circuit.meshAngles(angles)
+        let a = circuit.meshSymplectic(aa)
+        let b = circuit.meshSymplectic(ba)
+        multiplierCache = (angles, a, b)
+        return (a, b)
     }
 
     /// ⟨x_k⟩ = √T Σ_j S[k, j] · 2α_j (p means are zero, so only the x-x block acts).
@@ -249,13 +306,16 @@ public struct CVPhotonicStateDocument: Sendable, Codable, Equatable {
     public var beamSplitters: [[Int]]
     /// Symplectic matrix of the mesh (2N × 2N), informational.
     public var meshSymplectic: [[Double]]
-    /// Covariance at the detectors (2N × 2N), informational.
+    /// Covariance at the detectors (2N × 2N), informational (the multiplier: at u₀ = 0).
     public var detectedCovariance: [[Double]]
+    /// The multiplier's mesh B (after the squeezers); `mesh_symplectic` is then mesh A.
+    public var meshBSymplectic: [[Double]]? = nil
 
     enum CodingKeys: String, CodingKey {
         case format, version, hbar, ordering, config, angles, rng, reads
         case beamSplitters = "beam_splitters"
         case meshSymplectic = "mesh_symplectic"
         case detectedCovariance = "detected_covariance"
+        case meshBSymplectic = "mesh_b_symplectic"
     }
 }

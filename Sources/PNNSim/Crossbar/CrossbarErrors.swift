@@ -72,17 +72,21 @@ public enum CrossbarTwinError: Error, Equatable, CustomStringConvertible {
     case batchTooLarge(got: Int, max: Int)
     /// A negative or non-finite time step (not a safety issue).
     case invalidDuration(Double)
+    /// A fault asked for on an ADC column the array does not have (not a safety issue).
+    case invalidADCColumn(Int, count: Int)
 
     /// Whether this refusal is a safety violation (a value outside the declared safe set).
     public var isSafetyViolation: Bool {
         switch self {
-        case .batchTooLarge, .invalidDuration: return false
+        case .batchTooLarge, .invalidDuration, .invalidADCColumn: return false
         default: return true
         }
     }
 
     public var description: String {
         switch self {
+        case .invalidADCColumn(let column, let count):
+            return "the crossbar has ADC columns 0…\(count - 1) (2 per output); there is no column \(column) to break"
         case .parameterRefused(let name, let value, let lower, let upper):
             return "crossbar refused: conductance \(name) = \(value) µS is outside the safe window [\(lower), \(upper)] µS"
         case .inputRefused(let vector, let channel, let value, let lower, let upper):

@@ -192,6 +192,11 @@ public struct CrossbarPhysics: Sendable {
         cache = nil
     }
 
+    /// Column `column`'s ADC breaks: it reads 0 from now on (kept by a reset, exported).
+    mutating func breakColumn(_ column: Int) {
+        if !deadColumns.contains(column) { deadColumns = (deadColumns + [column]).sorted() }
+    }
+
     mutating func recordViolation() { counters.violations += 1 }
     mutating func recordSafeStateEntry() { counters.safeStateEntries += 1 }
 }

@@ -90,6 +90,14 @@ public actor CrossbarTwin: Substrate, SaturationReporting {
         physics.advanceTime(seconds: seconds)
     }
 
+    /// Breaks physical column `column`'s ADC: it reads 0 from now on (a dead column).
+    public func breakADC(column: Int) throws(CrossbarTwinError) {
+        guard (0..<physics.config.physicalColumns).contains(column) else {
+            throw .invalidADCColumn(column, count: physics.config.physicalColumns)
+        }
+        physics.breakColumn(column)
+    }
+
     /// Restores the as-fabricated conductances (the `resettable` capability).
     public func reset() { physics.resetToInitialState() }
 
@@ -199,4 +207,9 @@ public actor CrossbarTwin: Substrate, SaturationReporting {
         for change in previous.reversed() { physics.programAndVerify(device: change.index, target: change.target) }
         return ProbeResult(id: probe.id, outputs: sum, measurementCount: probe.inputs.rows * repeats)
     }
+}
+
+extension CrossbarTwin: ReadoutFaults {
+    public var readoutChannelCount: Int { physics.config.physicalColumns }
+    public func breakReadout(channel: Int) throws { try breakADC(column: channel) }
 }

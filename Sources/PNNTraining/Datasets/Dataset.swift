@@ -10,6 +10,9 @@ public struct Dataset: Sendable {
     public var labels: [Int]
     public var classCount: Int
     public var classNames: [String]
+    /// Regression tasks (`TaskName.isRegression`): the target value per sample (labels are
+    /// then all 0, one "class"); nil for classification.
+    public var targets: [Double]? = nil
 
     public init(name: String, features: Matrix, labels: [Int], classCount: Int, classNames: [String]? = nil) {
         precondition(features.rows == labels.count, "one label per sample")
@@ -25,9 +28,11 @@ public struct Dataset: Sendable {
 
     /// The samples at `indices`, in that order.
     public func subset(_ indices: [Int]) -> Dataset {
-        Dataset(
+        var out = Dataset(
             name: name, features: features.rows(at: indices), labels: indices.map { labels[$0] },
             classCount: classCount, classNames: classNames)
+        out.targets = targets.map { t in indices.map { t[$0] } }
+        return out
     }
 
     /// A seeded stratified split: `testFraction` of every class goes to the test set.

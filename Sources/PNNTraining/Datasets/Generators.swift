@@ -36,4 +36,32 @@ public enum SyntheticData {
         }
         return Dataset(name: "moons", features: Matrix(rows: count, cols: 2, storage: values), labels: labels, classCount: 2)
     }
+
+    /// The analog-multiplier regression (seed 000): features (x₁, x₂) uniform in
+    /// [−`range`, `range`]², target x₁·x₂; `count` seeded samples.
+    public static func multiply(count: Int = 100, range: Double = 1, seed: UInt64) -> Dataset {
+        var rng = SeededRandom.derived(seed: seed, stream: 0x3_17)
+        var values: [Double] = []
+        for _ in 0..<count { values += [range * (2 * rng.uniform() - 1), range * (2 * rng.uniform() - 1)] }
+        return products(Matrix(rows: count, cols: 2, storage: values))
+    }
+
+    /// The multiplier's test grid: `side` × `side` points spanning [−`range`, `range`]², corners included.
+    public static func multiplyGrid(side: Int = 11, range: Double = 1) -> Dataset {
+        var values: [Double] = []
+        for i in 0..<side {
+            for j in 0..<side {
+                let step = 2 * range / Double(max(side - 1, 1))
+                values += [-range + step * Double(i), -range + step * Double(j)]
+            }
+        }
+        return products(Matrix(rows: side * side, cols: 2, storage: values))
+    }
+
+    static func products(_ x: Matrix) -> Dataset {
+        var d = Dataset(
+            name: "multiply", features: x, labels: Array(repeating: 0, count: x.rows), classCount: 1, classNames: ["x1*x2"])
+        d.targets = (0..<x.rows).map { x[$0, 0] * x[$0, 1] }
+        return d
+    }
 }

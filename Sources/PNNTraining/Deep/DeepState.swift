@@ -42,11 +42,17 @@ public struct DeepState: Sendable, Codable, Equatable {
     /// unit they drive. Not checkpointed: a resumed run measures them again.
     public var phaseInputs: Matrix?
     public var phaseUnit: Int?
+    /// Parallel PIB: each hidden unit's information terms on the last step (bits, in unit
+    /// order), and the inputs the initialisation pass measured for them (not checkpointed:
+    /// a resumed run measures them again).
+    public var unitIXZ: [Double]?
+    public var unitIYZ: [Double]?
+    public var parallelInputs: [Matrix]?
 
     enum CodingKeys: String, CodingKey {
         case epoch, globalStep, adam, rng, cumulativeMeasurements, unitMeasurements, evaluationMeasurements, wallSeconds
         case lastTrainAccuracy, lastTestAccuracy, lastLoss, modelTrainAccuracy, modelTestAccuracy, deployed
-        case pibUnit, iXZ, iYZ
+        case pibUnit, iXZ, iYZ, unitIXZ, unitIYZ
     }
 
     public init(theta: [[Double]], rng: SeededRandom) {
@@ -82,6 +88,8 @@ public struct DeepState: Sendable, Codable, Equatable {
         pibUnit = try c.decodeIfPresent(Int.self, forKey: .pibUnit)
         iXZ = try c.decodeIfPresent(Double.self, forKey: .iXZ)
         iYZ = try c.decodeIfPresent(Double.self, forKey: .iYZ)
+        unitIXZ = try c.decodeIfPresent([Double].self, forKey: .unitIXZ)
+        unitIYZ = try c.decodeIfPresent([Double].self, forKey: .unitIYZ)
         theta = []
     }
 

@@ -11,8 +11,10 @@ extension DeepTrainer {
     func pibStep(_ state: inout DeepState) async throws -> StepReport {
         let start = DispatchTime.now().uptimeNanoseconds
         var measurements = [Int](repeating: 0, count: units.count)
-        let l = state.epoch / epochs
         let last = units.count - 1
+        // Cascade: unit ⌊epoch / epochs⌋. Parallel: the hidden units trained together
+        // (`pibParallelStep`); what remains is the last unit.
+        let l = parallel ? last : state.epoch / epochs
         if state.phaseUnit != l || state.phaseInputs == nil {
             var x = task.trainInputs
             for k in 0..<l {
@@ -24,43 +26,12 @@ extension DeepTrainer {
             state.phaseUnit = l
         }
         guard let inputs = state.phaseInputs else { preconditionFailure("phase inputs were just set") }
-        let space = units[l].descriptor.parameters
-        let range = zip(space.upper, space.lower).map { $0 - $1 }
-        let batch = l == last ? config.batchSize : max(config.batchSize, Self.minimumPIBBatch)
-        let batches = (task.train.count + batch - 1) / batch
-        var order = Array(0..<task.train.count)
-        order.shuffle(using: &state.rng)
-        var lossSum = 0.0, ixz = 0.0, iyz = 0.0
-        for b in 0..<batches {
-            let lo = b * batch
-            let idx = Array(order[lo..<min(lo + batch, order.count)])
-            let x = inputs.rows(at: idx)
-            let labels = idx.map { task.train.labels[$0] }
-            let y = models[l].forward(theta: state.theta[l], inputs: x)
-            let gy: Matrix
-            if l == last {
-                lossSum += readout.loss(y, labels: labels)
-                gy = Matrix(rows: y.rows, cols: y.cols, storage: readout.gradient(y, labels: labels))
-            } else {
-                let z = architecture.link(l, outputs: y).activations
-                let terms = MatrixRenyi.pib(
-                    z: z, kx: MatrixRenyi.gram(task.trainInputs.rows(at: idx)), ky: MatrixRenyi.labelGram(labels), beta: beta)
-                lossSum += terms.loss
-                ixz += terms.iXZ
-                iyz += terms.iYZ
-                var g = terms.gradient
-                let slope = architecture.linkSlope(l, activations: z)
-                for i in g.storage.indices { g.storage[i] *= slope.storage[i] }
-                gy = g
-            }
-            let gTheta = models[l].vjp(theta: state.theta[l], inputs: x, cotangent: gy).theta
-            state.adam[l].step(
-                &state.theta[l], gradient: gTheta, rate: learningRate, range: range, lower: space.lower, upper: space.upper)
-        }
-        let count = Double(max(batches, 1))
+        let epoch = pibEpoch(unit: l, inputs: inputs, theta: &state.theta[l], adam: &state.adam[l], rng: &state.rng)
         state.pibUnit = l
-        state.iXZ = l == last ? nil : ixz / count
-        state.iYZ = l == last ? nil : iyz / count
+        state.iXZ = l == last ? nil : epoch.iXZ
+        state.iYZ = l == last ? nil : epoch.iYZ
+        state.unitIXZ = nil
+        state.unitIYZ = nil
         state.epoch += 1
         var trainAcc: Double?
         var testAcc: Double?
@@ -90,8 +61,52 @@ extension DeepTrainer {
         let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         state.wallSeconds += wall
         return StepReport(
-            step: state.globalStep, epoch: state.epoch, epochs: epochs * units.count, batchIndex: 0, batchesPerEpoch: 1,
-            loss: lossSum / count, trainAccuracy: trainAcc, testAccuracy: testAcc, trainLoss: evalLoss, measurements: total,
+            step: state.globalStep, epoch: state.epoch, epochs: totalSteps, batchIndex: 0, batchesPerEpoch: 1,
+            loss: epoch.loss, trainAccuracy: trainAcc, testAccuracy: testAcc, trainLoss: evalLoss, measurements: total,
             cumulativeMeasurements: state.cumulativeMeasurements, wallSeconds: wall, runWallSeconds: state.wallSeconds)
+    }
+
+    /// One epoch of unit ℓ on its model: a hidden unit minimises −I(Y;Z) + β·I(X;Z) on
+    /// batches of at least `minimumPIBBatch`, the last unit the readout's cross-entropy.
+    /// `inputs` are the unit's measured inputs on the training split. Returns the mean loss
+    /// and the mean information terms (bits; 0 for the last unit).
+    func pibEpoch(
+        unit l: Int, inputs: Matrix, theta: inout [Double], adam: inout AdamState, rng: inout SeededRandom
+    ) -> (loss: Double, iXZ: Double, iYZ: Double) {
+        let last = units.count - 1
+        let space = units[l].descriptor.parameters
+        let range = zip(space.upper, space.lower).map { $0 - $1 }
+        let batch = l == last ? config.batchSize : max(config.batchSize, Self.minimumPIBBatch)
+        let batches = (task.train.count + batch - 1) / batch
+        var order = Array(0..<task.train.count)
+        order.shuffle(using: &rng)
+        var lossSum = 0.0, ixz = 0.0, iyz = 0.0
+        for b in 0..<batches {
+            let lo = b * batch
+            let idx = Array(order[lo..<min(lo + batch, order.count)])
+            let x = inputs.rows(at: idx)
+            let labels = idx.map { task.train.labels[$0] }
+            let y = models[l].forward(theta: theta, inputs: x)
+            let gy: Matrix
+            if l == last {
+                lossSum += readout.loss(y, labels: labels)
+                gy = Matrix(rows: y.rows, cols: y.cols, storage: readout.gradient(y, labels: labels))
+            } else {
+                let z = architecture.link(l, outputs: y).activations
+                let terms = MatrixRenyi.pib(
+                    z: z, kx: MatrixRenyi.gram(task.trainInputs.rows(at: idx)), ky: MatrixRenyi.labelGram(labels), beta: beta)
+                lossSum += terms.loss
+                ixz += terms.iXZ
+                iyz += terms.iYZ
+                var g = terms.gradient
+                let slope = architecture.linkSlope(l, activations: z)
+                for i in g.storage.indices { g.storage[i] *= slope.storage[i] }
+                gy = g
+            }
+            let gTheta = models[l].vjp(theta: theta, inputs: x, cotangent: gy).theta
+            adam.step(&theta, gradient: gTheta, rate: learningRate, range: range, lower: space.lower, upper: space.upper)
+        }
+        let count = Double(max(batches, 1))
+        return (lossSum / count, ixz / count, iyz / count)
     }
 }

@@ -22,6 +22,12 @@ public struct DeepTrainer: Sendable {
     public let initialTheta: [[Double]]
     /// PIB: β of −I(Y;Z) + β·I(X;Z).
     public let beta: Double
+    /// PIB: train the hidden units all at once after one initialisation pass (seed 003's
+    /// parallel variant) instead of in cascade.
+    public let parallel: Bool
+    /// PIB: the first unit trained (0-based; > 0 retrains the units after it, from an earlier
+    /// run's parameters, and the run's first step measures the cascade as it is).
+    public let startUnit: Int
 
     /// Default β of the PIB objective.
     public static let defaultBeta = 0.01
@@ -41,10 +47,17 @@ public struct DeepTrainer: Sendable {
     /// count) and fixes the architecture. `task` is encoded for unit 0's input range.
     public init(
         units: [any Substrate], models: [any SubstrateModel], widths: [Int], method: DeepMethod, config: TrainerConfig,
-        task: PreparedTask, seed: UInt64, beta: Double = DeepTrainer.defaultBeta
+        task: PreparedTask, seed: UInt64, beta: Double = DeepTrainer.defaultBeta, parallel: Bool = false,
+        startUnit: Int = 0
     ) throws(TrainingError) {
         guard !units.isEmpty, units.count == widths.count, models.count == units.count else {
             throw .invalidConfig("a cascade needs one device and one model per unit")
+        }
+        if startUnit != 0 && (method != .pib || parallel || !(1..<units.count).contains(startUnit)) {
+            throw .invalidConfig("retraining starts at a later unit of a pib cascade (not --parallel)")
+        }
+        if parallel && (method != .pib || units.count < 2) {
+            throw .invalidConfig("parallel training is PIB's (--method pib) and needs at least one hidden unit (--layers H,C)")
         }
         guard widths.last == task.classCount else {
             throw .shapeMismatch(
@@ -106,6 +119,8 @@ public struct DeepTrainer: Sendable {
         self.seed = seed
         self.initialTheta = theta
         self.beta = beta
+        self.parallel = parallel
+        self.startUnit = startUnit
     }
 
     /// Parameters per unit.
@@ -118,7 +133,7 @@ public struct DeepTrainer: Sendable {
     public var totalSteps: Int {
         switch method {
         case .inSilico: epochs + 1
-        case .pib: epochs * units.count
+        case .pib: parallel ? 2 * epochs : epochs * (units.count - startUnit) + (startUnit > 0 ? 1 : 0)
         case .pat, .dfa: epochs
         }
     }
@@ -126,7 +141,7 @@ public struct DeepTrainer: Sendable {
     public func isFinished(_ state: DeepState) -> Bool {
         switch method {
         case .inSilico: state.deployed
-        case .pib: state.epoch >= epochs * units.count
+        case .pib: parallel ? state.epoch >= 2 * epochs : state.epoch >= epochs * units.count
         case .pat, .dfa: state.epoch >= epochs
         }
     }
@@ -148,7 +163,10 @@ public struct DeepTrainer: Sendable {
 
     /// One epoch of updates (or the deployment of an in-silico run); advances `state`.
     public func step(_ state: inout DeepState) async throws -> StepReport {
-        if method == .pib { return try await pibStep(&state) }
+        if method == .pib {
+            if startUnit > 0 && state.globalStep == 0 { return try await faultEvaluationStep(&state) }
+            return parallel && state.epoch < epochs ? try await pibParallelStep(&state) : try await pibStep(&state)
+        }
         let start = DispatchTime.now().uptimeNanoseconds
         var measurements = [Int](repeating: 0, count: units.count)
         var batchLoss = 0.0

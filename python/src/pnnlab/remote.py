@@ -9,7 +9,10 @@
 >>> with xbar.lease():                                 # the write lease (one writer at a time)
 ...     xbar.set_parameters(theta)                     # returns the read-back
 >>> server.runs()                                      # the server's run store
+>>> server.run(3)["steps"]                             # DataFrame (numpy without pandas), units in names
 >>> for step in server.watch(3): print(step["step"], step["loss"])
+>>> run = server.start_run("crossbar-1", task="iris", method="gauss-newton", epochs=3)
+>>> server.pause(run["id"]); server.resume(run["id"])  # safe-point pause, as Ctrl-C
 
 Every value is checked against the device's safe ranges on the server: a remote client can
 never send what a local one could not. The access token comes from ``token=`` or
@@ -19,6 +22,7 @@ never send what a local one could not. The access token comes from ``token=`` or
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 from dataclasses import dataclass
@@ -27,6 +31,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence
 import numpy as np
 
 from .errors import PnnlabError
+from .store import LOSS_UNIT_SUFFIX, _pandas
 
 try:
     import grpc
@@ -60,6 +65,24 @@ def _matrix(array: Any) -> "pb.Matrix":
     if a.ndim != 2:
         raise ValueError(f"expected a 2-D array (rows × channels), got shape {a.shape}")
     return pb.Matrix(rows=a.shape[0], cols=a.shape[1], data=a.tobytes())
+
+
+def _probe_results(batch: "pb.ProbeResults") -> Iterator[Dict[str, Any]]:
+    """The results packed in one ``ProbeResults`` message: one ``frombuffer`` for all of them,
+    each probe's outputs a view into it."""
+    rows = np.asarray(batch.rows, dtype=np.int64)
+    cols = int(batch.cols)
+    if not (len(batch.ids) == len(rows) == len(batch.measurement_counts)) or len(batch.data) != int(rows.sum()) * cols * 8:
+        raise RemoteError(f"malformed reply: a batch of {len(batch.ids)} probe results in {len(batch.data)} bytes")
+    values = np.frombuffer(batch.data, dtype="<f8")
+    start = 0
+    for k, n in enumerate(rows.tolist()):
+        yield {
+            "id": batch.ids[k],
+            "outputs": values[start : start + n * cols].reshape(n, cols),
+            "measurements": batch.measurement_counts[k],
+        }
+        start += n * cols
 
 
 def _array(m: "pb.Matrix") -> np.ndarray:
@@ -240,22 +263,89 @@ class RemoteDevice:
         """Run probes (dicts with ``inputs``, optional ``changes`` = [(index, value), ...],
         ``repeats``, ``id``) and yield ``{"id", "outputs", "measurements"}`` as each is measured."""
         messages = []
+        shared: List["pb.Matrix"] = []
+        last: Any = None
         for i, p in enumerate(probes):
             changes = [pb.ParameterChange(index=int(k), value=float(v)) for k, v in p.get("changes", [])]
+            x = p["inputs"]
+            # Consecutive probes on the same batch (a finite-difference Jacobian) send it once.
+            if last is None or not (x is last or np.array_equal(x, last)):
+                shared.append(_matrix(x))
+                last = x
             messages.append(
-                pb.Probe(id=int(p.get("id", i)), changes=changes, inputs=_matrix(p["inputs"]), repeats=int(p.get("repeats", 1)))
+                pb.Probe(id=int(p.get("id", i)), changes=changes, shared_inputs=len(shared), repeats=int(p.get("repeats", 1)))
             )
         policy = pb.SAFETY_POLICY_CLAMP if clamp else pb.SAFETY_POLICY_REJECT
         with self._leased():
-            request = pb.StreamProbesRequest(device=self.name, lease_id=self._lease_id, probes=messages, policy=policy)
+            request = pb.StreamProbesRequest(
+                device=self.name, lease_id=self._lease_id, probes=messages, policy=policy, shared_inputs=shared
+            )
             call = self._server._devices.StreamProbes(request, metadata=self._server._metadata)
             try:
-                for result in call:
-                    yield {"id": result.id, "outputs": _array(result.outputs), "measurements": result.measurement_count}
+                for batch in call:
+                    yield from _probe_results(batch)
             except grpc.RpcError as error:
                 raise _error(error, f"{self._server.target}/{self.name}") from None
             finally:
                 call.cancel()
+
+    # Optional capabilities (``descriptor.capabilities`` lists them): contrastive devices.
+
+    def apply_inputs(self, inputs: Any) -> None:
+        """Hold ``inputs`` (one value per input channel) on a clampable device's input nodes."""
+        values = np.ascontiguousarray(inputs, dtype=float).ravel().tolist()
+        with self._leased():
+            request = pb.ApplyInputsRequest(device=self.name, lease_id=self._lease_id, inputs=values)
+            self._server._call(self._server._devices.ApplyInputs, request, self.name)
+
+    def set_clamp(self, mode: str, targets: Any, eta: float) -> None:
+        """Impose an output boundary condition: ``mode`` free, clamped or both; one target
+        per output (``descriptor.outputs.unit``); nudge amplitude ``eta`` (|eta| <= 1)."""
+        modes = {"free": pb.CLAMP_MODE_FREE, "clamped": pb.CLAMP_MODE_CLAMPED, "both": pb.CLAMP_MODE_BOTH}
+        if mode not in modes:
+            raise ValueError(f"mode must be one of {', '.join(modes)}, not {mode!r}")
+        values = np.ascontiguousarray(targets, dtype=float).ravel().tolist()
+        with self._leased():
+            request = pb.SetClampRequest(device=self.name, lease_id=self._lease_id, mode=modes[mode], targets=values, eta=eta)
+            self._server._call(self._server._devices.SetClamp, request, self.name)
+
+    def learn(self, seconds: float) -> None:
+        """Switch a self-learning device's own learning rule on for ``seconds``."""
+        with self._leased():
+            request = pb.LearnRequest(device=self.name, lease_id=self._lease_id, seconds=seconds)
+            self._server._call(self._server._devices.Learn, request, self.name)
+
+    def read_nodes(self, side: str = "free") -> np.ndarray:
+        """Every node voltage (V) of the ``free`` or ``clamped`` network."""
+        request = pb.ReadNodesRequest(device=self.name, side=_side(side))
+        return np.array(self._server._call(self._server._devices.ReadNodes, request, self.name).values)
+
+    def calibrate(
+        self, options: Sequence[str] = (), progress: Optional[Any] = None
+    ) -> Dict[str, Any]:
+        """Run the family's calibration procedure on the server, next to the device (the
+        server checks every value and leaves the device safe). ``options`` are the
+        procedure's own words (``["--trials", "24"]``); ``progress(done, total, what)`` is
+        called as it goes. Returns ``{"profile": dict, "truth": dict or None}``: the profile
+        as ``pnnlab calibrate --out`` writes it and, for a twin or an emulated board, its
+        errors against the hidden truth (key with units -> value). Not stored anywhere: save
+        ``profile`` yourself, or run ``pnnlab calibrate remote://…`` to store it."""
+        with self._leased():
+            request = pb.CalibrateRequest(device=self.name, lease_id=self._lease_id, option_words=list(options))
+            call = self._server._devices.Calibrate(request, metadata=self._server._metadata)
+            last = None
+            try:
+                for update in call:
+                    if update.profile_json:
+                        last = update
+                    elif progress is not None:
+                        progress(update.done, update.total, update.what)
+            except grpc.RpcError as error:
+                raise _error(error, f"{self._server.target}/{self.name}") from None
+        if last is None:
+            raise RemoteError(f"{self.name}: the server ended the calibration without a profile")
+        truth = {f.key: f.value for f in last.truth} if last.truth_known else None
+        return {"profile": json.loads(last.profile_json), "truth": truth}
 
     def __repr__(self) -> str:
         d = self.descriptor
@@ -265,7 +355,10 @@ class RemoteDevice:
 class RemoteServer:
     """A connection to one ``pnnlab serve`` process (see :func:`connect`)."""
 
-    def __init__(self, target: str, token: Optional[str] = None, ca: Optional[str] = None) -> None:
+    def __init__(
+        self, target: str, token: Optional[str] = None, ca: Optional[str] = None, pandas: Optional[bool] = None
+    ) -> None:
+        self._pandas = _pandas(pandas)
         if grpc is None:  # pragma: no cover
             raise PnnlabError(f"pnnlab.connect needs grpcio and protobuf ({_import_error})")
         if target.startswith("remote://"):
@@ -275,7 +368,14 @@ class RemoteServer:
         self.target = target
         token = token if token is not None else os.environ.get("PNNLAB_TOKEN") or None
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
-        options = [("grpc.max_receive_message_length", _MAX_MESSAGE), ("grpc.max_send_message_length", _MAX_MESSAGE)]
+        options = [
+            ("grpc.max_receive_message_length", _MAX_MESSAGE),
+            ("grpc.max_send_message_length", _MAX_MESSAGE),
+            # An 8 MiB stream window and 1 MiB frames (as pnnlab serve offers): a batch of
+            # outputs arrives without a window update per 64 KiB.
+            ("grpc.http2.lookahead_bytes", 8 << 20),
+            ("grpc.http2.max_frame_size", 1 << 20),
+        ]
         ca = ca if ca is not None else os.environ.get("PNNLAB_TLS_CA") or None
         if ca:
             with open(ca, "rb") as f:
@@ -317,12 +417,65 @@ class RemoteServer:
         return [_run(r) for r in reply.runs]
 
     def run(self, run: int) -> Dict[str, Any]:
-        """One run: its summary, ``config`` (JSON text) and ``steps`` (a numpy structured array)."""
+        """One run: its summary, ``config_json`` (JSON text), ``parameters`` (steps × P, in
+        the device's parameter unit) and ``steps``: one row per committed step, a pandas
+        DataFrame when pandas is installed (a numpy structured array otherwise), with units in
+        the column names as :attr:`pnnlab.Run.steps` has them — ``batch_loss_<unit>`` (``nats``,
+        ``uA2``, ``V2``), ``train_accuracy``/``test_accuracy`` (0…1, NaN where not evaluated),
+        ``wall_seconds``."""
         reply = self._call(self._runs.ShowRun, pb.ShowRunRequest(run=run), f"run {run}")
         out = _run(reply.summary)
         out["config_json"] = reply.config_json
-        out["steps"] = _steps([_step(s) for s in reply.steps])
+        steps = [_step(s) for s in reply.steps]
+        out["loss_unit"] = _loss_suffix(reply.config_json)
+        out["steps"] = _steps(steps, out["loss_unit"], self._pandas)
+        out["parameters"] = (
+            np.array([s["parameters"] for s in steps], dtype=np.float64) if steps else np.zeros((0, 0))
+        )
         return out
+
+    def start_run(
+        self,
+        device: str,
+        task: str,
+        method: Optional[str] = None,
+        epochs: Optional[int] = None,
+        seed: Optional[int] = None,
+        config: Optional[str] = None,
+        jacobian_refresh: Optional[int] = None,
+        holder: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        """Start a training run on served device ``device`` in the server process, as
+        ``pnnlab train`` would (``config``: a TOML config file's text, or a path to one).
+        Returns the run's summary once it is recorded and training has begun; follow it
+        with :meth:`watch`, stop it with :meth:`pause`."""
+        if config is not None and "\n" not in config and os.path.isfile(config):
+            with open(config, encoding="utf-8") as f:
+                config = f.read()
+        request = pb.StartRunRequest(
+            device=device, task=task, method=method or "", config_toml=config or "",
+            holder=holder or f"{os.environ.get('USER', 'someone')} (python pid {os.getpid()})",
+        )
+        if epochs is not None:
+            request.epochs = epochs
+        if seed is not None:
+            request.seed = seed
+        if jacobian_refresh is not None:
+            request.jacobian_refresh = jacobian_refresh
+        return _run(self._call(self._runs.StartRun, request, device).run)
+
+    def pause(self, run: int) -> Dict[str, Any]:
+        """Pause a run the server is training at its next step boundary (device left safe,
+        run checkpointed); returns its summary once paused."""
+        return _run(self._call(self._runs.PauseRun, pb.PauseRunRequest(run=run), f"run {run}").run)
+
+    def resume(self, run: int, epochs: Optional[int] = None) -> Dict[str, Any]:
+        """Continue a paused or interrupted run from its last committed step (on the served
+        device it trained on); returns its summary once training has resumed."""
+        request = pb.ResumeRunRequest(run=run)
+        if epochs is not None:
+            request.epochs = epochs
+        return _run(self._call(self._runs.ResumeRun, request, f"run {run}").run)
 
     def watch(self, run: int, from_step: int = 0) -> Iterator[Dict[str, Any]]:
         """Steps of ``run`` as they are committed; ends when the run stops."""
@@ -379,23 +532,52 @@ def _step(s: "pb.Step") -> Dict[str, Any]:
     }
 
 
-def _steps(steps: List[Dict[str, Any]]) -> np.ndarray:
-    dtype = [
-        ("step", "i8"),
-        ("epoch", "i8"),
-        ("loss", "f8"),
-        ("train_accuracy", "f8"),
-        ("test_accuracy", "f8"),
-        ("measurements", "i8"),
-        ("cumulative_measurements", "i8"),
-        ("wall_s", "f8"),
+def _side(side: str) -> int:
+    sides = {"free": pb.NETWORK_SIDE_FREE, "clamped": pb.NETWORK_SIDE_CLAMPED}
+    if side not in sides:
+        raise ValueError(f"side must be 'free' or 'clamped', not {side!r}")
+    return sides[side]
+
+
+def _loss_suffix(config_json: str) -> str:
+    """The loss unit suffix of a run from its recorded plan (as :attr:`pnnlab.Run.loss_suffix`)."""
+    try:
+        config = json.loads(config_json) if config_json else {}
+    except ValueError:
+        config = {}
+    if not isinstance(config, dict):
+        return "nats"
+    if config.get("kind") == "contrastive":
+        return LOSS_UNIT_SUFFIX["V^2"]
+    trainer = config.get("trainer")
+    readout = trainer.get("readout") if isinstance(trainer, dict) else None
+    return LOSS_UNIT_SUFFIX["uA^2" if readout == "least-squares" else "nats"]
+
+
+def _steps(steps: List[Dict[str, Any]], unit: str = "nats", pd: Any = None) -> Any:
+    """Steps as a DataFrame (``pd`` given) or a numpy structured array; units in the names."""
+    columns = [
+        ("step", "i8", "step"),
+        ("epoch", "i8", "epoch"),
+        (f"batch_loss_{unit}", "f8", "loss"),
+        ("train_accuracy", "f8", "train_accuracy"),
+        ("test_accuracy", "f8", "test_accuracy"),
+        ("measurements", "i8", "measurements"),
+        ("cumulative_measurements", "i8", "cumulative_measurements"),
+        ("wall_seconds", "f8", "wall_s"),
     ]
-    return np.array([tuple(s[name] for name, _ in dtype) for s in steps], dtype=dtype)
+    table = np.array([tuple(s[key] for _, _, key in columns) for s in steps], dtype=[(n, t) for n, t, _ in columns])
+    if pd is not None:
+        return pd.DataFrame({name: table[name] for name, _, _ in columns})
+    return table
 
 
-def connect(url: str = f"127.0.0.1:{DEFAULT_PORT}", token: Optional[str] = None, ca: Optional[str] = None) -> RemoteServer:
+def connect(
+    url: str = f"127.0.0.1:{DEFAULT_PORT}", token: Optional[str] = None, ca: Optional[str] = None, *, pandas: Optional[bool] = None
+) -> RemoteServer:
     """Connect to ``pnnlab serve`` at ``HOST:PORT`` (or ``remote://HOST:PORT[/NAME]``).
 
     The connection is made on the first call; ``token`` defaults to ``$PNNLAB_TOKEN`` and
-    ``ca`` (a PEM file: use TLS) to ``$PNNLAB_TLS_CA``."""
-    return RemoteServer(url, token=token, ca=ca)
+    ``ca`` (a PEM file: use TLS) to ``$PNNLAB_TLS_CA``. ``pandas``: run steps as DataFrames
+    (default: when pandas is installed) or numpy structured arrays (``False``)."""
+    return RemoteServer(url, token=token, ca=ca, pandas=pandas)

@@ -11,8 +11,24 @@ class SafetyPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     SAFETY_POLICY_REJECT: _ClassVar[SafetyPolicy]
     SAFETY_POLICY_CLAMP: _ClassVar[SafetyPolicy]
+
+class ClampMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CLAMP_MODE_FREE: _ClassVar[ClampMode]
+    CLAMP_MODE_CLAMPED: _ClassVar[ClampMode]
+    CLAMP_MODE_BOTH: _ClassVar[ClampMode]
+
+class NetworkSide(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    NETWORK_SIDE_FREE: _ClassVar[NetworkSide]
+    NETWORK_SIDE_CLAMPED: _ClassVar[NetworkSide]
 SAFETY_POLICY_REJECT: SafetyPolicy
 SAFETY_POLICY_CLAMP: SafetyPolicy
+CLAMP_MODE_FREE: ClampMode
+CLAMP_MODE_CLAMPED: ClampMode
+CLAMP_MODE_BOTH: ClampMode
+NETWORK_SIDE_FREE: NetworkSide
+NETWORK_SIDE_CLAMPED: NetworkSide
 
 class Matrix(_message.Message):
     __slots__ = ("rows", "cols", "data")
@@ -121,12 +137,18 @@ class DescribeRequest(_message.Message):
     def __init__(self, device: _Optional[str] = ...) -> None: ...
 
 class DescribeResponse(_message.Message):
-    __slots__ = ("summary", "descriptor")
+    __slots__ = ("summary", "descriptor", "topology_json", "max_learn_seconds", "element_strains")
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTOR_FIELD_NUMBER: _ClassVar[int]
+    TOPOLOGY_JSON_FIELD_NUMBER: _ClassVar[int]
+    MAX_LEARN_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ELEMENT_STRAINS_FIELD_NUMBER: _ClassVar[int]
     summary: DeviceSummary
     descriptor: DeviceDescriptor
-    def __init__(self, summary: _Optional[_Union[DeviceSummary, _Mapping]] = ..., descriptor: _Optional[_Union[DeviceDescriptor, _Mapping]] = ...) -> None: ...
+    topology_json: str
+    max_learn_seconds: float
+    element_strains: bool
+    def __init__(self, summary: _Optional[_Union[DeviceSummary, _Mapping]] = ..., descriptor: _Optional[_Union[DeviceDescriptor, _Mapping]] = ..., topology_json: _Optional[str] = ..., max_learn_seconds: _Optional[float] = ..., element_strains: _Optional[bool] = ...) -> None: ...
 
 class AcquireLeaseRequest(_message.Message):
     __slots__ = ("device", "holder")
@@ -205,38 +227,46 @@ class ParameterChange(_message.Message):
     def __init__(self, index: _Optional[int] = ..., value: _Optional[float] = ...) -> None: ...
 
 class Probe(_message.Message):
-    __slots__ = ("id", "changes", "inputs", "repeats")
+    __slots__ = ("id", "changes", "inputs", "repeats", "shared_inputs")
     ID_FIELD_NUMBER: _ClassVar[int]
     CHANGES_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     REPEATS_FIELD_NUMBER: _ClassVar[int]
+    SHARED_INPUTS_FIELD_NUMBER: _ClassVar[int]
     id: int
     changes: _containers.RepeatedCompositeFieldContainer[ParameterChange]
     inputs: Matrix
     repeats: int
-    def __init__(self, id: _Optional[int] = ..., changes: _Optional[_Iterable[_Union[ParameterChange, _Mapping]]] = ..., inputs: _Optional[_Union[Matrix, _Mapping]] = ..., repeats: _Optional[int] = ...) -> None: ...
+    shared_inputs: int
+    def __init__(self, id: _Optional[int] = ..., changes: _Optional[_Iterable[_Union[ParameterChange, _Mapping]]] = ..., inputs: _Optional[_Union[Matrix, _Mapping]] = ..., repeats: _Optional[int] = ..., shared_inputs: _Optional[int] = ...) -> None: ...
 
 class StreamProbesRequest(_message.Message):
-    __slots__ = ("device", "lease_id", "probes", "policy")
+    __slots__ = ("device", "lease_id", "probes", "policy", "shared_inputs")
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     LEASE_ID_FIELD_NUMBER: _ClassVar[int]
     PROBES_FIELD_NUMBER: _ClassVar[int]
     POLICY_FIELD_NUMBER: _ClassVar[int]
+    SHARED_INPUTS_FIELD_NUMBER: _ClassVar[int]
     device: str
     lease_id: str
     probes: _containers.RepeatedCompositeFieldContainer[Probe]
     policy: SafetyPolicy
-    def __init__(self, device: _Optional[str] = ..., lease_id: _Optional[str] = ..., probes: _Optional[_Iterable[_Union[Probe, _Mapping]]] = ..., policy: _Optional[_Union[SafetyPolicy, str]] = ...) -> None: ...
+    shared_inputs: _containers.RepeatedCompositeFieldContainer[Matrix]
+    def __init__(self, device: _Optional[str] = ..., lease_id: _Optional[str] = ..., probes: _Optional[_Iterable[_Union[Probe, _Mapping]]] = ..., policy: _Optional[_Union[SafetyPolicy, str]] = ..., shared_inputs: _Optional[_Iterable[_Union[Matrix, _Mapping]]] = ...) -> None: ...
 
-class ProbeResult(_message.Message):
-    __slots__ = ("id", "outputs", "measurement_count")
-    ID_FIELD_NUMBER: _ClassVar[int]
-    OUTPUTS_FIELD_NUMBER: _ClassVar[int]
-    MEASUREMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
-    id: int
-    outputs: Matrix
-    measurement_count: int
-    def __init__(self, id: _Optional[int] = ..., outputs: _Optional[_Union[Matrix, _Mapping]] = ..., measurement_count: _Optional[int] = ...) -> None: ...
+class ProbeResults(_message.Message):
+    __slots__ = ("ids", "rows", "measurement_counts", "cols", "data")
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    MEASUREMENT_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    COLS_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[int]
+    rows: _containers.RepeatedScalarFieldContainer[int]
+    measurement_counts: _containers.RepeatedScalarFieldContainer[int]
+    cols: int
+    data: bytes
+    def __init__(self, ids: _Optional[_Iterable[int]] = ..., rows: _Optional[_Iterable[int]] = ..., measurement_counts: _Optional[_Iterable[int]] = ..., cols: _Optional[int] = ..., data: _Optional[bytes] = ...) -> None: ...
 
 class SafeStateRequest(_message.Message):
     __slots__ = ("device", "lease_id")
@@ -249,6 +279,90 @@ class SafeStateRequest(_message.Message):
 class SafeStateResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class Done(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ApplyInputsRequest(_message.Message):
+    __slots__ = ("device", "lease_id", "inputs")
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    INPUTS_FIELD_NUMBER: _ClassVar[int]
+    device: str
+    lease_id: str
+    inputs: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, device: _Optional[str] = ..., lease_id: _Optional[str] = ..., inputs: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class SetClampRequest(_message.Message):
+    __slots__ = ("device", "lease_id", "mode", "targets", "eta")
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    TARGETS_FIELD_NUMBER: _ClassVar[int]
+    ETA_FIELD_NUMBER: _ClassVar[int]
+    device: str
+    lease_id: str
+    mode: ClampMode
+    targets: _containers.RepeatedScalarFieldContainer[float]
+    eta: float
+    def __init__(self, device: _Optional[str] = ..., lease_id: _Optional[str] = ..., mode: _Optional[_Union[ClampMode, str]] = ..., targets: _Optional[_Iterable[float]] = ..., eta: _Optional[float] = ...) -> None: ...
+
+class LearnRequest(_message.Message):
+    __slots__ = ("device", "lease_id", "seconds")
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    device: str
+    lease_id: str
+    seconds: float
+    def __init__(self, device: _Optional[str] = ..., lease_id: _Optional[str] = ..., seconds: _Optional[float] = ...) -> None: ...
+
+class ReadNodesRequest(_message.Message):
+    __slots__ = ("device", "side")
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    SIDE_FIELD_NUMBER: _ClassVar[int]
+    device: str
+    side: NetworkSide
+    def __init__(self, device: _Optional[str] = ..., side: _Optional[_Union[NetworkSide, str]] = ...) -> None: ...
+
+class CalibrateRequest(_message.Message):
+    __slots__ = ("device", "lease_id", "option_words")
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OPTION_WORDS_FIELD_NUMBER: _ClassVar[int]
+    device: str
+    lease_id: str
+    option_words: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, device: _Optional[str] = ..., lease_id: _Optional[str] = ..., option_words: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CalibrationFigure(_message.Message):
+    __slots__ = ("key", "label", "value", "display")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    label: str
+    value: float
+    display: str
+    def __init__(self, key: _Optional[str] = ..., label: _Optional[str] = ..., value: _Optional[float] = ..., display: _Optional[str] = ...) -> None: ...
+
+class CalibrateUpdate(_message.Message):
+    __slots__ = ("done", "total", "what", "profile_json", "truth_known", "truth")
+    DONE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    WHAT_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_JSON_FIELD_NUMBER: _ClassVar[int]
+    TRUTH_KNOWN_FIELD_NUMBER: _ClassVar[int]
+    TRUTH_FIELD_NUMBER: _ClassVar[int]
+    done: int
+    total: int
+    what: str
+    profile_json: str
+    truth_known: bool
+    truth: _containers.RepeatedCompositeFieldContainer[CalibrationFigure]
+    def __init__(self, done: _Optional[int] = ..., total: _Optional[int] = ..., what: _Optional[str] = ..., profile_json: _Optional[str] = ..., truth_known: _Optional[bool] = ..., truth: _Optional[_Iterable[_Union[CalibrationFigure, _Mapping]]] = ...) -> None: ...
 
 class RunSummary(_message.Message):
     __slots__ = ("id", "device", "identity", "task", "method", "seed", "status", "steps", "last_loss", "last_train_accuracy", "last_test_accuracy", "total_measurements", "created_at", "updated_at", "digital_ceiling")
@@ -341,3 +455,43 @@ class WatchRunRequest(_message.Message):
     run: int
     from_step: int
     def __init__(self, run: _Optional[int] = ..., from_step: _Optional[int] = ...) -> None: ...
+
+class StartRunRequest(_message.Message):
+    __slots__ = ("device", "task", "method", "epochs", "seed", "config_toml", "jacobian_refresh", "holder")
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    EPOCHS_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_TOML_FIELD_NUMBER: _ClassVar[int]
+    JACOBIAN_REFRESH_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_FIELD_NUMBER: _ClassVar[int]
+    device: str
+    task: str
+    method: str
+    epochs: int
+    seed: int
+    config_toml: str
+    jacobian_refresh: int
+    holder: str
+    def __init__(self, device: _Optional[str] = ..., task: _Optional[str] = ..., method: _Optional[str] = ..., epochs: _Optional[int] = ..., seed: _Optional[int] = ..., config_toml: _Optional[str] = ..., jacobian_refresh: _Optional[int] = ..., holder: _Optional[str] = ...) -> None: ...
+
+class RunReply(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: RunSummary
+    def __init__(self, run: _Optional[_Union[RunSummary, _Mapping]] = ...) -> None: ...
+
+class PauseRunRequest(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: int
+    def __init__(self, run: _Optional[int] = ...) -> None: ...
+
+class ResumeRunRequest(_message.Message):
+    __slots__ = ("run", "epochs")
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    EPOCHS_FIELD_NUMBER: _ClassVar[int]
+    run: int
+    epochs: int
+    def __init__(self, run: _Optional[int] = ..., epochs: _Optional[int] = ...) -> None: ...

@@ -73,12 +73,42 @@ class DevicesStub:
         self.StreamProbes = channel.unary_stream(
                 '/pnnlab.v1.Devices/StreamProbes',
                 request_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.StreamProbesRequest.SerializeToString,
-                response_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.ProbeResult.FromString,
+                response_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.ProbeResults.FromString,
                 _registered_method=True)
         self.EnterSafeState = channel.unary_unary(
                 '/pnnlab.v1.Devices/EnterSafeState',
                 request_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.SafeStateRequest.SerializeToString,
                 response_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.SafeStateResponse.FromString,
+                _registered_method=True)
+        self.ApplyInputs = channel.unary_unary(
+                '/pnnlab.v1.Devices/ApplyInputs',
+                request_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.ApplyInputsRequest.SerializeToString,
+                response_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.Done.FromString,
+                _registered_method=True)
+        self.SetClamp = channel.unary_unary(
+                '/pnnlab.v1.Devices/SetClamp',
+                request_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.SetClampRequest.SerializeToString,
+                response_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.Done.FromString,
+                _registered_method=True)
+        self.Learn = channel.unary_unary(
+                '/pnnlab.v1.Devices/Learn',
+                request_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.LearnRequest.SerializeToString,
+                response_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.Done.FromString,
+                _registered_method=True)
+        self.ReadNodes = channel.unary_unary(
+                '/pnnlab.v1.Devices/ReadNodes',
+                request_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.ReadNodesRequest.SerializeToString,
+                response_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.ParameterValues.FromString,
+                _registered_method=True)
+        self.ElementStrains = channel.unary_unary(
+                '/pnnlab.v1.Devices/ElementStrains',
+                request_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.ReadNodesRequest.SerializeToString,
+                response_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.ParameterValues.FromString,
+                _registered_method=True)
+        self.Calibrate = channel.unary_stream(
+                '/pnnlab.v1.Devices/Calibrate',
+                request_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.CalibrateRequest.SerializeToString,
+                response_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.CalibrateUpdate.FromString,
                 _registered_method=True)
 
 
@@ -140,6 +170,43 @@ class DevicesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ApplyInputs(self, request, context):
+        """Optional capabilities (the descriptor's capability bits say which a device has).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetClamp(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Learn(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadNodes(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ElementStrains(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Calibrate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DevicesServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -181,12 +248,42 @@ def add_DevicesServicer_to_server(servicer, server):
             'StreamProbes': grpc.unary_stream_rpc_method_handler(
                     servicer.StreamProbes,
                     request_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.StreamProbesRequest.FromString,
-                    response_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.ProbeResult.SerializeToString,
+                    response_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.ProbeResults.SerializeToString,
             ),
             'EnterSafeState': grpc.unary_unary_rpc_method_handler(
                     servicer.EnterSafeState,
                     request_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.SafeStateRequest.FromString,
                     response_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.SafeStateResponse.SerializeToString,
+            ),
+            'ApplyInputs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApplyInputs,
+                    request_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.ApplyInputsRequest.FromString,
+                    response_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.Done.SerializeToString,
+            ),
+            'SetClamp': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetClamp,
+                    request_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.SetClampRequest.FromString,
+                    response_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.Done.SerializeToString,
+            ),
+            'Learn': grpc.unary_unary_rpc_method_handler(
+                    servicer.Learn,
+                    request_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.LearnRequest.FromString,
+                    response_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.Done.SerializeToString,
+            ),
+            'ReadNodes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReadNodes,
+                    request_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.ReadNodesRequest.FromString,
+                    response_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.ParameterValues.SerializeToString,
+            ),
+            'ElementStrains': grpc.unary_unary_rpc_method_handler(
+                    servicer.ElementStrains,
+                    request_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.ReadNodesRequest.FromString,
+                    response_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.ParameterValues.SerializeToString,
+            ),
+            'Calibrate': grpc.unary_stream_rpc_method_handler(
+                    servicer.Calibrate,
+                    request_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.CalibrateRequest.FromString,
+                    response_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.CalibrateUpdate.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -405,7 +502,7 @@ class Devices:
             target,
             '/pnnlab.v1.Devices/StreamProbes',
             pnnlab_dot_v1_dot_pnnlab__pb2.StreamProbesRequest.SerializeToString,
-            pnnlab_dot_v1_dot_pnnlab__pb2.ProbeResult.FromString,
+            pnnlab_dot_v1_dot_pnnlab__pb2.ProbeResults.FromString,
             options,
             channel_credentials,
             insecure,
@@ -443,6 +540,168 @@ class Devices:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def ApplyInputs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pnnlab.v1.Devices/ApplyInputs',
+            pnnlab_dot_v1_dot_pnnlab__pb2.ApplyInputsRequest.SerializeToString,
+            pnnlab_dot_v1_dot_pnnlab__pb2.Done.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetClamp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pnnlab.v1.Devices/SetClamp',
+            pnnlab_dot_v1_dot_pnnlab__pb2.SetClampRequest.SerializeToString,
+            pnnlab_dot_v1_dot_pnnlab__pb2.Done.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Learn(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pnnlab.v1.Devices/Learn',
+            pnnlab_dot_v1_dot_pnnlab__pb2.LearnRequest.SerializeToString,
+            pnnlab_dot_v1_dot_pnnlab__pb2.Done.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadNodes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pnnlab.v1.Devices/ReadNodes',
+            pnnlab_dot_v1_dot_pnnlab__pb2.ReadNodesRequest.SerializeToString,
+            pnnlab_dot_v1_dot_pnnlab__pb2.ParameterValues.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ElementStrains(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pnnlab.v1.Devices/ElementStrains',
+            pnnlab_dot_v1_dot_pnnlab__pb2.ReadNodesRequest.SerializeToString,
+            pnnlab_dot_v1_dot_pnnlab__pb2.ParameterValues.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Calibrate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/pnnlab.v1.Devices/Calibrate',
+            pnnlab_dot_v1_dot_pnnlab__pb2.CalibrateRequest.SerializeToString,
+            pnnlab_dot_v1_dot_pnnlab__pb2.CalibrateUpdate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class RunsStub:
     """The server's run store.
@@ -469,6 +728,21 @@ class RunsStub:
                 request_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.WatchRunRequest.SerializeToString,
                 response_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.Step.FromString,
                 _registered_method=True)
+        self.StartRun = channel.unary_unary(
+                '/pnnlab.v1.Runs/StartRun',
+                request_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.StartRunRequest.SerializeToString,
+                response_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.RunReply.FromString,
+                _registered_method=True)
+        self.PauseRun = channel.unary_unary(
+                '/pnnlab.v1.Runs/PauseRun',
+                request_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.PauseRunRequest.SerializeToString,
+                response_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.RunReply.FromString,
+                _registered_method=True)
+        self.ResumeRun = channel.unary_unary(
+                '/pnnlab.v1.Runs/ResumeRun',
+                request_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.ResumeRunRequest.SerializeToString,
+                response_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.RunReply.FromString,
+                _registered_method=True)
 
 
 class RunsServicer:
@@ -493,6 +767,24 @@ class RunsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StartRun(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PauseRun(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResumeRun(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RunsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -510,6 +802,21 @@ def add_RunsServicer_to_server(servicer, server):
                     servicer.WatchRun,
                     request_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.WatchRunRequest.FromString,
                     response_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.Step.SerializeToString,
+            ),
+            'StartRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartRun,
+                    request_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.StartRunRequest.FromString,
+                    response_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.RunReply.SerializeToString,
+            ),
+            'PauseRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.PauseRun,
+                    request_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.PauseRunRequest.FromString,
+                    response_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.RunReply.SerializeToString,
+            ),
+            'ResumeRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeRun,
+                    request_deserializer=pnnlab_dot_v1_dot_pnnlab__pb2.ResumeRunRequest.FromString,
+                    response_serializer=pnnlab_dot_v1_dot_pnnlab__pb2.RunReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -594,6 +901,87 @@ class Runs:
             '/pnnlab.v1.Runs/WatchRun',
             pnnlab_dot_v1_dot_pnnlab__pb2.WatchRunRequest.SerializeToString,
             pnnlab_dot_v1_dot_pnnlab__pb2.Step.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pnnlab.v1.Runs/StartRun',
+            pnnlab_dot_v1_dot_pnnlab__pb2.StartRunRequest.SerializeToString,
+            pnnlab_dot_v1_dot_pnnlab__pb2.RunReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PauseRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pnnlab.v1.Runs/PauseRun',
+            pnnlab_dot_v1_dot_pnnlab__pb2.PauseRunRequest.SerializeToString,
+            pnnlab_dot_v1_dot_pnnlab__pb2.RunReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResumeRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pnnlab.v1.Runs/ResumeRun',
+            pnnlab_dot_v1_dot_pnnlab__pb2.ResumeRunRequest.SerializeToString,
+            pnnlab_dot_v1_dot_pnnlab__pb2.RunReply.FromString,
             options,
             channel_credentials,
             insecure,
