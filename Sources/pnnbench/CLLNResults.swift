@@ -127,11 +127,13 @@ enum CLLNResults {
             Seed Fig. 5B–C: overclamping succeeds (0 % classification error) with a lower hinge loss; standard clamping \
             "learns passably when input values are widely separated, but as the diameter ε … shrinks, performance rapidly degrades".
 
-            Why ours falls short at the narrowest ring: on the twin's lattice wiring both output nodes
-            neighbour only input nodes (O+ : V1, V2, V1', V2'; O− : V1', V2', V+, V−), so O = O+ − O− can
-            gain up to 2 on +V1/+V2 but only 1 on −V1/−V2; at ε = 83 mV the nearest points are 15.9 mV from
-            the split, below the 18 mV labels, and the splits that need the negative direction do not
-            converge. A wiring with outputs reaching the inputs through internal nodes is the next thing to try.
+            Why ours falls short at the narrowest ring (issue 14, lab layout, per rotation 0…7 at ε = 83 mV, 1 s): \
+            overclamping 25, 25, 50, 75, 100, 100, 75, 50 % with the bias, 75, 25, 100, 100, 75, 50, 50, 100 % with B = 0 — \
+            the bias is not the main cause; with B = 0 and 4 s of learning rotations 0, 1, 5, 6 reach 50, 25, 50, 50 % \
+            (1 s: 75, 25, 50, 50 %), and with the bias and 4 s rotations 0, 1, 2, 7 reach 12.5, 25, 50, 50 % (1 s: 25, 25, 50, 50 %), so neither is learning time. With B = 0 the hinge loss stays at 3–5e-4 V², about (18 mV)², \
+            what outputs near 0 would give. Not yet shown, the likeliest reading: the points 15.9 mV from the split need \
+            a gain of 1.13 across it, which the passive lattice reaches only with some edges almost off, and the \
+            alternating pushes of the two classes balance where both outputs are small.
 
             ![accuracy vs ε](figures/clln-ring-accuracy.svg) ![hinge loss vs ε](figures/clln-ring-hinge.svg)
 

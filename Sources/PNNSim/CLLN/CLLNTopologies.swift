@@ -14,12 +14,16 @@ extension NetworkTopology {
     /// The lab board: a width × height periodic lattice (default 4 × 4: 16 nodes, 32 edges,
     /// each node joined to its right and lower neighbour with wrap-around).
     ///
-    /// Layout (row, column), for 4 × 4: the output O+ sits at (1,1) with all four of its
-    /// neighbours inputs — V1 (0,1), V2 (1,0), V1' (2,1), V2' (1,2) — so O+ can weigh either
-    /// sign of V1 and V2; O− sits at (2,2), sharing V1' and V2' with O+ and next to the rails
-    /// V+ (3,2) and V− (2,3), so it sets the level O+ is compared with. The other 8 nodes are
-    /// internal. O = V[O+] − V[O−]. (With this wiring O can gain up to 2 on +V1/+V2 but only
-    /// up to 1 on −V1/−V2: see docs/results.md for what that costs on the narrowest rings.)
+    /// Layout (row, column), chosen so that every edge matters (Drivers/CLLN/README.md,
+    /// "Board layout"): the six held nodes sit on one sublattice of the checkerboard — V1 (0,0),
+    /// V2 (0,2), V1' (2,2), V2' (2,0), V+ (1,3), V− (3,1) — so no edge joins two held nodes; the
+    /// outputs O+ (1,1) and O− (3,3) are the other two nodes of that sublattice, and the eight
+    /// nodes of the other sublattice are internal, four joined to O+ and four to O−. Every edge
+    /// therefore has a free end whose voltage the output clamp moves, so every edge changes the
+    /// output and receives a learning signal. Each internal node touches exactly one of V1/V1',
+    /// one of V2/V2' and one of V+/V−, and the eight internal nodes cover the eight sign
+    /// combinations once: O+ and O− are equivalent, so O = V[O+] − V[O−] reaches either sign of
+    /// V1 and V2 alike.
     public static func periodicLattice(width: Int = 4, height: Int = 4) -> NetworkTopology {
         precondition(width >= 4 && height >= 4, "the lab lattice needs at least 4 × 4 nodes")
         func id(_ r: Int, _ c: Int) -> Int { ((r + height) % height) * width + (c + width) % width }
@@ -32,9 +36,9 @@ extension NetworkTopology {
         }
         return NetworkTopology(
             nodeCount: width * height, edges: edges,
-            inputNodes: [id(0, 1), id(1, 0), id(2, 1), id(1, 2), id(3, 2), id(2, 3)],
+            inputNodes: [id(0, 0), id(0, 2), id(2, 2), id(2, 0), id(1, 3), id(3, 1)],
             inputRoles: [.variable(0), .variable(1), .inverted(0), .inverted(1), .positiveRail, .negativeRail],
-            outputs: [Output(plus: id(1, 1), minus: id(2, 2))])
+            outputs: [Output(plus: id(1, 1), minus: id(3, 3))])
     }
 
     /// The 2+1-edge network of seed Fig. 2: output node O (0) joined to V1 (1) and V+ (2) by
