@@ -76,6 +76,6 @@ extension TrainerConfig {
         if recordJacobians { try c.encode(recordJacobians, forKey: .recordJacobians) }
         try c.encode(evaluationRepeats, forKey: .evaluationRepeats)
         if jacobianRefresh != 1 { try c.encode(jacobianRefresh, forKey: .jacobianRefresh) }
-        if renyiAlpha != 2 { try c.encode(renyiAlpha, forKey: .renyiAlpha) }
+        try c.encode(renyiAlpha, forKey: .renyiAlpha)
     }
 }
