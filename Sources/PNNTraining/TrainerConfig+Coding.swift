@@ -16,6 +16,7 @@ extension TrainerConfig {
         case recordJacobians = "record_jacobians"
         case evaluationRepeats = "evaluation_repeats"
         case jacobianRefresh = "jacobian_refresh"
+        case renyiAlpha = "renyi_alpha"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -47,6 +48,7 @@ extension TrainerConfig {
         try take(.recordJacobians, &recordJacobians)
         try take(.evaluationRepeats, &evaluationRepeats)
         try take(.jacobianRefresh, &jacobianRefresh)
+        try take(.renyiAlpha, &renyiAlpha)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -74,5 +76,6 @@ extension TrainerConfig {
         if recordJacobians { try c.encode(recordJacobians, forKey: .recordJacobians) }
         try c.encode(evaluationRepeats, forKey: .evaluationRepeats)
         if jacobianRefresh != 1 { try c.encode(jacobianRefresh, forKey: .jacobianRefresh) }
+        try c.encode(renyiAlpha, forKey: .renyiAlpha)
     }
 }

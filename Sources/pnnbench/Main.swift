@@ -61,6 +61,7 @@ enum PNNBench {
                 if wanted("clln") { try await cllnBenchmarks(into: &report, quick: quick) }
                 if wanted("optics") { try await opticsBenchmarks(into: &report, quick: quick) }
                 if wanted("remote") { try await remoteBenchmarks(into: &report, quick: quick) }
+                if wanted("entropy") { try await entropyBenchmarks(into: &report, quick: quick) }
                 markdown = BenchDocument.render(report)
             }
             if let output {

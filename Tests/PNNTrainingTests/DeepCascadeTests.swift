@@ -205,4 +205,36 @@ struct DeepPIBTests {
         // Ten classes: chance is 10 %.
         #expect((state.lastTestAccuracy ?? 0) > 0.5, "test accuracy \(state.lastTestAccuracy ?? -1)")
     }
+
+    /// `[trainer] renyi_alpha` selects the eigenvalue path; α = 1 (Shannon's limit, where the
+    /// formula divides by zero) and α ≤ 0 are refused in one line.
+    @Test func pibAtAlphaNearOneTrainsAndAlphaOneIsRefused() async throws {
+        let decoded = try JSONDecoder().decode(TrainerConfig.self, from: Data(#"{"renyi_alpha": 1.01}"#.utf8))
+        #expect(decoded.renyiAlpha == 1.01)
+        var config = decoded
+        config.epochs = 2
+        config.subset = 240
+        let plan = DeepPlan(device: "sim:crossbar", task: .digits, method: .pib, seed: 2, layers: [12, 10], trainer: config)
+        let opened = try await plan.open()
+        for bad in [1.0, 0.0, -2.0] {
+            var c = config
+            c.renyiAlpha = bad
+            #expect(throws: TrainingError.self) {
+                _ = try DeepTrainer(
+                    units: opened.units, models: opened.models, widths: plan.layers, method: .pib, config: c,
+                    task: opened.task, seed: 2)
+            }
+        }
+        let t = try DeepTrainer(
+            units: opened.units, models: opened.models, widths: plan.layers, method: .pib, config: config,
+            task: opened.task, seed: 2)
+        var state = try await t.initialState()
+        var iyz: [Double] = []
+        while !t.isFinished(state) {
+            _ = try await t.step(&state)
+            if let v = state.iYZ { iyz.append(v) }
+        }
+        #expect(iyz.count == 2 && iyz.allSatisfy { $0.isFinite && $0 > 0 }, "I(Y;Z) per epoch at α = 1.01: \(iyz)")
+        #expect((state.lastTestAccuracy ?? 0) > 0.3, "test accuracy \(state.lastTestAccuracy ?? -1)")
+    }
 }

@@ -26,7 +26,7 @@ extension DeepTrainer {
             state.phaseUnit = l
         }
         guard let inputs = state.phaseInputs else { preconditionFailure("phase inputs were just set") }
-        let epoch = pibEpoch(unit: l, inputs: inputs, theta: &state.theta[l], adam: &state.adam[l], rng: &state.rng)
+        let epoch = try pibEpoch(unit: l, inputs: inputs, theta: &state.theta[l], adam: &state.adam[l], rng: &state.rng)
         state.pibUnit = l
         state.iXZ = l == last ? nil : epoch.iXZ
         state.iYZ = l == last ? nil : epoch.iYZ
@@ -62,7 +62,7 @@ extension DeepTrainer {
     /// and the mean information terms (bits; 0 for the last unit).
     func pibEpoch(
         unit l: Int, inputs: Matrix, theta: inout [Double], adam: inout AdamState, rng: inout SeededRandom
-    ) -> (loss: Double, iXZ: Double, iYZ: Double) {
+    ) throws(LinearAlgebraError) -> (loss: Double, iXZ: Double, iYZ: Double) {
         let last = units.count - 1
         let space = units[l].descriptor.parameters
         let range = zip(space.upper, space.lower).map { $0 - $1 }
@@ -83,8 +83,9 @@ extension DeepTrainer {
                 gy = Matrix(rows: y.rows, cols: y.cols, storage: readout.gradient(y, labels: labels))
             } else {
                 let z = architecture.link(l, outputs: y).activations
-                let terms = MatrixRenyi.pib(
-                    z: z, kx: MatrixRenyi.gram(task.trainInputs.rows(at: idx)), ky: MatrixRenyi.labelGram(labels), beta: beta)
+                let terms = try MatrixRenyi.pib(
+                    z: z, kx: MatrixRenyi.gram(task.trainInputs.rows(at: idx)), ky: MatrixRenyi.labelGram(labels), beta: beta,
+                    alpha: config.renyiAlpha)
                 lossSum += terms.loss
                 ixz += terms.iXZ
                 iyz += terms.iYZ

@@ -33,24 +33,27 @@ extension DeepTrainer {
         let trainer = self
         let begin = state
         let results = await withTaskGroup(
-            of: (Int, [Double], AdamState, (loss: Double, iXZ: Double, iYZ: Double)).self
+            of: (Int, [Double], AdamState, Result<(loss: Double, iXZ: Double, iYZ: Double), LinearAlgebraError>).self
         ) { group in
             for l in 0..<hidden {
                 group.addTask {
                     var theta = begin.theta[l]
                     var adam = begin.adam[l]
                     var rng = SeededRandom(seed: seeds[l])
-                    let terms = trainer.pibEpoch(unit: l, inputs: inputs[l], theta: &theta, adam: &adam, rng: &rng)
+                    let terms = Result { () throws(LinearAlgebraError) in
+                        try trainer.pibEpoch(unit: l, inputs: inputs[l], theta: &theta, adam: &adam, rng: &rng)
+                    }
                     return (l, theta, adam, terms)
                 }
             }
-            var out: [(Int, [Double], AdamState, (loss: Double, iXZ: Double, iYZ: Double))] = []
+            var out: [(Int, [Double], AdamState, Result<(loss: Double, iXZ: Double, iYZ: Double), LinearAlgebraError>)] = []
             for await r in group { out.append(r) }
             return out.sorted { $0.0 < $1.0 }
         }
         var ixz: [Double] = [], iyz: [Double] = []
         var loss = 0.0
-        for (l, theta, adam, terms) in results {
+        for (l, theta, adam, result) in results {
+            let terms = try result.get()
             state.theta[l] = theta
             state.adam[l] = adam
             ixz.append(terms.iXZ)

@@ -65,6 +65,10 @@ public struct DeepTrainer: Sendable {
             )
         }
         guard config.batchSize >= 1 else { throw .invalidConfig("batch_size must be positive") }
+        guard config.renyiAlpha > 0, config.renyiAlpha != 1, config.renyiAlpha.isFinite else {
+            throw .invalidConfig(
+                "renyi_alpha is the order of the matrix Rényi entropy: a finite α > 0 other than 1 (use 1.01 for Shannon's)")
+        }
         var lines: [Int] = []
         var mid: [Double] = [], amp: [Double] = [], lower: [Double] = [], upper: [Double] = []
         for (l, unit) in units.enumerated() {
