@@ -82,9 +82,11 @@ public struct DeepPlan: Sendable, Codable, Equatable {
 
     /// The plan stored as a run's config, or nil when that run is not a deep run.
     public static func from(json: String) -> DeepPlan? {
-        guard let plan = try? JSONDecoder().decode(DeepPlan.self, from: Data(json.utf8)), plan.kind == "deep" else {
+        guard var plan = try? JSONDecoder().decode(DeepPlan.self, from: Data(json.utf8)), plan.kind == "deep" else {
             return nil
         }
+        // Runs recorded before `renyi_alpha` existed trained PIB at α = 2: resume them so.
+        if !json.contains("\"renyi_alpha\"") { plan.trainer.renyiAlpha = 2 }
         return plan
     }
 
