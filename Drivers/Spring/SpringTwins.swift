@@ -14,7 +14,7 @@ extension SpringFamily {
                     FamilyOption("ideal", .flag, help: "No read noise."),
                     FamilyOption(
                         "graph", .text(valueName: "FILE"), help: "Spring graph JSON (nodes, bonds, fixed, inputs, outputs)."),
-                    FamilyOption("lattice", .text(valueName: "WxH"), help: "Generated lattice size WxH (default 8x6)."),
+                    FamilyOption("lattice", .text(valueName: "WxH"), help: "Generated lattice size WxH (default 12x6)."),
                     FamilyOption("dilution", .number(0...0.49), help: "Fraction of lattice bonds removed (default 0.1)."),
                     FamilyOption("noise", .number(0...1000), help: "Read noise s.d. of a displacement (default 1e-4)."),
                     FamilyOption(

@@ -215,6 +215,43 @@ import Testing
         #expect(throws: SpringError.self) { _ = try SpringGraph.load(path: path) }
     }
 
+    /// The default layout for Iris (15 input lines, 3 outputs): a 12 × 6 lattice, inputs on the
+    /// two top rows, outputs spread along the row just below them; on every seed each output
+    /// responds to the inputs, and the three responses are independent (rank 3, well conditioned).
+    @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
+    func defaultLayoutSpreadsTheOutputsBelowTheInputs(seed: UInt64) async throws {
+        var c = SpringConfig()
+        c.inputs = 15
+        c.outputs = 3
+        c.noise = 0
+        c.seed = seed
+        let twin = try SpringTwin(config: c)
+        let g = twin.network.graph
+        #expect(g.nodes.count == 72)
+        let row = { (ch: SpringGraph.Channel) in ch.node / c.width }
+        let column = { (ch: SpringGraph.Channel) in ch.node % c.width }
+        #expect(Set(g.inputs.map(row)) == [5, 4])
+        #expect(g.outputs.map(row) == [3, 3, 3])
+        #expect(g.outputs.map(column) == [0, 6, 11])
+        #expect(g.outputs.allSatisfy { $0.axis == .x })
+        // Response map G (outputs × inputs) at the initial stiffnesses, one unit force per input.
+        var unit = Matrix(rows: 15, cols: 15)
+        for j in 0..<15 { unit[j, j] = 1 }
+        let u = try await twin.solveFree(unit)
+        let gMap = g.outputs.map { o in (0..<15).map { u[$0, o.dof] } }
+        let norms = gMap.map { r in r.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        let largest = try #require(norms.max())
+        #expect(norms.allSatisfy { $0 > 0.2 * largest })
+        // Gram matrix G Gᵀ: its determinant over the product of the diagonal (1 for orthogonal
+        // rows, 0 for dependent ones) stays clear of zero.
+        let gram = (0..<3).map { a in (0..<3).map { b in zip(gMap[a], gMap[b]).reduce(0) { $0 + $1.0 * $1.1 } } }
+        let det =
+            gram[0][0] * (gram[1][1] * gram[2][2] - gram[1][2] * gram[2][1])
+            - gram[0][1] * (gram[1][0] * gram[2][2] - gram[1][2] * gram[2][0])
+            + gram[0][2] * (gram[1][0] * gram[2][1] - gram[1][1] * gram[2][0])
+        #expect(det / (gram[0][0] * gram[1][1] * gram[2][2]) > 1e-3)
+    }
+
     /// Dense Gaussian elimination with partial pivoting (the reference solver).
     static func gaussianElimination(_ a: [[Double]], _ b: [Double]) -> [Double] {
         var m = a

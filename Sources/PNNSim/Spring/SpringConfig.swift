@@ -16,7 +16,7 @@ public struct SpringConfig: Sendable, Codable, Equatable {
     /// The network; nil = generate a triangular lattice from the settings below.
     public var graph: SpringGraph?
     /// Generated lattice: nodes per row.
-    public var width: Int = 8
+    public var width: Int = 12
     /// Generated lattice: rows (the bottom one fixed).
     public var height: Int = 6
     /// Generated lattice: fraction of bonds removed (seeded; never one that makes it floppy).

@@ -186,8 +186,8 @@ public struct SpringGraph: Sendable, Codable, Equatable {
     /// shifted by ½), its bottom row fixed, with a fraction `dilution` of the bonds removed
     /// at random (seeded) — a removal is skipped when it would make the network floppy.
     /// Inputs are y forces on distinct nodes, top row first (then the rows below it), spread
-    /// evenly; outputs are the x displacement of nodes drawn at random (seeded) from the rows
-    /// between the fixed row and the input rows.
+    /// evenly; outputs are the x displacements of nodes spread evenly along the row just below
+    /// the input rows (then the rows below that).
     public static func triangularLattice(
         width: Int, height: Int, dilution: Double, inputs: Int, outputs: Int, seed: UInt64
     ) throws(SpringError) -> SpringGraph {
@@ -236,10 +236,21 @@ public struct SpringGraph: Sendable, Codable, Equatable {
         guard outputs >= 1, outputs <= candidates else {
             throw .invalidSetting("\(outputs) outputs do not fit in the \(candidates) nodes between the fixed and the input rows")
         }
+        // Outputs: x displacements spread evenly along the row just below the input rows (then
+        // the rows below it). Far apart, each output sits under a different group of inputs, so
+        // their responses differ; right below the inputs, every input moves every output
+        // (outputs drawn at random near the fixed row barely moved: 50–60 % on Iris).
+        var outputChannels: [Channel] = []
+        var outputRow = row
+        while outputChannels.count < outputs {
+            let count = min(outputs - outputChannels.count, width)
+            for k in 0..<count {
+                let i = count == 1 ? width / 2 : Int((Double(k) * Double(width - 1) / Double(count - 1)).rounded())
+                outputChannels.append(Channel(node: index(i, outputRow), axis: .x))
+            }
+            outputRow -= 1
+        }
         var rng = SeededRandom.derived(seed: seed, stream: 0x5_9A1E)
-        var interior = (1..<(height - inputRows)).flatMap { j in (0..<width).map { index($0, j) } }
-        interior.shuffle(using: &rng)
-        let outputChannels = interior.prefix(outputs).sorted().map { Channel(node: $0, axis: .x) }
         var graph = SpringGraph(nodes: nodes, bonds: bonds, fixed: fixed, inputs: inputChannels, outputs: outputChannels)
         let target = Int((dilution * Double(bonds.count)).rounded())
         if target > 0 {
