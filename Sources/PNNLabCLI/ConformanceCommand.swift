@@ -72,4 +72,3 @@ struct ConformanceReport: Encodable {
         if passed != total { throw ExitCode(1) }
     }
 }
-

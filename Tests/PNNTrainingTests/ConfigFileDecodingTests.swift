@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-@testable import PNNTraining
 @testable import PNNRuns
+@testable import PNNTraining
 
 /// The message `ConfigFile.parse` gives for `text`, or nil if it is accepted.
 private func failure(_ text: String) -> String? {
