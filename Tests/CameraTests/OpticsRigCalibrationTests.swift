@@ -14,18 +14,7 @@ import Testing
 @Suite(.serialized) struct OpticsRigCalibrationTests {
     @Test(arguments: [true, false])
     func lutIsRecoveredOverTheLinks(lineWired: Bool) async throws {
-        var words = ["--width", "16", "--height", "16", "--camera-width", "32", "--camera-height", "16"]
-        if !lineWired { words.append("--no-trigger-line") }
-        let options = try FamilyOptionValues(parsing: words, declared: OpticsFamily.emulatorOptions, context: "optics")
-        let boards = try OpticsFamily.emulators(EmulatorSettings(seed: 17, options: options))
-        let bench = try #require((boards[0].endpoint as? SLMEmulator)?.bench)
-        let hosts = try boards.map { try PtyEmulatorHost(endpoint: $0.endpoint) }
-        let serving = hosts.map { host in Task { await host.run() } }
-        let slmBoard = try await DeviceCatalog.connect(.serial(path: hosts[0].path, baud: 115_200))
-        let cameraBoard = try await DeviceCatalog.connect(.serial(path: hosts[1].path, baud: 115_200))
-        let slm = try #require(slmBoard.substrate as? SLMDevice)
-        let camera = try #require(cameraBoard.substrate as? CameraDevice)
-        let rig = try OpticsRig(slm: slm, camera: camera, inputs: 128, parameters: 64)
+        let (rig, bench, finish) = try await Self.rigOfEmulatedBoards(lineWired: lineWired)
         #expect(rig.sync == (lineWired ? .hardware : .software))
 
         let procedure = OpticsLUTCalibration()
@@ -42,12 +31,7 @@ import Testing
         #expect(error <= 0.03, "LUT over the links: \(error) rad RMS (issue: 0.05)")
         #expect(await rig.pairs == result.greys.count * procedure.repeats, "one frame per pattern shown")
         print("LUT over the links (\(rig.sync.rawValue) sync, 16×16 SLM, 32×16 camera): \(error) rad RMS")
-
-        try await rig.enterSafeState()
-        await slmBoard.connection.close()
-        await cameraBoard.connection.close()
-        for s in serving { s.cancel() }
-        for h in hosts { await h.stop() }
+        try await finish()
     }
 
     /// The camera's black level, gain and read noise over the links (no shutter: the black
@@ -88,9 +72,13 @@ import Testing
     }
 
     /// An optics rig of `pnnlab emulate optics`'s two boards (16×16 SLM, 32×16 camera, seed
-    /// 17) on two ptys; `finish` leaves it safe and stops everything.
-    static func rigOfEmulatedBoards() async throws -> (OpticsRig, OpticsBench, @Sendable () async throws -> Void) {
-        let words = ["--width", "16", "--height", "16", "--camera-width", "32", "--camera-height", "16"]
+    /// 17; without the trigger line between them unless `lineWired`) on two ptys; `finish`
+    /// leaves it safe and stops everything.
+    static func rigOfEmulatedBoards(lineWired: Bool = true) async throws -> (
+        OpticsRig, OpticsBench, @Sendable () async throws -> Void
+    ) {
+        var words = ["--width", "16", "--height", "16", "--camera-width", "32", "--camera-height", "16"]
+        if !lineWired { words.append("--no-trigger-line") }
         let options = try FamilyOptionValues(parsing: words, declared: OpticsFamily.emulatorOptions, context: "optics")
         let boards = try OpticsFamily.emulators(EmulatorSettings(seed: 17, options: options))
         let bench = try #require((boards[0].endpoint as? SLMEmulator)?.bench)
