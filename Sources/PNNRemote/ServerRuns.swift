@@ -41,19 +41,9 @@ public actor ServerRunLauncher: RunLauncher {
         let trainRequest = TrainRequest(
             device: device.source, task: request.task, method: request.method, epochs: request.epochs, seed: request.seed,
             configPath: configPath, jacobianRefresh: request.jacobianRefresh)
-        if try trainRequest.isContrastive(store: store) {
-            throw RemoteError.contrastiveOverTheWire(device: device.name)
-        }
-        let (plan, _) = try trainRequest.jacobianPlan(store: store)
-        let lease = try await device.acquire(holder: "a run started over the wire by \(request.holder)")
-        do {
-            let trainer = try Self.trainer(plan: plan, device: device)
-            let session = try await TrainingSession.start(plan: plan, trainer: trainer, store: store)
-            launch(session, device: device, lease: lease)
-            return session.runID
-        } catch {
-            await device.release(lease)
-            throw error
+        let store = self.store
+        return try await train(trainRequest, on: device, holder: "a run started over the wire by \(request.holder)") {
+            try await TrainingSession.start(plan: $0, trainer: $1, store: store)
         }
     }
 
@@ -77,15 +67,27 @@ public actor ServerRunLauncher: RunLauncher {
             throw RemoteError.runDeviceNotServed(run: run, device: record.deviceName, served: devices.map(\.name))
         }
         let request = TrainRequest(device: record.deviceName, epochs: epochs, resume: run)
+        let store = self.store
+        _ = try await train(request, on: device, holder: "run \(run), resumed over the wire") {
+            try await TrainingSession.resume(runID: run, trainer: $1, store: store)
+        }
+    }
+
+    /// Resolves `request` (Jacobian methods only), takes `device`'s lease for `holder`, opens
+    /// the session with `session` and launches it; the lease goes back if anything fails.
+    private func train(
+        _ request: TrainRequest, on device: ServedDevice, holder: String,
+        session open: (RunPlan, Trainer) async throws -> TrainingSession
+    ) async throws -> Int64 {
         if try request.isContrastive(store: store) {
             throw RemoteError.contrastiveOverTheWire(device: device.name)
         }
         let (plan, _) = try request.jacobianPlan(store: store)
-        let lease = try await device.acquire(holder: "run \(run), resumed over the wire")
+        let lease = try await device.acquire(holder: holder)
         do {
-            let trainer = try Self.trainer(plan: plan, device: device)
-            let session = try await TrainingSession.resume(runID: run, trainer: trainer, store: store)
+            let session = try await open(plan, try Self.trainer(plan: plan, device: device))
             launch(session, device: device, lease: lease)
+            return session.runID
         } catch {
             await device.release(lease)
             throw error

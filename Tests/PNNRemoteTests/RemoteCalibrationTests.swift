@@ -24,15 +24,7 @@ private final class CalibrationServer: Sendable {
         }
         server = try RemoteServer(
             configuration: .init(listen: HostPort(host: "127.0.0.1", port: 0)), devices: devices, store: nil)
-        let (bound, report) = AsyncStream<Int>.makeStream()
-        let server = self.server
-        serving = Task { try await server.run { report.yield($0.port) } }
-        var port = 0
-        for await p in bound {
-            port = p
-            break
-        }
-        self.port = port
+        (serving, port) = await server.startOnFreePort()
     }
 
     func device(_ name: String) -> String { "remote://127.0.0.1:\(port)/\(name)" }

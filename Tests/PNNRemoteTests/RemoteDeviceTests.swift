@@ -19,15 +19,7 @@ final class ServerFixture: Sendable {
         server = try RemoteServer(
             configuration: .init(listen: HostPort(host: "127.0.0.1", port: 0), token: token), devices: [device],
             store: nil)
-        let (bound, report) = AsyncStream<Int>.makeStream()
-        let server = self.server
-        serving = Task { try await server.run { report.yield($0.port) } }
-        var port = 0
-        for await p in bound {
-            port = p
-            break
-        }
-        self.port = port
+        (serving, port) = await server.startOnFreePort()
     }
 
     func address(_ name: String = "xbar") -> RemoteDeviceAddress {
@@ -37,6 +29,20 @@ final class ServerFixture: Sendable {
     func stop() async {
         server.shutdown()
         _ = try? await serving.value
+    }
+}
+
+extension RemoteServer {
+    /// Starts serving in a task and returns it with the port bound (the configuration's port 0: any free one).
+    func startOnFreePort() async -> (serving: Task<Void, any Error>, port: Int) {
+        let (bound, report) = AsyncStream<Int>.makeStream()
+        let serving = Task { try await self.run { report.yield($0.port) } }
+        var port = 0
+        for await p in bound {
+            port = p
+            break
+        }
+        return (serving, port)
     }
 }
 

@@ -47,15 +47,7 @@ final class RunsFixture: Sendable {
         server = try RemoteServer(
             configuration: .init(listen: HostPort(host: "127.0.0.1", port: 0), pollInterval: .milliseconds(20)),
             devices: [device], store: store, launcher: launcher)
-        let (bound, report) = AsyncStream<Int>.makeStream()
-        let server = self.server
-        serving = Task { try await server.run { report.yield($0.port) } }
-        var port = 0
-        for await p in bound {
-            port = p
-            break
-        }
-        self.port = port
+        (serving, port) = await server.startOnFreePort()
         connection = try RemoteConnection(server: HostPort(host: "127.0.0.1", port: port), token: nil, trustRoots: nil)
     }
 
