@@ -86,16 +86,7 @@ enum UsbBed {
     static func pnnlab(serve: [String], _ args: [String], timeout: Double = 180) throws -> Output {
         let bed = try binary.get()
         let serveLine = ([pnnlab] + serve + ["--fd", "3"]).map { "'\($0)'" }.joined(separator: " ")
-        // Under umockdev's preload, libusb's event thread now and then trips libusb's own mutex
-        // assertion (`usbi_mutex_lock`, about one run in three on a loaded machine; never
-        // outside the bed): the bed emulates usbfs in user space, racing libusb's reaping.
-        // That one signature, and only it, is retried (at most three runs), and said so.
-        var out = run(bed, ["--serve", serveLine, "--", pnnlab] + args, timeout: timeout)
-        for attempt in 2...3 where out.status != 0 && out.stderr.contains("usbi_mutex_lock") {
-            print("usb-urb-bed: libusb's mutex assertion under the preload; run \(attempt) of 3")
-            out = run(bed, ["--serve", serveLine, "--", pnnlab] + args, timeout: timeout)
-        }
-        return out
+        return run(bed, ["--serve", serveLine, "--", pnnlab] + args, timeout: timeout)
     }
 }
 

@@ -76,6 +76,12 @@ static gboolean device_gone = FALSE;
 static unsigned long n_submit = 0, n_reap = 0, n_empty_reap = 0, n_discard = 0, n_other = 0;
 static unsigned long long bytes_out = 0, bytes_in = 0;
 
+/* umockdev runs ioctl handlers on its worker thread ("umockdev-testbed-worker"), while the
+ * device socket's watches run on this program's main loop: every touch of the queues and
+ * buffers above happens under this lock (without it a reap raced a completion, losing a URB
+ * or freeing it twice). */
+static GMutex state_lock;
+
 static int trace = 0; /* BED_TRACE=1: one line per URB event on stderr */
 #define TRACE(...) do { if (trace) { fprintf(stderr, "usb-urb-bed %8.3f ms: ", g_get_monotonic_time() / 1000.0); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
 
@@ -162,8 +168,10 @@ static void flush_to_device(void) {
 
 static gboolean on_writable(gint fd, GIOCondition cond, gpointer user) {
     (void)fd; (void)cond; (void)user;
+    g_mutex_lock(&state_lock);
     out_watch = 0;
     flush_to_device();
+    g_mutex_unlock(&state_lock);
     return G_SOURCE_REMOVE;
 }
 
@@ -171,21 +179,21 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer user) {
     (void)user;
     unsigned char chunk[65536];
     ssize_t n = (cond & G_IO_IN) ? read(fd, chunk, sizeof chunk) : 0;
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return G_SOURCE_CONTINUE;
+    g_mutex_lock(&state_lock);
     if (n > 0) {
         g_byte_array_append(from_device, chunk, (guint)n);
-        pump();
-        return G_SOURCE_CONTINUE;
+    } else {
+        device_gone = TRUE;
     }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return G_SOURCE_CONTINUE;
-    device_gone = TRUE;
     pump();
-    return G_SOURCE_REMOVE;
+    g_mutex_unlock(&state_lock);
+    return n > 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 static void complete(UMockdevIoctlClient *client, long result, int err) { umockdev_ioctl_client_complete(client, result, err); }
 
-static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client, gpointer user) {
-    (void)base; (void)user;
+static gboolean on_ioctl_locked(UMockdevIoctlClient *client) {
     gulong req = umockdev_ioctl_client_get_request(client);
     UMockdevIoctlData *arg = umockdev_ioctl_client_get_arg(client);
     GError *err = NULL;
@@ -284,6 +292,15 @@ static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client, g
     }
     complete(client, 0, 0);
     return TRUE;
+}
+
+/* Runs on umockdev's worker thread: the state is shared with the main loop's watches. */
+static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client, gpointer user) {
+    (void)base; (void)user;
+    g_mutex_lock(&state_lock);
+    gboolean handled = on_ioctl_locked(client);
+    g_mutex_unlock(&state_lock);
+    return handled;
 }
 
 /* The self-test's client: libusb bulk OUT then IN through the handler, bytes compared. */
