@@ -421,5 +421,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usb-urb-bed: exit %d; URBs submitted %lu, reaped %lu (empty reaps %lu), discarded %lu, other ioctls %lu; "
                     "bytes OUT %llu, IN %llu\n",
             exit_status, n_submit, n_reap, n_empty_reap, n_discard, n_other, bytes_out, bytes_in);
+    g_object_unref(handler);
+    g_object_unref(tb); /* removes the testbed's temporary directory */
     return exit_status;
 }
