@@ -24,6 +24,9 @@ def main(path):
     doc = json.load(open(path))
     assert doc["hbar"] == HBAR and doc["ordering"] == "xxpp", "expects hbar = 2, xxpp"
     cfg = doc["config"]
+    if cfg.get("layout", "interferometer") != "interferometer":
+        print(f"only the interferometer layout is checked here (this state's layout: {cfg['layout']})", file=sys.stderr)
+        return 2
     n = max(cfg["modes"], cfg["inputs"], cfg["readouts"])
     angles = doc["angles"]
     pairs = doc["beam_splitters"]
