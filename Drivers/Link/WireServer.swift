@@ -110,7 +110,9 @@ public actor WireServer {
             // requests around it.
             let notices = options.damageNotices
             bytes.withUnsafeBytes { raw in
-                decoder.feed(raw) { receive($0, arrival: arrival) } damaged: {
+                decoder.feed(raw) {
+                    receive($0, arrival: arrival)
+                } damaged: {
                     if notices { queueDamageNotice(arrival: arrival) }
                 }
             }
