@@ -138,6 +138,14 @@ struct LinkBenchRig {
 
 func linkNow() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
+/// Context switches of this process so far (voluntary + involuntary, all threads): each
+/// voluntary one is a thread that went to sleep and had to be woken again.
+func processContextSwitches() -> Int {
+    var u = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+    return u.ru_nvcsw + u.ru_nivcsw
+}
+
 /// User + system CPU time of this process so far, seconds (all threads).
 func processCPUSeconds() -> Double {
     var u = rusage()
@@ -155,10 +163,12 @@ func linkThroughputBenchmarks(into report: inout BenchReport, notes: inout LinkB
     let rawBytes = quick ? 16 << 20 : 64 << 20
     var rawRate = 0.0
     let rawCPU0 = processCPUSeconds()
+    let rawSwitches0 = processContextSwitches()
     for _ in 0..<(quick ? 1 : 2) {
         rawRate = max(rawRate, try await rawPtyRate(bytes: rawBytes))
     }
     let rawCPUPerByte = (processCPUSeconds() - rawCPU0) / Double((quick ? 1 : 2) * rawBytes)
+    let rawSwitchesPerByte = Double(processContextSwitches() - rawSwitches0) / Double((quick ? 1 : 2) * rawBytes)
 
     // Diagnostic: the same pty fed in frame-sized writes (one write per ~4 kB frame).
     var rawFrameRate = 0.0
@@ -203,17 +213,22 @@ func linkThroughputBenchmarks(into report: inout BenchReport, notes: inout LinkB
     _ = try await rig.board.streamMeasurements(of: x, frames: 50)  // warm-up
     var best: CrossbarBoard.StreamFigures?
     let streamCPU0 = processCPUSeconds()
+    let streamSwitches0 = processContextSwitches()
     for _ in 0..<(quick ? 1 : 2) {
         let f = try await rig.board.streamMeasurements(of: x, frames: frames)
         if best == nil || f.bytesPerSecond > best!.bytesPerSecond { best = f }
     }
     let streamCPU = (processCPUSeconds() - streamCPU0) / Double((quick ? 1 : 2) * frames)
+    let streamSwitches = Double(processContextSwitches() - streamSwitches0) / Double((quick ? 1 : 2) * frames)
     let s = best!
     let frameBytes = s.payloadBytes / max(s.frames, 1)
     // CPU time, unlike wall time, hardly depends on what else the machine runs.
     report.add(
         "link: CPU per stream frame (emulator + host, one process)", streamCPU * 1e6, unit: "µs",
         baseline: rawCPUPerByte * Double(frameBytes) * 1e6, baselineName: "raw pty, same bytes in 64 KiB writes")
+    report.add(
+        "link: context switches per stream frame (emulator + host, one process)", streamSwitches, unit: "switches",
+        baseline: rawSwitchesPerByte * Double(frameBytes), baselineName: "raw pty, same bytes in 64 KiB writes")
     report.add(
         "link: streamed measurement payload over a pty (\(batch)×16 f64 per frame, \(frameBytes) B)",
         s.bytesPerSecond / 1e6, unit: "MB/s", baseline: rawRate / 1e6, baselineName: "raw pty master→slave bytes",
