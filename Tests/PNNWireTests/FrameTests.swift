@@ -96,6 +96,22 @@ import Testing
         }
     }
 
+    /// A damaged frame of this protocol is reported in its place among the frames around it,
+    /// in one pass (a device answers it with a damage notice in that place, §8).
+    @Test func damageIsReportedInItsPlaceAmongTheFrames() throws {
+        let first = wire(Frame(type: .ping, seq: 1, flags: [], payload: [0x11, 0x22, 0x33]))
+        var damaged = wire(Frame(type: .ping, seq: 2, flags: [], payload: [0x11, 0x22, 0x33]))
+        damaged[damaged.firstIndex(of: 0x22)!] = 0x23
+        let last = wire(Frame(type: .ping, seq: 3, flags: [], payload: [0x44]))
+        var decoder = FrameDecoder()
+        var events: [String] = []
+        (first + damaged + last).withUnsafeBytes { raw in
+            decoder.feed(raw) { events.append("frame \($0.seq)") } damaged: { events.append("damaged") }
+        }
+        #expect(events == ["frame 1", "damaged", "frame 3"])
+        #expect(decoder.statistics.damagedFrames == 1 && decoder.statistics.crcErrors == 1)
+    }
+
     /// Damage bytes inside frames (never a delimiter): exactly the untouched frames arrive.
     @Test func corruptionDeliversExactlyTheUntouchedFrames() {
         var rng = SeededRandom(seed: 12)
