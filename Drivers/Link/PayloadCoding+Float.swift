@@ -6,8 +6,12 @@ extension PayloadWriter {
         u64(v.bitPattern)
     }
 
-    /// Appends each value as binary64, little-endian.
+    /// Appends each value as binary64, little-endian: arrays and slices in one copy.
     public mutating func f64s(_ values: some Sequence<Double>) {
+        let copied: Void? = values.withContiguousStorageIfAvailable { doubles in
+            doubles.withMemoryRebound(to: UInt64.self) { u64s($0) }
+        }
+        if copied != nil { return }
         reserve(8 * values.underestimatedCount)
         for v in values { u64(v.bitPattern) }
     }
@@ -23,6 +27,12 @@ extension PayloadReader {
 
     /// Reads `count` binary64 values.
     public mutating func f64s(_ count: Int, field: String) throws(PayloadError) -> [Double] {
-        try u64s(count, field: field).map { Double(bitPattern: $0) }
+        let bits = try u64s(count, field: field)
+        return [Double](unsafeUninitializedCapacity: bits.count) { out, made in
+            bits.withUnsafeBytes { raw in
+                UnsafeMutableRawBufferPointer(out).copyMemory(from: raw)
+            }
+            made = bits.count
+        }
     }
 }

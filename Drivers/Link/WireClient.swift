@@ -23,7 +23,7 @@ import Synchronization
 public actor WireClient {
     private let transport: any Transport
     /// The transport again when it can be read and written on the actor's own thread.
-    private let direct: (any DirectTransport)?
+    let direct: (any DirectTransport)?
     /// Writes handed to the writer task and not finished; while any is, ``send(_:)`` queues
     /// behind them instead of writing inline, so bytes keep their order.
     private let queuedWrites = QueuedWrites()
@@ -49,7 +49,10 @@ public actor WireClient {
     var timerTarget: Double?
     var timerGeneration: UInt64 = 0
     /// Delivery of device-pushed streams and unmatched replies (WireClient+Streams.swift).
-    var subscribers: [UInt8: AsyncStream<StreamData>.Continuation] = [:]
+    var subscribers: [UInt8: StreamInbox] = [:]
+    /// When the last stream frame arrived (nil before the first): while a stream flows, its
+    /// consumer reads the port on its own thread (WireClient+Streams.swift).
+    var lastStreamFrame: ContinuousClock.Instant?
     var unmatchedTap: AsyncStream<Frame>.Continuation?
     /// Receiver of device-pushed bulk chunks (WireClient+Streams.swift).
     var bulkHandler: (@Sendable (BulkChunk) -> Void)?
@@ -353,10 +356,12 @@ public actor WireClient {
 
     // MARK: Incoming
 
-    private func ingest(_ bytes: [UInt8]) {
+    func ingest(_ bytes: [UInt8]) {
         countTraffic(bytes.count)
         let before = decoder.statistics
         let frames = decoder.feed(bytes)
+        var streamArrived = false
+        defer { if streamArrived { lastStreamFrame = ContinuousClock.now } }
         let t = now
         let after = decoder.statistics
         if after.framesDelivered > before.framesDelivered || after.damagedFrames > before.damagedFrames {
@@ -380,7 +385,10 @@ public actor WireClient {
             }
             if frame.flags.contains(.stream) {
                 _ = streamCounters.record(frame)
-                if let data = try? StreamData.decode(frame.payload) { subscribers[data.streamID]?.yield(data) }
+                if let data = try? StreamData.decode(frame.payload) {
+                    subscribers[data.streamID]?.push(data)
+                    streamArrived = true
+                }
                 continue
             }
             let duplicatesBefore = tracker.statistics.duplicateReplies
@@ -435,7 +443,7 @@ public actor WireClient {
         if !windowWaiters.isEmpty { windowWaiters.removeFirst().continuation.resume() }
     }
 
-    private func fail(_ error: LinkError) {
+    func fail(_ error: LinkError) {
         if failure == nil { failure = error }
         let error = failure ?? error
         cancelTimer()
@@ -450,7 +458,7 @@ public actor WireClient {
         waiting.removeAll()
         for w in windowWaiters { w.continuation.resume() }
         windowWaiters.removeAll()
-        for (_, s) in subscribers { s.finish() }
+        for (_, s) in subscribers { s.end() }
         subscribers.removeAll()
         unmatchedTap?.finish()
         unmatchedTap = nil

@@ -106,19 +106,15 @@ public actor WireServer {
             }
             corked = []
             defer { uncork() }
-            if options.damageNotices {
-                // Frame by frame (up to each delimiter), so a damaged frame's notice takes its
-                // place among the requests around it.
-                var start = 0
-                while start < bytes.count {
-                    let end = (bytes[start...].firstIndex(of: 0) ?? (bytes.count - 1)) + 1
-                    let damagedBefore = decoder.statistics.damagedFrames
-                    for frame in decoder.feed(Array(bytes[start..<end])) { receive(frame, arrival: arrival) }
-                    for _ in damagedBefore..<decoder.statistics.damagedFrames { queueDamageNotice(arrival: arrival) }
-                    start = end
+            // In one pass, frame by frame: a damaged frame's notice takes its place among the
+            // requests around it.
+            let notices = options.damageNotices
+            bytes.withUnsafeBytes { raw in
+                decoder.feed(raw) {
+                    receive($0, arrival: arrival)
+                } damaged: {
+                    if notices { queueDamageNotice(arrival: arrival) }
                 }
-            } else {
-                for frame in decoder.feed(bytes) { receive(frame, arrival: arrival) }
             }
             stats.decoder = decoder.statistics
         }

@@ -54,15 +54,20 @@ final class CloseSignal: Sendable {
     /// on `EINTR`).
     func wait(on port: Int32, events: Int16, milliseconds: Int64) -> Wake {
         let slice: Int64 = fd >= 0 ? Int64(Int32.max) : 50
-        var fds = [
-            pollfd(fd: port, events: events, revents: 0), pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
-        ]
-        let rc = poll(&fds, fd >= 0 ? 2 : 1, Int32(clamping: min(max(milliseconds, 0), slice)))
+        // Two pollfds on the stack: a wait on a busy link allocates nothing.
+        var fds = (
+            pollfd(fd: port, events: events, revents: 0), pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        )
+        let count: nfds_t = fd >= 0 ? 2 : 1
+        let timeout = Int32(clamping: min(max(milliseconds, 0), slice))
+        let rc = withUnsafeMutableBytes(of: &fds) { raw in
+            poll(raw.baseAddress!.assumingMemoryBound(to: pollfd.self), count, timeout)
+        }
         if rc < 0 {
             let e = errno
             return e == EINTR || e == EAGAIN ? .timedOut : .failed(e)
         }
-        if fd >= 0, fds[1].revents != 0 { return .closed }
-        return rc > 0 ? .ready(fds[0].revents) : .timedOut
+        if fd >= 0, fds.1.revents != 0 { return .closed }
+        return rc > 0 ? .ready(fds.0.revents) : .timedOut
     }
 }

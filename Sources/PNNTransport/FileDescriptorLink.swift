@@ -32,6 +32,17 @@ final class FDChannel: Sendable {
     private let readWorker: BlockingWorker
     private let writeWorker: BlockingWorker
     private let closeSignal = CloseSignal()
+    /// The buffer every `read(2)` lands in; each read returns an array of exactly the bytes
+    /// read (a tty gives at most 4 KiB per read: a fresh 64 KiB array per read cost more
+    /// than the read, and page faults in the emulator's profile).
+    private let scratch = Mutex(ReadScratch())
+
+    /// A fixed read buffer, freed with its channel.
+    struct ReadScratch: ~Copyable {
+        static let size = 1 << 16
+        let bytes = UnsafeMutableRawPointer.allocate(byteCount: ReadScratch.size, alignment: 16)
+        deinit { bytes.deallocate() }
+    }
 
     init(fd: Int32, path: String) {
         self.fd = fd
@@ -160,7 +171,27 @@ final class FDChannel: Sendable {
         }
         var polled = false
         let deadline = ContinuousClock.now + wait
+        // With a wait, bytes are usually not there yet (a reply to what was just written):
+        // `poll` first, then read, saves the read that would only say EAGAIN.
+        var skipRead = wait > .zero
         while true {
+            if skipRead {
+                skipRead = false
+                switch closeSignal.wait(on: fd, events: Int16(POLLIN), milliseconds: max(Self.milliseconds(wait), 1)) {
+                case .closed: throw .closed("closed locally")
+                case .failed(let e): throw .system(operation: "poll", path: path, errno: e)
+                case .timedOut: return []
+                case .ready(let revents):
+                    if revents & Int16(POLLIN) != 0 {
+                        polled = true
+                    } else if revents & Int16(POLLHUP | POLLERR) != 0 {
+                        throw .closed("device unplugged")
+                    } else if revents & Int16(POLLNVAL) != 0 {
+                        throw .closed("closed locally")
+                    }
+                }
+                continue
+            }
             let (out, n) = readOnce(maxCount)
             if n > 0 {
                 gotBytes = true
@@ -270,15 +301,16 @@ final class FDChannel: Sendable {
         writeWorker.finish()
     }
 
-    /// One `read(2)` of up to `maxCount` bytes into a new array that is not zero-filled
-    /// first (a 64 KiB fill per read costs more than the read): the bytes and read's result.
+    /// One `read(2)` of up to `maxCount` bytes (at most 64 KiB) into the scratch buffer,
+    /// returned as an array of exactly the bytes read: the bytes and read's result.
     private func readOnce(_ maxCount: Int) -> ([UInt8], Int) {
         var n = 0
         var e: Int32 = 0
-        let out = [UInt8](unsafeUninitializedCapacity: maxCount) { buffer, count in
-            n = Glibc.read(fd, buffer.baseAddress, maxCount)
+        let out = scratch.withLock { s -> [UInt8] in
+            n = Glibc.read(fd, s.bytes, min(maxCount, ReadScratch.size))
             e = errno
-            count = max(n, 0)
+            guard n > 0 else { return [] }
+            return [UInt8](UnsafeRawBufferPointer(start: s.bytes, count: n))
         }
         errno = e  // for the caller's checks, whatever the array's allocation did
         return (out, n)

@@ -67,6 +67,13 @@ public struct FrameDecoder: Sendable {
     /// Feeds bytes; `deliver` is called once per verified frame, in order. Delimiters are
     /// found with `memchr` and each run up to one is copied with one `memcpy`.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ deliver: (Frame) -> Void) {
+        feed(bytes, deliver, damaged: {})
+    }
+
+    /// Feeds bytes; `deliver` is called once per verified frame and `damaged` once per
+    /// candidate counted in ``Statistics/damagedFrames``, each in the order of the bytes (a
+    /// device answers a damaged request with a notice in its place among the others, §8).
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ deliver: (Frame) -> Void, damaged: () -> Void) {
         let n = bytes.count
         guard let input = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), n > 0 else { return }
         statistics.bytesReceived += n
@@ -96,7 +103,7 @@ public struct FrameDecoder: Sendable {
             if overflowing { statistics.bytesDiscarded += segment }
             start = end
             if end < n {  // delimiter found
-                finishCandidate(deliver)
+                finishCandidate(deliver, damaged)
                 start += 1
             }
         }
@@ -109,7 +116,7 @@ public struct FrameDecoder: Sendable {
         return frames
     }
 
-    private mutating func finishCandidate(_ deliver: (Frame) -> Void) {
+    private mutating func finishCandidate(_ deliver: (Frame) -> Void, _ damaged: () -> Void) {
         defer {
             count = 0
             overflowing = false
@@ -141,10 +148,16 @@ public struct FrameDecoder: Sendable {
             switch error {
             case .cobs:
                 statistics.cobsErrors += 1
-                if looksLikeFrame { statistics.damagedFrames += 1 }
+                if looksLikeFrame {
+                    statistics.damagedFrames += 1
+                    damaged()
+                }
             case .crcMismatch:
                 statistics.crcErrors += 1
-                if looksLikeFrame { statistics.damagedFrames += 1 }
+                if looksLikeFrame {
+                    statistics.damagedFrames += 1
+                    damaged()
+                }
             case .oversize: statistics.oversize += 1
             case .tooShort, .reservedFlags: statistics.malformed += 1
             case .unsupportedVersion(let v):

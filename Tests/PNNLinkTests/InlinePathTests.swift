@@ -14,7 +14,7 @@ import Testing
         let serving: Task<Void, Never>
 
         static func start(
-            serviceTime: Duration = .zero, inlineReplyWait: Double = 0.002, board: TestBoard = TestBoard()
+            serviceTime: Duration = .zero, inlineReplyWait: Double = 0.002, board: any DeviceEndpoint = TestBoard()
         ) async throws -> Rig {
             let pty = try PtyPair.open()
             var options = WireServer.Options(serviceTime: serviceTime)
@@ -101,6 +101,47 @@ import Testing
         await rig.stop()
     }
 
+    /// A fast stream is read by its consumer (inline) or by the background reader (inline
+    /// wait 0): either way every frame arrives once, in order, intact; the reply follows them;
+    /// and an unsubscribed stream still hands out the frames that had arrived, then ends.
+    @Test(.timeLimit(.minutes(2)), arguments: [0.002, 0.0])
+    func streamFramesArriveInOrderReadInlineOrNot(inlineReplyWait: Double) async throws {
+        let rig = try await Rig.start(inlineReplyWait: inlineReplyWait, board: StreamingBoard())
+        func request(_ count: UInt32) -> [UInt8] {
+            var w = PayloadWriter()
+            w.u32(count)
+            return w.bytes
+        }
+        let frames = await rig.client.subscribe(stream: StreamingBoard.stream)
+        let count: UInt32 = 300
+        let ticket = try await rig.client.submit(echo, payload: request(count), retry: .never, timeout: 60)
+        var next: UInt32 = 0
+        for await data in frames {
+            var r = PayloadReader(data.data)
+            let index = try r.u32("index")
+            #expect(index == next)
+            #expect(r.remaining == StreamingBoard.filler && data.data.last == UInt8(truncatingIfNeeded: index))
+            next += 1
+            if next == count { break }
+        }
+        #expect(next == count)
+        #expect(try await rig.client.reply(to: ticket) == request(count))
+        let counters = await rig.client.streamTracker.streams[StreamingBoard.stream]
+        #expect(counters?.received == Int(count) && counters?.lost == 0)
+
+        // Frames precede their reply on the line: once it is in, all 50 are in the inbox.
+        let more = await rig.client.subscribe(stream: StreamingBoard.stream)
+        #expect(try await rig.client.request(echo, payload: request(50), retry: .never, timeout: 60) == request(50))
+        await rig.client.unsubscribe(stream: StreamingBoard.stream)
+        var after: [UInt32] = []
+        for await data in more {
+            var r = PayloadReader(data.data)
+            after.append(try r.u32("index"))
+        }
+        #expect(after == Array(0..<50))
+        await rig.stop()
+    }
+
     @Test func closingWhileAReplyIsAwaitedFailsItAtOnce() async throws {
         // The board holds the echo for good (the hello is answered at once).
         let rig = try await Rig.start(inlineReplyWait: 0.002, board: TestBoard(gated: true))
@@ -120,4 +161,30 @@ import Testing
         rig.serving.cancel()
         await rig.pty.close()
     }
+}
+
+/// A board whose one command (`echo` with a u32 count) pushes that many ~4 kB frames on one
+/// stream — a u32 index, then filler bytes equal to the index's low byte — then echoes.
+actor StreamingBoard: DeviceEndpoint {
+    static let stream: UInt8 = 7
+    static let filler = 4_000
+    nonisolated let hello = HelloReply(
+        schemaHash: 0x1234_5678, family: "test", model: "streaming", serial: "SB-1", firmware: "1",
+        capabilities: HelloReply.emulatorBit, descriptor: [])
+
+    func handle(_ type: FrameType, payload: [UInt8], push: StreamPusher) async throws(ErrorReply) -> [UInt8] {
+        var r = PayloadReader(payload)
+        guard type == echo, let count = try? r.u32("count") else {
+            throw ErrorReply(code: .badPayload, message: "expected echo with a u32 frame count")
+        }
+        for k in 0..<count {
+            var w = PayloadWriter()
+            w.u32(k)
+            w.raw([UInt8](repeating: UInt8(truncatingIfNeeded: k), count: Self.filler))
+            await push.push(streamID: Self.stream, data: w.bytes)
+        }
+        return payload
+    }
+
+    func sessionReset() async {}
 }

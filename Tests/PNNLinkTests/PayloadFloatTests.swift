@@ -24,4 +24,25 @@ import Testing
         var rn = PayloadReader(n.bytes)
         #expect(try rn.f64s(1, field: "nan").first?.bitPattern == nan.bitPattern)
     }
+
+    /// Arrays and slices go in one copy; the bytes are those of one value at a time.
+    @Test func arraysAndSlicesWriteTheBytesOfOneValueAtATime() throws {
+        let values = (0..<497).map { Double($0) * -1.25e-3 + 7 }
+        var byValue = PayloadWriter()
+        for v in values { byValue.f64(v) }
+        var whole = PayloadWriter()
+        whole.u8(0xAB)  // an odd offset before the values
+        whole.f64s(values)
+        #expect(whole.bytes == [0xAB] + byValue.bytes)
+        var slice = PayloadWriter()
+        slice.f64s(values[3..<400])
+        var sliceByValue = PayloadWriter()
+        for v in values[3..<400] { sliceByValue.f64(v) }
+        #expect(slice.bytes == sliceByValue.bytes)
+        #expect(slice.bytes.count == 8 * 397)
+        var r = PayloadReader(whole.bytes)
+        #expect(try r.u8("mark") == 0xAB)
+        #expect(try r.f64s(values.count, field: "values") == values)
+        try r.expectEnd()
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import PNNTransport
@@ -5,6 +6,15 @@ import Testing
 /// The inline path of descriptor links (``DirectTransport``): reads and writes on the
 /// caller's thread, and a background readiness wait that leaves inline readers their bytes.
 @Suite(.serialized) struct DirectTransportTests {
+    /// Runs a blocking inline read on a thread of its own: on the cooperative pool (one thread
+    /// per core) it would hold a thread that a CPU-bound test running in parallel may hold the
+    /// other of, and the test's own sleep and close could not run until that test ended.
+    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: body()) }.start()
+        }
+    }
+
     @Test func inlineWriteAndReadMoveBytesInOrder() async throws {
         let pty = try PtyPair.open()
         let serial = try PosixSerialLink.open(path: pty.slavePath, baud: 115_200)
@@ -40,11 +50,13 @@ import Testing
         let serial = try PosixSerialLink.open(path: pty.slavePath, baud: 115_200)
         let clock = ContinuousClock()
         let start = clock.now
-        let reader = Task.detached { () -> TransportError? in
-            do throws(TransportError) {
-                _ = try serial.readNow(maxCount: 16, wait: .seconds(20))
-                return nil
-            } catch { return error }
+        let reader = Task {
+            await Self.onOwnThread { () -> TransportError? in
+                do throws(TransportError) {
+                    _ = try serial.readNow(maxCount: 16, wait: .seconds(20))
+                    return nil
+                } catch { return error }
+            }
         }
         try await Task.sleep(for: .milliseconds(50))
         await serial.close()
@@ -86,10 +98,12 @@ import Testing
                 return nil
             } catch { return error }
         }
-        let reader = Task.detached { () -> [UInt8]? in
-            do throws(TransportError) {
-                return try serial.readNow(maxCount: 16, wait: .seconds(5))
-            } catch { return nil }
+        let reader = Task {
+            await Self.onOwnThread { () -> [UInt8]? in
+                do throws(TransportError) {
+                    return try serial.readNow(maxCount: 16, wait: .seconds(5))
+                } catch { return nil }
+            }
         }
         try await Task.sleep(for: .milliseconds(30))
         try await pty.master.write([9, 8, 7])

@@ -74,9 +74,12 @@ import Testing
         #expect(decoder.statistics.bytesReceived == stream.count)
     }
 
-    @Test func randomGarbageNeverYieldsInvalidFrames() {
+    @Test func randomGarbageNeverYieldsInvalidFrames() async {
         var rng = SeededRandom(seed: 11)
         for round in 0..<3000 {
+            // Seconds of CPU in a debug build: let the suites running alongside (real-time
+            // deadlines over ptys) have the cooperative pool's threads now and then.
+            if round % 50 == 0 { await Task.yield() }
             let n = rng.int(0..<600)
             // Mix plain noise with noise rich in delimiters and version bytes.
             let data = (0..<n).map { _ in round % 2 == 0 ? rng.byte() : [0, 1, 2, rng.byte()][rng.int(0..<4)] }
@@ -91,6 +94,22 @@ import Testing
             }
             data.withUnsafeBytes { pnnwireFuzzOneInput($0) }
         }
+    }
+
+    /// A damaged frame of this protocol is reported in its place among the frames around it,
+    /// in one pass (a device answers it with a damage notice in that place, §8).
+    @Test func damageIsReportedInItsPlaceAmongTheFrames() throws {
+        let first = wire(Frame(type: .ping, seq: 1, flags: [], payload: [0x11, 0x22, 0x33]))
+        var damaged = wire(Frame(type: .ping, seq: 2, flags: [], payload: [0x11, 0x22, 0x33]))
+        damaged[damaged.firstIndex(of: 0x22)!] = 0x23
+        let last = wire(Frame(type: .ping, seq: 3, flags: [], payload: [0x44]))
+        var decoder = FrameDecoder()
+        var events: [String] = []
+        (first + damaged + last).withUnsafeBytes { raw in
+            decoder.feed(raw) { events.append("frame \($0.seq)") } damaged: { events.append("damaged") }
+        }
+        #expect(events == ["frame 1", "damaged", "frame 3"])
+        #expect(decoder.statistics.damagedFrames == 1 && decoder.statistics.crcErrors == 1)
     }
 
     /// Damage bytes inside frames (never a delimiter): exactly the untouched frames arrive.
