@@ -18,6 +18,26 @@ public struct OpticsSettleResult: Sendable, Codable, Equatable {
     public var residual: Double
 }
 
+extension OpticsSettleResult {
+    enum CodingKeys: String, CodingKey {
+        case settleDelaySeconds = "settle_delay_s"
+        case settleTauSeconds = "settle_tau_s"
+        case settleTimeSeconds = "settle_time_s"
+        case delaysSeconds = "delays_s"
+        case response, residual
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: OpticsResultKey.self)
+        settleDelaySeconds = try c.value(Double.self, "settle_delay_s", formerly: "settleDelaySeconds")
+        settleTauSeconds = try c.value(Double.self, "settle_tau_s", formerly: "settleTauSeconds")
+        settleTimeSeconds = try c.value(Double.self, "settle_time_s", formerly: "settleTimeSeconds")
+        delaysSeconds = try c.value([Double].self, "delays_s", formerly: "delaysSeconds")
+        response = try c.value([Double].self, "response", formerly: "response")
+        residual = try c.value(Double.self, "residual", formerly: "residual")
+    }
+}
+
 /// The SLM's settle time from a step response, as slmsuite measures it: the trainable
 /// region steps by a few grey levels (a small phase change, so the camera's response is
 /// linear in the crystal's progress), frames are taken at `delays` delays after the change,
@@ -239,6 +259,25 @@ public struct OpticsCameraResult: Sendable, Codable, Equatable {
     /// Exposures of the photon-transfer series, µs, and pixels used.
     public var exposuresMicroseconds: [Double]
     public var pixelsUsed: Int
+}
+
+extension OpticsCameraResult {
+    enum CodingKeys: String, CodingKey {
+        case darkLevelDN = "dark_level_dn"
+        case gainDNPerElectron = "gain_dn_per_e"
+        case readNoiseDN = "read_noise_dn"
+        case exposuresMicroseconds = "exposures_us"
+        case pixelsUsed = "pixels_used"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: OpticsResultKey.self)
+        darkLevelDN = try c.value(Double.self, "dark_level_dn", formerly: "darkLevelDN")
+        gainDNPerElectron = try c.value(Double.self, "gain_dn_per_e", formerly: "gainDNPerElectron")
+        readNoiseDN = try c.value(Double.self, "read_noise_dn", formerly: "readNoiseDN")
+        exposuresMicroseconds = try c.value([Double].self, "exposures_us", formerly: "exposuresMicroseconds")
+        pixelsUsed = try c.value(Int.self, "pixels_used", formerly: "pixelsUsed")
+    }
 }
 
 /// The camera's black level, gain and read noise: dark frames at the shortest exposure
