@@ -16,9 +16,14 @@ struct OpticsResultKey: CodingKey {
 
 extension KeyedDecodingContainer where Key == OpticsResultKey {
     /// The value under `key`, or, in a profile stored before snake_case, under `former`.
+    /// A decoder converting from snake_case (`CalibrationProfile.payload` does) presents
+    /// `key` camel-cased (`dark_level_dn` as `darkLevelDn`), so that spelling is tried too.
     func value<T: Decodable>(_ type: T.Type, _ key: String, formerly former: String) throws -> T {
-        if let v = try decodeIfPresent(T.self, forKey: OpticsResultKey(key)) { return v }
-        if let v = try decodeIfPresent(T.self, forKey: OpticsResultKey(former)) { return v }
+        let parts = key.split(separator: "_")
+        let converted = (parts.first.map(String.init) ?? "") + parts.dropFirst().map { $0.capitalized }.joined()
+        for name in [key, converted, former] {
+            if let v = try decodeIfPresent(T.self, forKey: OpticsResultKey(name)) { return v }
+        }
         throw DecodingError.keyNotFound(
             OpticsResultKey(key),
             DecodingError.Context(codingPath: codingPath, debugDescription: "neither \(key) nor \(former) is present"))

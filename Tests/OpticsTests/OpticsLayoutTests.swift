@@ -1,5 +1,6 @@
 import Foundation
 import OpticsDriver
+import PNNCalibration
 import PNNCore
 import PNNSim
 import Testing
@@ -120,6 +121,22 @@ import Testing
         #expect(old.layout == .sideBySide && s == 64)
     }
 
+    /// The LUT calibration on an overlay twin (what `pnnlab calibrate sim:optics` now
+    /// builds): the two regions are halves of the input macro-pixels, fringing corrected at
+    /// the right boundary; within the 0.05 rad.
+    @Test func lutCalibrationWorksOnTheOverlayLayout() async throws {
+        var config = OpticsConfig()
+        config.layout = .overlay
+        config.seed = 12
+        #expect(config.macroPixels == 64)
+        let twin = try OpticsTwin(config: config)
+        let procedure = OpticsLUTCalibration()
+        let profile = try await procedure.run(on: twin) { _, _, _ in }
+        let rms = try #require(try procedure.compare(profile, truth: await twin.exportState()).first)
+        print("LUT on the overlay twin: \(rms.display)")
+        #expect(rms.key == "lut_rms_error_rad" && rms.value <= 0.05, "\(rms.display)")
+    }
+
     /// Each payload read from its snake_case form, written back with the same keys, and
     /// read from a profile stored before (Swift property names) to the same value.
     @Test func calibrationPayloadsUseSnakeCaseAndReadOldProfiles() throws {
@@ -130,6 +147,9 @@ import Testing
             let expected = (try JSONSerialization.jsonObject(with: Data(new.utf8)) as? [String: Any]).map { Set($0.keys) }
             #expect(keys == expected && keys?.contains { $0.contains(where: \.isUppercase) } == false, "\(T.self)")
             #expect(try JSONDecoder().decode(T.self, from: Data(old.utf8)) == value, "\(T.self) from an old profile")
+            // CalibrationProfile.payload decodes converting from snake_case: both spellings still read.
+            #expect(try JSONValue(parsing: Data(new.utf8)).decode(T.self, snakeCase: true) == value, "\(T.self)")
+            #expect(try JSONValue(parsing: Data(old.utf8)).decode(T.self, snakeCase: true) == value, "\(T.self)")
         }
         try check(
             OpticsCameraResult.self,
