@@ -76,18 +76,26 @@ public struct OpticsSettleCalibration: CalibrationProcedure {
         -> CalibrationProfile
     {
         let response: @Sendable ([UInt8], [UInt8], [Double], Double, Int) async throws -> [[Double]]
+        let layout: OpticsLayout
         if let twin = substrate as? OpticsTwin {
             response = { try await twin.stepResponse(from: $0, to: $1, delays: $2, exposure: $3, repeats: $4) }
+            layout = await twin.snapshot().config.layout
         } else if let rig = substrate as? OpticsRig {
             // Over links the camera waits TriggerDelay after a software trigger sent right after the show.
             response = { try await rig.stepResponse(from: $0, to: $1, delays: $2, exposure: $3, repeats: $4) }
+            layout = rig.layout
         } else {
             throw CalibrationError.measurementFailed("the settle calibration needs sim:optics or an optics rig")
         }
         let p = substrate.descriptor.parameters.count
-        guard p > 0 else { throw CalibrationError.measurementFailed("the device has no trainable macro-pixels to step") }
+        guard p > (layout == .overlay ? 1 : 0) else {
+            throw CalibrationError.measurementFailed("the device has too few trainable macro-pixels to step")
+        }
         let from = [UInt8](repeating: 96, count: p)
-        let to = [UInt8](repeating: UInt8(96 + step), count: p)
+        // Side by side the trainable region steps against the blank input region. Overlaid,
+        // the trainable grey levels may cover the whole SLM, and a uniform phase step is a
+        // global phase the camera cannot see: there only the second half steps.
+        let to = (0..<p).map { j in layout == .overlay && j < p / 2 ? UInt8(96) : UInt8(96 + step) }
         let ends = try await response(from, to, [0, 1], exposure, 4 * repeats)
         let (old, new) = (ends[0], ends[1])
         func scan(upTo span: Double, _ what: String, _ k: Int) async throws -> (delays: [Double], y: [Double]) {

@@ -137,6 +137,22 @@ import Testing
         #expect(rms.key == "lut_rms_error_rad" && rms.value <= 0.05, "\(rms.display)")
     }
 
+    /// The settle calibration on an overlay twin whose trainable grey levels cover the whole
+    /// SLM (a uniform step would be an invisible global phase): within the 10 %.
+    @Test func settleCalibrationWorksOnTheOverlayLayout() async throws {
+        var config = OpticsConfig()
+        config.layout = .overlay
+        config.seed = 21
+        #expect(config.macroPixels == config.parameters)
+        let twin = try OpticsTwin(config: config)
+        let procedure = OpticsSettleCalibration()
+        let profile = try await procedure.run(on: twin) { _, _, _ in }
+        let figures = try procedure.compare(profile, truth: await twin.exportState())
+        let error = try #require(figures.first { $0.key == "settle_time_relative_error" })
+        print("settle time on the overlay twin: \(error.display)")
+        #expect(abs(error.value) < 0.10, "\(error.display)")
+    }
+
     /// Each payload read from its snake_case form, written back with the same keys, and
     /// read from a profile stored before (Swift property names) to the same value.
     @Test func calibrationPayloadsUseSnakeCaseAndReadOldProfiles() throws {
