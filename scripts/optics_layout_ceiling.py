@@ -11,7 +11,13 @@ split, softmax readout; and, for contrast, an "overlay" layout where the trainab
 add to the input phases on the same macro-pixels (a phase mask in the input's own plane).
 Independent of pnnlab (numpy only). Prints one JSON object.
 
-    scripts/optics_layout_ceiling.py [--iterations 3000] [--seed 1]
+`--encoding twin` encodes the inputs as `pnnlab train sim:optics` does instead: features
+standardised on the training split, v = 0.8 * clip(z / 3, -1, 1), grey round(127.5 (v + 1)),
+bias line at v = 0.8, phase 2 pi grey / 256 (the twin's linear LUT, `--ideal`); on such an
+SLM grey addition mod 256 is phase addition mod 2 pi, so the overlay's continuous trainable
+phases are the integer grey levels relaxed.
+
+    scripts/optics_layout_ceiling.py [--iterations 3000] [--seed 1] [--encoding script|twin]
 """
 from __future__ import annotations
 
@@ -55,13 +61,20 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--iterations", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--encoding", choices=["script", "twin"], default="script")
     args = ap.parse_args()
     x, y = digits()
     rng = np.random.default_rng(args.seed)
     order = rng.permutation(len(y))
     n = int(0.7 * len(y))
     tr, te = order[:n], order[n:]
-    phi = np.concatenate([np.pi * x, np.full((len(y), 1), np.pi / 2)], axis=1)  # 65 input lines
+    if args.encoding == "twin":
+        mean, sd = x[tr].mean(0), x[tr].std(0)
+        sd[sd < 1e-6] = 1
+        v = np.concatenate([0.8 * np.clip((x - mean) / sd / 3, -1, 1), np.full((len(y), 1), 0.8)], axis=1)
+        phi = 2 * np.pi * np.round(127.5 * (v + 1)) / 256
+    else:
+        phi = np.concatenate([np.pi * x, np.full((len(y), 1), np.pi / 2)], axis=1)  # 65 input lines
     t = (rng.normal(size=(10, 65)) + 1j * rng.normal(size=(10, 65))) / np.sqrt(2 * 129)
     a = np.exp(1j * phi) @ t.T  # the inputs' field at the 10 class pixels
 
@@ -95,6 +108,7 @@ def main() -> None:
         "chance": 0.1,
         "test_samples": int(len(te)),
         "iterations": args.iterations,
+        "encoding": args.encoding,
     }))
 
 

@@ -18,6 +18,26 @@ public struct OpticsSettleResult: Sendable, Codable, Equatable {
     public var residual: Double
 }
 
+extension OpticsSettleResult {
+    enum CodingKeys: String, CodingKey {
+        case settleDelaySeconds = "settle_delay_s"
+        case settleTauSeconds = "settle_tau_s"
+        case settleTimeSeconds = "settle_time_s"
+        case delaysSeconds = "delays_s"
+        case response, residual
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: OpticsResultKey.self)
+        settleDelaySeconds = try c.value(Double.self, "settle_delay_s", formerly: "settleDelaySeconds")
+        settleTauSeconds = try c.value(Double.self, "settle_tau_s", formerly: "settleTauSeconds")
+        settleTimeSeconds = try c.value(Double.self, "settle_time_s", formerly: "settleTimeSeconds")
+        delaysSeconds = try c.value([Double].self, "delays_s", formerly: "delaysSeconds")
+        response = try c.value([Double].self, "response", formerly: "response")
+        residual = try c.value(Double.self, "residual", formerly: "residual")
+    }
+}
+
 /// The SLM's settle time from a step response, as slmsuite measures it: the trainable
 /// region steps by a few grey levels (a small phase change, so the camera's response is
 /// linear in the crystal's progress), frames are taken at `delays` delays after the change,
@@ -56,18 +76,26 @@ public struct OpticsSettleCalibration: CalibrationProcedure {
         -> CalibrationProfile
     {
         let response: @Sendable ([UInt8], [UInt8], [Double], Double, Int) async throws -> [[Double]]
+        let layout: OpticsLayout
         if let twin = substrate as? OpticsTwin {
             response = { try await twin.stepResponse(from: $0, to: $1, delays: $2, exposure: $3, repeats: $4) }
+            layout = await twin.snapshot().config.layout
         } else if let rig = substrate as? OpticsRig {
             // Over links the camera waits TriggerDelay after a software trigger sent right after the show.
             response = { try await rig.stepResponse(from: $0, to: $1, delays: $2, exposure: $3, repeats: $4) }
+            layout = rig.layout
         } else {
             throw CalibrationError.measurementFailed("the settle calibration needs sim:optics or an optics rig")
         }
         let p = substrate.descriptor.parameters.count
-        guard p > 0 else { throw CalibrationError.measurementFailed("the device has no trainable macro-pixels to step") }
+        guard p > (layout == .overlay ? 1 : 0) else {
+            throw CalibrationError.measurementFailed("the device has too few trainable macro-pixels to step")
+        }
         let from = [UInt8](repeating: 96, count: p)
-        let to = [UInt8](repeating: UInt8(96 + step), count: p)
+        // Side by side the trainable region steps against the blank input region. Overlaid,
+        // the trainable grey levels may cover the whole SLM, and a uniform phase step is a
+        // global phase the camera cannot see: there only the second half steps.
+        let to = (0..<p).map { j in layout == .overlay && j < p / 2 ? UInt8(96) : UInt8(96 + step) }
         let ends = try await response(from, to, [0, 1], exposure, 4 * repeats)
         let (old, new) = (ends[0], ends[1])
         func scan(upTo span: Double, _ what: String, _ k: Int) async throws -> (delays: [Double], y: [Double]) {
@@ -239,6 +267,25 @@ public struct OpticsCameraResult: Sendable, Codable, Equatable {
     /// Exposures of the photon-transfer series, µs, and pixels used.
     public var exposuresMicroseconds: [Double]
     public var pixelsUsed: Int
+}
+
+extension OpticsCameraResult {
+    enum CodingKeys: String, CodingKey {
+        case darkLevelDN = "dark_level_dn"
+        case gainDNPerElectron = "gain_dn_per_e"
+        case readNoiseDN = "read_noise_dn"
+        case exposuresMicroseconds = "exposures_us"
+        case pixelsUsed = "pixels_used"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: OpticsResultKey.self)
+        darkLevelDN = try c.value(Double.self, "dark_level_dn", formerly: "darkLevelDN")
+        gainDNPerElectron = try c.value(Double.self, "gain_dn_per_e", formerly: "gainDNPerElectron")
+        readNoiseDN = try c.value(Double.self, "read_noise_dn", formerly: "readNoiseDN")
+        exposuresMicroseconds = try c.value([Double].self, "exposures_us", formerly: "exposuresMicroseconds")
+        pixelsUsed = try c.value(Int.self, "pixels_used", formerly: "pixelsUsed")
+    }
 }
 
 /// The camera's black level, gain and read noise: dark frames at the shortest exposure

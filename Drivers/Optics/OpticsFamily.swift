@@ -78,7 +78,12 @@ public enum OpticsFamily: DeviceFamilyDriver {
     public static var rigOptions: [FamilyOption] {
         [
             FamilyOption("inputs", .integer(1...1_000_000), help: "Input macro-pixels (default: the task's inputs)."),
-            FamilyOption("parameters", .integer(0...1_000_000), help: "Trainable macro-pixels (default 64)."),
+            FamilyOption(
+                "parameters", .integer(0...1_000_000),
+                help: "Trainable grey levels (default: one per input macro-pixel in the overlay layout, else 64)."),
+            FamilyOption(
+                "layout", .text(valueName: "overlay|side-by-side"),
+                help: "Trainable grey levels added to the input macro-pixels (overlay, default) or on their own beside them."),
             FamilyOption("binning", .integer(1...64), help: "Camera pixels binned per feature along each axis (default 1)."),
             FamilyOption("exposure", .number(10...100_000), help: "Camera ExposureTime, µs (default 1000)."),
             FamilyOption("sync", .text(valueName: "auto|hardware|software"), help: "Synchronisation (default auto)."),
@@ -105,11 +110,16 @@ public enum OpticsFamily: DeviceFamilyDriver {
         case "software": sync = .software
         case let other: throw OpticsRigError.badSetting("--sync \(other): choose auto, hardware or software")
         }
+        guard let layout = OpticsLayout(rawValue: options.text("layout") ?? OpticsLayout.overlay.rawValue) else {
+            throw OpticsRigError.badSetting("--layout \(options.text("layout") ?? ""): choose overlay or side-by-side")
+        }
         let inputs = options.integer("inputs") ?? geometry?.inputs ?? 64
-        let parameters = options.integer("parameters") ?? min(64, max(0, slm.info.patternBytes - inputs))
+        let parameters =
+            options.integer("parameters")
+            ?? (layout == .overlay ? inputs : min(64, max(0, slm.info.patternBytes - inputs)))
         return try OpticsRig(
             slm: slm, camera: camera, inputs: inputs, parameters: parameters, binning: options.integer("binning") ?? 1,
-            exposure: options.number("exposure") ?? 1000, sync: sync)
+            exposure: options.number("exposure") ?? 1000, sync: sync, layout: layout)
     }
 
     /// A twin's state (the hidden truth calibration compares with).

@@ -13,6 +13,21 @@ public struct OpticsLUTResult: Sendable, Codable, Equatable {
     public var ellipseResidual: Double
 }
 
+extension OpticsLUTResult {
+    enum CodingKeys: String, CodingKey {
+        case greys
+        case phasesRad = "phases_rad"
+        case ellipseResidual = "ellipse_residual"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: OpticsResultKey.self)
+        greys = try c.value([Int].self, "greys", formerly: "greys")
+        phasesRad = try c.value([Double].self, "phases_rad", formerly: "phasesRad")
+        ellipseResidual = try c.value(Double.self, "ellipse_residual", formerly: "ellipseResidual")
+    }
+}
+
 /// The SLM's grey → phase table from interference of two SLM regions seen by the camera:
 /// the first half of the trainable region stays at grey 0, the second half steps through
 /// the grey levels. Each camera pixel sees |a + b·e^{iφ(g)}|², so the frames, projected on
@@ -76,7 +91,7 @@ public struct OpticsLUTCalibration: CalibrationProcedure {
             Matrix(rows: greys.count, cols: pixels, storage: rows), greys: greys, identity: twin.descriptor.identity,
             multipliers: Self.fringingMultipliers(
                 gridWidth: config.resolvedGridWidth, macroPixels: config.macroPixels,
-                stepped: Set((config.inputs + p / 2)..<(config.inputs + p)), kappa: fringing),
+                stepped: Set((p / 2..<p).map(config.macroPixel(ofParameter:))), kappa: fringing),
             progress: progress)
     }
 

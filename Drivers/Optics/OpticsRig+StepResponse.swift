@@ -29,11 +29,8 @@ extension OpticsRig {
             )
         }
         if !prepared { try await prepare() }
-        func pattern(_ region: [UInt8]) -> [UInt8] {
-            var out = [UInt8](repeating: 0, count: slm.info.patternBytes)
-            for (j, g) in region.enumerated() { out[inputs + j] = g }
-            return out
-        }
+        let blank = [UInt8](repeating: 0, count: inputs)
+        func pattern(_ region: [UInt8]) -> [UInt8] { self.pattern(input: blank, parameters: region) }
         let (before, after) = (pattern(from), pattern(to))
         let slots = (a: nextSlot, b: (nextSlot + 1) % slm.info.slots)
         nextSlot = (nextSlot + 2) % slm.info.slots

@@ -20,8 +20,10 @@ public enum RigSync: String, Sendable, Codable, CaseIterable {
 /// (the link-side counterpart of `sim:optics`).
 ///
 /// The SLM's first `inputs` macro-pixels (row-major) encode an input vector (v ∈ [−1, 1] →
-/// grey round(127.5·(v + 1))), the next `parameters` macro-pixels are the trainable grey
-/// levels (integers 0–255, resolution 1), the rest show grey 0. Each input vector becomes
+/// grey round(127.5·(v + 1))); the trainable grey levels (integers 0–255, resolution 1) are
+/// shown as `layout` says — overlay: added modulo 256 to the grey levels of the first
+/// `parameters` input macro-pixels; side by side: on the next `parameters` macro-pixels —
+/// and the rest of the SLM shows grey 0. Each input vector becomes
 /// one pattern, uploaded into the next SLM slot, shown, and seen by one camera frame whose
 /// ROI pixels, binned `binning` × `binning`, are the outputs (DN). Synchronisation is
 /// ``RigSync/hardware`` when the SLM has a trigger output and the camera a trigger line,
@@ -33,6 +35,8 @@ public actor OpticsRig: Substrate {
     public nonisolated let inputs: Int
     public nonisolated let binning: Int
     public nonisolated let sync: RigSync
+    /// Where the trainable grey levels are shown (`OpticsLayout`).
+    public nonisolated let layout: OpticsLayout
     /// Camera exposure, µs.
     public nonisolated let exposure: Double
     private var parameters: [UInt8]
@@ -48,11 +52,16 @@ public actor OpticsRig: Substrate {
     /// Composes `slm` and `camera`; `sync` nil chooses hardware triggering when both offer it.
     public init(
         slm: SLMDevice, camera: CameraDevice, inputs: Int, parameters: Int, binning: Int = 1, exposure: Double = 1000,
-        sync: RigSync? = nil
+        sync: RigSync? = nil, layout: OpticsLayout = .sideBySide
     ) throws {
         let room = slm.info.patternBytes
-        guard inputs >= 1, parameters >= 0, inputs + parameters <= room else {
+        guard inputs >= 1, parameters >= 0, (layout == .overlay ? inputs : inputs + parameters) <= room else {
             throw OpticsRigError.doesNotFit(inputs: inputs, parameters: parameters, macroPixels: room)
+        }
+        guard layout == .sideBySide || parameters <= inputs else {
+            throw OpticsRigError.badSetting(
+                "the overlay layout adds each trainable grey level to an input macro-pixel: \(parameters) trainable "
+                    + "grey levels for \(inputs) input macro-pixels (use --layout side-by-side for more)")
         }
         let ci = camera.info
         guard binning >= 1, binning <= min(ci.sensorWidth, ci.sensorHeight) else {
@@ -73,6 +82,7 @@ public actor OpticsRig: Substrate {
         self.binning = binning
         self.exposure = exposure
         self.sync = chosen
+        self.layout = layout
         self.parameters = Array(repeating: 0, count: parameters)
         let features = (ci.sensorWidth / binning) * (ci.sensorHeight / binning)
         let maxDN = Double((1 << ci.bits) - 1)
@@ -153,13 +163,25 @@ public actor OpticsRig: Substrate {
         let ci = camera.info
         let features = descriptor.outputs.count
         var out = Matrix(rows: x.rows, cols: features)
-        var pattern = [UInt8](repeating: 0, count: slm.info.patternBytes)
-        for (j, g) in grey.enumerated() { pattern[inputs + j] = g }
+        var input = [UInt8](repeating: 0, count: inputs)
         for r in 0..<x.rows {
-            for c in 0..<inputs { pattern[c] = OpticsPhysics.grey(x[r, c]) }
-            let frame = try await showAndGrab(pattern)
+            for c in 0..<inputs { input[c] = OpticsPhysics.grey(x[r, c]) }
+            let frame = try await showAndGrab(pattern(input: input, parameters: grey))
             let scale = pow(2, Double(ci.bits - frame.info.format.bits))  // back to sensor DN
             bin(frame.pixels, width: frame.info.width, scale: scale, into: &out, row: r)
+        }
+        return out
+    }
+
+    /// The whole-SLM pattern (one grey level per macro-pixel, row-major) showing input grey
+    /// levels `input` with the trainable grey levels `grey`, composed as `layout` says
+    /// (overlay: (input + trainable) mod 256 on the same macro-pixels); grey 0 elsewhere.
+    public nonisolated func pattern(input: [UInt8], parameters grey: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: slm.info.patternBytes)
+        for (i, g) in input.prefix(inputs).enumerated() { out[i] = g }
+        for (j, g) in grey.enumerated() {
+            let k = layout == .overlay ? j : inputs + j
+            out[k] = layout == .overlay ? out[k] &+ g : g
         }
         return out
     }

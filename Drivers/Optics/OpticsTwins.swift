@@ -8,13 +8,18 @@ extension OpticsFamily {
             TwinEntry(
                 name: "sim:optics",
                 summary: "phase SLM + scattering medium + camera twin: input region sized to the task, "
-                    + "\(OpticsConfig().parameters) trainable macro-pixels (grey levels), binned camera features as outputs; "
-                    + "every non-ideality on by default",
+                    + "one trainable grey level added to each input macro-pixel (overlay layout), "
+                    + "binned camera features as outputs; every non-ideality on by default",
                 options: [
                     FamilyOption(
                         "ideal", .flag, help: "Switch every non-ideality of the twin off (noise-free, settled, linear LUT)."),
                     FamilyOption(
-                        "binary", .flag, help: "Encode inputs as a binary amplitude mask (DMD/OPU-like) instead of phase."),
+                        "binary", .flag,
+                        help: "Encode inputs as a binary amplitude mask (DMD/OPU-like) instead of phase (side-by-side layout)."),
+                    FamilyOption(
+                        "layout", .text(valueName: "overlay|side-by-side"),
+                        help: "Where the trainable grey levels go: added to the input macro-pixels (overlay, default) "
+                            + "or on macro-pixels of their own beside them (side-by-side)."),
                 ],
                 build: buildTwin, exportState: exportTwinState)
         ]
@@ -23,6 +28,13 @@ extension OpticsFamily {
     /// Builds `sim:optics`: from an exported state when one is given, otherwise from the
     /// defaults overlaid with the `[twin]` keys, with the input region sized to the task
     /// unless the settings give `inputs`.
+    ///
+    /// Layout: `--layout`, else the `[twin]` key `layout`, else overlay (the layout in-situ
+    /// phase training can use; `--method readout` is indifferent: a fixed phase mask before a
+    /// random complex Gaussian medium leaves the projection's statistics unchanged), with one
+    /// trainable grey level per input macro-pixel unless `parameters` is given. Binary-amplitude
+    /// inputs keep side by side. A settings table holding every key the twin records except
+    /// `layout` is a run recorded before layouts existed and rebuilds side by side, as it ran.
     static func buildTwin(_ request: TwinRequest) throws -> BuiltTwin {
         let name = "sim:optics"
         if let state = request.state ?? request.config?["state"].map({ Data($0.jsonString().utf8) }) {
@@ -45,11 +57,30 @@ extension OpticsFamily {
         if request.options.flag("ideal") { config = config.idealised() }
         if request.options.flag("binary") { config.inputMode = .binary }
         if table["inputs"] == nil, let inputs = request.geometry?.inputs { config.inputs = inputs }
+        if let text = request.options.text("layout") {
+            guard let layout = OpticsLayout(rawValue: text) else {
+                throw TwinError.invalid(twin: name, why: "--layout \(text): choose overlay or side-by-side")
+            }
+            config.layout = layout
+        } else if table["layout"] == nil {
+            let recordedBeforeLayouts = recordedKeys.isSubset(of: table.keys)
+            config.layout = recordedBeforeLayouts || config.inputMode == .binary ? .sideBySide : .overlay
+        }
+        if config.layout == .overlay && table["parameters"] == nil { config.parameters = config.inputs }
         if table["seed"] == nil { config.seed = request.seed }
         if let why = config.problem() { throw TwinError.invalid(twin: name, why: why) }
         let twin = try OpticsTwin(config: config)
         return BuiltTwin(substrate: twin, config: try JSONValue(encoding: config))
     }
+
+    /// Keys every recorded `sim:optics` settings table holds (the ones always encoded).
+    static let recordedKeys: Set<String> = {
+        let always = (try? JSONValue(encoding: OpticsConfig())).flatMap { v -> Set<String>? in
+            guard case .object(let t) = v else { return nil }
+            return Set(t.keys)
+        }
+        return (always ?? []).subtracting(["layout"])
+    }()
 
     static func exportTwinState(_ substrate: any Substrate) async throws -> Data {
         guard let twin = substrate as? OpticsTwin else { throw TwinError.notThisTwin("sim:optics") }

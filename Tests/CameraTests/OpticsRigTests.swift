@@ -140,7 +140,8 @@ import Testing
         let rig = try #require(opened.substrate as? OpticsRig)
         #expect(rig.sync == .hardware)
         #expect(rig.inputs >= 64, "the input region is sized to the task's encoded inputs (\(rig.inputs))")
-        #expect(opened.substrate.descriptor.parameters.count == 64)
+        #expect(rig.layout == .overlay, "a rig created without --layout overlays")
+        #expect(opened.substrate.descriptor.parameters.count == rig.inputs)
         #expect(opened.substrate.descriptor.outputs.count == 16 * 8)
         let trainer = try Trainer(substrate: opened.substrate, method: plan.method, config: plan.trainer, task: opened.task)
         var session = try await TrainingSession.start(plan: plan, trainer: trainer, store: store)
@@ -150,6 +151,47 @@ import Testing
         #expect(accuracy > 0.5, "digits readout on speckle features: \(accuracy)")
         #expect(await rig.pairs == outcome.measurements)
         try await rig.enterSafeState()
+        await emulated.stop()
+    }
+
+    /// The overlay rig's patterns, as the SLM emulator received them, against patterns
+    /// composed by hand: (input grey + trainable grey) mod 256 on the input macro-pixels,
+    /// grey 0 on the rest of the SLM; and a side-by-side rig, for contrast.
+    @Test func overlayRigShowsInputPlusTrainableGreyModulo256() async throws {
+        let emulated = try Emulated(
+            seed: 19, words: ["--width", "16", "--height", "16", "--camera-width", "32", "--camera-height", "16"])
+        let slmBoard = try await DeviceCatalog.connect(.serial(path: emulated.hosts[0].path, baud: 115_200))
+        let cameraBoard = try await DeviceCatalog.connect(.serial(path: emulated.hosts[1].path, baud: 115_200))
+        let slm = try #require(slmBoard.substrate as? SLMDevice)
+        let camera = try #require(cameraBoard.substrate as? CameraDevice)
+        #expect(throws: OpticsRigError.self) {
+            try OpticsRig(slm: slm, camera: camera, inputs: 8, parameters: 9, binning: 4, layout: .overlay)
+        }
+        let grey: [Double] = [0, 255, 200, 1, 128, 77, 250, 9]
+        var x = Matrix(rows: 3, cols: 10)
+        for r in 0..<3 { for c in 0..<10 { x[r, c] = Double((r * 7 + c * 5) % 11) / 5 - 1 } }
+        var expected: [UInt32] = []
+        for layout in [OpticsLayout.overlay, .sideBySide] {
+            let rig = try OpticsRig(slm: slm, camera: camera, inputs: 10, parameters: 8, binning: 4, layout: layout)
+            _ = try await rig.setParameters(grey)
+            let out = try await rig.measure(x)
+            #expect(out.rows == 3 && out.cols == 8 * 4)
+            for r in 0..<3 {
+                var pattern = [UInt8](repeating: 0, count: 256)
+                for c in 0..<10 { pattern[c] = UInt8(min(max((127.5 * (x[r, c] + 1)).rounded(), 0), 255)) }
+                for (j, g) in grey.enumerated() {
+                    let k = layout == .overlay ? j : 10 + j
+                    pattern[k] = UInt8((Int(pattern[k]) * (layout == .overlay ? 1 : 0) + Int(g)) % 256)
+                }
+                expected.append(CRC32.checksum(pattern))
+            }
+        }
+        let seen = emulated.bench.exposures.map(\.patternCRC)
+        #expect(seen == expected)
+        #expect(Set(expected).count == 6, "the six patterns differ")
+        try await slm.enterSafeState()
+        await slmBoard.connection.close()
+        await cameraBoard.connection.close()
         await emulated.stop()
     }
 }

@@ -4,6 +4,7 @@ extension OpticsConfig {
         case gridWidth = "grid_width"
         case macroPixelSize = "macro_pixel_size"
         case inputMode = "input_mode"
+        case layout
         case lutEnabled = "lut"
         case lutStroke = "lut_stroke"
         case lutGamma = "lut_gamma"
@@ -60,6 +61,7 @@ extension OpticsConfig {
         try takeOptional(.gridWidth, &gridWidth)
         try take(.macroPixelSize, &macroPixelSize)
         try take(.inputMode, &inputMode)
+        try take(.layout, &layout)
         try take(.lutEnabled, &lutEnabled)
         try take(.lutStroke, &lutStroke)
         try take(.lutGamma, &lutGamma)
@@ -105,6 +107,7 @@ extension OpticsConfig {
         try c.encodeIfPresent(gridWidth, forKey: .gridWidth)
         try c.encode(macroPixelSize, forKey: .macroPixelSize)
         try c.encode(inputMode, forKey: .inputMode)
+        try c.encode(layout, forKey: .layout)
         try c.encode(lutEnabled, forKey: .lutEnabled)
         try c.encode(lutStroke, forKey: .lutStroke)
         try c.encode(lutGamma, forKey: .lutGamma)
@@ -142,6 +145,14 @@ extension OpticsConfig {
     public func problem() -> String? {
         func bad(_ x: Double) -> Bool { !x.isFinite }
         if inputs < 1 || parameters < 0 { return "inputs must be ≥ 1 and parameters ≥ 0" }
+        if layout == .overlay && parameters > inputs {
+            return "the overlay layout adds each trainable grey level to an input macro-pixel: parameters (\(parameters)) "
+                + "must be ≤ inputs (\(inputs)); use layout = \"side-by-side\" for more"
+        }
+        if layout == .overlay && inputMode == .binary {
+            return "the overlay layout adds trainable phases to phase-encoded inputs; binary-amplitude inputs "
+                + "(input_mode = \"binary\") need layout = \"side-by-side\""
+        }
         if macroPixels > 1 << 20 { return "the SLM has \(macroPixels) macro-pixels; at most \(1 << 20) are simulated" }
         if let w = gridWidth, w < 1 || w > macroPixels { return "grid_width must be between 1 and \(macroPixels)" }
         if macroPixelSize < 1 || macroPixelSize > 64 { return "macro_pixel_size must be between 1 and 64 SLM pixels" }

@@ -4,7 +4,9 @@
 ///
 /// Geometry: the SLM is a grid of `gridWidth` macro-pixels per row (each `macroPixelSize`²
 /// SLM pixels showing one grey level). The first `inputs` macro-pixels (row-major) form the
-/// input region, the next `parameters` the trainable region. The medium maps every
+/// input region. `layout` says where the `parameters` trainable grey levels go: side by side,
+/// the next `parameters` macro-pixels; overlay, added (mod 256) to the grey levels of the
+/// first `parameters` input macro-pixels (a phase mask in the input plane). The medium maps every
 /// macro-pixel to every camera pixel of the ROI; ROI pixels are binned `binning`×`binning`
 /// into output features.
 ///
@@ -25,6 +27,11 @@ public struct OpticsConfig: Codable, Sendable, Equatable {
     public var macroPixelSize: Int = 8
     /// How the input region encodes data: grey-level phase, or binary amplitude (DMD/OPU-like).
     public var inputMode: OpticsInputMode = .phase
+    /// Where the trainable grey levels are shown: beside the inputs, or added to them.
+    /// The struct's default (and a decoded settings table or state without `layout`) is
+    /// side by side, the layout every state and run was made with before layouts existed;
+    /// `sim:optics` builds overlay unless told otherwise (Drivers/Optics/README.md).
+    public var layout: OpticsLayout = .sideBySide
     /// Seed of the transmission matrix, the camera noise and every spread.
     public var seed: UInt64 = 1
 
@@ -118,8 +125,26 @@ public struct OpticsConfig: Codable, Sendable, Equatable {
         return c
     }
 
-    /// Macro-pixels on the SLM (input and trainable regions).
-    public var macroPixels: Int { inputs + parameters }
+    /// Macro-pixels on the SLM (input and trainable regions; overlay: the input region only).
+    public var macroPixels: Int { layout == .overlay ? inputs : inputs + parameters }
+
+    /// The macro-pixel trainable grey level `j` is shown on (row-major index).
+    public func macroPixel(ofParameter j: Int) -> Int { layout == .overlay ? j : inputs + j }
+
+    /// The SLM pattern (one grey level per macro-pixel) showing input grey levels `input`
+    /// (one per input macro-pixel) with the trainable grey levels `parameters`: side by side
+    /// the two regions one after the other; overlay each trainable grey level added to its
+    /// input macro-pixel's, modulo 256 (the LUT's grey range, as an SLM wraps a phase mask).
+    public func pattern(input: [UInt8], parameters grey: [UInt8]) -> [UInt8] {
+        precondition(input.count == inputs && grey.count == parameters, "one grey level per input and trainable macro-pixel")
+        var out = [UInt8](repeating: 0, count: macroPixels)
+        for (i, g) in input.enumerated() { out[i] = g }
+        for (j, g) in grey.enumerated() {
+            let k = macroPixel(ofParameter: j)
+            out[k] = layout == .overlay ? out[k] &+ g : g
+        }
+        return out
+    }
     /// Macro-pixels per row.
     public var resolvedGridWidth: Int {
         if let gridWidth { return gridWidth }
@@ -139,6 +164,18 @@ public struct OpticsConfig: Codable, Sendable, Equatable {
     public var resolvedExposureDelay: Double { exposureDelay ?? (settleDelay + 4 * settleTau) }
     /// Largest DN the ADC reports.
     public var maxDN: Double { Double((1 << bits) - 1) }
+}
+
+/// Where an optical rig shows its trainable grey levels.
+public enum OpticsLayout: String, Codable, Sendable, CaseIterable {
+    /// On the input macro-pixels themselves: shown grey = (input grey + trainable grey) mod
+    /// 256, a trainable phase mask in the input plane. Class score k = |Σᵢ Tₖᵢ e^{i φ(xᵢ + θᵢ)}|²:
+    /// every trainable phase reshapes how every input reaches every pixel.
+    case overlay
+    /// On macro-pixels of their own after the input region: camera field aₖ(x) + bₖ(θ), so a
+    /// class score has two real degrees of freedom however many phases are trained (the
+    /// issue's original layout; what `--method readout` and the calibrations were measured on).
+    case sideBySide = "side-by-side"
 }
 
 /// How the SLM's input region carries data.

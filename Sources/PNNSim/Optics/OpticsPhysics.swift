@@ -5,7 +5,8 @@ import PNNCore
 /// scattering medium and a camera, sharing one simulated clock.
 ///
 /// One measurement per input vector, sequenced like a rig with a hardware trigger: show the
-/// pattern (input grey levels followed by the trainable grey levels), wait the exposure
+/// pattern (input and trainable grey levels composed by `OpticsConfig.pattern`: side by
+/// side, or added on the same macro-pixels in the overlay layout), wait the exposure
 /// delay when the liquid crystal changed (else a DMD's 105 µs), expose, read out. The
 /// SLM's phase is taken at the middle of the exposure (a blend if the exposure starts
 /// before the crystal has settled). Frames are |E·T|² through the camera model, binned to
@@ -45,7 +46,7 @@ public struct OpticsPhysics: Sendable, Equatable {
         frameCounter = 0
         noise = SeededRandom.derived(seed: config.seed, stream: 0xCA_3E7A)
         violations = 0
-        slm.show(Array(repeating: 0, count: config.inputs) + parameters, at: 0)
+        slm.show(config.pattern(input: Array(repeating: 0, count: config.inputs), parameters: parameters), at: 0)
         clock = config.settlingEnabled ? config.settleDelay + 10 * config.settleTau : 0
     }
 
@@ -115,13 +116,7 @@ public struct OpticsPhysics: Sendable, Equatable {
     /// advances the clock through settle, exposure and readout. Returns the exposure start (s).
     mutating func expose(inputs row: ArraySlice<Double>, into field: inout [Double], at offset: Int) -> Double {
         let nIn = config.inputs
-        var pattern = [UInt8](repeating: 0, count: config.macroPixels)
-        var k = 0
-        for v in row {
-            pattern[k] = Self.grey(v)
-            k += 1
-        }
-        for (j, g) in parameters.enumerated() { pattern[nIn + j] = g }
+        let pattern = config.pattern(input: row.map(Self.grey), parameters: parameters)
         let binary = config.inputMode == .binary
         let lcChanged: Bool
         if binary {
@@ -270,11 +265,11 @@ extension OpticsPhysics {
     public mutating func stepResponseFrame(from: [UInt8], to: [UInt8], delay: Double, exposure: Double) -> [Double] {
         precondition(from.count == config.parameters && to.count == config.parameters, "one grey level per trainable macro-pixel")
         let blank = [UInt8](repeating: 0, count: config.inputs)
-        slm.show(blank + from, at: clock)
+        slm.show(config.pattern(input: blank, parameters: from), at: clock)
         let settle: Double = config.settleDelay + 4 * config.settleTau
         clock += 1 + 10 * settle
         catchUpMedium()
-        slm.show(blank + to, at: clock)
+        slm.show(config.pattern(input: blank, parameters: to), at: clock)
         let start = clock + max(0, delay)
         let phase = slm.phase(at: start + exposure * 1e-6 / 2)
         var field = [Double](repeating: 0, count: 2 * config.macroPixels)
@@ -298,7 +293,7 @@ extension OpticsPhysics {
     /// What a camera calibration takes: dark frames and photon-transfer series.
     public mutating func staticFrames(dark: Bool, exposure: Double, count: Int) -> [[Double]] {
         let mid = [UInt8](repeating: 128, count: config.inputs)
-        slm.show(mid + parameters, at: clock)
+        slm.show(config.pattern(input: mid, parameters: parameters), at: clock)
         let settle: Double = config.settleDelay + 4 * config.settleTau
         clock += 1 + 10 * settle
         catchUpMedium()
