@@ -13,6 +13,7 @@ enum PNNBench {
         var clln = false
         var quick = false
         var opticsFigures: String?
+        var mnist1dCSV: String?
         var it = args.makeIterator()
         while let a = it.next() {
             switch a {
@@ -21,12 +22,23 @@ enum PNNBench {
             case "--results-clln": clln = true
             case "--quick": quick = true
             case "--optics-figures": opticsFigures = it.next()
+            case "--mnist1d-csv": mnist1dCSV = it.next()
             default:
                 FileHandle.standardError.write(
                     Data(
-                        "pnnbench: unknown argument \(a); use [--results | --results-clln | --optics-figures DIR] [--quick] [--output FILE]\n"
+                        "pnnbench: unknown argument \(a); use [--results | --results-clln | --optics-figures DIR | --mnist1d-csv FILE] [--quick] [--output FILE]\n"
                             .utf8))
                 exit(64)
+            }
+        }
+        if let mnist1dCSV {
+            // scripts/check_mnist1d.py compares this file with the PyPI reference generator.
+            do {
+                try MNIST1DExport.write(to: mnist1dCSV)
+                return
+            } catch {
+                FileHandle.standardError.write(Data("pnnbench: \(error)\n".utf8))
+                exit(1)
             }
         }
         if let opticsFigures {
