@@ -13,6 +13,8 @@ enum PNNBench {
         var clln = false
         var quick = false
         var opticsFigures: String?
+        var mnist1dCSV: String?
+        var peakMemoryChild: [String]?
         var it = args.makeIterator()
         while let a = it.next() {
             switch a {
@@ -21,12 +23,34 @@ enum PNNBench {
             case "--results-clln": clln = true
             case "--quick": quick = true
             case "--optics-figures": opticsFigures = it.next()
+            case "--mnist1d-csv": mnist1dCSV = it.next()
+            case "--peak-memory-child": peakMemoryChild = (0..<4).compactMap { _ in it.next() }
             default:
                 FileHandle.standardError.write(
                     Data(
-                        "pnnbench: unknown argument \(a); use [--results | --results-clln | --optics-figures DIR] [--quick] [--output FILE]\n"
+                        "pnnbench: unknown argument \(a); use [--results | --results-clln | --optics-figures DIR | --mnist1d-csv FILE] [--quick] [--output FILE]\n"
                             .utf8))
                 exit(64)
+            }
+        }
+        if let peakMemoryChild {
+            // One figure of the peak-memory bench (MemoryBench.swift), in its own process.
+            do {
+                try await PeakMemoryChild.run(peakMemoryChild)
+                return
+            } catch {
+                FileHandle.standardError.write(Data("pnnbench: \(error)\n".utf8))
+                exit(1)
+            }
+        }
+        if let mnist1dCSV {
+            // scripts/check_mnist1d.py compares this file with the PyPI reference generator.
+            do {
+                try MNIST1DExport.write(to: mnist1dCSV)
+                return
+            } catch {
+                FileHandle.standardError.write(Data("pnnbench: \(error)\n".utf8))
+                exit(1)
             }
         }
         if let opticsFigures {
@@ -47,7 +71,7 @@ enum PNNBench {
                 markdown = try await ResultsTables.run(quick: quick)
             } else {
                 var report = BenchReport()
-                // PNNBENCH_ONLY=forward,jacobian,store,wire,link,hosts,clln,optics runs a subset (for profiling).
+                // PNNBENCH_ONLY=forward,jacobian,store,wire,link,hosts,clln,optics,remote,entropy,memory runs a subset (for profiling).
                 let only = ProcessInfo.processInfo.environment["PNNBENCH_ONLY"].map {
                     Set($0.split(separator: ",").map(String.init))
                 }
@@ -62,6 +86,7 @@ enum PNNBench {
                 if wanted("optics") { try await opticsBenchmarks(into: &report, quick: quick) }
                 if wanted("remote") { try await remoteBenchmarks(into: &report, quick: quick) }
                 if wanted("entropy") { try await entropyBenchmarks(into: &report, quick: quick) }
+                if wanted("memory") { try await memoryBenchmarks(into: &report, quick: quick) }
                 markdown = BenchDocument.render(report)
             }
             if let output {

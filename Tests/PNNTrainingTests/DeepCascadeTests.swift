@@ -65,6 +65,23 @@ struct DeepCascadeTests {
         }
     }
 
+    /// Evaluation's forward pass keeps only the current unit's inputs; its logits are the
+    /// full trace's, on the models and on the devices (the ideal twin is its model).
+    @Test func forwardLastGivesTheTracesLogits() async throws {
+        let (t, _) = try await trainer(plan(.pat, layers: [12, 6, 10]), ideal: true)
+        let state = try await t.initialState()
+        let a = t.architecture
+        let x = t.task.testInputs
+        let full = a.modelForward(x, models: t.models, theta: state.theta).logitsSource
+        let last = a.modelForwardLast(x, models: t.models, theta: state.theta)
+        #expect(last.rows == x.rows && last.cols == 10)
+        #expect(last == full)
+        let measured = try await a.forwardLast(x) { l, xl in try await t.units[l].measure(xl) }
+        let diff = zip(measured.storage, full.storage).map { abs($0 - $1) }.max() ?? .infinity
+        let scale = full.storage.map(abs).max() ?? 1
+        #expect(diff < 1e-6 * max(scale, 1), "ideal twins measure what their models compute")
+    }
+
     @Test func patOnTheIdealTwinLowersTheLoss() async throws {
         let (t, _) = try await trainer(plan(.pat, epochs: 3), ideal: true)
         var state = try await t.initialState()

@@ -151,6 +151,29 @@ extension DeepArchitecture {
         return trace
     }
 
+    /// The last unit's outputs of a forward pass, keeping only the current unit's inputs
+    /// (evaluation: nothing is stored across units, unlike `forward`'s trace for a backward pass).
+    public func forwardLast(_ x0: Matrix, unit: (Int, Matrix) async throws -> Matrix) async rethrows -> Matrix {
+        var x = x0
+        for l in 0..<unitCount {
+            let y = try await unit(l, x)
+            if l == unitCount - 1 { return y }
+            x = link(l, outputs: y).nextInputs
+        }
+        return Matrix(rows: 0, cols: 0)
+    }
+
+    /// `forwardLast` through the units' models.
+    public func modelForwardLast(_ x0: Matrix, models: [any SubstrateModel], theta: [[Double]]) -> Matrix {
+        var x = x0
+        for l in 0..<unitCount {
+            let y = models[l].forward(theta: theta[l], inputs: x)
+            if l == unitCount - 1 { return y }
+            x = link(l, outputs: y).nextInputs
+        }
+        return Matrix(rows: 0, cols: 0)
+    }
+
     /// Backpropagation of the output cotangent `v` (∂L/∂y of the last unit) through the
     /// models at the trace's inputs: ∂L/∂θ of every unit.
     public func backward(_ trace: DeepTrace, outputCotangent v: Matrix, models: [any SubstrateModel], theta: [[Double]])

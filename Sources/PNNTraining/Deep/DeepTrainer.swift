@@ -296,21 +296,19 @@ public struct DeepTrainer: Sendable {
     func evaluate(_ measurements: inout [Int]) async throws -> (train: Double, test: Double, loss: Double, count: Int) {
         let repeats = max(config.evaluationRepeats, 1)
         var counts = [Int](repeating: 0, count: units.count)
-        let trace = try await architecture.forward(Matrix.vstack([task.trainInputs, task.testInputs])) { l, x in
+        let logits = try await architecture.forwardLast(Matrix.vstack([task.trainInputs, task.testInputs])) { l, x in
             let (y, n) = try await measure(unit: l, x, repeats: repeats)
             counts[l] += n
             return y
         }
         for l in counts.indices { measurements[l] += counts[l] }
-        let r = score(trace.logitsSource)
+        let r = score(logits)
         return (r.train, r.test, r.loss, counts.reduce(0, +))
     }
 
     /// Accuracy on both splits of the units' ideal models at `theta`.
     public func modelEvaluation(_ theta: [[Double]]) -> (train: Double, test: Double, loss: Double) {
-        score(
-            architecture.modelForward(Matrix.vstack([task.trainInputs, task.testInputs]), models: models, theta: theta)
-                .logitsSource)
+        score(architecture.modelForwardLast(Matrix.vstack([task.trainInputs, task.testInputs]), models: models, theta: theta))
     }
 
     /// Scores stacked train-then-test outputs.
