@@ -29,6 +29,33 @@ public struct CLLNCalibrationResult: Sendable, Codable, Equatable {
     /// Trials and tasks used.
     public var trials: Int
     public var driftTasks: Int
+    /// The board's wiring and largest gate voltage, and the gates it held (parameter order,
+    /// volts; put back after the calibration): what a twin built from the profile starts
+    /// from. nil in profiles before version 3.
+    public var topology: NetworkTopology?
+    public var gateMax: Double?
+    /// B per edge a twin built from the profile uses, V/s: the inverse-variance mean of the
+    /// appendix-C and appendix-E estimates (each variance from its own fit's residuals).
+    public var biasTwin: [Double]?
+    public var gates: [Double]?
+    /// Standard deviation of one output read, volts (pooled over the held-out repeats; 0 on a
+    /// noise-free board).
+    public var outputNoise: Double?
+    /// Twin fidelity (DESIGN.md "Calibration"): RMS(twin-predicted − measured outputs) over the
+    /// held-out trials, divided by `outputNoise` floored at ``CLLNCalibration/noiseFloor``;
+    /// the same for the forward reads alone (before each trial's learning step) and for a
+    /// nominal twin (mean A0 of the seed's board, no bias) — what the calibration is worth.
+    public var twinFidelity: Double?
+    public var twinFidelityForward: Double?
+    public var twinFidelityNominal: Double?
+    /// RMS(twin-predicted − measured outputs), volts, calibrated twin and nominal twin.
+    public var twinErrorRMS: Double?
+    public var twinErrorRMSNominal: Double?
+    /// Held-out trials and repeated reads per trial and stage behind the fidelity.
+    public var fidelityTrials: Int?
+    public var fidelityRepeats: Int?
+    /// Learning time the calibration switched on, seconds (what it cost the board).
+    public var learningSeconds: Double?
 
     public init(
         learningRates: [Double], biasIntercept: [Double], biasDrift: [Double], fitResidual: Double, determined: [Bool],
@@ -48,11 +75,14 @@ public struct CLLNCalibrationResult: Sendable, Codable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case learningRates, biasIntercept, biasDrift, fitResidual, determined, biasDriftDetermined, referenceGate
-        case warnings, trials, driftTasks
+        case warnings, trials, driftTasks, topology, biasTwin, gateMax, gates, outputNoise, twinFidelity, twinFidelityForward
+        case twinFidelityNominal, twinErrorRMS = "twinErrorRms", twinErrorRMSNominal = "twinErrorRmsNominal"
+        case fidelityTrials, fidelityRepeats, learningSeconds
     }
 
     /// Version-1 profiles have no drift mask, reference gate or warnings: every drift
-    /// estimate counts as determined, the reference is unknown.
+    /// estimate counts as determined, the reference is unknown. Profiles before version 3
+    /// have no wiring, gates or twin fidelity.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         learningRates = try c.decode([Double].self, forKey: .learningRates)
@@ -67,6 +97,19 @@ public struct CLLNCalibrationResult: Sendable, Codable, Equatable {
         warnings = try c.decodeIfPresent([String].self, forKey: .warnings) ?? []
         trials = try c.decode(Int.self, forKey: .trials)
         driftTasks = try c.decode(Int.self, forKey: .driftTasks)
+        topology = try c.decodeIfPresent(NetworkTopology.self, forKey: .topology)
+        biasTwin = try c.decodeIfPresent([Double].self, forKey: .biasTwin)
+        gateMax = try c.decodeIfPresent(Double.self, forKey: .gateMax)
+        gates = try c.decodeIfPresent([Double].self, forKey: .gates)
+        outputNoise = try c.decodeIfPresent(Double.self, forKey: .outputNoise)
+        twinFidelity = try c.decodeIfPresent(Double.self, forKey: .twinFidelity)
+        twinFidelityForward = try c.decodeIfPresent(Double.self, forKey: .twinFidelityForward)
+        twinFidelityNominal = try c.decodeIfPresent(Double.self, forKey: .twinFidelityNominal)
+        twinErrorRMS = try c.decodeIfPresent(Double.self, forKey: .twinErrorRMS)
+        twinErrorRMSNominal = try c.decodeIfPresent(Double.self, forKey: .twinErrorRMSNominal)
+        fidelityTrials = try c.decodeIfPresent(Int.self, forKey: .fidelityTrials)
+        fidelityRepeats = try c.decodeIfPresent(Int.self, forKey: .fidelityRepeats)
+        learningSeconds = try c.decodeIfPresent(Double.self, forKey: .learningSeconds)
     }
 }
 
@@ -79,6 +122,8 @@ public struct CLLNCalibrationComparison: Sendable, Codable, Equatable {
     public var biasDriftRMS: Double
     /// RMS of the true B, V/s (the scale the errors compare with).
     public var biasScaleRMS: Double
+    /// RMS error of the B a twin built from the profile uses, V/s (nil: older profile).
+    public var biasTwinRMS: Double?
 
     /// Edges whose A0 was determined (the A0 error is over these).
     public var determinedEdges: Int
@@ -91,6 +136,7 @@ public struct CLLNCalibrationComparison: Sendable, Codable, Equatable {
         biasInterceptRMS = rms(zip(result.biasIntercept, trueBiases).map { $0 - $1 })
         biasDriftRMS = rms(zip(result.biasDrift, trueBiases).map { $0 - $1 })
         biasScaleRMS = rms(trueBiases)
+        biasTwinRMS = result.biasTwin.map { rms(zip($0, trueBiases).map { $0 - $1 }) }
     }
 }
 
@@ -114,7 +160,7 @@ public struct CLLNCalibrationComparison: Sendable, Codable, Equatable {
 /// Only checked entry points are used; every value stays inside the descriptor.
 public struct CLLNCalibration: CalibrationProcedure {
     public let name = "clln-learning-rule"
-    public let version = 2
+    public let version = 3
     public let summary = "learning rate A0 and bias B per edge (seed 002 appendices C and E)"
     public var options: [FamilyOption] {
         [FamilyOption("trials", .integer(4...10_000), help: "Appendix-C trials (imposed voltages, measured ΔG); default 24.")]
@@ -131,7 +177,24 @@ public struct CLLNCalibration: CalibrationProcedure {
         let determined = r.determined.filter { $0 }.count
         let meanA0 =
             zip(r.learningRates, r.determined).filter(\.1).map(\.0).reduce(0, +) / Double(max(determined, 1))
-        return [
+        var fidelity: [CalibrationFigure] = []
+        if let f = r.twinFidelity, let forward = r.twinFidelityForward, let nominal = r.twinFidelityNominal {
+            fidelity = [
+                CalibrationFigure(
+                    key: "twin_fidelity", label: "twin fidelity", value: f,
+                    display: String(
+                        format: "%.2f (1.0 = as good as the noise allows; forward reads %.2f; nominal twin %.3g; "
+                            + "RMS error %.3g V over σ %.3g V)", f, forward, nominal, r.twinErrorRMS ?? 0,
+                        max(r.outputNoise ?? 0, Self.noiseFloor))),
+                CalibrationFigure(
+                    key: "twin_fidelity_nominal", label: "twin fidelity, nominal twin", value: nominal,
+                    display: String(format: "%.3g (mean A0 2 /(V·ms), no bias)", nominal)),
+                CalibrationFigure(
+                    key: "output_noise_v", label: "output read noise", value: r.outputNoise ?? 0,
+                    display: String(format: "%.3g V per read", r.outputNoise ?? 0)),
+            ]
+        }
+        return fidelity + [
             CalibrationFigure(
                 key: "a0_determined_edges", label: "A0 determined", value: Double(determined),
                 display: "\(determined) of \(r.learningRates.count) edges"),
@@ -163,10 +226,18 @@ public struct CLLNCalibration: CalibrationProcedure {
             CalibrationFigure(
                 key: "b_drift_rms_v_per_s", label: "B error, appendix E", value: c.biasDriftRMS,
                 display: String(format: "%.3g V/s RMS", c.biasDriftRMS)),
-            CalibrationFigure(
-                key: "b_true_rms_v_per_s", label: "true B", value: c.biasScaleRMS,
-                display: String(format: "%.3g V/s RMS", c.biasScaleRMS)),
         ]
+            + (c.biasTwinRMS.map {
+                [
+                    CalibrationFigure(
+                        key: "b_twin_rms_v_per_s", label: "B error, twin's B", value: $0,
+                        display: String(format: "%.3g V/s RMS (inverse-variance mean of C and E)", $0))
+                ]
+            } ?? []) + [
+                CalibrationFigure(
+                    key: "b_true_rms_v_per_s", label: "true B", value: c.biasScaleRMS,
+                    display: String(format: "%.3g V/s RMS", c.biasScaleRMS))
+            ]
     }
 
     /// Appendix C trials, learning time per trial, appendix E tasks and their step budget:
@@ -183,6 +254,15 @@ public struct CLLNCalibration: CalibrationProcedure {
     /// Gate voltage every edge is set to before each trial and task, volts (nil: the middle
     /// of the board's gate range).
     public var referenceGate: Double?
+    /// Twin fidelity: held-out trials (random gates, sources and clamp, none used by the
+    /// fits), reads of the outputs per trial before and after its learning step, and that
+    /// step's length, seconds.
+    public var fidelityTrials = 12
+    public var fidelityRepeats = 4
+    public var fidelitySeconds = 1e-3
+    /// The read noise the fidelity divides by is at least this, volts: a noise-free board
+    /// (the emulator's default; reads travel as 64-bit floats) holds the twin to 1 µV.
+    public static let noiseFloor = 1e-6
 
     public init() {}
 
@@ -196,9 +276,11 @@ public struct CLLNCalibration: CalibrationProcedure {
         let result = try await measure(device, nodes, learner, progress: progress)
         let payload = try JSONValue(encoding: result, snakeCase: true)
         let a0 = result.learningRates.reduce(0, +) / Double(max(result.learningRates.count, 1))
+        var summary = ["mean_A0_per_V_s": a0, "fit_residual_V_s": result.fitResidual]
+        summary["twin_fidelity"] = result.twinFidelity
         return CalibrationProfile(
-            identity: substrate.descriptor.identity, procedure: name, procedureVersion: version,
-            summary: ["mean_A0_per_V_s": a0, "fit_residual_V_s": result.fitResidual], payload: payload)
+            identity: substrate.descriptor.identity, procedure: name, procedureVersion: version, summary: summary,
+            payload: payload)
     }
 
     func measure(
@@ -240,27 +322,40 @@ public struct CLLNCalibration: CalibrationProcedure {
             let before = try await device.readParameters()
             try await learner.learn(seconds: trialSeconds)
             let after = try await device.readParameters()
-            rows.append(s)
+            // The signal moves as the gates do: ΔG integrates it over the trial, so the
+            // regressor is its mean over the trial (trapezoid: start and end).
+            let s1 = try await signal()
+            rows.append(zip(s, s1).map { ($0 + $1) / 2 })
             rates.append(zip(after, before).map { ($0 - $1) / trialSeconds })
             progress(k + 1, total, "learning-rate trial \(k + 1)/\(trials)")
         }
         var a0 = [Double](repeating: 0, count: n)
         var bC = [Double](repeating: 0, count: n)
         var residual = 0.0
+        // Variance of each intercept: σ_e² (XᵀX)⁻¹₂₂ = σ_e² Σs² / (m Σs² − (Σs)²).
+        var varianceC = [Double](repeating: .infinity, count: n)
+        let m = Double(rows.count)
         for e in 0..<n {
             let x = Matrix(rows.map { [$0[e], 1] })
             let y = Matrix(column: rates.map { $0[e] })
             let fit = try x.leastSquares(y).storage
             a0[e] = fit[0]
             bC[e] = fit[1]
-            for k in 0..<rows.count { residual += pow(rates[k][e] - fit[0] * rows[k][e] - fit[1], 2) }
+            var ssr = 0.0
+            for k in 0..<rows.count { ssr += pow(rates[k][e] - fit[0] * rows[k][e] - fit[1], 2) }
+            residual += ssr
+            let (s1, s2) = (rows.map { $0[e] }.reduce(0, +), rows.map { $0[e] * $0[e] }.reduce(0, +))
+            let det = m * s2 - s1 * s1
+            if m > 2, det > 0 { varianceC[e] = ssr / (m - 2) * s2 / det }
         }
         residual = sqrt(residual / Double(max(1, n * rows.count)))
+        let determined = (0..<n).map { e in rows.map { abs($0[e]) }.max() ?? 0 >= 1e-4 }
         // Appendix E: drift along the solution line of single-point tasks clamped where they stand.
         var drifts: [[Double]] = []
         var directions: [[Double]] = []
         var clear: [[Bool]] = []
         var unsettled = 0
+        var settleStepsUsed = 0
         let margin = 0.01 * (gHigh - gLow)
         for j in 0..<driftTasks {
             _ = try await device.setParameters(reference)
@@ -278,6 +373,7 @@ public struct CLLNCalibration: CalibrationProcedure {
             var settled = false
             for k in 1...max(10, maxSettleSteps) {
                 try await step()
+                settleStepsUsed += 1
                 if k % 10 == 0 {
                     let now = try await device.measure(x)[0, 0]
                     if abs(now - last) < 2e-3 * 10 * stepSeconds {
@@ -305,20 +401,42 @@ public struct CLLNCalibration: CalibrationProcedure {
         }
         // Unknowns (B, λ_1…λ_J): B − λ_j a_j = drift_j, on the edges clear of the limits.
         let tasks = drifts.count
-        var m = Matrix(rows: n * tasks, cols: n + tasks)
+        var system = Matrix(rows: n * tasks, cols: n + tasks)
         var rhs = [Double](repeating: 0, count: n * tasks)
         for j in 0..<tasks {
             for e in 0..<n where clear[j][e] {
-                m[j * n + e, e] = 1
-                m[j * n + e, n + j] = -directions[j][e]
+                system[j * n + e, e] = 1
+                system[j * n + e, n + j] = -directions[j][e]
                 rhs[j * n + e] = drifts[j][e]
             }
         }
-        let bE = tasks == 0 ? [Double](repeating: 0, count: n) : Array(try m.leastSquares(Matrix(column: rhs)).storage.prefix(n))
+        let solution =
+            tasks == 0 ? [Double](repeating: 0, count: n + tasks) : try system.leastSquares(Matrix(column: rhs)).storage
+        let bE = Array(solution.prefix(n))
         let driftDetermined = (0..<n).map { e in tasks >= 2 && clear.contains { $0[e] } }
-        _ = try await device.setParameters(boardGates)
-        try await device.setClamp(.free(outputs: d.outputs.count))
-        let determined = (0..<n).map { e in rows.map { abs($0[e]) }.max() ?? 0 >= 1e-4 }
+        // Variance of each drift estimate: the system's residual variance over the tasks
+        // that saw the edge clear of the limits (the λ_j coupling left out).
+        var ssrE = 0.0, equations = 0
+        for j in 0..<tasks {
+            for e in 0..<n where clear[j][e] {
+                ssrE += pow(drifts[j][e] - bE[e] + solution[n + j] * directions[j][e], 2)
+                equations += 1
+            }
+        }
+        let sigmaE2 = equations > n + tasks ? ssrE / Double(equations - n - tasks) : Double.infinity
+        let varianceE = (0..<n).map { e in
+            let seen = (0..<tasks).filter { clear[$0][e] }.count
+            return seen > 0 && driftDetermined[e] ? sigmaE2 / Double(seen) : Double.infinity
+        }
+        // The twin's B: the inverse-variance mean of the two estimates (the intercept wins on a
+        // noise-free board, the drift where read noise spoils the regression).
+        let bTwin = (0..<n).map { e -> Double in
+            let (vc, ve) = (determined[e] ? varianceC[e] : .infinity, varianceE[e])
+            if vc.isInfinite && ve.isInfinite { return driftDetermined[e] ? bE[e] : bC[e] }
+            if vc == 0 || ve.isInfinite { return bC[e] }
+            if ve == 0 || vc.isInfinite { return bE[e] }
+            return (bC[e] / vc + bE[e] / ve) / (1 / vc + 1 / ve)
+        }
         let blindA0 = determined.filter { !$0 }.count
         if blindA0 > 0 {
             warnings.append(
@@ -336,8 +454,161 @@ public struct CLLNCalibration: CalibrationProcedure {
                 "the output was still moving after \(maxSettleSteps) steps in \(unsettled) of \(tasks) drift tasks: "
                     + "their drift includes relaxation, not only the bias")
         }
-        return CLLNCalibrationResult(
+        var result = CLLNCalibrationResult(
             learningRates: a0, biasIntercept: bC, biasDrift: bE, fitResidual: residual, determined: determined,
             biasDriftDetermined: driftDetermined, referenceGate: g0, warnings: warnings, trials: trials, driftTasks: tasks)
+        result.topology = topo
+        result.biasTwin = bTwin
+        result.gateMax = gHigh
+        result.gates = boardGates
+        // Twin fidelity on held-out trials, then the board's own gates back.
+        progress(total, total, "twin fidelity: \(fidelityTrials) held-out trials")
+        try await measureFidelity(into: &result, device, learner, sources: randomSources, range: (gLow, gHigh))
+        _ = try await device.setParameters(boardGates)
+        try await device.setClamp(.free(outputs: d.outputs.count))
+        let settle = Double(settleStepsUsed + tasks * (leadSteps + driftSteps)) * stepSeconds
+        result.learningSeconds =
+            Double(trials) * trialSeconds + settle + Double(fidelityTrials) * fidelitySeconds
+        return result
+    }
+
+    /// One held-out trial: the gates and sources it is run with, and the nudge of its clamp
+    /// (targets = the measured free outputs + `nudge`, η = 1, as a training step clamps).
+    struct HeldOutTrial {
+        var gates: [Double]
+        var sources: [Double]
+        var nudge: [Double]
+        /// The clamp the board was given (set by the board's run, replayed on the twins).
+        var clamp: ClampSetting?
+    }
+
+    /// Runs the held-out trials on the board and on twins built from `result` (calibrated,
+    /// and nominal), and stores the fidelity figures in `result`.
+    func measureFidelity(
+        into result: inout CLLNCalibrationResult, _ device: any Clampable, _ learner: any SelfLearning,
+        sources: () -> [Double], range: (Double, Double)
+    ) async throws {
+        var rng = SeededRandom.derived(seed: seed, stream: 0xF1DE)
+        let g0 = result.referenceGate ?? (range.0 + range.1) / 2
+        let (lo, hi) = (max(range.0, g0 - 1.5), min(range.1, g0 + 1.5))
+        var held = (0..<fidelityTrials).map { _ in
+            HeldOutTrial(
+                gates: result.learningRates.map { _ in lo + (hi - lo) * rng.uniform() }, sources: sources(),
+                nudge: (0..<device.descriptor.outputs.count).map { _ in (2 * rng.uniform() - 1) * 0.02 })
+        }
+        let repeats = max(2, fidelityRepeats)
+        let measured = try await Self.runHeldOut(&held, on: device, learner, repeats: repeats, seconds: fidelitySeconds)
+        let twin = try CLLNTwin(state: try result.twinState(), serial: "fidelity")
+        let predicted = try await Self.runHeldOut(&held, on: twin, twin, repeats: 1, seconds: fidelitySeconds)
+        let nominalTwin = try CLLNTwin(state: try result.twinState(nominal: true), serial: "fidelity-nominal")
+        let nominal = try await Self.runHeldOut(&held, on: nominalTwin, nominalTwin, repeats: 1, seconds: fidelitySeconds)
+        var within: Double = 0, cells: Double = 0
+        var error = [0.0, 0.0], errorNominal = [0.0, 0.0], reads = [0.0, 0.0]
+        for t in measured.indices {
+            for stage in 0..<2 {
+                for o in measured[t][stage][0].indices {
+                    let values = measured[t][stage].map { $0[o] }
+                    let mean = values.reduce(0, +) / Double(values.count)
+                    cells += 1
+                    for v in values {
+                        within += (v - mean) * (v - mean)
+                        error[stage] += pow(v - predicted[t][stage][0][o], 2)
+                        errorNominal[stage] += pow(v - nominal[t][stage][0][o], 2)
+                        reads[stage] += 1
+                    }
+                }
+            }
+        }
+        let sigma = sqrt(within / max(cells * Double(repeats - 1), 1))
+        let noise = max(sigma, Self.noiseFloor)
+        let all = reads.reduce(0, +)
+        result.outputNoise = sigma
+        result.twinErrorRMS = sqrt(error.reduce(0, +) / all)
+        result.twinErrorRMSNominal = sqrt(errorNominal.reduce(0, +) / all)
+        result.twinFidelity = result.twinErrorRMS! / noise
+        result.twinFidelityForward = sqrt(error[0] / reads[0]) / noise
+        result.twinFidelityNominal = result.twinErrorRMSNominal! / noise
+        result.fidelityTrials = held.count
+        result.fidelityRepeats = repeats
+    }
+
+    /// The outputs of each held-out trial, [trial][stage][read][output]: `repeats` reads at the
+    /// trial's gates and sources (stage 0), then `repeats` reads after learning `seconds` under
+    /// its clamp (stage 1); the clamp is released afterwards. A trial without a clamp yet gets
+    /// targets at the mean of its stage-0 reads plus its nudge, kept for the next device.
+    static func runHeldOut(
+        _ trials: inout [HeldOutTrial], on device: any Clampable, _ learner: any SelfLearning, repeats: Int,
+        seconds: Double
+    ) async throws -> [[[[Double]]]] {
+        var out: [[[[Double]]]] = []
+        let outputs = device.descriptor.outputs.count
+        for k in trials.indices {
+            let trial = trials[k]
+            _ = try await device.setParameters(trial.gates)
+            let x = Matrix(
+                rows: repeats, cols: trial.sources.count, storage: (0..<repeats).flatMap { _ in trial.sources })
+            func reads() async throws -> [[Double]] {
+                let m = try await device.measure(x)
+                return (0..<repeats).map { r in (0..<outputs).map { m[r, $0] } }
+            }
+            let before = try await reads()
+            let clamp =
+                trial.clamp
+                ?? ClampSetting(
+                    mode: .clamped,
+                    targets: (0..<outputs).map { o in
+                        min(max(before.map { $0[o] }.reduce(0, +) / Double(repeats) + trial.nudge[o], -1), 1)
+                    }, eta: 1)
+            trials[k].clamp = clamp
+            try await device.applyInputs(trial.sources)
+            try await device.setClamp(clamp)
+            try await learner.learn(seconds: seconds)
+            try await device.setClamp(.free(outputs: outputs))
+            out.append([before, try await reads()])
+        }
+        return out
+    }
+}
+
+extension CLLNCalibrationResult {
+    /// The state of a twin that imitates the calibrated board: its wiring and gate range, the
+    /// gates it held, per edge the fitted A0 (the mean of the determined edges where A0 was
+    /// not determined) and B (``biasTwin``: the inverse-variance mean of the
+    /// appendix-C and appendix-E estimates); the transistor constants the calibration does not measure are
+    /// the nominal ones (DESIGN.md "CLLN board"). `nominal`: the seed's mean A0 on every
+    /// edge and no bias instead — the twin one would use without a calibration.
+    public func twinState(readNoise: Double = 0, nominal: Bool = false) throws(CLLNError) -> CLLNState {
+        guard let topology, let gates, let gateMax else {
+            throw .invalidState(
+                "the profile holds no board wiring or gates (procedure version 2 or older); calibrate the board again")
+        }
+        var physics = CLLNPhysics()
+        physics.gateMax = gateMax
+        physics.readNoise = readNoise
+        physics.initialGate = min(physics.initialGate, gateMax)
+        var state = CLLNState(topology: topology, physics: physics, seed: 0)
+        let trainable = topology.trainableEdges
+        guard trainable.count == learningRates.count, gates.count == trainable.count,
+            biasDrift.count == trainable.count, biasIntercept.count == trainable.count
+        else {
+            throw .wrongCount(what: "profile values per trainable edge", expected: trainable.count, got: learningRates.count)
+        }
+        let known = learningRates.indices.filter { determined[$0] && learningRates[$0] > 0 }
+        let meanA0 = known.isEmpty ? physics.learningRate : known.map { learningRates[$0] }.reduce(0, +) / Double(known.count)
+        state.learningRates = state.learningRates.map { _ in 0 }
+        state.biases = state.biases.map { _ in 0 }
+        for (p, e) in trainable.enumerated() {
+            state.gates[e] = min(max(gates[p], 0), gateMax)
+            if nominal {
+                state.learningRates[e] = physics.learningRate
+                continue
+            }
+            let a0 = known.contains(p) ? learningRates[p] : meanA0
+            state.learningRates[e] = min(max(a0, 0), CLLNState.maximumLearningRate)
+            let fromDrift = biasDriftDetermined.indices.contains(p) && biasDriftDetermined[p]
+            let b = biasTwin?.count == trainable.count ? biasTwin![p] : (fromDrift ? biasDrift[p] : biasIntercept[p])
+            state.biases[e] = min(max(b, -CLLNState.maximumBias), CLLNState.maximumBias)
+        }
+        return try state.validated()
     }
 }

@@ -21,15 +21,22 @@ public enum CLLNFamily: DeviceFamilyDriver {
         [
             FamilyOption(
                 "graph", .text(valueName: "GRAPH"),
-                help: "Wiring: lattice (4×4 periodic, default), two-plus-one, or a NetworkTopology JSON file.")
+                help: "Wiring: lattice (4×4 periodic, default), two-plus-one, or a NetworkTopology JSON file."),
+            FamilyOption(
+                "read-noise", .number(0...0.1),
+                help: "Node read noise, V rms (default 0: reads exact to 64-bit floats; an ADC-limited board reads "
+                    + "to ~1 mV)."),
         ]
     }
 
     /// An emulated board: the lab's 4×4 periodic lattice (or the wiring given), with the
-    /// default physics (per-edge A0 spread and bias B) or ideal physics, seeded as asked.
+    /// default physics (per-edge A0 spread and bias B) or ideal physics, seeded as asked,
+    /// and node read noise when `--read-noise` gives it.
     public static func emulator(_ settings: EmulatorSettings) throws -> any DeviceEndpoint {
         let topology = try topology(named: settings.options.text("graph"))
-        let state = CLLNState(topology: topology, physics: settings.ideal ? .ideal : CLLNPhysics(), seed: settings.seed)
+        var physics: CLLNPhysics = settings.ideal ? .ideal : CLLNPhysics()
+        physics.readNoise = settings.options.number("read-noise") ?? 0
+        let state = CLLNState(topology: topology, physics: physics, seed: settings.seed)
         return try CLLNEmulator(state: state, serial: settings.serial ?? "EMU-\(settings.seed)")
     }
 

@@ -12,14 +12,22 @@ public struct CLLNTwinSettings: Sendable, Codable, Equatable {
     public var bias: Bool
     /// Node read noise, V rms.
     public var readNoise: Double
-    /// A complete exported twin state to start from (`--twin-state FILE`); overrides the rest.
+    /// A complete exported twin state to start from (`--twin-state FILE`, or the state built
+    /// from a calibration profile); overrides the rest.
     public var state: CLLNState?
+    /// The calibration profile the twin imitates (`--profile`): device, procedure, date and
+    /// measured twin fidelity; nil for a twin built from defaults.
+    public var profile: JSONValue?
 
-    public init(topology: NetworkTopology, bias: Bool = true, readNoise: Double = 0, state: CLLNState? = nil) {
+    public init(
+        topology: NetworkTopology, bias: Bool = true, readNoise: Double = 0, state: CLLNState? = nil,
+        profile: JSONValue? = nil
+    ) {
         self.topology = topology
         self.bias = bias
         self.readNoise = readNoise
         self.state = state
+        self.profile = profile
     }
 }
 
@@ -36,6 +44,10 @@ extension CLLNFamily {
                 options: [
                     graph,
                     FamilyOption("no-bias", .flag, help: "Switch the per-edge learning bias B off (an ideal learning rule)."),
+                    FamilyOption(
+                        "profile", .text(valueName: "ID|FILE"),
+                        help: "Imitate a calibrated CLLN board: a stored calibration's id (pnnlab calibrate) or a "
+                            + "profile file (calibrate --out); the twin takes that board's wiring, gates, A0 and B."),
                 ],
                 build: buildCLLN, exportState: exportCLLN),
             TwinEntry(
@@ -87,6 +99,10 @@ extension CLLNFamily {
     }
 
     static func buildCLLN(_ request: TwinRequest) throws -> BuiltTwin {
+        // Stored settings (a resumed run) rebuild the twin they recorded, profile noted.
+        if let document = request.profile, request.config?["topology"] == nil {
+            return try twin(imitating: document, request: request)
+        }
         let s = try settings(request, name: "sim:clln")
         let twin: CLLNTwin
         if let state = s.state {
@@ -98,6 +114,34 @@ extension CLLNFamily {
             twin = try CLLNTwin(topology: s.topology, physics: physics, seed: request.seed)
         }
         return BuiltTwin(substrate: twin, config: try JSONValue(encoding: s))
+    }
+
+    /// `sim:clln --profile`: the twin of a calibrated board (its wiring, gates, per-edge A0
+    /// and B, read noise; ``CLLNCalibrationResult/twinState(readNoise:nominal:)``). The
+    /// resolved settings hold that state and which profile it came from, so the run records
+    /// the profile it used and resumes on the same twin.
+    static func twin(imitating document: JSONValue, request: TwinRequest) throws -> BuiltTwin {
+        let name = "sim:clln"
+        guard request.config == nil, request.state == nil, request.options.text("graph") == nil,
+            !request.options.flag("no-bias")
+        else {
+            throw TwinError.invalid(
+                twin: name,
+                why: "--profile imitates a calibrated board; it takes no [twin] settings, --twin-state, --graph or --no-bias")
+        }
+        let profile = try CalibrationProfile.forTwin(
+            document, twin: name, family: family, procedure: CLLNCalibration().name)
+        let result = try profile.twinPayload(CLLNCalibrationResult.self, twin: name)
+        let state: CLLNState
+        do {
+            state = try result.twinState(readNoise: result.outputNoise ?? 0)
+        } catch {
+            throw TwinError.invalid(twin: name, why: error.description)
+        }
+        let source = profile.twinSource(extra: result.twinFidelity.map { ["twin_fidelity": .number($0)] } ?? [:])
+        let settings = CLLNTwinSettings(topology: state.topology, state: state, profile: source)
+        let twin = try CLLNTwin(state: state, serial: "sim-\(request.seed)", seed: request.seed)
+        return BuiltTwin(substrate: twin, config: try JSONValue(encoding: settings))
     }
 
     static func buildResistor(_ request: TwinRequest) throws -> BuiltTwin {

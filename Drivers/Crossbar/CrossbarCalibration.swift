@@ -25,8 +25,11 @@ import PNNSim
 /// 6. **Twin fidelity**: held-out random inputs measured `fidelityRepeats` times; the
 ///    twin built from the profile predicts them; RMS(predicted − measured) / σ(measured).
 ///
+/// 7. **Drift** (optional, `--drift SECONDS`): one RESET and one SET pulse per working device,
+///    then reads at log-spaced ages from t0 to SECONDS; per device ν from log G against log t.
+///
 /// The pulses are bounded before any is sent: 4 × `maxPulses` per device (three sweeps and
-/// the restore); `pulseBudget` refuses a calibration that could exceed it.
+/// the restore), plus 2 with drift; `pulseBudget` refuses a calibration that could exceed it.
 public struct CrossbarCalibration: CalibrationProcedure {
     public let name = "crossbar-devices"
     public let version = 1
@@ -57,6 +60,13 @@ public struct CrossbarCalibration: CalibrationProcedure {
     public var wearWarningPulses = 10_000
     /// Seed of the random inputs.
     public var seed: UInt64 = 17
+    /// Drift (step 7, off by default): how long after programming to read, s (nil: not
+    /// measured); t0 of G(t) = G0 (t/t0)^(−ν), s; read times (log-spaced from t0); reads of
+    /// the array averaged at each.
+    public var driftSeconds: Double?
+    public var driftT0 = 20.0
+    public var driftPoints = 12
+    public var driftReads = 4
 
     public init() {}
 
@@ -73,6 +83,13 @@ public struct CrossbarCalibration: CalibrationProcedure {
                 "pulse-amplitude", .number(0.001...1000),
                 help: "SET amplitude, V; RESET uses its negative (default 2 V, or the board's largest when lower)."),
             FamilyOption("pulse-width", .number(0.001...1e12), help: "Pulse width, ns (default 100 ns)."),
+            FamilyOption(
+                "drift", .number(0.002...1e8),
+                help: "Also measure drift ν: program every device, read the array at 12 log-spaced times from t0 to "
+                    + "this many seconds after (real time on a board; at least 2 t0)."),
+            FamilyOption(
+                "drift-t0", .number(0.001...1e6),
+                help: "t0 of G(t) = G0 (t/t0)^(−ν), s: the first read after programming (default 20 s)."),
         ]
     }
 
@@ -81,6 +98,8 @@ public struct CrossbarCalibration: CalibrationProcedure {
         if let n = values.integer("max-pulses") { out.maxPulses = n }
         if let n = values.integer("step-reads") { out.stepReads = n }
         if let n = values.integer("pulse-budget") { out.pulseBudget = n }
+        if let t = values.number("drift") { out.driftSeconds = t }
+        if let t = values.number("drift-t0") { out.driftT0 = t }
         let amplitude = values.number("pulse-amplitude"), width = values.number("pulse-width")
         if amplitude != nil || width != nil {
             var shape = CrossbarPulseShape()
@@ -92,7 +111,7 @@ public struct CrossbarCalibration: CalibrationProcedure {
     }
 
     /// The most pulses the procedure can send to an array of `devices`.
-    public func pulseBound(devices: Int) -> Int { devices * 4 * maxPulses }
+    public func pulseBound(devices: Int) -> Int { devices * 4 * maxPulses + (driftSeconds == nil ? 0 : 2 * devices) }
 
     public func run(on substrate: any Substrate, progress: @escaping @Sendable (Int, Int, String) -> Void) async throws
         -> CalibrationProfile
@@ -162,6 +181,17 @@ public struct CrossbarCalibration: CalibrationProcedure {
             CalibrationFigure(
                 key: "warnings", label: "warnings", value: Double(r.warnings.count),
                 display: r.warnings.isEmpty ? "none" : r.warnings.joined(separator: "; ")),
+        ] + driftFigures(r)
+    }
+
+    func driftFigures(_ r: CrossbarCalibrationResult) -> [CalibrationFigure] {
+        guard let mean = r.driftNuMean, let spread = r.driftNuSpread else { return [] }
+        return [
+            CalibrationFigure(
+                key: "drift_nu_mean", label: "drift ν (mean)", value: mean,
+                display: String(
+                    format: "%.4f ± %.4f over devices (G ∝ (t/%.3g s)^−ν, read to %.3g s; %d pulses)", mean, spread,
+                    r.driftT0 ?? 0, r.driftSeconds ?? 0, r.pulsesDrift ?? 0))
         ]
     }
 
@@ -217,6 +247,18 @@ public struct CrossbarCalibration: CalibrationProcedure {
                 key: "adc_offset_error_max_full_scale", label: "ADC offset error / full scale",
                 value: c.adcOffsetErrorMaxFullScale, display: percent(c.adcOffsetErrorMaxFullScale)),
         ]
+            + (c.driftNuMeanError.map { error in
+                [
+                    CalibrationFigure(
+                        key: "drift_nu_mean_error", label: "drift ν error (mean)", value: error,
+                        display: String(
+                            format: "%.4f (true mean ν %.4f; per device RMS %.4f)", error, c.driftNuTrueMean ?? 0,
+                            c.driftNuRMSError ?? 0)),
+                    CalibrationFigure(
+                        key: "drift_nu_rms_error", label: "drift ν error (RMS per device)", value: c.driftNuRMSError ?? 0,
+                        display: String(format: "%.4f", c.driftNuRMSError ?? 0)),
+                ]
+            } ?? [])
     }
 }
 

@@ -66,6 +66,19 @@ public struct CrossbarCalibrationResult: Sendable, Codable, Equatable {
     public var pulsesBeforeCalibration: Int
     /// Why the result may be doubtful (board history, drift during the run…); empty when none.
     public var warnings: [String]
+    /// Drift (optional long mode, `--drift SECONDS`; nil when not measured): per device the
+    /// exponent ν of G(t) = G0 (t/t0)^(−ν) fitted to reads at log-spaced ages from t0 to
+    /// `driftSeconds` after programming (0 for stuck devices), its mean and spread over
+    /// working devices, t0, and the pulses the programming took (one RESET, one SET per
+    /// working device).
+    public var driftNu: [Double]?
+    public var driftNuMean: Double?
+    public var driftNuSpread: Double?
+    public var driftSeconds: Double?
+    public var driftT0: Double?
+    /// Half the time the programming pulses took, s (the ages carry this uncertainty).
+    public var driftProgrammingUncertainty: Double?
+    public var pulsesDrift: Int?
 }
 
 // MARK: Comparison with a twin's or emulator's hidden state
@@ -103,6 +116,11 @@ public struct CrossbarCalibrationComparison: Sendable, Codable, Equatable {
     public var adcOffsetErrorMaxFullScale: Double
     /// Largest true |offset| (µA), the scale the offset errors compare with.
     public var adcOffsetTrueMaxUa: Double
+    /// Drift (when measured): |mean ν̂ − mean ν| and RMS(ν̂ − ν) over working devices, and
+    /// the true mean ν.
+    public var driftNuMeanError: Double?
+    public var driftNuRMSError: Double?
+    public var driftNuTrueMean: Double?
 
     public init(result r: CrossbarCalibrationResult, truth t: CrossbarPhysics) {
         let n = min(r.gMinUs.count, t.deviceCount)
@@ -134,6 +152,13 @@ public struct CrossbarCalibrationComparison: Sendable, Codable, Equatable {
         adcOffsetErrorMaxUa = live.map { abs(r.adcOffsetUa[$0] - t.adcOffset[$0]) }.max() ?? 0
         adcOffsetErrorMaxFullScale = adcOffsetErrorMaxUa / t.config.effectiveFullScale
         adcOffsetTrueMaxUa = live.map { abs(t.adcOffset[$0]) }.max() ?? 0
+        if let nu = r.driftNu, nu.count == t.deviceCount, !working.isEmpty {
+            let trueMean = working.map { t.driftExponent[$0] }.reduce(0, +) / Double(working.count)
+            let mean = working.map { nu[$0] }.reduce(0, +) / Double(working.count)
+            driftNuTrueMean = trueMean
+            driftNuMeanError = abs(mean - trueMean)
+            driftNuRMSError = rms(working.map { nu[$0] - t.driftExponent[$0] })
+        }
     }
 }
 
@@ -165,6 +190,7 @@ extension CrossbarCalibrationResult {
         c.readNoise = noise ? readNoise : 0
         c.driftNuMean = 0
         c.driftNuSpread = 0
+        if let t0 = driftT0, t0 > 0 { c.driftT0 = t0 }
         c.stuckFraction = 0
         c.adcFailureRate = 0
         c.deadColumns = deadColumns
@@ -190,6 +216,8 @@ extension CrossbarCalibrationResult {
         doc["targets"] = numbers(programmed)
         doc["adc_gain"] = numbers(adcGain.map { $0 > 0.01 ? $0 : 1 })
         doc["adc_offset_uA"] = numbers(adcOffsetUa.map { min(max($0, -g.fullScale), g.fullScale) })
+        // The device's twin drifts as measured (the prediction of the present outputs does not).
+        if noise, let nu = driftNu, nu.count == lo.count { doc["drift_nu"] = numbers(nu.map { min(max($0, 0), 1) }) }
         return try CrossbarPhysics(importing: Data(JSONValue.object(doc).jsonString().utf8))
     }
 

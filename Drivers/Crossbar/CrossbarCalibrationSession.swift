@@ -12,6 +12,7 @@ struct CrossbarCalibrationSession {
     var shape = CrossbarPulseShape()
     var pulsesSweeps = 0
     var pulsesRestore = 0
+    var pulsesDrift = 0
     var reads = 0
     var warnings: [String] = []
     var rng: SeededRandom
@@ -94,9 +95,21 @@ struct CrossbarCalibrationSession {
         result.fidelityRepeats = procedure.fidelityRepeats
         try await checkDrift(against: final, sigma: sigma, excluding: fit.stuck)
 
+        // 7. Optional: conductance drift after programming (long).
+        if let seconds = procedure.driftSeconds {
+            let drift = try await measureDrift(seconds: seconds, stuck: fit.stuck)
+            result.driftNu = drift.nu
+            result.driftNuMean = drift.mean
+            result.driftNuSpread = drift.spread
+            result.driftSeconds = drift.ages.last
+            result.driftT0 = procedure.driftT0
+            result.driftProgrammingUncertainty = drift.programmingUncertainty
+        }
+
         try await bench.activateAllLines()
         let after = try await bench.boardStatus()
-        result.pulsesTotal = pulsesSweeps + pulsesRestore
+        result.pulsesDrift = procedure.driftSeconds == nil ? nil : pulsesDrift
+        result.pulsesTotal = pulsesSweeps + pulsesRestore + pulsesDrift
         result.pulsesBoardCounted = Int(after.pulses &- before.pulses)
         if result.pulsesBoardCounted != result.pulsesTotal {
             warnings.append(
@@ -154,7 +167,7 @@ struct CrossbarCalibrationSession {
         var count: Int
     }
 
-    private mutating func readArray(_ times: Int) async throws -> ArrayReads {
+    mutating func readArray(_ times: Int) async throws -> ArrayReads {
         var all: [[Double]] = []
         for _ in 0..<times {
             let r = try await bench.readParameters()

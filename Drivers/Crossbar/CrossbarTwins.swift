@@ -80,31 +80,11 @@ extension CrossbarFamily {
     /// from, so the run records the profile it used and resumes on the same twin.
     static func twin(imitating document: JSONValue, seed: UInt64) throws -> BuiltTwin {
         let name = "sim:crossbar"
-        let profile: CalibrationProfile
-        do {
-            profile = try CalibrationProfile.decode(document.jsonString())
-        } catch {
-            throw TwinError.invalid(twin: name, why: "\(error)")
-        }
-        let procedure = CrossbarCalibration()
-        guard profile.family == family, profile.procedure == procedure.name else {
-            throw TwinError.invalid(
-                twin: name, why: "the profile is a \(profile.family) \(profile.procedure) profile, not a crossbar calibration")
-        }
-        let result: CrossbarCalibrationResult
-        do {
-            result = try profile.payload(CrossbarCalibrationResult.self, for: profile.identity)
-        } catch {
-            throw TwinError.invalid(twin: name, why: "\(error)")
-        }
+        let profile = try CalibrationProfile.forTwin(
+            document, twin: name, family: family, procedure: CrossbarCalibration().name)
+        let result = try profile.twinPayload(CrossbarCalibrationResult.self, twin: name)
         let physics = try result.twinPhysics(noise: true, seed: seed)
-        let formatter = ISO8601DateFormatter()
-        let source: JSONValue = .object([
-            "family": .string(profile.family), "model": .string(profile.model), "serial": .string(profile.serial),
-            "procedure": .string(profile.procedure), "procedure_version": .number(Double(profile.procedureVersion)),
-            "created_at": .string(formatter.string(from: profile.createdAt)),
-            "twin_fidelity": .number(result.twinFidelity),
-        ])
+        let source = profile.twinSource(extra: ["twin_fidelity": .number(result.twinFidelity)])
         return BuiltTwin(
             substrate: CrossbarTwin(physics: physics),
             config: .object(["state": try JSONValue(parsing: try physics.exportState()), "profile": source]))

@@ -58,6 +58,27 @@ public protocol CrossbarVerbs: Substrate {
     func measureColumns(_ inputs: Matrix) async throws -> Matrix
     /// Every row driven and every column sensed (the power-up line modes).
     func activateAllLines() async throws
+    /// The time the devices live in, seconds from an arbitrary origin: the host's clock for a
+    /// board, the simulated clock for a twin (drift calibration).
+    func deviceSeconds() async throws -> Double
+    /// Lets `seconds` pass with nothing sent: a board waits in real time, a twin advances its
+    /// simulated clock.
+    func wait(seconds: Double) async throws
+}
+
+/// The host's monotonic clock, for boards: seconds since this process first asked.
+private let hostClockOrigin = ContinuousClock.now
+
+extension CrossbarVerbs {
+    public func deviceSeconds() async throws -> Double {
+        let d = ContinuousClock.now - hostClockOrigin
+        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+
+    public func wait(seconds: Double) async throws {
+        guard seconds > 0 else { return }
+        try await Task.sleep(for: .seconds(seconds))
+    }
 }
 
 /// A calibration refused or stopped, phrased for the person at the bench.
@@ -200,4 +221,11 @@ extension CrossbarTwin: CrossbarVerbs {
     public func measureColumns(_ inputs: Matrix) async throws -> Matrix { try measurePhysicalColumns(inputs) }
 
     public func activateAllLines() async throws {}
+
+    public func deviceSeconds() async throws -> Double { statistics().simulatedSeconds }
+
+    public func wait(seconds: Double) async throws {
+        guard seconds > 0 else { return }
+        try advanceTime(seconds: seconds)
+    }
 }

@@ -22,6 +22,9 @@ struct CalibrateCLITests {
         // Issue 14's acceptance: B within 0.1 V/s RMS by appendix C and by appendix E.
         #expect(b < 0.1 && b < 0.1 * scale, "B (appendix C) RMS \(b) of \(scale)")
         #expect(drift < 0.1, "B (appendix E) RMS \(drift) of \(scale)")
+        // Issue 14: the twin built from the profile predicts the board (≤ 1.5 read-noise σ).
+        let fidelity = try #require(out["twin_fidelity"] as? Double)
+        #expect(fidelity <= 1.5, "twin fidelity \(fidelity)")
         #expect(try RunStore(path: store).latestCalibration(serial: serial, family: "clln") != nil)
     }
 

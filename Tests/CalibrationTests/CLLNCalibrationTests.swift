@@ -17,7 +17,7 @@ import Testing
         let twin = try CLLNTwin(seed: 21)
         let procedure = CLLNCalibration()
         let profile = try await procedure.run(on: twin) { _, _, _ in }
-        #expect(profile.serial == "sim-21" && profile.family == "clln" && profile.procedureVersion == 2)
+        #expect(profile.serial == "sim-21" && profile.family == "clln" && profile.procedureVersion == 3)
         let result = try profile.payload(CLLNCalibrationResult.self, for: twin.descriptor.identity)
         let (a0, b) = Self.truth(await twin.exportState())
         let c = CLLNCalibrationComparison(result: result, trueLearningRates: a0, trueBiases: b)
