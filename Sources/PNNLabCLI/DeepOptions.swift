@@ -1,11 +1,12 @@
 import ArgumentParser
+import PNNTraining
 
 /// `pnnlab train --layers …`: a cascade of units, one device each, trained by a deep method.
 struct DeepOptions: ParsableArguments {
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp(
-            "Train a cascade of units: hidden widths, then the output count (e.g. 32,10), with --method in-silico|pat|dfa|pib (default pat). A twin gets one twin per unit; DEVICE may list one device per unit, separated by commas.",
+            "Train a cascade of units: hidden widths, then the output count (e.g. 32,10), with --method in-silico|pat|dfa|pib (default pat). A twin gets one twin per unit; DEVICE may list one device per unit (per tile with --tile-outputs/--tile-rows), separated by commas.",
             valueName: "WIDTHS"))
     var layers: String?
 
@@ -32,4 +33,21 @@ struct DeepOptions: ParsableArguments {
             "With --retrain, twins only: break unit UNIT's ADC column CHANNEL (from 0) first; it reads 0 from then on (repeatable).",
             valueName: "UNIT:CHANNEL"))
     var breakADC: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "Tile units over several arrays: at most N outputs per array (output blocks concatenated). A twin gets one twin per tile; with boards list one DEVICE per tile, unit by unit.",
+            valueName: "N"))
+    var tileOutputs: Int?
+
+    @Option(
+        help: ArgumentHelp(
+            "Tile units over several arrays: at most N input lines per array (row blocks, partial sums added digitally; the bias line in the last block).",
+            valueName: "N"))
+    var tileRows: Int?
+
+    /// `--tile-outputs`/`--tile-rows`, or nil when neither is given.
+    var tiling: Tiling? {
+        tileOutputs == nil && tileRows == nil ? nil : Tiling(maxOutputs: tileOutputs, maxRows: tileRows)
+    }
 }

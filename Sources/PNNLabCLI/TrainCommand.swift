@@ -100,6 +100,9 @@ struct Train: AsyncParsableCommand {
             try await runDeep(store: store)
             return
         }
+        if deep.tiling != nil {
+            throw CLIError("--tile-outputs and --tile-rows split the units of a deep run over arrays; add --layers WIDTHS")
+        }
         if try request.isContrastive(store: store) {
             if jacobianRefresh != nil { throw CLIError("--jacobian-refresh applies to gradient and gauss-newton runs only") }
             try await runContrastive(store: store)

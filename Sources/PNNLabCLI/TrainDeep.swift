@@ -18,11 +18,12 @@ extension Train {
         }
         var plan: DeepPlan
         if let base = deep.retrain {
-            if resume != nil || deep.layers != nil || deep.beta != nil || deep.parallel || task != nil || config != nil
+            if resume != nil || deep.layers != nil || deep.beta != nil || deep.parallel || deep.tiling != nil || task != nil
+                || config != nil
                 || seed != nil || method.map({ $0 != DeepMethod.pib.rawValue }) == true
             {
                 throw CLIError(
-                    "--retrain continues run \(base)'s cascade with its recorded settings; drop --resume/--layers/--beta/--parallel/--task/--config/--seed (--epochs sets the epochs per retrained unit)"
+                    "--retrain continues run \(base)'s cascade with its recorded settings; drop --resume/--layers/--beta/--parallel/--tile-outputs/--tile-rows/--task/--config/--seed (--epochs sets the epochs per retrained unit)"
                 )
             }
             let broken = try deep.breakADC.map { text throws(RunError) in try DeepRetrain.BrokenChannel(parsing: text) }
@@ -32,7 +33,8 @@ extension Train {
             if deep.fromUnit != nil || !deep.breakADC.isEmpty {
                 throw CLIError("--from-unit and --break-adc go with --retrain RUN")
             }
-            plan = try request.deepPlan(layers: deep.layers, beta: deep.beta, parallel: deep.parallel, store: store)
+            plan = try request.deepPlan(
+                layers: deep.layers, beta: deep.beta, parallel: deep.parallel, tiling: deep.tiling, store: store)
         }
         let opened = try await plan.open(twinOptionWords: twinOptions, store: store, reconnectGrace: reconnectGrace)
         plan.units = opened.twins
@@ -48,10 +50,14 @@ extension Train {
         }
         if !json {
             let counts = trainer.parameterCounts.map(String.init).joined(separator: " + ")
+            let tiles = trainer.units.enumerated().compactMap { l, u in
+                (u as? TiledSubstrate).map { "unit \(l + 1) on \($0.layout.tileCount) arrays (\($0.layout.summary))" }
+            }
             Terminal.writeError(
                 "run \(session.runID): \(plan.task.rawValue) through \(plan.layers.count) unit\(plan.layers.count == 1 ? "" : "s") of \(plan.device) "
                     + "(widths \(plan.layers.map(String.init).joined(separator: ","))), \(plan.method.rawValue), "
-                    + "\(trainer.epochs) epochs × \(trainer.batchesPerEpoch) batches, \(counts) parameters\n")
+                    + "\(trainer.epochs) epochs × \(trainer.batchesPerEpoch) batches, \(counts) parameters"
+                    + (tiles.isEmpty ? "" : "; " + tiles.joined(separator: ", ")) + "\n")
         }
         let ceiling = try store.run(id: session.runID).digitalCeiling
         let progress = TrainingProgress(totalSteps: trainer.totalSteps, ceiling: ceiling)

@@ -4,8 +4,9 @@ import PNNTOML
 import PNNTraining
 
 /// A run configuration file (TOML): optional top-level `task`, `method`, `seed`, a
-/// `[trainer]` table (`TrainerConfig`) and a `[twin]` table (the twin family's own settings,
-/// checked by that family when the twin is built). Command-line
+/// `[trainer]` table (`TrainerConfig`), a `[twin]` table (the twin family's own settings,
+/// checked by that family when the twin is built) and, for deep runs, a `[tiling]` table
+/// (`max_outputs`, `max_rows`: the most outputs and input lines one array carries). Command-line
 /// flags override it. Unknown keys are errors, so a typo never trains with a default.
 public struct ConfigFile: Sendable, Equatable {
     public var task: String?
@@ -13,6 +14,8 @@ public struct ConfigFile: Sendable, Equatable {
     public var seed: UInt64?
     public var trainer = TrainerConfig()
     public var twin: JSONValue?
+    /// `[tiling]`: how deep units too large for one array are split (`--tile-outputs`, `--tile-rows`).
+    public var tiling: Tiling?
 
     public init() {}
 
@@ -45,12 +48,14 @@ public struct ConfigFile: Sendable, Equatable {
                 out.trainer = try decode(TrainerConfig.self, from: t, table: "trainer", file: file)
             case ("twin", .table(let t)):
                 out.twin = try json(.table(t), path: "twin", file: file)
+            case ("tiling", .table(let t)):
+                out.tiling = try decode(Tiling.self, from: t, table: "tiling", file: file)
             case ("task", _), ("method", _):
                 throw .invalid("\(file): \(key) must be a string")
             case ("seed", _):
                 throw .invalid("\(file): seed must be a non-negative integer")
             default:
-                throw .invalid("\(file): unknown key \(key) (expected task, method, seed, [trainer], [twin])")
+                throw .invalid("\(file): unknown key \(key) (expected task, method, seed, [trainer], [twin], [tiling])")
             }
         }
         return out

@@ -62,6 +62,10 @@ public struct TrainRequest: Sendable {
         }
         var file = ConfigFile()
         if let configPath { file = try ConfigFile.load(path: configPath) }
+        if file.tiling != nil, let configPath {
+            throw RunError.invalid(
+                "\(configPath): [tiling] splits the units of a deep run (--layers) over arrays; this run has none")
+        }
         guard let taskName = task ?? file.task else {
             throw RunError.invalid("missing --task (\(TaskName.allCases.map(\.rawValue).joined(separator: "|")))")
         }
@@ -97,6 +101,10 @@ public struct TrainRequest: Sendable {
         var file: ConfigFile?
         if let configPath {
             let loaded = try ConfigFile.load(path: configPath)
+            if loaded.tiling != nil {
+                throw RunError.invalid(
+                    "\(configPath): [tiling] splits the units of a deep run (--layers) over arrays; this run has none")
+            }
             if loaded.method != nil || loaded.trainer != TrainerConfig() {
                 throw RunError.invalid(
                     "\(configPath): method and [trainer] settings apply to the Jacobian methods; contrastive runs take --method and their options on the command line"

@@ -9,9 +9,10 @@ import PNNTraining
 public struct DeepPlan: Sendable, Codable, Equatable {
     /// Tells deep plans apart from the other plans in the store.
     public var kind = "deep"
-    /// The DEVICE argument: `sim:crossbar` (one twin per unit), one board for a one-unit
-    /// cascade, or one DEVICE per unit separated by commas
-    /// (`remote://lab-a:50515/xb,remote://lab-b:50515/xb`).
+    /// The DEVICE argument: `sim:crossbar` (one twin per array), one board for a one-unit
+    /// untiled cascade, or one DEVICE per array separated by commas
+    /// (`remote://lab-a:50515/xb,remote://lab-b:50515/xb`): one per unit, or with `tiling`
+    /// one per tile, unit by unit.
     public var device: String
     public var task: TaskName
     public var method: DeepMethod
@@ -20,9 +21,12 @@ public struct DeepPlan: Sendable, Codable, Equatable {
     public var layers: [Int]
     /// Batch size, rate, epochs, encoding, split, amplitudes (the Jacobian trainer's table).
     public var trainer: TrainerConfig
-    /// For `sim:` devices: each unit's twin (family, name, resolved settings), recorded when
-    /// the run starts so a resume rebuilds the same twins.
+    /// For `sim:` devices: each array's twin (family, name, resolved settings; one per
+    /// unit, or per tile in tile order, unit by unit), recorded when the run starts so a
+    /// resume rebuilds the same twins.
     public var units: [TwinSpec]?
+    /// How units too large for one array are split over several (nil: one array per unit).
+    public var tiling: Tiling?
     /// Serial baud rate for a board.
     public var baud: Int?
     /// PIB: β of −I(Y;Z) + β·I(X;Z) (nil: `DeepTrainer.defaultBeta`).
@@ -32,10 +36,22 @@ public struct DeepPlan: Sendable, Codable, Equatable {
     /// PIB: retrain the units after one of an earlier run (`--retrain RUN --from-unit U`).
     public var retrain: DeepRetrain?
 
-    /// The DEVICE of each unit: the comma-separated list, or the one DEVICE for every unit.
-    public var unitDevices: [String] {
-        let parts = device.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        return parts.count > 1 ? parts : [String](repeating: device, count: layers.count)
+    /// The comma-separated DEVICE list (one entry when DEVICE names one device).
+    public var listedDevices: [String] {
+        device.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// How unit ℓ, with `inputLines` input lines, is split over arrays (one tile when untiled).
+    public func layout(unit l: Int, inputLines: Int) -> TileLayout {
+        (tiling ?? Tiling()).layout(inputs: inputLines, outputs: layers[l])
+    }
+
+    /// The seed of tile k of unit ℓ's twin: `unitSeed(ℓ)` for the first tile (so an untiled
+    /// run builds the twins it always did), derived from it for the others.
+    public func tileSeed(unit l: Int, tile k: Int) -> UInt64 {
+        if k == 0 { return unitSeed(l) }
+        var rng = SeededRandom.derived(seed: unitSeed(l), stream: 0x711E_0000 + UInt64(k))
+        return rng.next() % (1 << 52)
     }
 
     public init(
@@ -105,8 +121,13 @@ extension TrainRequest {
     }
 
     /// The deep plan: the stored one for `--resume`, else built from the flags over the config file.
-    public func deepPlan(layers: String?, beta: Double? = nil, parallel: Bool = false, store: RunStore) throws -> DeepPlan {
+    public func deepPlan(
+        layers: String?, beta: Double? = nil, parallel: Bool = false, tiling: Tiling? = nil, store: RunStore
+    ) throws -> DeepPlan {
         if let resume {
+            if tiling != nil {
+                throw RunError.invalid("--resume continues a run with its recorded tiling; drop --tile-outputs/--tile-rows")
+            }
             if beta != nil { throw RunError.invalid("--resume continues a run with its recorded --beta; drop --beta") }
             if parallel { throw RunError.invalid("--resume continues a run as it was recorded; drop --parallel") }
             if layers != nil { throw RunError.invalid("--resume continues a run with its recorded --layers; drop --layers") }
@@ -169,12 +190,24 @@ extension TrainRequest {
             }
             plan.parallel = true
         }
+        if tiling != nil || file.tiling != nil {
+            let given = Tiling(
+                maxOutputs: tiling?.maxOutputs ?? file.tiling?.maxOutputs, maxRows: tiling?.maxRows ?? file.tiling?.maxRows)
+            for (name, value) in [("--tile-outputs", given.maxOutputs), ("--tile-rows", given.maxRows)] {
+                if let value, !(1...DeepPlan.maxWidth).contains(value) {
+                    throw RunError.invalid(
+                        "\(name) is the most an array carries: a whole number from 1 to \(DeepPlan.maxWidth), got \(value)")
+                }
+            }
+            if !given.isEmpty { plan.tiling = given }
+        }
         let listed = device.split(separator: ",", omittingEmptySubsequences: false)
         if listed.count > 1 {
             guard listed.allSatisfy({ !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
                 throw RunError.invalid("DEVICE lists one device per unit separated by commas, with none empty: '\(device)'")
             }
-            guard listed.count == widths.count else {
+            // With a tiling the list gives one device per tile, checked when the units are sized.
+            guard plan.tiling != nil || listed.count == widths.count else {
                 throw RunError.invalid(
                     "DEVICE lists \(listed.count) devices for \(widths.count) unit\(widths.count == 1 ? "" : "s") (--layers \(widths.map(String.init).joined(separator: ","))): give one per unit"
                 )
