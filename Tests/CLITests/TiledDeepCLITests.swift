@@ -51,18 +51,18 @@ struct TiledDeepCLITests {
         #expect(r.stderr.contains(fragment), "stderr: \(r.stderr)")
     }
 
-    /// The hidden unit (65 lines × 16 outputs) on two emulated boards of 65 × 8 over
-    /// pseudo-terminals, the output unit on a twin.
+    /// The hidden unit (65 lines × 20 outputs) on two emulated boards of 65 × 10 over
+    /// pseudo-terminals, the output unit (21 × 10, within the limit) on a twin.
     @Test func theHiddenUnitTiledOverTwoEmulatedBoards() async throws {
         let dir = EmulatorProcess.tempDir()
-        let a = try await EmulatorProcess(link: dir + "/a", extra: ["--seed", "3", "--rows", "65", "--outputs", "8"])
+        let a = try await EmulatorProcess(link: dir + "/a", extra: ["--seed", "3", "--rows", "65", "--outputs", "10"])
         defer { a.terminate() }
-        let b = try await EmulatorProcess(link: dir + "/b", extra: ["--seed", "4", "--rows", "65", "--outputs", "8"])
+        let b = try await EmulatorProcess(link: dir + "/b", extra: ["--seed", "4", "--rows", "65", "--outputs", "10"])
         defer { b.terminate() }
         let store = dir + "/runs.sqlite"
         let devices = "\(a.link),\(b.link),sim:crossbar"
         let r = try await CLI.run([
-            "train", devices, "--task", "digits", "--layers", "16,10", "--method", "pat", "--tile-outputs", "8",
+            "train", devices, "--task", "digits", "--layers", "20,10", "--method", "pat", "--tile-outputs", "10",
             "--config", try smallConfig(), "--json", "--store", store,
         ])
         #expect(r.status == 0, "stderr: \(r.stderr)")
