@@ -175,4 +175,22 @@ struct TilingTests {
         #expect((state.lastTestAccuracy ?? 0) > 0.5, "test accuracy \(state.lastTestAccuracy ?? 0)")
         #expect(state.theta[0].count == 2 * 65 * 32)
     }
+
+    /// A resumed run rebuilds the same arrays from the twins the plan recorded, one per tile.
+    @Test func recordedTwinsRebuildTheSameTiles() async throws {
+        var p = plan(Tiling(maxOutputs: 16, maxRows: 40))
+        let first = try await p.open()
+        p.units = first.twins
+        #expect(p.units?.count == 5, "four tiles for unit 1, one array for unit 2")
+        let again = try await p.open()
+        #expect(again.units.map(\.descriptor) == first.units.map(\.descriptor))
+        p.units?.removeLast()
+        await #expect(throws: RunError.self) { _ = try await p.open() }
+    }
+
+    @Test func aConfigFileTilingTableIsCheckedLikeTheFlags() throws {
+        let file = try ConfigFile.parse("[tiling]\nmax_outputs = 16\nmax_rows = 40\n", file: "run.toml")
+        #expect(file.tiling == Tiling(maxOutputs: 16, maxRows: 40))
+        #expect(throws: ConfigError.self) { try ConfigFile.parse("[tiling]\nmax_output = 16\n", file: "run.toml") }
+    }
 }
