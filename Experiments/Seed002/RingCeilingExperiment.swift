@@ -21,6 +21,12 @@ public struct RingCeilingConfig: Sendable, Codable, Equatable {
     /// Device seed (the ring experiment's: its A0 and B play no part in the outputs).
     public var seed: UInt64 = 1
     public var physics: CLLNPhysics = CLLNPhysics()
+    /// Then overclamping (the ring experiment's schedule) from the optimum for this long,
+    /// seconds, with the bias and with B = 0: does the rule keep what the optimiser found?
+    /// 0 skips it.
+    public var relearnSeconds: Double = 1
+    /// The ring experiment's period τ, seconds.
+    public var periodSeconds: Double = 200e-6
 
     public init() {}
 }
@@ -45,6 +51,11 @@ public struct RingCeilingRun: Sendable, Codable, Equatable {
     public var outputs: [Double]
     /// Network solves spent (one per point per loss evaluation).
     public var solves: Int
+    /// After `relearnSeconds` of overclamping from the optimum: accuracy and hinge loss with
+    /// the device's bias B, and accuracy with B = 0 (nil when not run).
+    public var relearnedAccuracy: Double?
+    public var relearnedHingeLoss: Double?
+    public var relearnedAccuracyWithoutBias: Double?
 }
 
 /// The ring ceiling over every radius and rotation.
@@ -59,15 +70,54 @@ public struct RingCeilingResult: Sendable, Codable, Equatable {
 /// Bias B and learning rates A0 do not enter the outputs, so this is the ceiling of the
 /// layout and the transistor physics at that ring size, independent of the learning rule.
 public enum RingCeilingExperiment {
-    public static func run(_ config: RingCeilingConfig) throws -> RingCeilingResult {
+    public static func run(_ config: RingCeilingConfig) async throws -> RingCeilingResult {
         let watch = Stopwatch()
         var runs: [RingCeilingRun] = []
         for eps in config.radiiMillivolts {
             for rotation in config.rotations {
-                runs.append(try run(radiusMillivolts: eps, rotation: rotation, config: config))
+                var r = try run(radiusMillivolts: eps, rotation: rotation, config: config)
+                if config.relearnSeconds > 0 {
+                    let withBias = try await relearn(from: r.gates, run: r, physics: config.physics, config: config)
+                    var unbiased = config.physics
+                    unbiased.biasScale = 0
+                    let without = try await relearn(from: r.gates, run: r, physics: unbiased, config: config)
+                    r.relearnedAccuracy = withBias.accuracy
+                    r.relearnedHingeLoss = withBias.hingeLoss
+                    r.relearnedAccuracyWithoutBias = without.accuracy
+                }
+                runs.append(r)
             }
         }
         return RingCeilingResult(config: config, runs: runs, wallSeconds: watch.seconds)
+    }
+
+    /// Overclamping (`RingMethod.overclamping`, as in the ring experiment) for
+    /// `config.relearnSeconds` on a fresh twin programmed with `gates`.
+    static func relearn(from gates: [Double], run r: RingCeilingRun, physics: CLLNPhysics, config: RingCeilingConfig)
+        async throws -> RingRun
+    {
+        let topology = NetworkTopology.periodicLattice()
+        let dataset: ContrastiveDataset
+        let twin: CLLNTwin
+        do {
+            dataset = try ContrastiveTasks.dataset(
+                ContrastiveTaskSpec(name: .ring, radiusMillivolts: r.radiusMillivolts, rotation: r.rotation), topology: topology)
+            twin = try CLLNTwin(topology: topology, physics: physics, seed: config.seed)
+            _ = try await twin.uncheckedProgram(gates)
+        } catch { throw ExperimentError.device("\(error)") }
+        let periods = max(1, Int((config.relearnSeconds / config.periodSeconds).rounded()))
+        let records = await twin.collectRecords(
+            RingMethod.overclamping.schedule(periodSeconds: config.periodSeconds, periods: periods), dataset: dataset)
+        guard let last = records.last(where: { $0.kind == .slotEnd }) else {
+            throw ExperimentError.tooFewRecords(tau: config.periodSeconds, got: 0, needed: 1)
+        }
+        var right = 0.0
+        for (t, task) in dataset.tasks.enumerated() {
+            right += task.accuracy(outputs: last.outputs[t]) * Double(task.points.count)
+        }
+        return RingRun(
+            method: .overclamping, radiusMillivolts: r.radiusMillivolts, rotation: r.rotation,
+            accuracy: right / Double(max(dataset.pointCount, 1)), hingeLoss: last.meanError)
     }
 
     /// One split: the best of `config.restarts` starts.
@@ -149,6 +199,7 @@ public enum RingCeilingExperiment {
         return RingCeilingRun(
             radiusMillivolts: radiusMillivolts, rotation: rotation, accuracy: accuracy(best.outputs), hingeLoss: best.loss,
             minimumMarginMillivolts: margins.min() ?? 0, bestAccuracySeen: bestAccuracySeen, gates: best.gates,
-            gatesOnALimit: best.gates.filter { $0 < 1e-3 || $0 > gMax - 1e-3 }.count, outputs: flat, solves: solves)
+            gatesOnALimit: best.gates.filter { $0 < 1e-3 || $0 > gMax - 1e-3 }.count, outputs: flat, solves: solves,
+            relearnedAccuracy: nil, relearnedHingeLoss: nil, relearnedAccuracyWithoutBias: nil)
     }
 }

@@ -68,7 +68,7 @@ enum PNNBench {
         do {
             let markdown: String
             if ringCeiling {
-                markdown = try RingCeilingBench.run(quick: quick)
+                markdown = try await RingCeilingBench.run(quick: quick)
             } else if clln {
                 markdown = try await CLLNResults.run(quick: quick)
             } else if results {
