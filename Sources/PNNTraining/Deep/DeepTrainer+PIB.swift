@@ -53,7 +53,7 @@ extension DeepTrainer {
         }
         return closeStep(
             &state, measurements: measurements, started: start, loss: epoch.loss, train: trainAcc, test: testAcc,
-            trainLoss: evalLoss, epochs: totalSteps, modelAccuracy: true)
+            trainLoss: evalLoss, epochs: progressEpochs, modelAccuracy: true)
     }
 
     /// One epoch of unit ℓ on its model: a hidden unit minimises −I(Y;Z) + β·I(X;Z) on

@@ -156,6 +156,10 @@ public struct DeepTrainer: Sendable {
         }
     }
 
+    /// The epoch count progress shows beside a step's epoch: a PIB cascade numbers its epochs
+    /// across its units, and a retraining run continues that numbering, so it counts every unit's.
+    var progressEpochs: Int { method == .pib && !parallel ? epochs * units.count : totalSteps }
+
     public func isFinished(_ state: DeepState) -> Bool {
         switch method {
         case .inSilico: state.deployed
