@@ -30,9 +30,12 @@ extension CalibrationProfile {
         }
         guard profile.family == family, procedures.contains(profile.procedure) else {
             let which = procedures.count == 1 ? "" : " (\(procedures.joined(separator: ", ")))"
+            let article = family.first.map { "aeiou".contains($0) } == true ? "an" : "a"
             throw .invalid(
                 twin: twin,
-                why: "the profile is a \(profile.family) \(profile.procedure) profile, not a \(family) calibration\(which)")
+                why:
+                    "the profile is a \(profile.family) \(profile.procedure) profile, not \(article) \(family) calibration\(which)"
+            )
         }
         return profile
     }

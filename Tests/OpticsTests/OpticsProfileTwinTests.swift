@@ -87,8 +87,8 @@ import Testing
             return try JSONValue(parsing: Data(p.json().utf8))
         }
         for (family, procedure, why) in [
-            ("crossbar", "crossbar-devices", "the profile is a crossbar crossbar-devices profile, not a optics calibration"),
-            ("optics", "optics-focus", "not a optics calibration (optics, optics-lut, optics-settle, optics-camera)"),
+            ("crossbar", "crossbar-devices", "the profile is a crossbar crossbar-devices profile, not an optics calibration"),
+            ("optics", "optics-focus", "not an optics calibration (optics, optics-lut, optics-settle, optics-camera)"),
             ("optics", "optics", "holds no LUT, settle or camera result"),
         ] {
             do {
