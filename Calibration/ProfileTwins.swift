@@ -13,15 +13,29 @@ extension CalibrationProfile {
     public static func forTwin(_ document: JSONValue, twin: String, family: String, procedure: String) throws(TwinError)
         -> CalibrationProfile
     {
+        try forTwin(document, twin: twin, family: family, procedures: [procedure])
+    }
+
+    /// The profile document `document` for twin `twin`, refused unless it is a profile of
+    /// `family` made by one of `procedures` (a family whose calibration also stores its
+    /// parts as procedures of their own).
+    public static func forTwin(_ document: JSONValue, twin: String, family: String, procedures: [String])
+        throws(TwinError) -> CalibrationProfile
+    {
         let profile: CalibrationProfile
         do {
             profile = try CalibrationProfile.decode(document.jsonString())
         } catch {
             throw .invalid(twin: twin, why: "\(error)")
         }
-        guard profile.family == family, profile.procedure == procedure else {
+        guard profile.family == family, procedures.contains(profile.procedure) else {
+            let which = procedures.count == 1 ? "" : " (\(procedures.joined(separator: ", ")))"
+            let article = family.first.map { "aeiou".contains($0) } == true ? "an" : "a"
             throw .invalid(
-                twin: twin, why: "the profile is a \(profile.family) \(profile.procedure) profile, not a \(family) calibration")
+                twin: twin,
+                why:
+                    "the profile is a \(profile.family) \(profile.procedure) profile, not \(article) \(family) calibration\(which)"
+            )
         }
         return profile
     }

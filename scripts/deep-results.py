@@ -3,7 +3,8 @@
 and print the markdown tables of docs/results.md ("Deep cascades").
 
     scripts/deep-results.py [--bin .build/release/pnnlab] [--dir /tmp/deep] [--layers 32,10]
-                            [--seeds 1,2,3] [--methods in-silico,pat,dfa,pib] [--task digits]
+                            [--seeds 1,2,3] [--methods in-silico,pat,dfa,pib] [--task digits|mnist1d]
+                            [--epochs N]
 
 Runs whose JSON is already in --dir are not run again (delete the file to redo one).
 """
@@ -34,9 +35,11 @@ def main():
     p.add_argument("--seeds", default="1,2,3")
     p.add_argument("--methods", default="in-silico,pat,dfa,pib")
     p.add_argument("--task", default="digits")
+    p.add_argument("--epochs", default=None, help="epochs per unit (default: the trainer's, 30)")
     a = p.parse_args()
     os.makedirs(a.dir, exist_ok=True)
-    tag = a.layers.replace(",", "-")
+    tag = a.layers.replace(",", "-") + (f"-e{a.epochs}" if a.epochs else "")
+    extra = ["--epochs", a.epochs] if a.epochs else []
     rows = []
     for method in a.methods.split(","):
         for seed in a.seeds.split(","):
@@ -44,7 +47,7 @@ def main():
             if not os.path.exists(path):
                 out = subprocess.run(
                     [a.bin, "train", "sim:crossbar", "--task", a.task, "--method", method, "--layers", a.layers,
-                     "--seed", seed, "--json", "--store", os.path.join(a.dir, "runs.sqlite")],
+                     "--seed", seed, "--json", "--store", os.path.join(a.dir, "runs.sqlite")] + extra,
                     check=True, capture_output=True, text=True).stdout
                 with open(path, "w") as f:
                     f.write(out)

@@ -66,6 +66,11 @@ public protocol DeviceFamilyDriver: Sendable {
     /// The differentiable model of a device with this descriptor (physics-aware training's
     /// backward pass, in-silico training); nil when the family provides none.
     static func model(for descriptor: SubstrateDescriptor) -> (any SubstrateModel)?
+
+    /// The differentiable model of the device `profile` was measured on, built from what the
+    /// calibration measured (`pnnlab train --model-profile`); nil when the family builds
+    /// none. Throws when the profile is another device's or another procedure's.
+    static func model(for descriptor: SubstrateDescriptor, profile: CalibrationProfile) throws -> (any SubstrateModel)?
 }
 
 extension DeviceFamilyDriver {
@@ -85,6 +90,9 @@ extension DeviceFamilyDriver {
     public static var calibration: (any CalibrationProcedure)? { nil }
     public static func hiddenTruth(of substrate: any Substrate) async throws -> Data? { nil }
     public static func model(for descriptor: SubstrateDescriptor) -> (any SubstrateModel)? { nil }
+    public static func model(for descriptor: SubstrateDescriptor, profile: CalibrationProfile) throws -> (any SubstrateModel)? {
+        nil
+    }
 }
 
 /// One board of an emulated family, served on its own link.

@@ -1,4 +1,5 @@
 import Foundation
+import PNNCalibration
 import PNNCore
 import PNNSim
 
@@ -20,6 +21,11 @@ extension OpticsFamily {
                         "layout", .text(valueName: "overlay|side-by-side"),
                         help: "Where the trainable grey levels go: added to the input macro-pixels (overlay, default) "
                             + "or on macro-pixels of their own beside them (side-by-side)."),
+                    FamilyOption(
+                        "profile", .text(valueName: "ID|FILE"),
+                        help: "Imitate a calibrated optics rig: a stored calibration's id (pnnlab calibrate) or a "
+                            + "profile file (calibrate --out); the twin takes the measured LUT, settle time and camera "
+                            + "black level, gain and read noise."),
                 ],
                 build: buildTwin, exportState: exportTwinState)
         ]
@@ -35,22 +41,37 @@ extension OpticsFamily {
     /// trainable grey level per input macro-pixel unless `parameters` is given. Binary-amplitude
     /// inputs keep side by side. A settings table holding every key the twin records except
     /// `layout` is a run recorded before layouts existed and rebuilds side by side, as it ran.
+    ///
+    /// `--profile` (``imitate(_:in:)``): the measured constants replace the nominal ones; the
+    /// resolved settings are the config plus `profile`, the profile it came from, so the run
+    /// records it and a resumed run rebuilds the same twin, profile noted.
     static func buildTwin(_ request: TwinRequest) throws -> BuiltTwin {
         let name = "sim:optics"
         if let state = request.state ?? request.config?["state"].map({ Data($0.jsonString().utf8) }) {
             let twin = try OpticsTwin(importing: state)
-            return BuiltTwin(substrate: twin, config: .object(["state": try JSONValue(parsing: state)]))
+            var settings: [String: JSONValue] = ["state": try JSONValue(parsing: state)]
+            settings["profile"] = request.config?["profile"]
+            return BuiltTwin(substrate: twin, config: .object(settings))
         }
         let given = request.config ?? .object([:])
-        guard case .object(let table) = given else {
+        guard case .object(var table) = given else {
             throw TwinError.invalid(twin: name, why: "the [twin] settings must be a table")
+        }
+        var source = table.removeValue(forKey: "profile")  // a resumed run keeps the profile it used
+        var imitated: CalibrationProfile?
+        if source == nil, let document = request.profile {
+            guard request.config == nil, !request.options.flag("ideal") else {
+                throw TwinError.invalid(
+                    twin: name, why: "--profile imitates a calibrated rig; it takes no [twin] settings or --ideal")
+            }
+            imitated = try profile(for: document)
         }
         for key in table.keys.sorted() where !OpticsConfig.knownKeys.contains(key) {
             throw TwinError.unknownSetting(twin: name, key: key)
         }
         var config: OpticsConfig
         do {
-            config = try given.decode(OpticsConfig.self)
+            config = try JSONValue.object(table).decode(OpticsConfig.self)
         } catch {
             throw TwinError.invalid(twin: name, why: "[twin] settings could not be read (\(error))")
         }
@@ -68,9 +89,15 @@ extension OpticsFamily {
         }
         if config.layout == .overlay && table["parameters"] == nil { config.parameters = config.inputs }
         if table["seed"] == nil { config.seed = request.seed }
+        if let imitated { source = try imitate(imitated, in: &config) }
         if let why = config.problem() { throw TwinError.invalid(twin: name, why: why) }
         let twin = try OpticsTwin(config: config)
-        return BuiltTwin(substrate: twin, config: try JSONValue(encoding: config))
+        var settings = try JSONValue(encoding: config)
+        if case .object(var recorded) = settings, let source {
+            recorded["profile"] = source
+            settings = .object(recorded)
+        }
+        return BuiltTwin(substrate: twin, config: settings)
     }
 
     /// Keys every recorded `sim:optics` settings table holds (the ones always encoded).

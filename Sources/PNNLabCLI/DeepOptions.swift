@@ -50,4 +50,10 @@ struct DeepOptions: ParsableArguments {
     var tiling: Tiling? {
         tileOutputs == nil && tileRows == nil ? nil : Tiling(maxOutputs: tileOutputs, maxRows: tileRows)
     }
+
+    @Option(
+        help: ArgumentHelp(
+            "Train through each unit's calibrated model instead of its family's ideal one (PAT's backward pass, in-silico's model): per unit, comma-separated, a stored calibration's id (pnnlab calibrate), a profile file (calibrate --out) or 'ideal'. The profile must be that unit's device's; a tiled unit takes 'ideal'.",
+            valueName: "ID|FILE,…"))
+    var modelProfile: String?
 }

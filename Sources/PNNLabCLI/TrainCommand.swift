@@ -103,6 +103,9 @@ struct Train: AsyncParsableCommand {
         if deep.tiling != nil {
             throw CLIError("--tile-outputs and --tile-rows split the units of a deep run over arrays; add --layers WIDTHS")
         }
+        if deep.modelProfile != nil {
+            throw CLIError("--model-profile applies to deep runs (--layers, --method in-silico|pat|dfa|pib) only")
+        }
         if try request.isContrastive(store: store) {
             if jacobianRefresh != nil { throw CLIError("--jacobian-refresh applies to gradient and gauss-newton runs only") }
             try await runContrastive(store: store)

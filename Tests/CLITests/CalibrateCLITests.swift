@@ -122,6 +122,37 @@ struct CalibrateCLITests {
         #expect(missing.status != 0 && missing.stderr.contains("no stored calibration has id 999"), "\(missing.stderr)")
     }
 
+    /// Profiles drive twins for optics: `sim:optics --profile FILE` (a profile written by
+    /// `calibrate --out`) trains the twin with the measured constants and records the
+    /// profile; another family's profile is refused with one line.
+    @Test func anOpticsProfileFileDrivesATwin() async throws {
+        let store = CLI.tempStore()
+        let file = URL(fileURLWithPath: store).deletingLastPathComponent().appendingPathComponent("optics.json").path
+        let cal = try await CLI.run(["calibrate", "sim:optics", "--seed", "6", "--out", file, "--store", store])
+        #expect(cal.status == 0, "stderr: \(cal.stderr)")
+        let r = try await CLI.run([
+            "train", "sim:optics", "--profile", file, "--task", "xor", "--method", "readout", "--json", "--store", store,
+        ])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let run = try #require(CLI.json(r.stdout)?["run"] as? Int)
+        let show = try await CLI.run(["show", "\(run)", "--json", "--store", store])
+        let settings = try #require(CLI.json(show.stdout)?["settings"] as? [String: Any])
+        let config = try #require((settings["twin"] as? [String: Any])?["config"] as? [String: Any])
+        let profile = try #require(config["profile"] as? [String: Any])
+        #expect(profile["serial"] as? String == "sim-6" && profile["procedure"] as? String == "optics")
+        #expect(profile["measured"] as? [String] == ["camera", "lut", "settle"])
+        // The measured black level (the twin's is 64 DN) and a fitted LUT stroke near 1.05·2π.
+        #expect(abs((config["offset"] as? Double ?? 0) - 64) < 1)
+        #expect(abs((config["lut_stroke"] as? Double ?? 0) - 1.05) < 0.03)
+        var document = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
+        document["family"] = "crossbar"
+        try JSONSerialization.data(withJSONObject: document).write(to: URL(fileURLWithPath: file))
+        let foreign = try await CLI.run(["train", "sim:optics", "--profile", file, "--task", "xor", "--store", store])
+        #expect(foreign.status != 0 && foreign.stderr.contains("not an optics calibration"), "\(foreign.stderr)")
+        #expect(foreign.stderr.split(separator: "\n").count == 1, "stderr: \(foreign.stderr)")
+    }
+
     @Test func aCrossbarCalibrationOverItsPulseBudgetIsRefused() async throws {
         let r = try await CLI.run(["calibrate", "sim:crossbar", "--store", CLI.tempStore(), "--pulse-budget", "1000"])
         #expect(r.status != 0)

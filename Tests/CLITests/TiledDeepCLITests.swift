@@ -51,6 +51,23 @@ struct TiledDeepCLITests {
         #expect(r.stderr.contains(fragment), "stderr: \(r.stderr)")
     }
 
+    /// `--model-profile` gives one calibrated model per unit; a tiled unit's arrays are several
+    /// devices, so an entry other than 'ideal' for it is refused with one line before training.
+    @Test func aCalibratedModelForATiledUnitIsRefused() async throws {
+        let store = CLI.tempStore()
+        let cal = try await CLI.run(["calibrate", "sim:crossbar", "--seed", "5", "--json", "--store", store])
+        #expect(cal.status == 0, "stderr: \(cal.stderr)")
+        let id = try #require(CLI.json(cal.stdout)?["calibration_id"] as? Int)
+        let r = try await CLI.run([
+            "train", "sim:crossbar", "--task", "digits", "--layers", "32,10", "--method", "pat", "--tile-outputs", "16",
+            "--model-profile", "\(id),ideal", "--config", try smallConfig(), "--store", store,
+        ])
+        #expect(r.status != 0)
+        #expect(r.stderr.split(separator: "\n").count == 1, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("unit 1 is tiled over 2 arrays"), "stderr: \(r.stderr)")
+        #expect(try RunStore(path: store).runs().isEmpty, "nothing was trained or recorded")
+    }
+
     /// The hidden unit (65 lines × 20 outputs) on two emulated boards of 65 × 10 over
     /// pseudo-terminals, the output unit (21 × 10, within the limit) on a twin.
     @Test func theHiddenUnitTiledOverTwoEmulatedBoards() async throws {

@@ -35,6 +35,9 @@ public struct DeepPlan: Sendable, Codable, Equatable {
     public var parallel: Bool?
     /// PIB: retrain the units after one of an earlier run (`--retrain RUN --from-unit U`).
     public var retrain: DeepRetrain?
+    /// `--model-profile`: per unit, the calibration whose model the unit trains through
+    /// (nil entries, or nil: the family's ideal model).
+    public var modelProfiles: [DeepModelProfile?]?
 
     /// The comma-separated DEVICE list (one entry when DEVICE names one device).
     public var listedDevices: [String] {
@@ -122,11 +125,15 @@ extension TrainRequest {
 
     /// The deep plan: the stored one for `--resume`, else built from the flags over the config file.
     public func deepPlan(
-        layers: String?, beta: Double? = nil, parallel: Bool = false, tiling: Tiling? = nil, store: RunStore
+        layers: String?, beta: Double? = nil, parallel: Bool = false, tiling: Tiling? = nil, modelProfiles: String? = nil,
+        store: RunStore
     ) throws -> DeepPlan {
         if let resume {
             if tiling != nil {
                 throw RunError.invalid("--resume continues a run with its recorded tiling; drop --tile-outputs/--tile-rows")
+            }
+            if modelProfiles != nil {
+                throw RunError.invalid("--resume continues a run with its recorded --model-profile; drop --model-profile")
             }
             if beta != nil { throw RunError.invalid("--resume continues a run with its recorded --beta; drop --beta") }
             if parallel { throw RunError.invalid("--resume continues a run as it was recorded; drop --parallel") }
@@ -200,6 +207,10 @@ extension TrainRequest {
                 }
             }
             if !given.isEmpty { plan.tiling = given }
+        }
+        if let modelProfiles {
+            let resolved = try DeepModelProfile.resolve(modelProfiles, units: widths.count, store: store)
+            if resolved.contains(where: { $0 != nil }) { plan.modelProfiles = resolved }
         }
         let listed = device.split(separator: ",", omittingEmptySubsequences: false)
         if listed.count > 1 {

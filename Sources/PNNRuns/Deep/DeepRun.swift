@@ -12,6 +12,9 @@ public struct OpenedDeepRun: Sendable {
     /// What the trainer drives: each unit's device, or its `TiledSubstrate`.
     public var units: [any Substrate]
     public var models: [any SubstrateModel]
+    /// The models the units train through: `models`, or for a unit with a `--model-profile`
+    /// the model built from that calibration.
+    public var trainingModels: [any SubstrateModel]
     public var task: PreparedTask
     /// The twins built, in array order (nil for a board).
     public var twins: [TwinSpec]? {
@@ -109,9 +112,16 @@ extension DeepPlan {
             for d in devices { await d.connected?.connection.close() }
             throw error
         }
+        let trained: [any SubstrateModel]
+        do {
+            trained = try trainingModels(devices: devices, tileCounts: layouts.map(\.tileCount), ideal: models)
+        } catch {
+            for d in devices { await d.connected?.connection.close() }
+            throw error
+        }
         let d = substrates[0].descriptor
         let amplitude = trainer.inputAmplitude * d.inputs.upper
         let prepared = try probe.rescaled(amplitude: amplitude).fitted(toInputLines: d.inputs.count, device: d.identity.summary)
-        return OpenedDeepRun(devices: devices, units: substrates, models: models, task: prepared)
+        return OpenedDeepRun(devices: devices, units: substrates, models: models, trainingModels: trained, task: prepared)
     }
 }
