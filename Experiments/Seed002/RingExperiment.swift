@@ -18,6 +18,11 @@ public struct RingConfig: Sendable, Codable, Equatable {
     /// Device seed.
     public var seed: UInt64 = 1
     public var physics: CLLNPhysics = CLLNPhysics()
+    /// Overclamping's η and level L0, volts (seed: 0.25, 0.435 V = V+).
+    public var overclampEta: Double = 0.25
+    public var overclampLevel: Double = 0.435
+    /// The gates each run starts from.
+    public var start: RingStart = .uniform
 
     public init() {}
 
@@ -33,6 +38,28 @@ public struct RingConfig: Sendable, Codable, Equatable {
     }
 }
 
+/// The gates a ring run starts from.
+public enum RingStart: String, Sendable, Codable, CaseIterable {
+    /// Every gate at `physics.initialGate` (the lab's 3 V).
+    case uniform
+    /// `physics.initialGate` plus a seeded uniform perturbation in ±0.5 V, within [0, G_max].
+    case perturbed
+    /// Seeded uniform in [0, G_max].
+    case random
+
+    /// The starting gates for `count` edges (nil: the twin's own start), seeded by the run's
+    /// device seed and rotation.
+    public func gates(count: Int, physics: CLLNPhysics, seed: UInt64, rotation: Int) -> [Double]? {
+        var rng = SeededRandom.derived(seed: seed, stream: 0x5747 + UInt64(rotation))
+        switch self {
+        case .uniform: return nil
+        case .perturbed:
+            return (0..<count).map { _ in min(max(physics.initialGate + (rng.uniform() - 0.5), 0), physics.gateMax) }
+        case .random: return (0..<count).map { _ in physics.gateMax * rng.uniform() }
+        }
+    }
+}
+
 /// The two training protocols compared in seed Fig. 5.
 public enum RingMethod: String, Sendable, Codable, CaseIterable {
     /// η = 0.25, L0 = V+ = 0.435 V, t_h = r0 |δ|, hinge (skip points beyond their label).
@@ -40,12 +67,14 @@ public enum RingMethod: String, Sendable, Codable, CaseIterable {
     /// η = 1, t_h = 100 µs, hinge (η = 0 for points beyond their label).
     case standardClamping
 
-    /// The schedule for `periods` periods of length τ.
-    public func schedule(periodSeconds: Double, periods: Int) -> ContrastiveSchedule {
+    /// The schedule for `periods` periods of length τ (overclamping's η and L0 as given).
+    public func schedule(periodSeconds: Double, periods: Int, eta: Double = 0.25, level: Double = 0.435)
+        -> ContrastiveSchedule
+    {
         switch self {
         case .overclamping:
             return ContrastiveSchedule(
-                method: .overclamp, eta: 0.25, overclampLevel: 0.435, stepSeconds: 100e-6, periodSeconds: periodSeconds,
+                method: .overclamp, eta: eta, overclampLevel: level, stepSeconds: 100e-6, periodSeconds: periodSeconds,
                 periods: periods, hinge: true, recordEvery: periods + 1, recordTail: 1)
         case .standardClamping:
             return ContrastiveSchedule(
@@ -103,7 +132,9 @@ public enum RingExperiment {
         } catch { throw ExperimentError.task(error.description) }
         let periods = max(1, Int((config.learnSeconds / config.periodSeconds).rounded()))
         let records = await twin.collectRecords(
-            method.schedule(periodSeconds: config.periodSeconds, periods: periods), dataset: dataset)
+            method.schedule(
+                periodSeconds: config.periodSeconds, periods: periods, eta: config.overclampEta, level: config.overclampLevel),
+            dataset: dataset)
         guard let last = records.last(where: { $0.kind == .slotEnd }) else {
             throw ExperimentError.tooFewRecords(tau: config.periodSeconds, got: 0, needed: 1)
         }

@@ -12,6 +12,7 @@ enum PNNBench {
         var results = false
         var clln = false
         var ringCeiling = false
+        var ringSweep = false
         var quick = false
         var opticsFigures: String?
         var mnist1dCSV: String?
@@ -23,6 +24,7 @@ enum PNNBench {
             case "--results": results = true
             case "--results-clln": clln = true
             case "--ring-ceiling": ringCeiling = true
+            case "--ring-sweep": ringSweep = true
             case "--quick": quick = true
             case "--optics-figures": opticsFigures = it.next()
             case "--mnist1d-csv": mnist1dCSV = it.next()
@@ -30,7 +32,7 @@ enum PNNBench {
             default:
                 FileHandle.standardError.write(
                     Data(
-                        "pnnbench: unknown argument \(a); use [--results | --results-clln | --ring-ceiling | --optics-figures DIR | --mnist1d-csv FILE] [--quick] [--output FILE]\n"
+                        "pnnbench: unknown argument \(a); use [--results | --results-clln | --ring-ceiling | --ring-sweep | --optics-figures DIR | --mnist1d-csv FILE] [--quick] [--output FILE]\n"
                             .utf8))
                 exit(64)
             }
@@ -67,7 +69,9 @@ enum PNNBench {
         }
         do {
             let markdown: String
-            if ringCeiling {
+            if ringSweep {
+                markdown = try await RingSweepBench.run(quick: quick)
+            } else if ringCeiling {
                 markdown = try await RingCeilingBench.run(quick: quick)
             } else if clln {
                 markdown = try await CLLNResults.run(quick: quick)

@@ -40,6 +40,20 @@ struct ExperimentTests {
         #expect(run.hingeLoss < 18e-3 * 18e-3)
     }
 
+    /// The sweep's starting gates: seeded, inside the safe range, perturbed ones within ±0.5 V
+    /// of the lab's start, and different per rotation.
+    @Test func ringStartsAreSeededAndInRange() {
+        let physics = CLLNPhysics()
+        #expect(RingStart.uniform.gates(count: 32, physics: physics, seed: 1, rotation: 0) == nil)
+        let p = RingStart.perturbed.gates(count: 32, physics: physics, seed: 1, rotation: 0)!
+        let r = RingStart.random.gates(count: 32, physics: physics, seed: 1, rotation: 0)!
+        #expect(p.count == 32 && p.allSatisfy { abs($0 - physics.initialGate) <= 0.5 && $0 >= 0 && $0 <= physics.gateMax })
+        #expect(Set(p).count > 16, "perturbation is not constant")
+        #expect(r.allSatisfy { $0 >= 0 && $0 <= physics.gateMax } && r.max()! - r.min()! > physics.gateMax / 2)
+        #expect(RingStart.random.gates(count: 32, physics: physics, seed: 1, rotation: 0) == r)
+        #expect(RingStart.random.gates(count: 32, physics: physics, seed: 1, rotation: 1) != r)
+    }
+
     /// The ring ceiling: optimising the lattice's gates directly classifies the narrowest ring
     /// (83 mV, split 0) with every point beyond its label, gates inside [0, G_max], and the
     /// reported figures agree with the outputs.
