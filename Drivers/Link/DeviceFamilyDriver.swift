@@ -66,6 +66,13 @@ public protocol DeviceFamilyDriver: Sendable {
     /// The differentiable model of a device with this descriptor (physics-aware training's
     /// backward pass, in-silico training); nil when the family provides none.
     static func model(for descriptor: SubstrateDescriptor) -> (any SubstrateModel)?
+
+    /// The differentiable model of this opened device, for a family whose model depends on
+    /// more than the descriptor (the optics twin's transmission matrix and LUT). Default:
+    /// `model(for: substrate.descriptor)`. Throws, with the reason in words, for a device
+    /// the family has a model for in general but not for this one (an optics rig over links,
+    /// whose transmission matrix nobody has measured).
+    static func model(of substrate: any Substrate) async throws -> (any SubstrateModel)?
 }
 
 extension DeviceFamilyDriver {
@@ -85,6 +92,9 @@ extension DeviceFamilyDriver {
     public static var calibration: (any CalibrationProcedure)? { nil }
     public static func hiddenTruth(of substrate: any Substrate) async throws -> Data? { nil }
     public static func model(for descriptor: SubstrateDescriptor) -> (any SubstrateModel)? { nil }
+    public static func model(of substrate: any Substrate) async throws -> (any SubstrateModel)? {
+        model(for: substrate.descriptor)
+    }
 }
 
 /// One board of an emulated family, served on its own link.

@@ -58,6 +58,30 @@ struct DeepCLITests {
         #expect(r.stderr.contains("each unit needs its own device"), "stderr: \(r.stderr)")
     }
 
+    /// An optics cascade end to end: two `sim:optics` units (every non-ideality on), PAT
+    /// through the twins' transmission models; then an optics unit feeding a crossbar unit.
+    @Test func opticsUnitsTrainThroughTheirTransmissionModel() async throws {
+        let store = CLI.tempStore()
+        let r = try await CLI.run([
+            "train", "sim:optics", "--task", "digits", "--method", "pat", "--layers", "16,10", "--config",
+            try smallConfig(), "--json", "--store", store,
+        ])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let o = try #require(CLI.json(r.stdout))
+        let acc = try #require(o["test_accuracy"] as? Double)
+        let ceiling = try #require(o["digital_ceiling"] as? Double)
+        #expect(acc > 0.0 && ceiling > 0.0, "test \(acc), ceiling \(ceiling)")
+        #expect(o["layers"] as? [Int] == [16, 10])
+        #expect((o["unit_measurements"] as? [Int])?.allSatisfy { $0 > 0 } == true)
+        let mixed = try await CLI.run([
+            "train", "sim:optics,sim:crossbar", "--task", "digits", "--method", "dfa", "--layers", "16,10", "--config",
+            try smallConfig(), "--json", "--store", store,
+        ])
+        #expect(mixed.status == 0, "stderr: \(mixed.stderr)")
+        let m = try #require(CLI.json(mixed.stdout))
+        #expect((m["test_accuracy"] as? Double ?? 0) > 0.0, "stdout: \(mixed.stdout)")
+    }
+
     @Test func aFamilyWithoutAModelIsRefusedInOneLine() async throws {
         let r = try await CLI.run([
             "train", "sim:clln", "--task", "digits", "--layers", "32,10", "--method", "pat", "--store", CLI.tempStore(),

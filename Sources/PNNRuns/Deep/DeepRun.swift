@@ -23,8 +23,9 @@ extension DeepPlan {
     /// (input lines = previous width + bias line) and seeded with `unitSeed(ℓ)`, or rebuilt
     /// from the twins a resumed run recorded; a board only for a one-unit cascade (several
     /// units on one array would need tiling, which is not built); with a comma-separated
-    /// DEVICE list, unit ℓ on the ℓ-th (twins, boards and `remote://` devices mixed). Every unit's family must
-    /// provide a differentiable model (`DeviceFamilyDriver.model(for:)`).
+    /// DEVICE list, unit ℓ on the ℓ-th (twins, boards and `remote://` devices mixed). Twins
+    /// are asked for exactly the unit's width of outputs (`TwinGeometry.exactOutputs`). Every
+    /// unit's family must provide a differentiable model of it (`DeviceFamilyDriver.model(of:)`).
     public func open(
         twinOptionWords: [String] = [], store: RunStore? = nil, reconnectGrace: Double = 15,
         registry: FamilyRegistry = .standard
@@ -51,12 +52,20 @@ extension DeepPlan {
                 let lines = l == 0 ? probe.encoder.inputCount : layers[l - 1] + 1
                 let inputs = DeviceCatalog.TwinInputs(
                     seed: unitSeed(l), stored: units?[l], optionWords: twinOptionWords,
-                    geometry: TwinGeometry(inputs: lines, outputs: layers[l]))
+                    geometry: TwinGeometry(inputs: lines, outputs: layers[l], exactOutputs: true))
                 let opened = try await DeviceCatalog.open(
                     devicePerUnit[l], twin: inputs, baud: baud ?? 115_200, store: store, reconnectGrace: reconnectGrace,
                     registry: registry)
                 devices.append(opened)
-                guard let model = opened.family.model(for: opened.substrate.descriptor) else {
+                let found: (any SubstrateModel)?
+                do {
+                    found = try await opened.family.model(of: opened.substrate)
+                } catch {
+                    throw RunError.invalid(
+                        "--method \(method.rawValue) needs a differentiable model of unit \(l + 1) (\(devicePerUnit[l])): \(error)"
+                    )
+                }
+                guard let model = found else {
                     throw RunError.invalid(
                         "--method \(method.rawValue) needs the \(opened.family.family) family's differentiable model "
                             + "(a vector–Jacobian product), and that family provides none")
