@@ -92,6 +92,16 @@ struct DeepCLITests {
         #expect((m["test_accuracy"] as? Double ?? 0) > 0.35, "stdout: \(mixed.stdout)")
     }
 
+    @Test func backpropagationThroughBinaryOpticsInputsIsRefusedInOneLine() async throws {
+        let r = try await CLI.run([
+            "train", "sim:optics", "--binary", "--task", "digits", "--layers", "8,10", "--method", "pat", "--store",
+            CLI.tempStore(),
+        ])
+        #expect(r.status != 0)
+        #expect(r.stderr.split(separator: "\n").count == 1, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("unit 2's inputs, and its model has no input derivative"), "stderr: \(r.stderr)")
+    }
+
     @Test func aFamilyWithoutAModelIsRefusedInOneLine() async throws {
         let r = try await CLI.run([
             "train", "sim:clln", "--task", "digits", "--layers", "32,10", "--method", "pat", "--store", CLI.tempStore(),

@@ -70,6 +70,11 @@ extension DeepPlan {
                         "--method \(method.rawValue) needs the \(opened.family.family) family's differentiable model "
                             + "(a vector–Jacobian product), and that family provides none")
                 }
+                if l > 0, !model.inputsDifferentiable, method == .pat || method == .inSilico {
+                    throw RunError.invalid(
+                        "--method \(method.rawValue) backpropagates through unit \(l + 1)'s inputs, and its model has no input "
+                            + "derivative (binary-amplitude inputs are a step); use --method dfa or pib, or phase inputs")
+                }
                 models.append(model)
             }
         } catch {

@@ -77,6 +77,8 @@ public struct OpticsModel: SubstrateModel {
     public var parameterCount: Int { config.parameters }
     public var inputCount: Int { config.inputs }
     public var outputCount: Int { config.features }
+    /// False for binary-amplitude inputs (a 0/1 mask is a step: ∂x = 0).
+    public var inputsDifferentiable: Bool { config.inputMode != .binary }
 
     // MARK: Pieces
 
