@@ -100,10 +100,10 @@ proto: python
 	  --grpc_python_out=python/src Proto/pnnlab/v1/pnnlab.proto
 
 format:
-	$(SWIFT) format --in-place --recursive Package.swift Sources Drivers Tests
+	$(SWIFT) format --in-place --recursive Package.swift Sources Drivers Calibration Experiments Fuzz Tests
 
 lint:
-	$(SWIFT) format lint --strict --recursive Package.swift Sources Drivers Tests
+	$(SWIFT) format lint --strict --recursive Package.swift Sources Drivers Calibration Experiments Fuzz Tests
 
 clean:
 	rm -rf .build out $(VENV) python/build python/src/pnnlab.egg-info

@@ -3,8 +3,8 @@
 the markdown tables of docs/results.md ("Deep cascades").
 
     scripts/deep-results.py [--bin .build/release/pnnlab] [--dir /tmp/deep] [--layers 32,10]
-                            [--seeds 1,2,3] [--methods in-silico,pat,dfa,pib] [--task digits]
-                            [--device sim:crossbar] [--config run.toml]
+                            [--seeds 1,2,3] [--methods in-silico,pat,dfa,pib] [--task digits|mnist1d]
+                            [--epochs N] [--device sim:crossbar] [--config run.toml]
 
 Runs whose JSON is already in --dir are not run again (delete the file to redo one).
 """
@@ -35,19 +35,20 @@ def main():
     p.add_argument("--seeds", default="1,2,3")
     p.add_argument("--methods", default="in-silico,pat,dfa,pib")
     p.add_argument("--task", default="digits")
+    p.add_argument("--epochs", default=None, help="epochs per unit (default: the trainer's, 30)")
     p.add_argument("--device", default="sim:crossbar")
     p.add_argument("--config", default=None, help="a config file handed to every run")
     a = p.parse_args()
     os.makedirs(a.dir, exist_ok=True)
-    tag = a.layers.replace(",", "-")
+    tag = a.layers.replace(",", "-") + (f"-e{a.epochs}" if a.epochs else "")
     if a.device != "sim:crossbar":
         tag = a.device.replace("sim:", "").replace(",", "+") + "-" + tag
+    extra = (["--epochs", a.epochs] if a.epochs else []) + (["--config", a.config] if a.config else [])
     rows = []
     for method in a.methods.split(","):
         for seed in a.seeds.split(","):
             path = os.path.join(a.dir, f"{a.task}-{tag}-{method}-{seed}.json")
             if not os.path.exists(path):
-                extra = ["--config", a.config] if a.config else []
                 out = subprocess.run(
                     [a.bin, "train", a.device, "--task", a.task, "--method", method, "--layers", a.layers,
                      "--seed", seed, "--json", "--store", os.path.join(a.dir, "runs.sqlite")] + extra,

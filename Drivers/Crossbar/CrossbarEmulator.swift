@@ -19,6 +19,8 @@ public actor CrossbarEmulator: DeviceEndpoint {
     private var colActive: [Bool]
     private var violations: UInt32 = 0
     private var safe = true
+    /// ADC columns that break when the armed fault is injected (`injectArmedFault`).
+    private var armedADCColumns: [Int]
 
     struct InputSlot {
         var inputs: Matrix
@@ -28,8 +30,13 @@ public actor CrossbarEmulator: DeviceEndpoint {
     }
 
     /// An emulated board around `physics`; `serial` and `model` go into the hello.
-    public init(physics: CrossbarPhysics, serial: String, model: String = "pnnlab-emu-crossbar") {
+    /// `armedADCColumns` (physical columns, 0..<2·outputs) break when `injectArmedFault()` is
+    /// called — `pnnlab emulate` calls it on SIGUSR1.
+    public init(
+        physics: CrossbarPhysics, serial: String, model: String = "pnnlab-emu-crossbar", armedADCColumns: [Int] = []
+    ) {
         self.physics = physics
+        self.armedADCColumns = armedADCColumns.filter { (0..<physics.config.physicalColumns).contains($0) }
         let geometry = CrossbarGeometry(config: physics.config)
         self.geometry = geometry
         self.hello = HelloReply(
@@ -54,6 +61,9 @@ public actor CrossbarEmulator: DeviceEndpoint {
     /// The twin's full state as JSON (simulation-only view: the hidden truth a calibration
     /// over the link is compared with in tests).
     public func exportState() throws -> Data { try physics.exportState() }
+
+    /// ADC columns that read 0 (broken at start, by an injected fault or drawn from the seed).
+    public var deadADCColumns: [Int] { physics.deadColumns }
 
     public func sessionReset() async {
         slots = Array(repeating: nil, count: CrossbarCommand.inputSlots)
@@ -417,4 +427,15 @@ public actor CrossbarEmulator: DeviceEndpoint {
 /// An error reply with `code` and `message`.
 func Refusal(_ code: WireErrorCode, _ message: String) -> ErrorReply {
     ErrorReply(code: code, message: message)
+}
+
+extension CrossbarEmulator: ArmedFault {
+    /// Breaks the armed ADC columns (they read 0 from now on, also after a reset) and disarms.
+    public func injectArmedFault() async -> String? {
+        guard !armedADCColumns.isEmpty else { return nil }
+        for c in armedADCColumns { physics.breakColumn(c) }
+        defer { armedADCColumns = [] }
+        return "broke ADC column\(armedADCColumns.count == 1 ? "" : "s") "
+            + CrossbarFamily.columnList(armedADCColumns) + " of \(geometry.columns) (they read 0 from now on)"
+    }
 }

@@ -34,7 +34,46 @@ public enum CrossbarFamily: DeviceFamilyDriver {
             FamilyOption(
                 "adc-offset-spread", .number(0...0.1),
                 help: "Column-to-column ADC offset, standard deviation as a fraction of full scale (default 0)."),
+            FamilyOption(
+                "break-adc", .text(valueName: "COL[,COL…]"),
+                help: "Physical ADC columns (0…2·outputs−1; A-B ranges too) broken from the start: they read 0."),
+            FamilyOption(
+                "break-adc-on-signal", .text(valueName: "COL[,COL…]"),
+                help: "ADC columns that break when the emulator receives SIGUSR1 (a converter failing mid-run)."),
         ]
+    }
+
+    /// Parses `COL[,COL…]` (ranges `A-B` allowed) into physical ADC columns, each below `columns`.
+    public static func adcColumns(_ text: String, option: String, columns: Int) throws(FamilyOptionError) -> [Int] {
+        var out = Set<Int>()
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let ends = part.split(separator: "-", omittingEmptySubsequences: false).map {
+                Int($0.trimmingCharacters(in: .whitespaces))
+            }
+            guard (1...2).contains(ends.count), let a = ends.first ?? nil, let b = ends.last ?? nil, a <= b else {
+                throw .invalid(name: option, value: text, why: "give ADC columns as COL[,COL…] or A-B ranges, e.g. 0,1,4-7")
+            }
+            guard a >= 0, b < columns else {
+                throw .invalid(
+                    name: option, value: text,
+                    why: "the board has \(columns) ADC columns, numbered 0…\(columns - 1) (two per differential output)")
+            }
+            out.formUnion(a...b)
+        }
+        return out.sorted()
+    }
+
+    /// `0…3, 7` style summary of sorted columns (runs of three or more shortened).
+    public static func columnList(_ columns: [Int]) -> String {
+        var parts: [String] = []
+        var i = 0
+        while i < columns.count {
+            var j = i
+            while j + 1 < columns.count, columns[j + 1] == columns[j] + 1 { j += 1 }
+            parts.append(j - i >= 2 ? "\(columns[i])…\(columns[j])" : (i...j).map { "\(columns[$0])" }.joined(separator: ", "))
+            i = j + 1
+        }
+        return parts.joined(separator: ", ")
     }
 
     public static func emulator(_ settings: EmulatorSettings) throws -> any DeviceEndpoint {
@@ -44,8 +83,16 @@ public enum CrossbarFamily: DeviceFamilyDriver {
         config.seed = settings.seed
         if let spread = settings.options.number("adc-gain-spread") { config.adcGainSpread = spread }
         if let spread = settings.options.number("adc-offset-spread") { config.adcOffsetSpread = spread }
+        let armed = try settings.options.text("break-adc-on-signal").map { text throws(FamilyOptionError) in
+            try adcColumns(text, option: "break-adc-on-signal", columns: config.physicalColumns)
+        }
+        if let text = settings.options.text("break-adc") {
+            let dead = try adcColumns(text, option: "break-adc", columns: config.physicalColumns)
+            config.deadColumns = Array(Set(config.deadColumns + dead)).sorted()
+        }
         return CrossbarEmulator(
-            physics: try CrossbarPhysics(config: config), serial: settings.serial ?? "EMU-\(settings.seed)")
+            physics: try CrossbarPhysics(config: config), serial: settings.serial ?? "EMU-\(settings.seed)",
+            armedADCColumns: armed ?? [])
     }
 
     /// Ping round trip, pipelined request rate, a 200-frame measurement stream and one

@@ -52,3 +52,13 @@ public struct StreamPusher: Sendable {
         await send(streamID, data)
     }
 }
+
+/// An emulated board holding a fault its options armed (`pnnlab emulate crossbar
+/// --break-adc-on-signal 0,1`), injected when `pnnlab emulate` receives SIGUSR1 — how a test
+/// or a person breaks an emulated board mid-run. There is deliberately no wire command for
+/// it: a host must never be able to damage a real board.
+public protocol ArmedFault: DeviceEndpoint {
+    /// Injects the armed fault and disarms it: a sentence saying what broke, or nil when
+    /// nothing is armed (never armed, or already injected).
+    func injectArmedFault() async -> String?
+}

@@ -73,6 +73,11 @@ public protocol DeviceFamilyDriver: Sendable {
     /// the family has a model for in general but not for this one (an optics rig over links,
     /// whose transmission matrix nobody has measured).
     static func model(of substrate: any Substrate) async throws -> (any SubstrateModel)?
+
+    /// The differentiable model of the device `profile` was measured on, built from what the
+    /// calibration measured (`pnnlab train --model-profile`); nil when the family builds
+    /// none. Throws when the profile is another device's or another procedure's.
+    static func model(for descriptor: SubstrateDescriptor, profile: CalibrationProfile) throws -> (any SubstrateModel)?
 }
 
 extension DeviceFamilyDriver {
@@ -94,6 +99,9 @@ extension DeviceFamilyDriver {
     public static func model(for descriptor: SubstrateDescriptor) -> (any SubstrateModel)? { nil }
     public static func model(of substrate: any Substrate) async throws -> (any SubstrateModel)? {
         model(for: substrate.descriptor)
+    }
+    public static func model(for descriptor: SubstrateDescriptor, profile: CalibrationProfile) throws -> (any SubstrateModel)? {
+        nil
     }
 }
 

@@ -32,4 +32,10 @@ struct DeepOptions: ParsableArguments {
             "With --retrain, twins only: break unit UNIT's ADC column CHANNEL (from 0) first; it reads 0 from then on (repeatable).",
             valueName: "UNIT:CHANNEL"))
     var breakADC: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "Train through each unit's calibrated model instead of its family's ideal one (PAT's backward pass, in-silico's model): per unit, comma-separated, a stored calibration's id (pnnlab calibrate), a profile file (calibrate --out) or 'ideal'. The profile must be that unit's device's.",
+            valueName: "ID|FILE,…"))
+    var modelProfile: String?
 }

@@ -18,7 +18,8 @@ struct Emulate: AsyncParsableCommand {
             stable symlink to it is made too. A rig family (optics) serves one board per pty and \
             prints one port per line (slm, then camera); --link PATH then makes PATH-slm and \
             PATH-camera. The board speaks the wire protocol exactly as \
-            hardware does, backed by the family's twin.
+            hardware does, backed by the family's twin. SIGUSR1 injects the fault a family \
+            option armed (crossbar: --break-adc-on-signal COLS breaks those ADC columns mid-run).
 
             """ + FamilyHelp.emulatorOptions())
 
@@ -95,6 +96,7 @@ struct Emulate: AsyncParsableCommand {
         default: throw ValidationError("--behave must be normal, silent or noise")
         }
         let stop = await StopSignal()
+        await FaultSignal().onSignal(inject: boards, family: family)
         if let fd {
             guard boards.count == 1, let endpoint = boards.first?.endpoint else {
                 throw ValidationError("--fd serves one board; \(family) emulates \(boards.count)")
@@ -148,6 +150,34 @@ struct StopSignal: Sendable {
             for await _ in signals {
                 action()
                 return
+            }
+        }
+    }
+}
+
+/// Injects the boards' armed faults (`ArmedFault`) whenever the emulator receives SIGUSR1,
+/// and says on stderr what broke — or that nothing was armed.
+struct FaultSignal: Sendable {
+    let signals: UnixSignalsSequence
+
+    init() async {
+        signals = await UnixSignalsSequence(trapping: .sigusr1)
+    }
+
+    func onSignal(inject boards: [EmulatedBoard], family: String) {
+        let signals = self.signals
+        Task.detached {
+            for await _ in signals {
+                var said = false
+                for board in boards {
+                    guard let armed = board.endpoint as? any ArmedFault, let what = await armed.injectArmedFault() else {
+                        continue
+                    }
+                    let whose = boards.count == 1 ? "the \(family) board" : "the \(family) rig's \(board.role)"
+                    Terminal.writeError("SIGUSR1: \(whose): \(what)\n")
+                    said = true
+                }
+                if !said { Terminal.writeError("SIGUSR1: no fault armed (or already injected); nothing changed\n") }
             }
         }
     }

@@ -100,6 +100,9 @@ struct Train: AsyncParsableCommand {
             try await runDeep(store: store)
             return
         }
+        if deep.modelProfile != nil {
+            throw CLIError("--model-profile applies to deep runs (--layers, --method in-silico|pat|dfa|pib) only")
+        }
         if try request.isContrastive(store: store) {
             if jacobianRefresh != nil { throw CLIError("--jacobian-refresh applies to gradient and gauss-newton runs only") }
             try await runContrastive(store: store)

@@ -19,10 +19,10 @@ extension Train {
         var plan: DeepPlan
         if let base = deep.retrain {
             if resume != nil || deep.layers != nil || deep.beta != nil || deep.parallel || task != nil || config != nil
-                || seed != nil || method.map({ $0 != DeepMethod.pib.rawValue }) == true
+                || seed != nil || deep.modelProfile != nil || method.map({ $0 != DeepMethod.pib.rawValue }) == true
             {
                 throw CLIError(
-                    "--retrain continues run \(base)'s cascade with its recorded settings; drop --resume/--layers/--beta/--parallel/--task/--config/--seed (--epochs sets the epochs per retrained unit)"
+                    "--retrain continues run \(base)'s cascade with its recorded settings; drop --resume/--layers/--beta/--parallel/--task/--config/--seed/--model-profile (--epochs sets the epochs per retrained unit)"
                 )
             }
             let broken = try deep.breakADC.map { text throws(RunError) in try DeepRetrain.BrokenChannel(parsing: text) }
@@ -32,26 +32,30 @@ extension Train {
             if deep.fromUnit != nil || !deep.breakADC.isEmpty {
                 throw CLIError("--from-unit and --break-adc go with --retrain RUN")
             }
-            plan = try request.deepPlan(layers: deep.layers, beta: deep.beta, parallel: deep.parallel, store: store)
+            plan = try request.deepPlan(
+                layers: deep.layers, beta: deep.beta, parallel: deep.parallel, modelProfiles: deep.modelProfile, store: store)
         }
         let opened = try await plan.open(twinOptionWords: twinOptions, store: store, reconnectGrace: reconnectGrace)
         plan.units = opened.twins
         let trainer = try DeepTrainer(
             units: opened.units, models: opened.models, widths: plan.layers, method: plan.method, config: plan.trainer,
             task: opened.task, seed: plan.seed, beta: plan.beta ?? DeepTrainer.defaultBeta,
-            parallel: plan.parallel ?? false, startUnit: (plan.retrain?.fromUnit ?? 1) - 1)
+            parallel: plan.parallel ?? false, startUnit: (plan.retrain?.fromUnit ?? 1) - 1, trainingModels: opened.trainingModels)
         let session: DeepSession
         if let resume {
             session = try await DeepSession.resume(runID: resume, trainer: trainer, store: store)
         } else {
             session = try await DeepSession.start(plan: plan, trainer: trainer, store: store)
         }
+        let sources = plan.modelProfiles?.map { $0?.source ?? DeepModelProfile.idealWord }
         if !json {
+            let fromProfiles = sources.map { "; models from " + $0.joined(separator: ", ") } ?? ""
             let counts = trainer.parameterCounts.map(String.init).joined(separator: " + ")
             Terminal.writeError(
                 "run \(session.runID): \(plan.task.rawValue) through \(plan.layers.count) unit\(plan.layers.count == 1 ? "" : "s") of \(plan.device) "
                     + "(widths \(plan.layers.map(String.init).joined(separator: ","))), \(plan.method.rawValue), "
-                    + "\(trainer.epochs) epochs × \(trainer.batchesPerEpoch) batches, \(counts) parameters\n")
+                    + "\(trainer.epochs) epochs × \(trainer.batchesPerEpoch) batches, \(counts) parameters"
+                    + fromProfiles + "\n")
         }
         let ceiling = try store.run(id: session.runID).digitalCeiling
         let progress = TrainingProgress(totalSteps: trainer.totalSteps, ceiling: ceiling)
@@ -94,6 +98,8 @@ extension Train {
             ),
             ("wall time", String(format: "%.2f s", r.wallSeconds)),
         ]
-        try Output.print(Table.keyValue(rows))
+        let sources = plan.modelProfiles?.map { $0?.source ?? DeepModelProfile.idealWord }
+        let profiles: [(String, String)] = sources.map { [("model profiles", $0.joined(separator: ", "))] } ?? []
+        try Output.print(Table.keyValue(rows + profiles))
     }
 }

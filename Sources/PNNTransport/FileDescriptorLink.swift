@@ -177,19 +177,8 @@ final class FDChannel: Sendable {
         while true {
             if skipRead {
                 skipRead = false
-                switch closeSignal.wait(on: fd, events: Int16(POLLIN), milliseconds: max(Self.milliseconds(wait), 1)) {
-                case .closed: throw .closed("closed locally")
-                case .failed(let e): throw .system(operation: "poll", path: path, errno: e)
-                case .timedOut: return []
-                case .ready(let revents):
-                    if revents & Int16(POLLIN) != 0 {
-                        polled = true
-                    } else if revents & Int16(POLLHUP | POLLERR) != 0 {
-                        throw .closed("device unplugged")
-                    } else if revents & Int16(POLLNVAL) != 0 {
-                        throw .closed("closed locally")
-                    }
-                }
+                guard let readable = try pollReadable(milliseconds: max(Self.milliseconds(wait), 1)) else { return [] }
+                if readable { polled = true }
                 continue
             }
             let (out, n) = readOnce(maxCount)
@@ -208,20 +197,26 @@ final class FDChannel: Sendable {
             // Even without a wait, one `poll` tells "nothing yet" (0 or EIO from a raw tty)
             // from a hang-up, so an owner pumping a readable port learns that it is gone.
             let ms = wait <= .zero ? 0 : max(left, 1)
-            switch closeSignal.wait(on: fd, events: Int16(POLLIN), milliseconds: ms) {
-            case .closed: throw .closed("closed locally")
-            case .failed(let e): throw .system(operation: "poll", path: path, errno: e)
-            case .timedOut:
-                if wait <= .zero || ContinuousClock.now >= deadline { return [] }
-            case .ready(let revents):
-                if revents & Int16(POLLIN) != 0 {
-                    polled = true
-                } else if revents & Int16(POLLHUP | POLLERR) != 0 {
-                    throw .closed("device unplugged")
-                } else if revents & Int16(POLLNVAL) != 0 {
-                    throw .closed("closed locally")
-                }
+            switch try pollReadable(milliseconds: ms) {
+            case nil: if wait <= .zero || ContinuousClock.now >= deadline { return [] }
+            case true?: polled = true
+            case false?: break
             }
+        }
+    }
+
+    /// One `poll` for input: true when the port is readable, false when `poll` returned for
+    /// something else, nil when the wait ran out; a hang-up, an error or a local close throws.
+    private func pollReadable(milliseconds: Int64) throws(TransportError) -> Bool? {
+        switch closeSignal.wait(on: fd, events: Int16(POLLIN), milliseconds: milliseconds) {
+        case .closed: throw .closed("closed locally")
+        case .failed(let e): throw .system(operation: "poll", path: path, errno: e)
+        case .timedOut: return nil
+        case .ready(let revents):
+            if revents & Int16(POLLIN) != 0 { return true }
+            if revents & Int16(POLLHUP | POLLERR) != 0 { throw .closed("device unplugged") }
+            if revents & Int16(POLLNVAL) != 0 { throw .closed("closed locally") }
+            return false
         }
     }
 

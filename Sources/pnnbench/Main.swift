@@ -11,6 +11,7 @@ enum PNNBench {
         var output: String?
         var results = false
         var clln = false
+        var ringCeiling = false
         var quick = false
         var opticsFigures: String?
         var mnist1dCSV: String?
@@ -21,6 +22,7 @@ enum PNNBench {
             case "--output": output = it.next()
             case "--results": results = true
             case "--results-clln": clln = true
+            case "--ring-ceiling": ringCeiling = true
             case "--quick": quick = true
             case "--optics-figures": opticsFigures = it.next()
             case "--mnist1d-csv": mnist1dCSV = it.next()
@@ -28,7 +30,7 @@ enum PNNBench {
             default:
                 FileHandle.standardError.write(
                     Data(
-                        "pnnbench: unknown argument \(a); use [--results | --results-clln | --optics-figures DIR | --mnist1d-csv FILE] [--quick] [--output FILE]\n"
+                        "pnnbench: unknown argument \(a); use [--results | --results-clln | --ring-ceiling | --optics-figures DIR | --mnist1d-csv FILE] [--quick] [--output FILE]\n"
                             .utf8))
                 exit(64)
             }
@@ -65,7 +67,9 @@ enum PNNBench {
         }
         do {
             let markdown: String
-            if clln {
+            if ringCeiling {
+                markdown = try await RingCeilingBench.run(quick: quick)
+            } else if clln {
                 markdown = try await CLLNResults.run(quick: quick)
             } else if results {
                 markdown = try await ResultsTables.run(quick: quick)

@@ -111,6 +111,54 @@ struct DeepCLITests {
         #expect(r.stderr.contains("--method pat needs the clln family's differentiable model"), "stderr: \(r.stderr)")
     }
 
+    /// `--model-profile` over a pty: an emulated board with large column ADC errors is
+    /// calibrated, then trained with PAT through its calibration's model; the run reports and
+    /// records the profile it used, in `train --json` and in `show`. A missing profile, one
+    /// on a run that is not deep, and a count that does not match the units are one line each.
+    @Test func patTrainsThroughTheBoardsCalibratedModelOverAPty() async throws {
+        let dir = EmulatorProcess.tempDir()
+        let store = dir + "/runs.sqlite"
+        let link = dir + "/xbar"
+        let child = try CLI.start([
+            "emulate", "crossbar", "--link", link, "--seed", "19", "--outputs", "3", "--adc-gain-spread", "0.2",
+            "--adc-offset-spread", "0.01",
+        ])
+        defer { if child.process.isRunning { kill(child.process.processIdentifier, SIGKILL) } }
+        let up = try await CLI.waitFor(timeout: 90) {
+            FileManager.default.fileExists(atPath: link)
+                && ((try? String(contentsOf: child.out, encoding: .utf8)) ?? "").contains("\n")
+        }
+        try #require(up, "emulator did not come up")
+        let cal = try await CLI.run(["calibrate", link, "--json", "--store", store])
+        #expect(cal.status == 0, "stderr: \(cal.stderr)")
+        let id = try #require(CLI.json(cal.stdout)?["calibration_id"] as? Int)
+        let r = try await CLI.run([
+            "train", link, "--task", "iris", "--layers", "3", "--method", "pat", "--epochs", "2", "--model-profile", "\(id)",
+            "--json", "--store", store,
+        ])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let o = try #require(CLI.json(r.stdout), "stdout: \(r.stdout)")
+        #expect((o["test_accuracy"] as? Double ?? 0) > 0.34, "better than chance on 3 classes")
+        let used = try #require((o["model_profiles"] as? [Any])?.first as? [String: Any])
+        #expect(used["serial"] as? String == "EMU-19" && used["source"] as? String == "calibration \(id)")
+        #expect(used["procedure"] as? String == "crossbar-devices")
+        let run = try #require(o["run"] as? Int)
+        let show = try await CLI.run(["show", "\(run)", "--json", "--store", store])
+        let settings = try #require(CLI.json(show.stdout)?["settings"] as? [String: Any])
+        let recorded = try #require((settings["model_profiles"] as? [Any])?.first as? [String: Any])
+        #expect(recorded["source"] as? String == "calibration \(id)")
+        #expect((recorded["document"] as? [String: Any])?["serial"] as? String == "EMU-19", "the document itself is kept")
+        for (extra, fragment) in [
+            (["--layers", "3", "--model-profile", "999"], "no stored calibration has id 999"),
+            (["--layers", "3", "--model-profile", "\(id),\(id)"], "one entry per unit"),
+            (["--method", "gradient", "--model-profile", "\(id)"], "applies to deep runs"),
+        ] {
+            let bad = try await CLI.run(["train", link, "--task", "iris", "--epochs", "1", "--store", store] + extra)
+            #expect(bad.status != 0)
+            #expect(bad.stderr.split(separator: "\n").count == 1 && bad.stderr.contains(fragment), "\(extra): \(bad.stderr)")
+        }
+    }
+
     /// SIGKILL a deep run once two epochs are committed, resume it: committed steps unchanged,
     /// steps continue without gaps, the run completes.
     @Test func aKilledDeepRunResumes() async throws {

@@ -141,6 +141,49 @@ struct DeepCascadeTests {
         #expect(state.deployed)
     }
 
+    /// `trainingModels` (what `--model-profile` supplies) is what training goes through;
+    /// the digital ceiling and the `model` accuracies stay on the ideal models.
+    @Test func trainingGoesThroughTheTrainingModelsTheCeilingDoesNot() async throws {
+        let p = plan(.pat, layers: [12, 10], epochs: 1)
+        let (base, opened) = try await trainer(p, ideal: true)
+        // Each unit "calibrated" with column gains 0.6…1.4 and a stuck device on its bias line
+        // (the last row: driven by every sample, unlike a corner pixel that is always 0).
+        let stuckDevice = opened.models.map { ($0.inputCount - 1) * 2 * $0.outputCount + 1 }
+        let skewed: [any SubstrateModel] = try opened.models.enumerated().map { l, m in
+            let devices = m.parameterCount, columns = 2 * m.outputCount
+            return try CalibratedCrossbarModel(
+                rows: m.inputCount, outputs: m.outputCount, gMin: [Double](repeating: 0.25, count: devices),
+                gMax: [Double](repeating: 25, count: devices), stuck: (0..<devices).map { $0 == stuckDevice[l] },
+                adcGain: (0..<columns).map { 0.6 + 0.8 * Double($0 % 5) / 4 }, adcOffset: [Double](repeating: 0, count: columns),
+                fullScale: nil)
+        }
+        var runs: [DeepState] = []
+        var initial: [[Double]] = []
+        for models in [nil, skewed] {
+            let (_, fresh) = try await trainer(p, ideal: true)
+            let t = try DeepTrainer(
+                units: fresh.units, models: fresh.models, widths: p.layers, method: p.method, config: p.trainer,
+                task: fresh.task, seed: p.seed, trainingModels: models)
+            #expect(t.digitalCeiling() == base.digitalCeiling())
+            var state = try await t.initialState()
+            _ = try await t.step(&state)
+            runs.append(state)
+            initial = t.initialTheta
+        }
+        for l in 0..<2 {
+            // Stuck in the training models: no gradient, so its target never moves.
+            let d = stuckDevice[l]
+            #expect(runs[1].theta[l][d] == initial[l][d], "unit \(l + 1)'s stuck device moved")
+            #expect(runs[0].theta[l][d] != initial[l][d], "unit \(l + 1)'s device \(d) should train on the ideal model")
+            #expect(runs[0].theta[l] != runs[1].theta[l])
+        }
+        #expect(throws: TrainingError.self) {
+            try DeepTrainer(
+                units: opened.units, models: opened.models, widths: p.layers, method: p.method, config: p.trainer,
+                task: opened.task, seed: p.seed, trainingModels: [skewed[0]])
+        }
+    }
+
     @Test(arguments: ["0", "-3", "32,0,10", "99999", "abc", "", "32,,10", "1.5", String(repeating: "4,", count: 20) + "10"])
     func badLayersAreRefusedInOneLine(_ text: String) {
         #expect(throws: RunError.self) { try DeepPlan.parseLayers(text) }

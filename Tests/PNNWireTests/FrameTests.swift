@@ -106,7 +106,11 @@ import Testing
         var decoder = FrameDecoder()
         var events: [String] = []
         (first + damaged + last).withUnsafeBytes { raw in
-            decoder.feed(raw) { events.append("frame \($0.seq)") } damaged: { events.append("damaged") }
+            decoder.feed(raw) {
+                events.append("frame \($0.seq)")
+            } damaged: {
+                events.append("damaged")
+            }
         }
         #expect(events == ["frame 1", "damaged", "frame 3"])
         #expect(decoder.statistics.damagedFrames == 1 && decoder.statistics.crcErrors == 1)

@@ -31,6 +31,9 @@ public struct DeepPlan: Sendable, Codable, Equatable {
     public var parallel: Bool?
     /// PIB: retrain the units after one of an earlier run (`--retrain RUN --from-unit U`).
     public var retrain: DeepRetrain?
+    /// `--model-profile`: per unit, the calibration whose model the unit trains through
+    /// (nil entries, or nil: the family's ideal model).
+    public var modelProfiles: [DeepModelProfile?]?
 
     /// The DEVICE of each unit: the comma-separated list, or the one DEVICE for every unit.
     public var unitDevices: [String] {
@@ -105,8 +108,13 @@ extension TrainRequest {
     }
 
     /// The deep plan: the stored one for `--resume`, else built from the flags over the config file.
-    public func deepPlan(layers: String?, beta: Double? = nil, parallel: Bool = false, store: RunStore) throws -> DeepPlan {
+    public func deepPlan(
+        layers: String?, beta: Double? = nil, parallel: Bool = false, modelProfiles: String? = nil, store: RunStore
+    ) throws -> DeepPlan {
         if let resume {
+            if modelProfiles != nil {
+                throw RunError.invalid("--resume continues a run with its recorded --model-profile; drop --model-profile")
+            }
             if beta != nil { throw RunError.invalid("--resume continues a run with its recorded --beta; drop --beta") }
             if parallel { throw RunError.invalid("--resume continues a run as it was recorded; drop --parallel") }
             if layers != nil { throw RunError.invalid("--resume continues a run with its recorded --layers; drop --layers") }
@@ -168,6 +176,10 @@ extension TrainRequest {
                 throw RunError.invalid("--parallel trains hidden units at once; give at least one (--layers 32,\(widths[0]))")
             }
             plan.parallel = true
+        }
+        if let modelProfiles {
+            let resolved = try DeepModelProfile.resolve(modelProfiles, units: widths.count, store: store)
+            if resolved.contains(where: { $0 != nil }) { plan.modelProfiles = resolved }
         }
         let listed = device.split(separator: ",", omittingEmptySubsequences: false)
         if listed.count > 1 {

@@ -29,9 +29,13 @@ public struct DeepRunResult: Sendable, Encodable {
     public var evaluationMeasurements: Int
     public var modelTestAccuracy: Double?
     public var modelTrainAccuracy: Double?
+    /// Per unit, where the model it trained through came from (`--model-profile`: the source
+    /// and which device and calibration; nil: the family's ideal model); nil when every unit
+    /// used its ideal model.
+    public var modelProfiles: [JSONValue?]?
 
     enum CodingKeys: String, CodingKey {
-        case layers, unitMeasurements, evaluationMeasurements, modelTestAccuracy, modelTrainAccuracy
+        case layers, unitMeasurements, evaluationMeasurements, modelTestAccuracy, modelTrainAccuracy, modelProfiles
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -42,6 +46,7 @@ public struct DeepRunResult: Sendable, Encodable {
         try c.encode(evaluationMeasurements, forKey: .evaluationMeasurements)
         try c.encode(modelTestAccuracy, forKey: .modelTestAccuracy)
         try c.encode(modelTrainAccuracy, forKey: .modelTrainAccuracy)
+        try c.encodeIfPresent(modelProfiles, forKey: .modelProfiles)
     }
 
     /// The deep run `runID` as recorded in `store`.
@@ -56,6 +61,13 @@ public struct DeepRunResult: Sendable, Encodable {
             result: result, layers: plan.layers,
             unitMeasurements: state?.unitMeasurements ?? [Int](repeating: 0, count: plan.layers.count),
             evaluationMeasurements: state?.evaluationMeasurements ?? 0,
-            modelTestAccuracy: state?.modelTestAccuracy, modelTrainAccuracy: state?.modelTrainAccuracy)
+            modelTestAccuracy: state?.modelTestAccuracy, modelTrainAccuracy: state?.modelTrainAccuracy,
+            modelProfiles: plan.modelProfiles?.map { entry in
+                entry.map { e -> JSONValue in
+                    guard case .object(var o) = e.profile else { return e.profile }
+                    o["source"] = .string(e.source)
+                    return .object(o)
+                }
+            })
     }
 }

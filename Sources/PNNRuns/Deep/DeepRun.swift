@@ -9,6 +9,9 @@ import PNNTraining
 public struct OpenedDeepRun: Sendable {
     public var devices: [DeviceCatalog.Opened]
     public var models: [any SubstrateModel]
+    /// The models the units train through: `models`, or for a unit with a `--model-profile`
+    /// the model built from that calibration.
+    public var trainingModels: [any SubstrateModel]
     public var task: PreparedTask
     public var units: [any Substrate] { devices.map(\.substrate) }
     /// The twins built, in unit order (nil for a board).
@@ -87,9 +90,16 @@ extension DeepPlan {
             for d in devices { await d.connected?.connection.close() }
             throw error
         }
+        let trained: [any SubstrateModel]
+        do {
+            trained = try trainingModels(devices: devices, ideal: models)
+        } catch {
+            for d in devices { await d.connected?.connection.close() }
+            throw error
+        }
         let d = devices[0].substrate.descriptor
         let amplitude = trainer.inputAmplitude * d.inputs.upper
         let prepared = try probe.rescaled(amplitude: amplitude).fitted(toInputLines: d.inputs.count, device: d.identity.summary)
-        return OpenedDeepRun(devices: devices, models: models, task: prepared)
+        return OpenedDeepRun(devices: devices, models: models, trainingModels: trained, task: prepared)
     }
 }

@@ -193,7 +193,8 @@ public struct CrossbarPhysics: Sendable {
     }
 
     /// Column `column`'s ADC breaks: it reads 0 from now on (kept by a reset, exported).
-    mutating func breakColumn(_ column: Int) {
+    /// `column` must be in 0..<config.physicalColumns (callers check it).
+    public mutating func breakColumn(_ column: Int) {
         if !deadColumns.contains(column) { deadColumns = (deadColumns + [column]).sorted() }
     }
 

@@ -53,7 +53,7 @@ extension DeepTrainer {
         }
         return closeStep(
             &state, measurements: measurements, started: start, loss: epoch.loss, train: trainAcc, test: testAcc,
-            trainLoss: evalLoss, epochs: totalSteps, modelAccuracy: true)
+            trainLoss: evalLoss, epochs: progressEpochs, modelAccuracy: true)
     }
 
     /// One epoch of unit ℓ on its model: a hidden unit minimises −I(Y;Z) + β·I(X;Z) on
@@ -76,7 +76,7 @@ extension DeepTrainer {
             let idx = Array(order[lo..<min(lo + batch, order.count)])
             let x = inputs.rows(at: idx)
             let labels = idx.map { task.train.labels[$0] }
-            let y = models[l].forward(theta: theta, inputs: x)
+            let y = trainingModels[l].forward(theta: theta, inputs: x)
             let gy: Matrix
             if l == last {
                 lossSum += readout.loss(y, labels: labels)
@@ -94,7 +94,7 @@ extension DeepTrainer {
                 for i in g.storage.indices { g.storage[i] *= slope.storage[i] }
                 gy = g
             }
-            let gTheta = models[l].vjp(theta: theta, inputs: x, cotangent: gy).theta
+            let gTheta = trainingModels[l].vjp(theta: theta, inputs: x, cotangent: gy).theta
             adam.step(&theta, gradient: gTheta, rate: learningRate, range: range, lower: space.lower, upper: space.upper)
         }
         let count = Double(max(batches, 1))

@@ -15,6 +15,6 @@ extension DeepTrainer {
         state.lastLoss = eval.loss
         return closeStep(
             &state, measurements: measurements, started: start, loss: eval.loss, train: eval.train, test: eval.test,
-            trainLoss: eval.loss, epochs: totalSteps, modelAccuracy: true)
+            trainLoss: eval.loss, epochs: progressEpochs, modelAccuracy: true)
     }
 }

@@ -8,7 +8,12 @@ import PNNCore
 /// in-silico run adds one last step that programs the devices and measures them.
 public struct DeepTrainer: Sendable {
     public let units: [any Substrate]
+    /// The units' ideal models: the digital ceiling, the `model` accuracies, activation scales.
     public let models: [any SubstrateModel]
+    /// The models training goes through (PAT's backward pass, DFA's local derivatives,
+    /// in-silico's forward and backward, PIB's hidden units): `models` unless a calibrated
+    /// model was given (`pnnlab train --model-profile`).
+    public let trainingModels: [any SubstrateModel]
     public let method: DeepMethod
     public let config: TrainerConfig
     public let task: PreparedTask
@@ -48,10 +53,18 @@ public struct DeepTrainer: Sendable {
     public init(
         units: [any Substrate], models: [any SubstrateModel], widths: [Int], method: DeepMethod, config: TrainerConfig,
         task: PreparedTask, seed: UInt64, beta: Double = DeepTrainer.defaultBeta, parallel: Bool = false,
-        startUnit: Int = 0
+        startUnit: Int = 0, trainingModels: [any SubstrateModel]? = nil
     ) throws(TrainingError) {
         guard !units.isEmpty, units.count == widths.count, models.count == units.count else {
             throw .invalidConfig("a cascade needs one device and one model per unit")
+        }
+        let trained = trainingModels ?? models
+        guard trained.count == models.count,
+            zip(trained, models).allSatisfy({
+                $0.inputCount == $1.inputCount && $0.outputCount == $1.outputCount && $0.parameterCount == $1.parameterCount
+            })
+        else {
+            throw .invalidConfig("every unit's training model needs the shape of its ideal model")
         }
         if startUnit != 0 && (method != .pib || parallel || !(1..<units.count).contains(startUnit)) {
             throw .invalidConfig("retraining starts at a later unit of a pib cascade (not --parallel)")
@@ -113,6 +126,7 @@ public struct DeepTrainer: Sendable {
         }
         self.units = units
         self.models = models
+        self.trainingModels = trained
         self.method = method
         self.config = config
         self.task = task
@@ -141,6 +155,10 @@ public struct DeepTrainer: Sendable {
         case .pat, .dfa: epochs
         }
     }
+
+    /// The epoch count progress shows beside a step's epoch: a PIB cascade numbers its epochs
+    /// across its units, and a retraining run continues that numbering, so it counts every unit's.
+    var progressEpochs: Int { method == .pib && !parallel ? epochs * units.count : totalSteps }
 
     public func isFinished(_ state: DeepState) -> Bool {
         switch method {
@@ -196,7 +214,7 @@ public struct DeepTrainer: Sendable {
                 let labels = idx.map { task.train.labels[$0] }
                 let trace: DeepTrace
                 if method == .inSilico {
-                    trace = architecture.modelForward(x, models: models, theta: state.theta)
+                    trace = architecture.modelForward(x, models: trainingModels, theta: state.theta)
                 } else {
                     trace = try await architecture.forward(x) { l, xl in
                         let (y, n) = try await measure(unit: l, xl, repeats: config.repeats)
@@ -209,8 +227,8 @@ public struct DeepTrainer: Sendable {
                 let grads =
                     method == .dfa
                     ? architecture.feedbackAlignment(
-                        trace, outputCotangent: e, feedback: feedback, models: models, theta: state.theta)
-                    : architecture.backward(trace, outputCotangent: e, models: models, theta: state.theta)
+                        trace, outputCotangent: e, feedback: feedback, models: trainingModels, theta: state.theta)
+                    : architecture.backward(trace, outputCotangent: e, models: trainingModels, theta: state.theta)
                 for l in units.indices {
                     let space = units[l].descriptor.parameters
                     let range = zip(space.upper, space.lower).map { $0 - $1 }
