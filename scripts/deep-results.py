@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Deep cascades on the crossbar twin: run `pnnlab train --layers` for each method and seed
-and print the markdown tables of docs/results.md ("Deep cascades").
+"""Deep cascades on a twin: run `pnnlab train --layers` for each method and seed and print
+the markdown tables of docs/results.md ("Deep cascades").
 
     scripts/deep-results.py [--bin .build/release/pnnlab] [--dir /tmp/deep] [--layers 32,10]
                             [--seeds 1,2,3] [--methods in-silico,pat,dfa,pib] [--task digits|mnist1d]
-                            [--epochs N]
+                            [--epochs N] [--device sim:crossbar] [--config run.toml]
 
 Runs whose JSON is already in --dir are not run again (delete the file to redo one).
 """
@@ -36,17 +36,21 @@ def main():
     p.add_argument("--methods", default="in-silico,pat,dfa,pib")
     p.add_argument("--task", default="digits")
     p.add_argument("--epochs", default=None, help="epochs per unit (default: the trainer's, 30)")
+    p.add_argument("--device", default="sim:crossbar")
+    p.add_argument("--config", default=None, help="a config file handed to every run")
     a = p.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     tag = a.layers.replace(",", "-") + (f"-e{a.epochs}" if a.epochs else "")
-    extra = ["--epochs", a.epochs] if a.epochs else []
+    if a.device != "sim:crossbar":
+        tag = a.device.replace("sim:", "").replace(",", "+") + "-" + tag
+    extra = (["--epochs", a.epochs] if a.epochs else []) + (["--config", a.config] if a.config else [])
     rows = []
     for method in a.methods.split(","):
         for seed in a.seeds.split(","):
             path = os.path.join(a.dir, f"{a.task}-{tag}-{method}-{seed}.json")
             if not os.path.exists(path):
                 out = subprocess.run(
-                    [a.bin, "train", "sim:crossbar", "--task", a.task, "--method", method, "--layers", a.layers,
+                    [a.bin, "train", a.device, "--task", a.task, "--method", method, "--layers", a.layers,
                      "--seed", seed, "--json", "--store", os.path.join(a.dir, "runs.sqlite")] + extra,
                     check=True, capture_output=True, text=True).stdout
                 with open(path, "w") as f:

@@ -67,6 +67,13 @@ public protocol DeviceFamilyDriver: Sendable {
     /// backward pass, in-silico training); nil when the family provides none.
     static func model(for descriptor: SubstrateDescriptor) -> (any SubstrateModel)?
 
+    /// The differentiable model of this opened device, for a family whose model depends on
+    /// more than the descriptor (the optics twin's transmission matrix and LUT). Default:
+    /// `model(for: substrate.descriptor)`. Throws, with the reason in words, for a device
+    /// the family has a model for in general but not for this one (an optics rig over links,
+    /// whose transmission matrix nobody has measured).
+    static func model(of substrate: any Substrate) async throws -> (any SubstrateModel)?
+
     /// The differentiable model of the device `profile` was measured on, built from what the
     /// calibration measured (`pnnlab train --model-profile`); nil when the family builds
     /// none. Throws when the profile is another device's or another procedure's.
@@ -90,6 +97,9 @@ extension DeviceFamilyDriver {
     public static var calibration: (any CalibrationProcedure)? { nil }
     public static func hiddenTruth(of substrate: any Substrate) async throws -> Data? { nil }
     public static func model(for descriptor: SubstrateDescriptor) -> (any SubstrateModel)? { nil }
+    public static func model(of substrate: any Substrate) async throws -> (any SubstrateModel)? {
+        model(for: substrate.descriptor)
+    }
     public static func model(for descriptor: SubstrateDescriptor, profile: CalibrationProfile) throws -> (any SubstrateModel)? {
         nil
     }

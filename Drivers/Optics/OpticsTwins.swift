@@ -41,6 +41,7 @@ extension OpticsFamily {
     /// trainable grey level per input macro-pixel unless `parameters` is given. Binary-amplitude
     /// inputs keep side by side. A settings table holding every key the twin records except
     /// `layout` is a run recorded before layouts existed and rebuilds side by side, as it ran.
+    /// A deep cascade's unit gets exactly its width of camera features (`sizeROI`).
     ///
     /// `--profile` (``imitate(_:in:)``): the measured constants replace the nominal ones; the
     /// resolved settings are the config plus `profile`, the profile it came from, so the run
@@ -90,6 +91,7 @@ extension OpticsFamily {
         if config.layout == .overlay && table["parameters"] == nil { config.parameters = config.inputs }
         if table["seed"] == nil { config.seed = request.seed }
         if let imitated { source = try imitate(imitated, in: &config) }
+        if let g = request.geometry, g.exactOutputs, cameraKeys.isDisjoint(with: table.keys) { sizeROI(&config, to: g.outputs) }
         if let why = config.problem() { throw TwinError.invalid(twin: name, why: why) }
         let twin = try OpticsTwin(config: config)
         var settings = try JSONValue(encoding: config)
@@ -98,6 +100,22 @@ extension OpticsFamily {
             settings = .object(recorded)
         }
         return BuiltTwin(substrate: twin, config: settings)
+    }
+
+    /// `[twin]` keys that place the ROI; when any is given the table decides the features.
+    static let cameraKeys: Set<String> = ["camera_width", "camera_height", "roi_x", "roi_y", "roi_width", "roi_height"]
+
+    /// A unit of a deep cascade (`TwinGeometry.exactOutputs`): the ROI becomes one row of
+    /// `outputs` bins (`outputs·binning` × `binning` pixels at the sensor's corner), the
+    /// sensor widened when it is narrower, so the features are exactly the unit's outputs.
+    static func sizeROI(_ config: inout OpticsConfig, to outputs: Int) {
+        let b = max(config.binning, 1)
+        config.roiX = 0
+        config.roiY = 0
+        config.roiWidth = outputs * b
+        config.roiHeight = b
+        config.cameraWidth = max(config.cameraWidth, outputs * b)
+        config.cameraHeight = max(config.cameraHeight, b)
     }
 
     /// Keys every recorded `sim:optics` settings table holds (the ones always encoded).

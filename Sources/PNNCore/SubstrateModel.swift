@@ -20,4 +20,13 @@ public protocol SubstrateModel: Sendable {
     /// (∂θ, ∂x) = vᵀ ∂f/∂(θ, x) at (θ, x), for a cotangent `v` with one row per input row:
     /// ∂θ summed over the rows, ∂x one row per input row.
     func vjp(theta: [Double], inputs: Matrix, cotangent: Matrix) -> (theta: [Double], inputs: Matrix)
+
+    /// Whether ∂x carries how the outputs depend on the inputs; false for a model whose
+    /// inputs act through a step (binary-amplitude optics inputs), whose ∂x is 0 everywhere,
+    /// so backpropagation cannot reach the units before it.
+    var inputsDifferentiable: Bool { get }
+}
+
+extension SubstrateModel {
+    public var inputsDifferentiable: Bool { true }
 }

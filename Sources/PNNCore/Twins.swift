@@ -7,11 +7,29 @@ public struct TwinGeometry: Sendable, Codable, Equatable {
     /// The task's name (`TaskName`'s raw value), for a twin whose circuit depends on the
     /// task (`sim:cv-photonic` builds its multiplier for `multiply`); nil when unknown.
     public var task: String? = nil
+    /// True for a unit of a deep cascade, which must give exactly `outputs` outputs: a family
+    /// whose outputs are otherwise a fixed set of features (the optics camera's ROI) sizes
+    /// them to `outputs`. False: `outputs` is the task's class count, a hint.
+    public var exactOutputs: Bool = false
 
-    public init(inputs: Int, outputs: Int, task: String? = nil) {
+    public init(inputs: Int, outputs: Int, task: String? = nil, exactOutputs: Bool = false) {
         self.inputs = inputs
         self.outputs = outputs
         self.task = task
+        self.exactOutputs = exactOutputs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case inputs, outputs, task, exactOutputs
+    }
+
+    /// Decodes a geometry; one written before `exactOutputs` existed reads as false.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        inputs = try c.decode(Int.self, forKey: .inputs)
+        outputs = try c.decode(Int.self, forKey: .outputs)
+        task = try c.decodeIfPresent(String.self, forKey: .task)
+        exactOutputs = try c.decodeIfPresent(Bool.self, forKey: .exactOutputs) ?? false
     }
 }
 

@@ -58,6 +58,50 @@ struct DeepCLITests {
         #expect(r.stderr.contains("each unit needs its own device"), "stderr: \(r.stderr)")
     }
 
+    /// 480 training digits (80 test), 3 epochs, with `gain` when given.
+    func opticsConfig(gain: Double?) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pnnlab-optics-\(UUID().uuidString).toml").path
+        try "[trainer]\nsubset = 480\nepochs = 3\n\(gain.map { "gain = \($0)\n" } ?? "")".write(
+            toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// An optics cascade end to end (seed 1, deterministic): two `sim:optics` units with every
+    /// non-ideality on, PAT through the twins' transmission models, 0.005 logit/DN (32.5 %
+    /// test when written, 10 % chance); then an optics unit feeding a crossbar unit (default
+    /// gain; 56 % when written).
+    @Test func opticsUnitsTrainThroughTheirTransmissionModel() async throws {
+        let store = CLI.tempStore()
+        let r = try await CLI.run([
+            "train", "sim:optics", "--task", "digits", "--method", "pat", "--layers", "16,10", "--config",
+            try opticsConfig(gain: 0.005), "--seed", "1", "--json", "--store", store,
+        ])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let o = try #require(CLI.json(r.stdout))
+        let acc = try #require(o["test_accuracy"] as? Double)
+        let ceiling = try #require(o["digital_ceiling"] as? Double)
+        #expect(acc > 0.2 && ceiling > 0.15, "test \(acc), ceiling \(ceiling)")
+        #expect(o["layers"] as? [Int] == [16, 10])
+        #expect((o["unit_measurements"] as? [Int])?.allSatisfy { $0 > 0 } == true)
+        let mixed = try await CLI.run([
+            "train", "sim:optics,sim:crossbar", "--task", "digits", "--method", "pat", "--layers", "16,10", "--config",
+            try opticsConfig(gain: nil), "--seed", "1", "--json", "--store", store,
+        ])
+        #expect(mixed.status == 0, "stderr: \(mixed.stderr)")
+        let m = try #require(CLI.json(mixed.stdout))
+        #expect((m["test_accuracy"] as? Double ?? 0) > 0.35, "stdout: \(mixed.stdout)")
+    }
+
+    @Test func backpropagationThroughBinaryOpticsInputsIsRefusedInOneLine() async throws {
+        let r = try await CLI.run([
+            "train", "sim:optics", "--binary", "--task", "digits", "--layers", "8,10", "--method", "pat", "--store",
+            CLI.tempStore(),
+        ])
+        #expect(r.status != 0)
+        #expect(r.stderr.split(separator: "\n").count == 1, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("unit 2's inputs, and its model has no input derivative"), "stderr: \(r.stderr)")
+    }
+
     @Test func aFamilyWithoutAModelIsRefusedInOneLine() async throws {
         let r = try await CLI.run([
             "train", "sim:clln", "--task", "digits", "--layers", "32,10", "--method", "pat", "--store", CLI.tempStore(),

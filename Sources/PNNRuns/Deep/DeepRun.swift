@@ -31,7 +31,8 @@ extension DeepPlan {
     /// comma-separated DEVICE list, one entry per array (per unit untiled, per tile with a
     /// tiling, unit by unit; twins, boards and `remote://` devices mixed), each checked against
     /// its block's size. Every family must provide a differentiable model
-    /// (`DeviceFamilyDriver.model(for:)`); a tiled unit becomes one `TiledSubstrate` with a
+    /// (`DeviceFamilyDriver.model(of:)`); twins are asked for exactly their block's width of
+    /// outputs (`TwinGeometry.exactOutputs`); a tiled unit becomes one `TiledSubstrate` with a
     /// `TiledModel`.
     public func open(
         twinOptionWords: [String] = [], store: RunStore? = nil, reconnectGrace: Double = 15,
@@ -75,7 +76,7 @@ extension DeepPlan {
                     let a = devices.count
                     let inputs = DeviceCatalog.TwinInputs(
                         seed: tileSeed(unit: l, tile: k), stored: units?[a], optionWords: twinOptionWords,
-                        geometry: TwinGeometry(inputs: block.rows.count, outputs: block.cols.count))
+                        geometry: TwinGeometry(inputs: block.rows.count, outputs: block.cols.count, exactOutputs: true))
                     let opened = try await DeviceCatalog.open(
                         perArray[a], twin: inputs, baud: baud ?? 115_200, store: store, reconnectGrace: reconnectGrace,
                         registry: registry)
@@ -86,10 +87,23 @@ extension DeepPlan {
                             "tile \(k + 1) of unit \(l + 1) needs \(block.rows.count) input lines and \(block.cols.count) outputs; \(perArray[a]) (\(d.identity.summary)) has \(d.inputs.count) and \(d.outputs.count)"
                         )
                     }
-                    guard let model = opened.family.model(for: d) else {
+                    let found: (any SubstrateModel)?
+                    do {
+                        found = try await opened.family.model(of: opened.substrate)
+                    } catch {
+                        throw RunError.invalid(
+                            "--method \(method.rawValue) needs a differentiable model of unit \(l + 1) (\(perArray[a])): \(error)"
+                        )
+                    }
+                    guard let model = found else {
                         throw RunError.invalid(
                             "--method \(method.rawValue) needs the \(opened.family.family) family's differentiable model "
                                 + "(a vector–Jacobian product), and that family provides none")
+                    }
+                    if l > 0, !model.inputsDifferentiable, method == .pat || method == .inSilico {
+                        throw RunError.invalid(
+                            "--method \(method.rawValue) backpropagates through unit \(l + 1)'s inputs, and its model has no input "
+                                + "derivative (binary-amplitude inputs are a step); use --method dfa or pib, or phase inputs")
                     }
                     tiles.append(opened.substrate)
                     tileModels.append(model)
